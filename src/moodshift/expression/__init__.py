@@ -1,0 +1,1 @@
+"""Facial expression classifiers behind one interface, plus their training and evaluation."""

@@ -1,0 +1,1 @@
+"""Face detection, crops and per-face attributes (age, gender)."""

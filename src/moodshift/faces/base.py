@@ -1,0 +1,42 @@
+"""What every face detector returns, and the interface detectors implement."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A face box in pixel coordinates of the input image: (x, y, w, h), and a score in [0, 1]."""
+
+    box: tuple[int, int, int, int]
+    score: float
+
+    @property
+    def area(self) -> int:
+        return self.box[2] * self.box[3]
+
+
+class FaceDetector(Protocol):
+    name: str
+
+    def detect(self, image: np.ndarray) -> list[Detection]:
+        """Faces in an RGB uint8 image (H, W, 3), highest score first."""
+        ...
+
+
+@dataclass(frozen=True)
+class AgeGender:
+    age: float
+    gender: str              # "male" | "female"
+    gender_probability: float
+
+
+class AgeGenderModel(Protocol):
+    name: str
+
+    def predict(self, image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[AgeGender]:
+        ...

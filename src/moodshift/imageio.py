@@ -1,0 +1,176 @@
+"""Loading images safely and writing outputs atomically.
+
+Every loader failure becomes an InputFileError naming the file, so front ends can print one line.
+Images are returned as RGB uint8 numpy arrays of shape (H, W, 3).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from moodshift.errors import InputFileError, UserError
+
+MAX_PIXELS = 50_000_000
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp", ".tif", ".tiff"}
+STDIO = "-"
+
+# Pillow's own bomb check warns at ~89 MP and fails at twice that; we enforce our limit ourselves
+# from the header, before any pixel is decoded.
+Image.MAX_IMAGE_PIXELS = None
+
+
+def _read_source(path: str | Path) -> tuple[bytes | Path, str]:
+    """Return the bytes (stdin) or checked path to open, and the name used in messages."""
+    if str(path) == STDIO:
+        data = sys.stdin.buffer.read()
+        if not data:
+            raise InputFileError("<stdin>", "no image data on standard input")
+        return data, "<stdin>"
+    p = Path(path)
+    if not p.exists():
+        raise InputFileError(p, "no such file")
+    if p.is_dir():
+        raise InputFileError(p, "is a directory, expected an image file")
+    if p.stat().st_size == 0:
+        raise InputFileError(p, "empty file (0 bytes)")
+    return p, str(p)
+
+
+def _to_rgb(img: Image.Image) -> Image.Image:
+    """Convert any Pillow mode to 8-bit RGB, compositing transparency onto white."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float64)
+        peak = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
+        grey = np.clip(arr / peak * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        return Image.fromarray(grey, "L").convert("RGB")
+    if img.mode == "F":
+        arr = np.asarray(img, dtype=np.float64)
+        lo, hi = float(arr.min()), float(arr.max())
+        grey = np.zeros_like(arr) if hi <= lo else (arr - lo) / (hi - lo) * 255.0
+        return Image.fromarray(grey.astype(np.uint8), "L").convert("RGB")
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if img.mode != "RGB":
+        return img.convert("RGB")
+    return img
+
+
+def load_image(path: str | Path) -> np.ndarray:
+    """Load an image as RGB uint8 (H, W, 3): EXIF rotation applied, first frame of animations."""
+    source, name = _read_source(path)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+            w, h = img.size
+            if w * h > MAX_PIXELS:
+                raise InputFileError(name, f"image is {w}x{h} = {w * h / 1e6:.0f} megapixels, "
+                                           f"over the {MAX_PIXELS // 1_000_000} MP limit "
+                                           "(possible decompression bomb)")
+            if getattr(img, "n_frames", 1) > 1:
+                img.seek(0)
+            img.load()
+            img = ImageOps.exif_transpose(img) or img
+            rgb = _to_rgb(img)
+            return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
+    except InputFileError:
+        raise
+    except UnidentifiedImageError:
+        raise InputFileError(name, "not a recognised image format") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "truncated" in reason.lower():
+            reason = "image file is truncated or corrupt"
+        raise InputFileError(name, f"cannot decode image ({reason})") from None
+
+
+def list_images(path: str | Path) -> list[Path]:
+    """Image files directly inside a folder, sorted; a UserError if there are none."""
+    folder = Path(path)
+    files = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise InputFileError(folder, "folder contains no images "
+                                     f"({', '.join(sorted(IMAGE_SUFFIXES))})")
+    return files
+
+
+def expand_inputs(paths: list[str]) -> list[str]:
+    """Expand folders into their images; keep '-' (stdin) and files as they are."""
+    out: list[str] = []
+    for p in paths:
+        if p != STDIO and Path(p).is_dir():
+            out.extend(str(f) for f in list_images(p))
+        else:
+            out.append(p)
+    return out
+
+
+def check_writable_dir(folder: Path) -> None:
+    """Raise a UserError unless outputs can be created inside this folder."""
+    if folder.exists() and not folder.is_dir():
+        raise InputFileError(folder, "output location exists and is not a folder")
+    probe = folder
+    while not probe.exists():
+        probe = probe.parent
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputFileError(folder, "output folder is not writable")
+
+
+def _format_for(path: Path) -> str:
+    ext = path.suffix.lower()
+    return {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP", ".webp": "WEBP",
+            ".tif": "TIFF", ".tiff": "TIFF"}.get(ext, "")
+
+
+def encode_image(img: np.ndarray, fmt: str = "PNG") -> bytes:
+    """Encode an RGB uint8 array to image bytes."""
+    buf = io.BytesIO()
+    pil = Image.fromarray(np.asarray(img, dtype=np.uint8))
+    pil.save(buf, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+    return buf.getvalue()
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write to a temporary file beside the target, then rename: no partial files, ever."""
+    target = Path(path)
+    check_writable_dir(target.parent if str(target.parent) else Path("."))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def save_image(img: np.ndarray, path: str | Path) -> None:
+    """Save an RGB array to a path (format from its suffix) atomically, or to stdout for '-'."""
+    if str(path) == STDIO:
+        sys.stdout.buffer.write(encode_image(img, "PNG"))
+        sys.stdout.buffer.flush()
+        return
+    target = Path(path)
+    fmt = _format_for(target)
+    if not fmt:
+        raise UserError(f"{target}: unknown output image type {target.suffix!r} "
+                        "(use .png, .jpg, .webp, .bmp or .tif)")
+    atomic_write_bytes(target, encode_image(img, fmt))
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))

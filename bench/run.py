@@ -1,0 +1,23 @@
+"""`make bench`: run every benchmark, writing bench/results/*.json and *.md tables."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+BENCHMARKS = ["bench_stylize"]
+
+
+def main() -> int:
+    for name in BENCHMARKS:
+        print(f"== {name}", flush=True)
+        report = importlib.import_module(name).main()
+        print(report.read_text(), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,222 @@
+"""The `moodshift` command: argument parsing and printing only; the work is in the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Callable
+
+from moodshift import __version__
+from moodshift.emotions import EMOTIONS
+from moodshift.errors import UserError
+
+EMOTION_CHOICES = "auto|" + "|".join(EMOTIONS)
+
+
+def _print_json(obj: object, stream=None) -> None:
+    print(json.dumps(obj, ensure_ascii=False), file=stream or sys.stdout, flush=True)
+
+
+def _for_each_image(paths: list[str], work: Callable[[str], None]) -> int:
+    """Run work on each input; a bad file is reported on one line and the rest still run."""
+    from moodshift.imageio import expand_inputs
+
+    failures = 0
+    for path in expand_inputs(paths):
+        try:
+            work(path)
+        except UserError as exc:
+            print(f"moodshift: error: {exc}", file=sys.stderr)
+            failures += 1
+    return 2 if failures else 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from moodshift.annotate import annotate
+    from moodshift.imageio import load_image, save_image
+    from moodshift.outputs import plan_outputs
+    from moodshift.pipeline import Models, analyze
+
+    models = Models(detector_name=args.detector, expression_name=args.expression_model)
+
+    def work(path: str) -> None:
+        image = load_image(path)
+        result = analyze(image, path, models)
+        if args.annotate:
+            target = plan_outputs([path], args.annotate, "annotated")[0]
+            save_image(annotate(image, result), target)
+        if args.json:
+            _print_json(result.to_json())
+            return
+        m = result.mood
+        print(f"{path}: {len(result.faces)} face(s), dominant {result.dominant_emotion}, "
+              f"mood V {m.valence:+.2f} A {m.arousal:+.2f} D {m.dominance:+.2f}")
+        for f in result.faces:
+            extra = "" if f.age is None else f", age {f.age:.0f}, {f.gender}"
+            print(f"  face {f.box}: {f.top_emotion} {f.expression[f.top_emotion]:.0%}{extra}")
+
+    return _for_each_image(args.images, work)
+
+
+def cmd_stylize(args: argparse.Namespace) -> int:
+    from moodshift.imageio import expand_inputs, load_image, save_image
+    from moodshift.outputs import plan_outputs
+    from moodshift.pipeline import Models, StyleRequest, stylize
+    from moodshift.emotions import parse_emotion
+
+    if args.emotion != "auto":
+        parse_emotion(args.emotion)
+    if args.strength is not None and not 0.0 <= args.strength <= 1.0:
+        raise UserError(f"--strength {args.strength}: must be between 0 and 1")
+    if args.style_image is not None:
+        load_image(args.style_image)  # fail early, before any output is written
+    request = StyleRequest(emotion=args.emotion, strength=args.strength,
+                           preserve_color=args.preserve_color or None,
+                           style_image=args.style_image, palette_path=args.palette,
+                           engine=args.engine)
+    inputs = expand_inputs(args.images)
+    outputs = dict(zip(inputs, plan_outputs(inputs, args.output, args.emotion)))
+    models = Models(detector_name=args.detector, expression_name=args.expression_model)
+    report_stream = sys.stderr if args.output == "-" else sys.stdout
+
+    def work(path: str) -> None:
+        image = load_image(path)
+        styled, report = stylize(image, path, request, models)
+        target = outputs[path]
+        if args.emotion == "auto" and target != "-":
+            target = target.replace(".auto.png", f".{report.emotion}.png")
+        save_image(styled, target)
+        data = report.to_json() | {"output": target}
+        if args.json:
+            _print_json(data, report_stream)
+        else:
+            b, a = report.mood_before, report.mood_after
+            print(f"{path} -> {target}: {report.emotion}, valence {b.valence:+.2f} -> "
+                  f"{a.valence:+.2f}, arousal {b.arousal:+.2f} -> {a.arousal:+.2f} "
+                  f"({report.seconds:.2f} s)", file=report_stream)
+
+    return _for_each_image(inputs, work)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from moodshift.models import registry
+    from moodshift.models.store import cache_dir
+
+    if args.models_command == "pull":
+        states = registry.pull(force=args.force, log=lambda s: print(s, file=sys.stderr))
+    else:
+        states = registry.status(check_sums=args.models_command == "verify")
+    if getattr(args, "json", False):
+        for s in states:
+            _print_json(s.to_json())
+    else:
+        print(f"cache: {cache_dir()}")
+        print(f"{'model':28} {'kind':11} {'status':8} {'size':>9}  {'licence':8} source")
+        for s in states:
+            size = f"{s.size / 1e6:.1f} MB" if s.size else "-"
+            print(f"{s.info.name:28} {s.info.kind:11} {s.status:8} {size:>9}  "
+                  f"{s.info.licence:8} {s.info.source}")
+    missing = [s.info.name for s in states if s.status != "ok"]
+    if args.models_command == "verify" and missing:
+        print(f"moodshift: error: not ok: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    if args.models_command == "pull" and any(s.info.name == "faceapi-ssd" for s in states
+                                             if s.status != "ok"):
+        print("moodshift: warning: face-api models missing; face detection falls back to "
+              "OpenCV's Haar cascade", file=sys.stderr)
+    return 0
+
+
+def cmd_palette(args: argparse.Namespace) -> int:
+    from moodshift.imageio import load_image, save_image
+    from moodshift.style import palette_sheet
+
+    photo = load_image(args.photo)
+    save_image(palette_sheet(photo, args.palette), args.output)
+    print(f"wrote {args.output}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="moodshift", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"moodshift {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add_model_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--detector", default="auto", choices=["auto", "ssd", "haar"],
+                       help="face detector (auto: face-api SSD if pulled, else Haar)")
+        p.add_argument("--expression-model", default="auto",
+                       help="expression model: auto, moodshift, faceapi, fer or a checkpoint path")
+
+    p = sub.add_parser("analyze", help="faces, expressions, age, gender and image mood")
+    p.add_argument("images", nargs="+", help="image files, folders, or - for stdin")
+    p.add_argument("--json", action="store_true", help="one JSON object per image")
+    p.add_argument("--annotate", metavar="OUT", help="write the photo with labelled boxes")
+    add_model_options(p)
+    p.set_defaults(func=cmd_analyze)
+
+    p = sub.add_parser("stylize", help="restyle images to express an emotion")
+    p.add_argument("images", nargs="+", help="image files, folders, or - for stdin")
+    p.add_argument("--emotion", required=True, metavar=EMOTION_CHOICES)
+    p.add_argument("-o", "--output", help="output file, folder (default out/) or - for stdout")
+    p.add_argument("--strength", type=float, help="0 (unchanged) .. 1 (full style)")
+    p.add_argument("--preserve-color", action="store_true", help="keep the photo's own colours")
+    p.add_argument("--style-image", type=Path, help="use this painting instead of the palette's")
+    p.add_argument("--palette", type=Path, help="TOML file overriding the emotion palette")
+    p.add_argument("--engine", default="fast", choices=["fast"])
+    p.add_argument("--json", action="store_true", help="one JSON report per image")
+    add_model_options(p)
+    p.set_defaults(func=cmd_stylize)
+
+    p = sub.add_parser("models", help="pull, list and verify pretrained networks")
+    msub = p.add_subparsers(dest="models_command", required=True)
+    pp = msub.add_parser("pull", help="fetch and convert third-party networks")
+    pp.add_argument("--force", action="store_true", help="fetch again even if cached")
+    for name in ("list", "verify"):
+        lp = msub.add_parser(name, help=f"{name} cached models")
+        lp.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("palette", help="the emotion palette")
+    psub = p.add_subparsers(dest="palette_command", required=True)
+    ps = psub.add_parser("show", help="render the palette and a photo in all seven emotions")
+    ps.add_argument("--photo", default=str(Path(__file__).parent / "data" / "astronaut.png"))
+    ps.add_argument("--palette", type=Path, help="TOML override")
+    ps.add_argument("-o", "--output", default="palette.png")
+    p.set_defaults(func=cmd_palette)
+
+    p = sub.add_parser("train", help="train moodshift's own models")
+    tsub = p.add_subparsers(dest="train_command", required=True)
+    from moodshift.expression.train import add_train_arguments, run_train_command
+    tp = tsub.add_parser("expression", help="train an expression classifier")
+    add_train_arguments(tp)
+    tp.set_defaults(func=run_train_command)
+
+    p = sub.add_parser("eval", help="evaluate models on labelled data")
+    esub = p.add_subparsers(dest="eval_command", required=True)
+    from moodshift.expression.evaluate import add_eval_arguments, run_eval_command
+    ep = esub.add_parser("expression", help="accuracy of an expression classifier")
+    add_eval_arguments(ep)
+    ep.set_defaults(func=run_eval_command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"moodshift: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("moodshift: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Where each output goes: file, folder or stdout, never on top of an input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from moodshift.errors import UserError
+from moodshift.imageio import IMAGE_SUFFIXES, STDIO, check_writable_dir
+
+
+def plan_outputs(inputs: list[str], out: str | None, tag: str,
+                 default_dir: str = "out") -> list[str]:
+    """One output path per input.
+
+    ``out`` may be '-' (stdout, one input only), a file path with an image suffix (one input
+    only), or a folder (created if needed) that receives ``<stem>.<tag>.png`` for each input.
+    """
+    if out == STDIO:
+        if len(inputs) != 1:
+            raise UserError("-o -: standard output takes exactly one input image")
+        return [STDIO]
+    target = Path(out or default_dir)
+    if target.suffix.lower() in IMAGE_SUFFIXES and not target.is_dir():
+        if len(inputs) != 1:
+            raise UserError(f"{target}: several inputs need an output folder, not a file name")
+        check_writable_dir(target.parent if str(target.parent) else Path("."))
+        planned = [str(target)]
+    else:
+        check_writable_dir(target)
+        stems: dict[str, int] = {}
+        planned = []
+        for src in inputs:
+            stem = "stdin" if src == STDIO else Path(src).stem
+            n = stems.get(stem, 0)
+            stems[stem] = n + 1
+            suffix = f"-{n}" if n else ""
+            planned.append(str(target / f"{stem}{suffix}.{tag}.png"))
+    inputs_resolved = {Path(i).resolve() for i in inputs if i != STDIO}
+    for path in planned:
+        if path != STDIO and Path(path).resolve() in inputs_resolved:
+            raise UserError(f"{path}: refusing to overwrite an input image")
+    return planned

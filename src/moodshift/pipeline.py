@@ -1,0 +1,170 @@
+"""The functions every front end calls: analyze an image, stylize it for an emotion.
+
+Models are loaded once per process through ``Models`` so a batch of photos reuses them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from moodshift.emotions import EMOTION_VAD, EMOTIONS, VAD, nearest_emotion, parse_emotion
+from moodshift.errors import ModelMissingError
+from moodshift.faces.base import AgeGender, AgeGenderModel, Detection, FaceDetector
+from moodshift.expression.base import ExpressionModel
+from moodshift.mood import measure_mood
+
+Box = tuple[int, int, int, int]
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    box: Box
+    score: float
+    expression: dict[str, float]
+    age: float | None
+    gender: str | None
+
+    @property
+    def top_emotion(self) -> str:
+        return max(self.expression, key=self.expression.__getitem__)
+
+    def to_json(self) -> dict[str, object]:
+        return {"box": list(self.box), "score": round(self.score, 4),
+                "expression": {k: round(v, 4) for k, v in self.expression.items()},
+                "age": None if self.age is None else round(self.age, 1), "gender": self.gender}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    image: str
+    faces: list[FaceResult]
+    mood: VAD
+    dominant_emotion: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"image": self.image, "faces": [f.to_json() for f in self.faces],
+                "mood": self.mood.to_json(), "dominant_emotion": self.dominant_emotion}
+
+
+@dataclass(frozen=True)
+class StylizeReport:
+    input: str
+    output: str
+    emotion: str
+    engine: str
+    strength: float
+    mood_before: VAD
+    mood_after: VAD
+    target_mood: VAD
+    seconds: float
+    faces_before: list[dict[str, float]] = field(default_factory=list)
+    faces_after: list[dict[str, float]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        def probs(rows: list[dict[str, float]]) -> list[dict[str, float]]:
+            return [{k: round(v, 4) for k, v in r.items()} for r in rows]
+        return {"input": self.input, "output": self.output, "emotion": self.emotion,
+                "engine": self.engine, "strength": round(self.strength, 4),
+                "mood_before": self.mood_before.to_json(), "mood_after": self.mood_after.to_json(),
+                "target_mood": self.target_mood.to_json(), "seconds": round(self.seconds, 3),
+                "faces_before": probs(self.faces_before), "faces_after": probs(self.faces_after)}
+
+
+@dataclass
+class Models:
+    """The networks a run needs, each loaded on first use and then reused."""
+
+    detector_name: str = "auto"
+    expression_name: str = "auto"
+    with_age_gender: bool = True
+
+    @cached_property
+    def detector(self) -> FaceDetector:
+        from moodshift.faces.detect import load_detector
+        return load_detector(self.detector_name)
+
+    @cached_property
+    def expression(self) -> ExpressionModel:
+        from moodshift.expression.load import load_expression_model
+        return load_expression_model(self.expression_name)
+
+    @cached_property
+    def age_gender(self) -> AgeGenderModel | None:
+        if not self.with_age_gender:
+            return None
+        try:
+            from moodshift.faces.agegender import FaceApiAgeGender
+            return FaceApiAgeGender()
+        except ModelMissingError:
+            return None
+
+
+def _expression_rows(model: ExpressionModel, image: np.ndarray,
+                     boxes: list[Box]) -> list[dict[str, float]]:
+    if not boxes:
+        return []
+    probs = np.asarray(model.predict(image, boxes), dtype=np.float64)
+    return [dict(zip(EMOTIONS, map(float, row))) for row in probs]
+
+
+def analyze(image: np.ndarray, name: str, models: Models) -> Analysis:
+    """Faces with expression, age and gender; the image's colour mood; the dominant emotion."""
+    detections: list[Detection] = models.detector.detect(image)
+    boxes = [d.box for d in detections]
+    rows = _expression_rows(models.expression, image, boxes)
+    ages: list[AgeGender | None] = [None] * len(boxes)
+    if boxes and models.age_gender is not None:
+        ages = list(models.age_gender.predict(image, boxes))
+    faces = [FaceResult(d.box, d.score, row, a.age if a else None, a.gender if a else None)
+             for d, row, a in zip(detections, rows, ages)]
+    mood = measure_mood(image)
+    return Analysis(name, faces, mood, dominant_emotion(faces, mood))
+
+
+def dominant_emotion(faces: list[FaceResult], mood: VAD) -> str:
+    """The largest face's most probable expression; with no face, the emotion nearest the mood."""
+    if faces:
+        largest = max(faces, key=lambda f: f.box[2] * f.box[3])
+        return largest.top_emotion
+    return nearest_emotion(mood)
+
+
+@dataclass(frozen=True)
+class StyleRequest:
+    emotion: str = "auto"
+    strength: float | None = None
+    preserve_color: bool | None = None
+    style_image: Path | None = None
+    palette_path: Path | None = None
+    engine: str = "fast"
+
+
+def stylize(image: np.ndarray, name: str, request: StyleRequest,
+            models: Models) -> tuple[np.ndarray, StylizeReport]:
+    """Restyle an image to express an emotion (or its own dominant one) and measure the shift."""
+    from moodshift.style import stylize_image
+    from moodshift.style.palette import load_palette
+
+    started = time.perf_counter()
+    palette = load_palette(request.palette_path)
+    before = analyze(image, name, models)
+    emotion = (before.dominant_emotion if request.emotion == "auto"
+               else parse_emotion(request.emotion))
+    entry = palette.entry(emotion)
+    strength = entry.strength if request.strength is None else request.strength
+    styled = stylize_image(image, emotion, palette, strength=strength,
+                           preserve_color=request.preserve_color,
+                           style_image=request.style_image)
+    boxes = [f.box for f in before.faces]  # geometry is unchanged: re-read the same faces
+    after_rows = _expression_rows(models.expression, styled, boxes)
+    report = StylizeReport(
+        input=name, output="", emotion=emotion, engine=request.engine, strength=strength,
+        mood_before=before.mood, mood_after=measure_mood(styled), target_mood=EMOTION_VAD[emotion],
+        seconds=time.perf_counter() - started,
+        faces_before=[f.expression for f in before.faces], faces_after=after_rows)
+    return styled, report

@@ -1,0 +1,113 @@
+"""Every kind of bad or unusual input either loads correctly or fails with one clear line."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from moodshift.errors import InputFileError, UserError
+from moodshift.imageio import load_image, save_image
+from moodshift.outputs import plan_outputs
+
+
+def _jpeg_bytes(img: Image.Image, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", **kw)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("make, problem", [
+    (lambda p: None, "no such file"),
+    (lambda p: p.mkdir(), "is a directory"),
+    (lambda p: p.write_bytes(b""), "empty file"),
+    (lambda p: p.write_text("hello, I am not a picture\n"), "not a recognised image"),
+    (lambda p: p.write_bytes(_jpeg_bytes(Image.new("RGB", (64, 64), "red"))[:300]),
+     "truncated or corrupt"),
+])
+def test_bad_files_raise_one_line_naming_the_file(tmp_path: Path, make, problem: str) -> None:
+    path = tmp_path / "photo.jpg"
+    make(path)
+    with pytest.raises(InputFileError) as info:
+        load_image(path)
+    message = str(info.value)
+    assert str(path) in message and problem in message and "\n" not in message
+
+
+def test_decompression_bomb_is_refused_before_decoding(tmp_path: Path) -> None:
+    path = tmp_path / "bomb.png"
+    Image.new("1", (8000, 7000)).save(path)  # 56 MP of zeros: tiny file, huge bitmap
+    assert path.stat().st_size < 2_000_000
+    with pytest.raises(InputFileError, match="megapixels"):
+        load_image(path)
+
+
+def test_cmyk_jpeg_becomes_rgb(tmp_path: Path) -> None:
+    path = tmp_path / "cmyk.jpg"
+    Image.new("CMYK", (40, 30), (0, 255, 255, 0)).save(path)  # pure red in CMYK
+    img = load_image(path)
+    assert img.shape == (30, 40, 3) and img.dtype == np.uint8
+    r, g, b = img[15, 20].astype(int)
+    assert r > 200 and g < 60 and b < 60
+
+
+def test_16bit_png_is_scaled_not_clipped(tmp_path: Path) -> None:
+    path = tmp_path / "deep.png"
+    ramp = np.linspace(0, 65535, 64, dtype=np.uint16)[None, :].repeat(8, axis=0)
+    Image.fromarray(ramp).save(path)
+    img = load_image(path)
+    assert img.shape == (8, 64, 3)
+    assert img[0, 0, 0] == 0 and img[0, -1, 0] == 255 and 120 < img[0, 32, 0] < 136
+
+
+def test_palette_png_with_transparency_is_composited_on_white(tmp_path: Path) -> None:
+    path = tmp_path / "pal.png"
+    pal = Image.new("P", (10, 10), 0)
+    pal.putpalette([0, 0, 0, 255, 0, 0] + [0] * 762)
+    pal.putpixel((5, 5), 1)
+    pal.save(path, transparency=0)
+    img = load_image(path)
+    assert tuple(img[0, 0]) == (255, 255, 255) and tuple(img[5, 5]) == (255, 0, 0)
+
+
+def test_exif_rotation_is_applied(tmp_path: Path) -> None:
+    path = tmp_path / "rotated.jpg"
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 CW to display"
+    Image.new("RGB", (60, 20), "blue").save(path, exif=exif)
+    assert load_image(path).shape == (60, 20, 3)
+
+
+def test_animated_gif_gives_first_frame(tmp_path: Path) -> None:
+    path = tmp_path / "anim.gif"
+    frames = [Image.new("RGB", (16, 16), c) for c in ("red", "lime", "blue")]
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=50, loop=0)
+    r, g, b = load_image(path)[8, 8].astype(int)
+    assert r > 200 and g < 50 and b < 50
+
+
+def test_save_is_atomic_and_leaves_no_temp_files(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "result.png"
+    save_image(np.zeros((5, 7, 3), np.uint8), target)
+    assert load_image(target).shape == (5, 7, 3)
+    assert [p.name for p in target.parent.iterdir()] == ["result.png"]
+
+
+def test_unwritable_output_location_is_a_user_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file.txt"
+    blocker.write_text("x")
+    with pytest.raises(UserError, match="file.txt"):
+        save_image(np.zeros((4, 4, 3), np.uint8), blocker / "sub" / "out.png")
+
+
+def test_output_planning_never_overwrites_an_input(tmp_path: Path) -> None:
+    src = tmp_path / "a.png"
+    src.write_bytes(b"x")
+    with pytest.raises(UserError, match="overwrite an input"):
+        plan_outputs([str(src)], str(src), "sad")
+    assert plan_outputs([str(src)], str(tmp_path / "o"), "sad") == [str(tmp_path / "o" / "a.sad.png")]
+    with pytest.raises(UserError, match="output folder"):
+        plan_outputs([str(src), str(src)], str(tmp_path / "x.png"), "sad")

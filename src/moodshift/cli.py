@@ -63,21 +63,22 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def cmd_stylize(args: argparse.Namespace) -> int:
     from moodshift.imageio import expand_inputs, load_image, save_image
     from moodshift.outputs import plan_outputs
-    from moodshift.pipeline import Models, StyleRequest, stylize
-    from moodshift.emotions import parse_emotion
+    from moodshift.pipeline import (Models, StyleRequest, emotion_label, parse_emotion_request,
+                                    stylize)
+    from moodshift.style import load_palette
 
-    if args.emotion != "auto":
-        parse_emotion(args.emotion)
+    wanted = parse_emotion_request(args.emotion)
     if args.strength is not None and not 0.0 <= args.strength <= 1.0:
         raise UserError(f"--strength {args.strength}: must be between 0 and 1")
-    if args.style_image is not None:
-        load_image(args.style_image)  # fail early, before any output is written
+    load_palette(args.palette)  # a bad palette file fails before any work
+    # Read the style image once, up front: a bad one fails before any output is written.
+    style = load_image(args.style_image) if args.style_image is not None else None
     request = StyleRequest(emotion=args.emotion, strength=args.strength,
                            preserve_color=args.preserve_color or None,
-                           style_image=args.style_image, palette_path=args.palette,
-                           engine=args.engine)
+                           style_image=style, palette_path=args.palette, engine=args.engine)
     inputs = expand_inputs(args.images)
-    outputs = dict(zip(inputs, plan_outputs(inputs, args.output, args.emotion)))
+    tag = emotion_label(wanted).replace(",", "+").replace(":", "")
+    outputs = dict(zip(inputs, plan_outputs(inputs, args.output, tag)))
     models = Models(detector_name=args.detector, expression_name=args.expression_model)
     report_stream = sys.stderr if args.output == "-" else sys.stdout
 
@@ -131,7 +132,7 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 def cmd_palette(args: argparse.Namespace) -> int:
     from moodshift.imageio import load_image, save_image
-    from moodshift.style import palette_sheet
+    from moodshift.pipeline import palette_sheet
 
     photo = load_image(args.photo)
     save_image(palette_sheet(photo, args.palette), args.output)
@@ -159,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("stylize", help="restyle images to express an emotion")
     p.add_argument("images", nargs="+", help="image files, folders, or - for stdin")
-    p.add_argument("--emotion", required=True, metavar=EMOTION_CHOICES)
+    p.add_argument("--emotion", required=True, metavar=EMOTION_CHOICES,
+                   help="target emotion, auto (the photo's own), or a blend like happy:0.7,sad:0.3")
     p.add_argument("-o", "--output", help="output file, folder (default out/) or - for stdout")
     p.add_argument("--strength", type=float, help="0 (unchanged) .. 1 (full style)")
     p.add_argument("--preserve-color", action="store_true", help="keep the photo's own colours")

@@ -144,6 +144,12 @@ def encode_image(img: np.ndarray, fmt: str = "PNG") -> bytes:
     return buf.getvalue()
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     """Write to a temporary file beside the target, then rename: no partial files, ever."""
     target = Path(path)
@@ -156,6 +162,7 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; outputs get normal permissions
         os.replace(tmp, target)
     except BaseException as exc:
         if os.path.exists(tmp):

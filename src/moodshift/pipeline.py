@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from moodshift.emotions import EMOTION_VAD, EMOTIONS, VAD, nearest_emotion, parse_emotion
-from moodshift.errors import ModelMissingError
+from moodshift.errors import ModelMissingError, UserError
 from moodshift.faces.base import AgeGender, AgeGenderModel, Detection, FaceDetector
 from moodshift.expression.base import ExpressionModel
 from moodshift.mood import measure_mood
@@ -91,7 +91,12 @@ class Models:
     @cached_property
     def expression(self) -> ExpressionModel:
         from moodshift.expression.load import load_expression_model
-        return load_expression_model(self.expression_name)
+        if self.expression_name != "auto":
+            return load_expression_model(self.expression_name)
+        try:  # moodshift's own model when it is installed, else face-api's
+            return load_expression_model("moodshift")
+        except ModelMissingError:
+            return load_expression_model("faceapi")
 
     @cached_property
     def age_gender(self) -> AgeGenderModel | None:
@@ -134,12 +139,51 @@ def dominant_emotion(faces: list[FaceResult], mood: VAD) -> str:
     return nearest_emotion(mood)
 
 
+def parse_emotion_request(text: str) -> str | dict[str, float]:
+    """'auto', one emotion, or a blend written 'happy:0.7,surprise:0.3' (weights normalised)."""
+    text = text.strip()
+    if text.lower() == "auto":
+        return "auto"
+    if ":" not in text and "," not in text:
+        return parse_emotion(text)
+    mix: dict[str, float] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, _, weight = part.partition(":")
+        try:
+            value = float(weight) if weight else 1.0
+        except ValueError:
+            raise UserError(f"emotion blend {text!r}: weight {weight!r} is not a number") from None
+        if value < 0:
+            raise UserError(f"emotion blend {text!r}: weights must not be negative")
+        key = parse_emotion(name)
+        mix[key] = mix.get(key, 0.0) + value
+    total = sum(mix.values())
+    if total <= 0:
+        raise UserError(f"emotion blend {text!r}: needs at least one positive weight")
+    return {k: v / total for k, v in mix.items() if v > 0}
+
+
+def emotion_label(emotion: str | dict[str, float]) -> str:
+    if isinstance(emotion, str):
+        return emotion
+    if len(emotion) == 1:
+        return next(iter(emotion))
+    return ",".join(f"{k}:{v:.2f}" for k, v in sorted(emotion.items(), key=lambda kv: -kv[1]))
+
+
+def target_vad(emotion: str | dict[str, float]) -> VAD:
+    """The target's coordinates; a blend's is the weighted mean of its emotions'."""
+    mix = {emotion: 1.0} if isinstance(emotion, str) else emotion
+    return VAD(*(sum(w * getattr(EMOTION_VAD[e], f) for e, w in mix.items())
+                 for f in ("valence", "arousal", "dominance")))
+
+
 @dataclass(frozen=True)
 class StyleRequest:
-    emotion: str = "auto"
-    strength: float | None = None
+    emotion: str = "auto"              # auto, an emotion, or a blend "happy:0.7,sad:0.3"
+    strength: float | None = None      # None: the palette's
     preserve_color: bool | None = None
-    style_image: Path | None = None
+    style_image: np.ndarray | None = None
     palette_path: Path | None = None
     engine: str = "fast"
 
@@ -147,24 +191,33 @@ class StyleRequest:
 def stylize(image: np.ndarray, name: str, request: StyleRequest,
             models: Models) -> tuple[np.ndarray, StylizeReport]:
     """Restyle an image to express an emotion (or its own dominant one) and measure the shift."""
-    from moodshift.style import stylize_image
-    from moodshift.style.palette import load_palette
+    from moodshift.style import emotion_mix, load_palette, stylize_image
 
     started = time.perf_counter()
     palette = load_palette(request.palette_path)
     before = analyze(image, name, models)
-    emotion = (before.dominant_emotion if request.emotion == "auto"
-               else parse_emotion(request.emotion))
-    entry = palette.entry(emotion)
-    strength = entry.strength if request.strength is None else request.strength
-    styled = stylize_image(image, emotion, palette, strength=strength,
+    wanted = parse_emotion_request(request.emotion)
+    emotion = before.dominant_emotion if wanted == "auto" else wanted
+    mix = emotion_mix(emotion)
+    strength = (request.strength if request.strength is not None
+                else sum(w * palette[e].strength for e, w in mix.items()))
+    styled = stylize_image(image, mix, palette, strength=strength,
                            preserve_color=request.preserve_color,
                            style_image=request.style_image)
     boxes = [f.box for f in before.faces]  # geometry is unchanged: re-read the same faces
     after_rows = _expression_rows(models.expression, styled, boxes)
     report = StylizeReport(
-        input=name, output="", emotion=emotion, engine=request.engine, strength=strength,
-        mood_before=before.mood, mood_after=measure_mood(styled), target_mood=EMOTION_VAD[emotion],
-        seconds=time.perf_counter() - started,
+        input=name, output="", emotion=emotion_label(emotion), engine=request.engine,
+        strength=strength, mood_before=before.mood, mood_after=measure_mood(styled),
+        target_mood=target_vad(emotion), seconds=time.perf_counter() - started,
         faces_before=[f.expression for f in before.faces], faces_after=after_rows)
     return styled, report
+
+
+def palette_sheet(photo: np.ndarray, palette_path: Path | None = None) -> np.ndarray:
+    """The seven emotion styles above the photo restyled for each emotion."""
+    from moodshift.style import load_palette, render_contact_sheet, stylize_image
+
+    palette = load_palette(palette_path)
+    return render_contact_sheet(photo, palette,
+                                lambda img, emotion: stylize_image(img, emotion, palette))

@@ -1,0 +1,250 @@
+"""moodshift's own expression classifier (``MoodshiftExpression``, name ``moodshift``).
+
+Preprocessing reproduces training: each face box is grown to a square of side
+``max(w, h) * (1 + 2 * MARGIN)`` around its centre (FER2013's 48x48 crops show the whole face
+with a little forehead, hair and chin; a detector box is tighter, so MARGIN = 0.12 of the box
+size is added on every side); parts outside the photo repeat the border pixels; the crop is
+converted to grey (ITU-R 601 luma, as Pillow's "L"), resized to the stored size (48 px, Pillow
+bilinear with antialiasing), and the network sees the central view (44 px) plus its mirror image;
+the two softmax outputs are averaged. A box covering the whole image means the image is already a
+face crop: it is used as it is, without margin (a non-square one is centred on a square
+canvas, border pixels repeated).
+
+Weights: the shipped ``msnet`` in ``moodshift/data/models/expression/`` (checked against
+``SHIPPED_SHA256``), or any training output: a ``checkpoint.pt``, an ``<arch>.safetensors`` with
+its ``<arch>.json`` beside it, or a folder holding those.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from moodshift.emotions import EMOTIONS
+from moodshift.errors import UserError
+from moodshift.expression import nets
+from moodshift.expression.train import bf16_supported, view_batch
+
+NAME = "moodshift"
+MARGIN = 0.12
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "expression"
+SHIPPED_ARCH = "msnet"
+# sha256 of the shipped msnet.safetensors (written when the shipped model was trained).
+SHIPPED_SHA256 = ""
+
+Box = tuple[int, int, int, int]
+
+
+def _grey(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return image.astype(np.uint8, copy=False)
+    rgb = image[..., :3].astype(np.uint32)
+    # Pillow's "L": (R*299 + G*587 + B*114) / 1000, rounded
+    return ((rgb[..., 0] * 299 + rgb[..., 1] * 587 + rgb[..., 2] * 114 + 500) // 1000
+            ).astype(np.uint8)
+
+
+def crop_face(grey: np.ndarray, box: Box, margin: float = MARGIN) -> np.ndarray:
+    """The square face region around ``box`` (grown by margin), border pixels repeated outside."""
+    h, w = grey.shape
+    x, y, bw, bh = box
+    if x <= 0 and y <= 0 and x + bw >= w and y + bh >= h:     # already a face crop
+        if h == w:
+            return grey
+        x, y, bw, bh, margin = 0, 0, w, h, 0.0
+    side = max(1, int(round(max(bw, bh) * (1 + 2 * margin))))
+    cx, cy = x + bw / 2.0, y + bh / 2.0
+    x0 = int(round(cx - side / 2.0))
+    y0 = int(round(cy - side / 2.0))
+    pad = max(0, -x0, -y0, x0 + side - w, y0 + side - h)
+    if pad:
+        grey = np.pad(grey, pad, mode="edge")
+        x0, y0 = x0 + pad, y0 + pad
+    return grey[y0:y0 + side, x0:x0 + side]
+
+
+def resize_to(grey: np.ndarray, size: int) -> np.ndarray:
+    if grey.shape == (size, size):
+        return grey
+    return np.asarray(Image.fromarray(np.ascontiguousarray(grey)).resize((size, size),
+                                                                         Image.BILINEAR))
+
+
+def _config_for(path: Path) -> dict[str, object]:
+    cfg = path.with_suffix(".json")
+    if not cfg.is_file():
+        raise UserError(f"{path}: no {cfg.name} beside the weights (arch and preprocessing)")
+    try:
+        return json.loads(cfg.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UserError(f"{cfg}: unreadable model config ({exc})") from None
+
+
+class MoodshiftExpression:
+    """ExpressionModel for moodshift's own networks (see the module docstring)."""
+
+    name = NAME
+
+    def __init__(self, model: torch.nn.Module, config: dict[str, object],
+                 source: str = "", precision: str = "auto", margin: float = MARGIN,
+                 flip_average: bool = True) -> None:
+        self.model = model.eval().to(memory_format=torch.channels_last)
+        self.config = config
+        self.source = source
+        self.margin = margin
+        self.flip_average = flip_average
+        self.store_size = int(config["store_size"])
+        self.img_size = int(config["img_size"])
+        self.crop_fraction = float(config["crop_fraction"])
+        self.channels = int(config["channels"])
+        self.mean = float(config["mean"])
+        self.std = float(config["std"])
+        self.bf16 = precision == "bf16" or (precision == "auto" and bf16_supported())
+        if list(config.get("classes", EMOTIONS)) != list(EMOTIONS):
+            raise UserError(f"{source}: model classes {config.get('classes')} differ from "
+                            f"{list(EMOTIONS)}")
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_state(cls, state: dict[str, torch.Tensor], config: dict[str, object],
+                   source: str = "", **kw: object) -> "MoodshiftExpression":
+        model = nets.build(str(config["arch"]), **dict(config.get("options", {})))  # type: ignore
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+        if missing or unexpected:
+            raise UserError(f"{source}: weights do not fit {config['arch']} "
+                            f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+        return cls(model, config, source, **kw)  # type: ignore[arg-type]
+
+    @classmethod
+    def shipped(cls, **kw: object) -> "MoodshiftExpression":
+        """The model shipped inside the package, checksum-verified."""
+        from moodshift.models.store import load_verified_file
+
+        from moodshift.errors import ModelMissingError
+
+        path = SHIPPED_DIR / f"{SHIPPED_ARCH}.safetensors"
+        if not SHIPPED_SHA256 or not path.exists():
+            raise ModelMissingError(f"{path}: the shipped expression model is missing from this "
+                                    "installation (train one with `moodshift train expression`)")
+        arrays = load_verified_file(path, SHIPPED_SHA256)
+        state = {k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}
+        return cls.from_state(state, _config_for(path), str(path), **kw)
+
+    @classmethod
+    def from_path(cls, path: str | Path, **kw: object) -> "MoodshiftExpression":
+        """A training output: checkpoint.pt, <arch>.safetensors (+ .json), or their folder."""
+        p = Path(path)
+        if p.is_dir():
+            cands = sorted(p.glob("*.safetensors"))
+            if cands:
+                p = cands[0]
+            elif (p / "checkpoint.pt").is_file():
+                p = p / "checkpoint.pt"
+            else:
+                raise UserError(f"{path}: no *.safetensors or checkpoint.pt in this folder")
+        if not p.is_file():
+            raise UserError(f"{path}: no such model file")
+        if p.suffix == ".safetensors":
+            from safetensors.torch import load_file
+
+            try:
+                state = load_file(str(p))
+            except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
+                raise UserError(f"{p}: not a readable safetensors file ({exc})") from None
+            return cls.from_state(state, _config_for(p), str(p), **kw)
+        try:
+            ckpt = torch.load(p, map_location="cpu", weights_only=False)
+            state, config = ckpt["model"], ckpt["config"]
+        except Exception as exc:  # noqa: BLE001
+            raise UserError(f"{p}: not a moodshift checkpoint ({exc})") from None
+        return cls.from_state(state, config, str(p), **kw)
+
+    # ------------------------------------------------------------------ inference
+    def prepare(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
+        """uint8 (n, store_size, store_size) grey face crops."""
+        grey = _grey(np.asarray(image))
+        out = np.empty((len(boxes), self.store_size, self.store_size), dtype=np.uint8)
+        for i, box in enumerate(boxes):
+            out[i] = resize_to(crop_face(grey, tuple(int(v) for v in box), self.margin),
+                               self.store_size)
+        return out
+
+    def predict_crops(self, crops: np.ndarray, batch: int = 256) -> np.ndarray:
+        """Probabilities (n, 7) for uint8 grey crops already at store_size."""
+        if len(crops) == 0:
+            return np.zeros((0, len(EMOTIONS)), dtype=np.float64)
+        x_all = torch.from_numpy(np.ascontiguousarray(crops))
+        outs = []
+        with torch.inference_mode():
+            for i in range(0, len(x_all), batch):
+                x = view_batch(x_all[i:i + batch], self.img_size, self.crop_fraction,
+                               self.channels, mean=self.mean, std=self.std)
+                if self.flip_average:
+                    x = torch.cat([x, x.flip(-1)]).contiguous(memory_format=torch.channels_last)
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+                    logits = self.model(x)
+                p = torch.softmax(logits.double(), dim=1)
+                if self.flip_average:
+                    k = p.shape[0] // 2
+                    p = (p[:k] + p[k:]) / 2
+                outs.append(p.numpy())
+        probs = np.concatenate(outs)
+        return probs / probs.sum(1, keepdims=True)
+
+    def predict(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
+        """(len(boxes), 7) probabilities in EMOTIONS order, each row summing to 1."""
+        if not boxes:
+            return np.zeros((0, len(EMOTIONS)), dtype=np.float64)
+        return self.predict_crops(self.prepare(image, boxes))
+
+
+class _OnnxWrapper(torch.nn.Module):
+    """Single-view graph: normalised (n, c, s, s) -> softmax (n, 7)."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.softmax(self.model(x), dim=1)
+
+
+def export_onnx(model: MoodshiftExpression, path: str | Path, check: bool = True) -> float:
+    """Write an ONNX graph of the network (input ``faces``: normalised float (n, c, s, s), the
+    central view; output ``probabilities`` (n, 7)) and, with check, compare it with torch on
+    random crops through onnxruntime. Returns the largest absolute difference (0 without check)."""
+    path = Path(path)
+    net = _OnnxWrapper(model.model).eval().float()
+    s = model.img_size
+    dummy = torch.randn(2, model.channels, s, s)
+    tmp = path.with_name(f".{path.name}.part")
+    import warnings
+
+    with warnings.catch_warnings():   # the TorchScript exporter is deprecated but needs no extras
+        warnings.simplefilter("ignore")
+        torch.onnx.export(net, (dummy,), str(tmp), input_names=["faces"],
+                          output_names=["probabilities"], opset_version=17,
+                          dynamic_axes={"faces": {0: "n"}, "probabilities": {0: "n"}},
+                          dynamo=False)
+    tmp.replace(path)
+    if not check:
+        return 0.0
+    import onnxruntime as ort
+
+    rng = np.random.default_rng(0)
+    crops = rng.integers(0, 256, (8, model.store_size, model.store_size), dtype=np.uint8)
+    x = view_batch(torch.from_numpy(crops), s, model.crop_fraction, model.channels,
+                   mean=model.mean, std=model.std).contiguous()
+    with torch.inference_mode():
+        want = net(x).numpy()
+    sess = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    got = sess.run(None, {"faces": x.numpy()})[0]
+    diff = float(np.abs(got - want).max())
+    if diff > 1e-4:
+        raise RuntimeError(f"{path}: ONNX output differs from torch by {diff:.2e}")
+    return diff

@@ -1,0 +1,700 @@
+"""``moodshift train expression``: train an expression classifier on labelled face crops.
+
+The whole data set is decoded once into a uint8 tensor; augmentation runs batched in torch
+(random rotation, scale, shift and mirror through one affine warp, brightness/contrast jitter,
+random erasing), so no per-image work happens in the training loop.
+
+Geometry: images are stored at ``store_size`` = img_size / crop_fraction (48 px for msnet) and the
+network sees an ``img_size`` view (44 px): a random warp in training, the central crop plus its
+mirror image at test time (the two softmax outputs are averaged).
+
+Outputs in ``--out``: ``checkpoint.pt`` (rewritten atomically every epoch, also on Ctrl-C; pass it
+to ``--resume``), ``<arch>.safetensors`` + ``<arch>.json`` (weights and the preprocessing config
+the inference side needs), ``history.json``, ``curves.png``, ``confusion.png``, ``metrics.json``
+and ``MODEL_CARD.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import json
+import math
+import os
+import platform
+import shlex
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from moodshift.emotions import EMOTIONS
+from moodshift.errors import UserError
+from moodshift.expression import nets
+from moodshift.expression.datasets import DataSplits, ImageSet, load_splits
+
+# Per-architecture recipes; command-line options override single fields.
+RECIPES: dict[str, dict[str, object]] = {
+    # moodshift's own: SGD + Nesterov, warm-up then cosine, label smoothing, strong augmentation.
+    "msnet": dict(epochs=40, batch=128, lr=0.1, optimizer="sgd", weight_decay=5e-4,
+                  label_smoothing=0.1, schedule="cosine", warmup_epochs=2, balance="none",
+                  augment="strong", crop_fraction=44 / 48, img_size=44),
+    # Padalia et al. 2021 as published: Adam 1e-3, batch 16, 50 epochs, plain cross-entropy,
+    # classes balanced by random rotations to ~10,000 images each, whole image at 128x128x3.
+    "padalia21": dict(epochs=50, batch=16, lr=1e-3, optimizer="adam", weight_decay=0.0,
+                      label_smoothing=0.0, schedule="constant", warmup_epochs=0, balance="rotate",
+                      augment="none", crop_fraction=1.0, img_size=128),
+    "tiny": dict(epochs=5, batch=32, lr=0.05, optimizer="sgd", weight_decay=5e-4,
+                 label_smoothing=0.0, schedule="cosine", warmup_epochs=0, balance="none",
+                 augment="light", crop_fraction=1.0, img_size=32),
+}
+ROTATE_TARGET = 10_000        # images per class after rotation balancing (Padalia et al.)
+ROTATE_DEGREES = 15.0         # range of the balancing rotations (not stated in the paper)
+NORM_MEAN = 0.5               # inputs are (x/255 - mean) / std
+NORM_STD = 0.25
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    arch: str = "msnet"
+    out: str = "runs/expression"
+    epochs: int | None = None
+    batch: int | None = None
+    lr: float | None = None
+    img_size: int | None = None
+    balance: str | None = None            # rotate | weights | none
+    resume: str | None = None
+    width: int | None = None              # msnet width (channels of the first stage)
+    seed: int = 0
+    precision: str = "auto"               # auto | bf16 | fp32
+    threads: int = 0                      # 0 = adaptive (1 or 2, whichever is faster now)
+    max_steps: int | None = None          # stop early (tests, timing)
+    progress: bool = True
+    command: str = ""                     # the command line, for the model card
+
+    def recipe(self) -> dict[str, object]:
+        if self.arch not in RECIPES:
+            nets.build(self.arch)   # raises the UserError listing the known architectures
+        r = dict(RECIPES[self.arch])
+        for key in ("epochs", "batch", "lr", "img_size", "balance"):
+            value = getattr(self, key)
+            if value is not None:
+                r[key] = value
+        if r["balance"] not in ("rotate", "weights", "none"):
+            raise UserError(f"--balance must be rotate, weights or none, not {r['balance']!r}")
+        return r
+
+
+@dataclass
+class TrainResult:
+    out: Path
+    weights: Path | None
+    checkpoint: Path
+    epochs_done: int
+    val_accuracy: float | None
+    history: list[dict[str, float]] = field(default_factory=list)
+    interrupted: bool = False
+
+
+# ----------------------------------------------------------------------------------- tensors
+
+def bf16_supported() -> bool:
+    """True when the CPU has native bf16 matrix units (AMX or AVX512-BF16)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def view_batch(images: torch.Tensor, img_size: int, crop_fraction: float, channels: int,
+               theta: torch.Tensor | None = None, mean: float = NORM_MEAN,
+               std: float = NORM_STD) -> torch.Tensor:
+    """uint8 (n, S, S) -> normalised float (n, channels, img_size, img_size), channels-last.
+
+    Without ``theta``: the central ``crop_fraction`` of each image, resampled to img_size."""
+    x = images.unsqueeze(1).float().div_(255.0)
+    n = x.shape[0]
+    if theta is None:
+        if x.shape[-1] == img_size and crop_fraction == 1.0:
+            out = x
+        elif abs(x.shape[-1] * crop_fraction - img_size) < 1e-6:   # exact integer crop
+            off = (x.shape[-1] - img_size) // 2
+            out = x[:, :, off:off + img_size, off:off + img_size]
+        else:
+            theta = torch.zeros(n, 2, 3)
+            theta[:, 0, 0] = theta[:, 1, 1] = crop_fraction
+    if theta is not None:
+        grid = F.affine_grid(theta, [n, 1, img_size, img_size], align_corners=False)
+        out = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    out = (out - mean) / std
+    if channels != 1:
+        out = out.expand(-1, channels, -1, -1)
+    return out.contiguous(memory_format=torch.channels_last)
+
+
+def random_theta(n: int, crop_fraction: float, gen: torch.Generator, degrees: float = 15.0,
+                 scale: float = 0.1, shift: float = 0.08, flip: bool = True) -> torch.Tensor:
+    """Per-sample affine maps (output -> input coordinates) for F.affine_grid."""
+    ang = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(degrees)
+    s = crop_fraction / (1 + (torch.rand(n, generator=gen) * 2 - 1) * scale)
+    fx = torch.where(torch.rand(n, generator=gen) < 0.5, -1.0, 1.0) if flip else torch.ones(n)
+    theta = torch.zeros(n, 2, 3)
+    theta[:, 0, 0] = s * torch.cos(ang) * fx
+    theta[:, 0, 1] = -s * torch.sin(ang)
+    theta[:, 1, 0] = s * torch.sin(ang) * fx
+    theta[:, 1, 1] = s * torch.cos(ang)
+    theta[:, :, 2] = (torch.rand(n, 2, generator=gen) * 2 - 1) * shift
+    return theta
+
+
+def photometric(x: torch.Tensor, gen: torch.Generator, erase_p: float = 0.5) -> torch.Tensor:
+    """Brightness/contrast jitter and random erasing on a normalised batch (in place)."""
+    n, _, h, w = x.shape
+    c = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * 0.25
+    b = (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * 0.4
+    m = x.mean(dim=(1, 2, 3), keepdim=True)
+    x = (x - m) * c + m + b
+    if erase_p > 0:
+        area = (0.02 + torch.rand(n, generator=gen) * 0.18) * h * w
+        aspect = torch.exp((torch.rand(n, generator=gen) * 2 - 1) * math.log(3))
+        eh = (area * aspect).sqrt().clamp(1, h).long()
+        ew = (area / aspect).sqrt().clamp(1, w).long()
+        y0 = (torch.rand(n, generator=gen) * (h - eh + 1)).long()
+        x0 = (torch.rand(n, generator=gen) * (w - ew + 1)).long()
+        ys = torch.arange(h).view(1, h, 1)
+        xs = torch.arange(w).view(1, 1, w)
+        mask = ((ys >= y0.view(n, 1, 1)) & (ys < (y0 + eh).view(n, 1, 1))
+                & (xs >= x0.view(n, 1, 1)) & (xs < (x0 + ew).view(n, 1, 1)))
+        mask &= (torch.rand(n, generator=gen) < erase_p).view(n, 1, 1)
+        x = x.masked_fill(mask.unsqueeze(1), 0.0)
+    return x.contiguous(memory_format=torch.channels_last)
+
+
+@torch.no_grad()
+def predict_logits_tta(model: nn.Module, images: torch.Tensor, img_size: int,
+                       crop_fraction: float, channels: int, batch: int = 256,
+                       autocast: bool = False) -> torch.Tensor:
+    """Softmax probabilities (n, 7) averaged over the central view and its mirror image."""
+    model.eval()
+    outs = []
+    for i in range(0, images.shape[0], batch):
+        x = view_batch(images[i:i + batch], img_size, crop_fraction, channels)
+        x = torch.cat([x, x.flip(-1)])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+            p = model(x).float().softmax(1)
+        k = p.shape[0] // 2
+        outs.append((p[:k] + p[k:]) / 2)
+    return torch.cat(outs) if outs else torch.zeros(0, len(EMOTIONS))
+
+
+# --------------------------------------------------------------------------------- helpers
+
+class ThreadChooser:
+    """Picks 1 or 2 intra-op threads by measured step time, re-checked every ``period`` steps.
+
+    On a shared 2-core machine two OpenMP threads collapse (10x slower) as soon as another
+    process takes a core; one thread then runs far faster. ``threads > 0`` fixes the count."""
+
+    def __init__(self, threads: int = 0, period: int = 60, probe: int = 4,
+                 choices: tuple[int, ...] = (1, 2)) -> None:
+        self.fixed = threads
+        self.period, self.probe, self.choices = period, probe, choices
+        self.step = 0
+        self.times: dict[int, list[float]] = {}
+        self.best = max(choices)
+        self._t = 0.0
+        torch.set_num_threads(threads if threads > 0 else self.best)
+
+    def _current(self) -> int:
+        if self.fixed > 0:
+            return self.fixed
+        phase = self.step % self.period
+        k = phase // self.probe
+        if k < len(self.choices):
+            return self.choices[k]
+        if phase == self.probe * len(self.choices):
+            # median of the probe steps, skipping the first (thread-count switch) step
+            med = {n: float(np.median(t[1:] if len(t) > 1 else t)) for n, t in self.times.items()}
+            self.best = min(med, key=med.__getitem__)
+            self.times = {}
+        return self.best
+
+    def before_step(self) -> None:
+        n = self._current()
+        if torch.get_num_threads() != n:
+            torch.set_num_threads(n)
+        self._t = time.perf_counter()
+
+    def after_step(self) -> None:
+        if self.fixed <= 0 and self.step % self.period < self.probe * len(self.choices):
+            self.times.setdefault(torch.get_num_threads(), []).append(
+                time.perf_counter() - self._t)
+        self.step += 1
+
+
+def _atomic_torch_save(obj: object, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.part")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _lr_at(step: int, total: int, warmup: int, base: float, schedule: str) -> float:
+    if schedule == "constant":
+        return base
+    if step < warmup:
+        return base * (step + 1) / warmup
+    t = (step - warmup) / max(1, total - warmup)
+    return base * 0.5 * (1 + math.cos(math.pi * min(1.0, t)))
+
+
+def _make_optimizer(model: nn.Module, recipe: dict[str, object]) -> torch.optim.Optimizer:
+    decay, no_decay = [], []
+    for p in model.parameters():
+        (decay if p.ndim > 1 else no_decay).append(p)
+    groups = [{"params": decay, "weight_decay": float(recipe["weight_decay"])},
+              {"params": no_decay, "weight_decay": 0.0}]
+    lr = float(recipe["lr"])
+    if recipe["optimizer"] == "sgd":
+        return torch.optim.SGD(groups, lr=lr, momentum=0.9, nesterov=True)
+    # Keras Adam defaults (epsilon 1e-7) for the published recipe
+    return torch.optim.Adam(groups, lr=lr, eps=1e-7)
+
+
+def _epoch_indices(labels: np.ndarray, balance: str, rng: np.random.Generator
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Sample order for one epoch and a per-sample 'rotate me' flag (rotation balancing)."""
+    if balance != "rotate":
+        idx = rng.permutation(len(labels))
+        return idx, np.zeros(len(idx), dtype=bool)
+    parts, flags = [], []
+    for c in range(len(EMOTIONS)):
+        own = np.flatnonzero(labels == c)
+        if len(own) == 0:
+            continue
+        extra = rng.choice(own, size=max(0, ROTATE_TARGET - len(own)), replace=True)
+        parts += [own, extra]
+        flags += [np.zeros(len(own), bool), np.ones(len(extra), bool)]
+    idx, flag = np.concatenate(parts), np.concatenate(flags)
+    order = rng.permutation(len(idx))
+    return idx[order], flag[order]
+
+
+def _class_weights(labels: np.ndarray) -> torch.Tensor:
+    counts = np.bincount(labels, minlength=len(EMOTIONS)).astype(np.float64)
+    w = np.where(counts > 0, counts.sum() / (len(EMOTIONS) * np.maximum(counts, 1)), 0.0)
+    return torch.tensor(w, dtype=torch.float32)
+
+
+def confusion_matrix(labels: np.ndarray, preds: np.ndarray, k: int = len(EMOTIONS)) -> np.ndarray:
+    cm = np.zeros((k, k), dtype=np.int64)
+    np.add.at(cm, (labels, preds), 1)
+    return cm
+
+
+def export_config(arch: str, options: dict[str, object], recipe: dict[str, object],
+                  store_size: int, channels: int) -> dict[str, object]:
+    """What inference needs to reproduce training-time preprocessing."""
+    return {"arch": arch, "options": options, "classes": list(EMOTIONS),
+            "img_size": int(recipe["img_size"]), "store_size": store_size,
+            "crop_fraction": float(recipe["crop_fraction"]), "channels": channels,
+            "mean": NORM_MEAN, "std": NORM_STD, "input": "grey, x/255, (x-mean)/std",
+            "test_time": "central crop + mirror, softmax averaged"}
+
+
+def save_weights(model: nn.Module, path: Path) -> None:
+    from safetensors.torch import save_file
+
+    state = {k: v.detach().float().contiguous() for k, v in model.state_dict().items()
+             if not k.endswith("num_batches_tracked")}
+    tmp = path.with_name(f".{path.name}.part")
+    save_file(state, str(tmp), metadata={"format": "pt"})
+    os.replace(tmp, path)
+
+
+# ------------------------------------------------------------------------------ the loop
+
+def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
+                     splits: DataSplits | None = None) -> TrainResult:
+    """Train (or resume) an expression classifier; see the module docstring for the outputs."""
+    chooser = ThreadChooser(cfg.threads)
+    recipe = cfg.recipe()
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt_path = out / "checkpoint.pt"
+
+    state = None
+    if cfg.resume:
+        rpath = Path(cfg.resume)
+        if not rpath.is_file():
+            raise UserError(f"{rpath}: no such checkpoint")
+        state = torch.load(rpath, map_location="cpu", weights_only=False)
+        if state.get("arch") != cfg.arch:
+            raise UserError(f"{rpath}: checkpoint is for --arch {state.get('arch')}, "
+                            f"not {cfg.arch}")
+        recipe = state["recipe"]
+        recipe["epochs"] = cfg.epochs or recipe["epochs"]
+
+    arch = cfg.arch
+    img_size = int(recipe["img_size"])
+    crop_fraction = float(recipe["crop_fraction"])
+    store_size = int(round(img_size / crop_fraction))
+    options: dict[str, object] = {"img_size": img_size}
+    if arch == "msnet" and (cfg.width or (state and state["options"].get("width"))):
+        options["width"] = int(cfg.width or state["options"]["width"])
+    if state is not None:
+        options = state["options"]
+    model = nets.build(arch, **options).to(memory_format=torch.channels_last)
+    channels = int(getattr(model, "in_channels", 1))
+
+    t0 = time.time()
+    splits = splits or load_splits(cfg.data, size=None)
+    train_x = torch.from_numpy(splits.train.array(store_size))
+    val_x = torch.from_numpy(splits.val.array(store_size))
+    train_y = splits.train.labels
+    val_y = splits.val.labels
+    for s in (splits.train, splits.val):
+        log("data: " + s.report())
+    log(f"split: {splits.description}; loaded in {time.time() - t0:.1f}s")
+
+    optimizer = _make_optimizer(model, recipe)
+    history: list[dict[str, float]] = []
+    start_epoch = 0
+    if state is not None:
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        history = state["history"]
+        start_epoch = int(state["epoch"])
+        log(f"resumed from {cfg.resume} after epoch {start_epoch}")
+
+    use_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and bf16_supported())
+    epochs = int(recipe["epochs"])
+    batch = int(recipe["batch"])
+    balance = str(recipe["balance"])
+    n_per_epoch = (len(train_y) if balance != "rotate" else
+                   sum(max(ROTATE_TARGET, int(c)) for c in np.bincount(train_y) if c > 0))
+    steps_per_epoch = max(1, n_per_epoch // batch)
+    total_steps = epochs * steps_per_epoch
+    warmup = int(float(recipe["warmup_epochs"]) * steps_per_epoch)
+    weights = _class_weights(train_y) if balance == "weights" else None
+    smoothing = float(recipe["label_smoothing"])
+    augment = str(recipe["augment"])
+    log(f"arch {arch} {options} ({nets.count_parameters(model):,} parameters), "
+        f"{epochs} epochs x {steps_per_epoch} steps of {batch}, {recipe['optimizer']} "
+        f"lr {recipe['lr']}, balance {balance}, augment {augment}, "
+        f"{'bf16 autocast' if use_bf16 else 'fp32'}")
+
+    def save_checkpoint(epoch_done: int) -> None:
+        _atomic_torch_save({"arch": arch, "options": options, "recipe": recipe,
+                            "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                            "epoch": epoch_done, "history": history,
+                            "config": export_config(arch, options, recipe, store_size, channels),
+                            "command": cfg.command, "seed": cfg.seed}, ckpt_path)
+
+    interrupted = False
+    steps_taken = 0
+    epoch = start_epoch
+    try:
+        for epoch in range(start_epoch, epochs):
+            model.train()
+            rng = np.random.default_rng(cfg.seed * 1000 + epoch)
+            gen = torch.Generator().manual_seed(cfg.seed * 1000 + epoch)
+            order, rotate = _epoch_indices(train_y, balance, rng)
+            tl = tc = tn = 0.0
+            t_ep = time.time()
+            bar = range(steps_per_epoch)
+            if cfg.progress:
+                from tqdm import tqdm
+
+                bar = tqdm(bar, desc=f"epoch {epoch + 1}/{epochs}", unit="batch",
+                           leave=False, file=sys.stderr, mininterval=2.0)
+            for step in bar:
+                chooser.before_step()
+                sel = order[step * batch:(step + 1) * batch]
+                xb = train_x[torch.from_numpy(sel)]
+                yb = torch.from_numpy(train_y[sel])
+                if augment == "none" and not rotate[sel].any():
+                    x = view_batch(xb, img_size, crop_fraction, channels)
+                else:
+                    if augment == "none":      # rotation balancing only
+                        theta = random_theta(len(sel), crop_fraction, gen, ROTATE_DEGREES,
+                                             0.0, 0.0, flip=False)
+                        keep = torch.from_numpy(~rotate[sel])
+                        theta[keep] = torch.tensor([[crop_fraction, 0, 0], [0, crop_fraction, 0]])
+                    elif augment == "light":
+                        theta = random_theta(len(sel), crop_fraction, gen, 10.0, 0.05, 0.05)
+                    else:
+                        theta = random_theta(len(sel), crop_fraction, gen)
+                    x = view_batch(xb, img_size, crop_fraction, channels, theta)
+                    if augment == "strong":
+                        x = photometric(x, gen)
+                lr = _lr_at(epoch * steps_per_epoch + step, total_steps, warmup,
+                            float(recipe["lr"]), str(recipe["schedule"]))
+                for g in optimizer.param_groups:
+                    g["lr"] = lr
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                    logits = model(x)
+                loss = F.cross_entropy(logits.float(), yb, weight=weights,
+                                       label_smoothing=smoothing)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                tl += float(loss.detach()) * len(sel)
+                tc += float((logits.argmax(1) == yb).sum())
+                tn += len(sel)
+                steps_taken += 1
+                chooser.after_step()
+                if cfg.progress and hasattr(bar, "set_postfix"):
+                    bar.set_postfix(loss=f"{tl / tn:.3f}", acc=f"{tc / tn:.3f}", lr=f"{lr:.4f}")
+                if cfg.max_steps is not None and steps_taken >= cfg.max_steps:
+                    break
+            if cfg.progress and hasattr(bar, "close"):
+                bar.close()
+            train_time = time.time() - t_ep
+            probs = predict_logits_tta(model, val_x, img_size, crop_fraction, channels,
+                                       autocast=use_bf16)
+            vy = torch.from_numpy(val_y)
+            val_loss = float(F.nll_loss(probs.clamp_min(1e-8).log(), vy)) if len(vy) else 0.0
+            val_acc = float((probs.argmax(1) == vy).float().mean()) if len(vy) else 0.0
+            history.append({"epoch": epoch + 1, "train_loss": tl / max(tn, 1),
+                            "train_acc": tc / max(tn, 1), "val_loss": val_loss,
+                            "val_acc": val_acc, "lr": lr, "seconds": train_time,
+                            "eval_seconds": time.time() - t_ep - train_time})
+            save_checkpoint(epoch + 1)
+            (out / "history.json").write_text(json.dumps(history, indent=1) + "\n")
+            log(f"epoch {epoch + 1}/{epochs}: train loss {tl / max(tn, 1):.4f} "
+                f"acc {tc / max(tn, 1):.4f} | val loss {val_loss:.4f} acc {val_acc:.4f} | "
+                f"{train_time:.0f}s")
+            if cfg.max_steps is not None and steps_taken >= cfg.max_steps:
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+        log(f"interrupted during epoch {epoch + 1}: saving a checkpoint that resumes there")
+        save_checkpoint(epoch)      # weights as they are; the unfinished epoch is redone
+    result = finish_outputs(out, model, arch, options, recipe, store_size, channels, history,
+                            splits, val_x, cfg, use_bf16, interrupted, log)
+    result.checkpoint = ckpt_path
+    return result
+
+
+def finish_outputs(out: Path, model: nn.Module, arch: str, options: dict[str, object],
+                   recipe: dict[str, object], store_size: int, channels: int,
+                   history: list[dict[str, float]], splits: DataSplits, val_x: torch.Tensor,
+                   cfg: TrainConfig, use_bf16: bool, interrupted: bool,
+                   log: Callable[[str], None]) -> TrainResult:
+    """Weights, config, plots, metrics and model card (also after an interruption)."""
+    from moodshift.models.store import sha256_file
+
+    img_size = int(recipe["img_size"])
+    crop_fraction = float(recipe["crop_fraction"])
+    weights = out / f"{arch}.safetensors"
+    save_weights(model, weights)
+    config = export_config(arch, options, recipe, store_size, channels)
+    (out / f"{arch}.json").write_text(json.dumps(config, indent=1) + "\n")
+    # Final metrics in fp32 (what inference uses)
+    probs = predict_logits_tta(model, val_x, img_size, crop_fraction, channels)
+    preds = probs.argmax(1).numpy()
+    cm = confusion_matrix(splits.val.labels, preds)
+    acc = float(np.trace(cm) / max(cm.sum(), 1))
+    recall = {e: float(cm[i, i] / cm[i].sum()) if cm[i].sum() else None
+              for i, e in enumerate(EMOTIONS)}
+    known = [v for v in recall.values() if v is not None]
+    metrics = {"split": splits.val.source, "n": int(cm.sum()), "accuracy": acc,
+               "macro_recall": float(np.mean(known)) if known else 0.0,
+               "per_class_recall": recall, "confusion": cm.tolist(),
+               "epochs_done": len(history), "interrupted": interrupted}
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    try:
+        plot_curves(history, out / "curves.png")
+        plot_confusion(cm, out / "confusion.png", f"{arch} on {Path(splits.val.source).name}: "
+                       f"accuracy {acc:.1%}")
+    except Exception as exc:  # plots are a convenience; never lose the weights over them
+        log(f"warning: plotting failed: {exc}")
+    write_model_card(out, arch, options, recipe, config, history, metrics, splits, cfg,
+                     use_bf16, sha256_file(weights), weights.stat().st_size)
+    log(f"val accuracy {acc:.4f} (macro recall {metrics['macro_recall']:.4f}); "
+        f"wrote {weights}")
+    return TrainResult(out, weights, out / "checkpoint.pt", len(history), acc, history,
+                       interrupted)
+
+
+def plot_curves(history: list[dict[str, float]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ep = [h["epoch"] for h in history]
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    a1.plot(ep, [h["train_acc"] for h in history], label="train (augmented)")
+    a1.plot(ep, [h["val_acc"] for h in history], label="val")
+    a1.set_xlabel("epoch"), a1.set_ylabel("accuracy"), a1.legend(), a1.grid(alpha=0.3)
+    a2.plot(ep, [h["train_loss"] for h in history], label="train (smoothed labels)")
+    a2.plot(ep, [h["val_loss"] for h in history], label="val")
+    a2.set_xlabel("epoch"), a2.set_ylabel("cross-entropy"), a2.legend(), a2.grid(alpha=0.3)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.stem}.part.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def plot_confusion(cm: np.ndarray, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = cm / np.maximum(cm.sum(1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    im = ax.imshow(rows, cmap="Blues", vmin=0, vmax=1)
+    ax.set_xticks(range(len(EMOTIONS)), EMOTIONS, rotation=45, ha="right")
+    ax.set_yticks(range(len(EMOTIONS)), EMOTIONS)
+    ax.set_xlabel("predicted"), ax.set_ylabel("true")
+    for i in range(cm.shape[0]):
+        for j in range(cm.shape[1]):
+            ax.text(j, i, f"{rows[i, j]:.2f}\n({cm[i, j]})", ha="center", va="center",
+                    fontsize=7, color="white" if rows[i, j] > 0.5 else "black")
+    ax.set_title(title, fontsize=10)
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.stem}.part.png")
+    fig.savefig(tmp, dpi=100)
+    plt.close(fig)
+    os.replace(tmp, path)
+
+
+def write_model_card(out: Path, arch: str, options: dict[str, object], recipe: dict[str, object],
+                     config: dict[str, object], history: list[dict[str, float]],
+                     metrics: dict[str, object], splits: DataSplits, cfg: TrainConfig,
+                     use_bf16: bool, sha256: str, size: int) -> None:
+    from moodshift.imageio import atomic_write_text
+
+    n_params = sum(int(np.prod(v.shape)) for v in nets.build(arch, **options).state_dict().values()
+                   if v.dtype.is_floating_point)
+    epoch_s = [h["seconds"] for h in history]
+    lines = [
+        f"# Model card: moodshift expression classifier `{arch}`", "",
+        f"- Date: {_dt.datetime.now().astimezone().isoformat(timespec='seconds')}",
+        f"- Weights: `{arch}.safetensors` ({size:,} bytes), sha256 `{sha256}`",
+        f"- Config: `{arch}.json` ({json.dumps(config['options'])}); {n_params:,} parameters",
+        f"- Classes (output order): {', '.join(EMOTIONS)}",
+        f"- Input: grey face crop framed like FER2013, stored at {config['store_size']} px, "
+        f"network sees {config['img_size']} px ({config['crop_fraction']:.4f} central crop); "
+        f"x/255, then (x - {config['mean']}) / {config['std']}",
+        "- Test time: central crop and its mirror image, softmax averaged", "",
+        "## Data", "",
+        f"- Train: {len(splits.train)} images from `{splits.train.source}`; "
+        f"class counts {json.dumps(splits.train.class_counts())}",
+        f"- Validation: {len(splits.val)} images from `{splits.val.source}`",
+        f"- Split: {splits.description}",
+        "- No model selection on the validation set: the weights are the last epoch's.", "",
+        "## Recipe", "",
+        f"- {recipe['epochs']} epochs, batch {recipe['batch']}, optimizer {recipe['optimizer']}"
+        f"{' (Nesterov momentum 0.9)' if recipe['optimizer'] == 'sgd' else ''}, "
+        f"lr {recipe['lr']} ({recipe['schedule']}"
+        f"{', %s warm-up epochs' % recipe['warmup_epochs'] if recipe['warmup_epochs'] else ''}), "
+        f"weight decay {recipe['weight_decay']} (not on norms/biases), "
+        f"label smoothing {recipe['label_smoothing']}, class balance `{recipe['balance']}`",
+        f"- Augmentation `{recipe['augment']}`: " + {
+            "strong": "random rotation ±15°, scale ±10 %, shift ±4 % (one affine warp, border "
+                      "padding), horizontal mirror, brightness ±0.1 / contrast ±25 %, random "
+                      "erasing (p 0.5, 2-20 % of the area)",
+            "light": "rotation ±10°, scale ±5 %, shift ±2.5 %, mirror",
+            "none": "none" + (f" (rotation balancing: extra copies rotated within "
+                              f"±{ROTATE_DEGREES:.0f}° up to {ROTATE_TARGET} per class)"
+                              if recipe["balance"] == "rotate" else ""),
+        }[str(recipe["augment"])],
+        f"- Precision: {'bf16 autocast (CPU AMX)' if use_bf16 else 'fp32'}; seed {cfg.seed}; "
+        f"torch {torch.__version__}; {platform.processor() or platform.machine()}, "
+        f"{torch.get_num_threads()} threads",
+        f"- Epochs completed: {len(history)}"
+        + (f"; mean {np.mean(epoch_s):.0f} s per epoch" if epoch_s else "")
+        + (" (interrupted)" if metrics["interrupted"] else ""), "",
+        "## Reproduce", "", "```", cfg.command or "(command not recorded)", "```", "",
+        "## Metrics (validation split)", "",
+        f"- Accuracy {metrics['accuracy']:.4f}, macro recall {metrics['macro_recall']:.4f} "
+        f"(n = {metrics['n']})", "",
+        "| class | recall |", "| --- | --- |",
+    ]
+    for e, r in metrics["per_class_recall"].items():  # type: ignore[union-attr]
+        lines.append(f"| {e} | {'-' if r is None else f'{r:.3f}'} |")
+    lines += ["", "Curves: `curves.png`; confusion matrix: `confusion.png`.", "",
+              "| epoch | train loss | train acc | val loss | val acc |",
+              "| --- | --- | --- | --- | --- |"]
+    for h in history:
+        lines.append(f"| {h['epoch']} | {h['train_loss']:.4f} | {h['train_acc']:.4f} | "
+                     f"{h['val_loss']:.4f} | {h['val_acc']:.4f} |")
+    atomic_write_text(out / "MODEL_CARD.md", "\n".join(lines) + "\n")
+
+
+# ---------------------------------------------------------------------------- command line
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``moodshift train expression``."""
+    parser.add_argument("--data", required=True,
+                        help="labelled faces: class-folder tree, train/val tree, FER2013 CSV, "
+                             "ExpW folder or folder with labels.csv")
+    parser.add_argument("--arch", default="msnet", choices=sorted(nets.ARCHS),
+                        help="architecture (default msnet)")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--epochs", type=int, help="epochs (default: the arch's recipe)")
+    parser.add_argument("--batch", type=int, help="batch size (default: the arch's recipe)")
+    parser.add_argument("--lr", type=float, help="peak learning rate (default: the recipe)")
+    parser.add_argument("--img-size", type=int, help="network input size (default: the recipe)")
+    parser.add_argument("--balance", choices=["rotate", "weights", "none"],
+                        help="class balancing (default: the recipe)")
+    parser.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint.pt")
+    parser.add_argument("--width", type=int, help="msnet width (default 32)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
+                        help="bf16 autocast where the CPU has bf16 units (auto), or fp32")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="CPU threads; 0 (default) picks 1 or 2 by measured speed")
+
+
+def run_train_command(args: argparse.Namespace, log: Callable[[str], None] = print) -> int:
+    """Run ``moodshift train expression`` from parsed arguments; returns the exit code."""
+    command = "moodshift train expression " + " ".join(
+        shlex.quote(a) for a in _argv_from(args))
+    cfg = TrainConfig(data=args.data, arch=args.arch, out=args.out, epochs=args.epochs,
+                      batch=args.batch, lr=args.lr, img_size=args.img_size, balance=args.balance,
+                      resume=args.resume, width=args.width, seed=args.seed,
+                      precision=args.precision, threads=args.threads, command=command)
+    result = train_expression(cfg, log=log)
+    return 130 if result.interrupted else 0
+
+
+def _argv_from(args: argparse.Namespace) -> list[str]:
+    out: list[str] = []
+    for key in ("data", "arch", "out", "epochs", "batch", "lr", "img_size", "balance", "resume",
+                "width", "seed", "precision", "threads"):
+        value = getattr(args, key, None)
+        if value is None or (key == "seed" and value == 0) or (key == "precision" and
+                                                                value == "auto") \
+                or (key == "threads" and value == 0):
+            continue
+        out += [f"--{key.replace('_', '-')}", str(value)]
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="moodshift train expression")
+    add_train_arguments(parser)
+    args = parser.parse_args(argv)
+    try:
+        return run_train_command(args, log=lambda m: print(m, flush=True))
+    except UserError as exc:
+        print(f"moodshift: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

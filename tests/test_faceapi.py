@@ -125,17 +125,35 @@ def _weights(name: str) -> dict[str, np.ndarray]:
         pytest.skip(f"{name} is not converted (run `moodshift models pull`; `make test` does)")
 
 
-@pytest.fixture(scope="module")
-def nets() -> dict[str, object]:
+def _onnx_ready(*names: str) -> None:
+    from moodshift.models.runtime import onnx_path
+
+    for name in names:
+        if onnx_path(name) is None:
+            pytest.skip(f"{name} has no ONNX export (run `moodshift models pull --force`)")
+
+
+def _model(cls: type, name: str, backend: str) -> object:
+    """The model on the PyTorch port (explicit weights) or on its ONNX export (onnxruntime)."""
+    if backend == "torch":
+        return cls(_weights(name), backend="torch")
+    _onnx_ready(name)
+    return cls(backend="onnx")
+
+
+@pytest.fixture(scope="module", params=["torch", "onnx"])
+def nets(request: pytest.FixtureRequest) -> dict[str, object]:
+    """Every reference comparison below runs for both backends."""
     from moodshift.expression.faceapi import FaceApiExpression
     from moodshift.faces.agegender import FaceApiAgeGender
     from moodshift.faces.ssd import SsdFaceDetector
     from moodshift.faces.tiny import TinyFaceDetector
 
-    return {"ssd": SsdFaceDetector(_weights("faceapi-ssd")),
-            "tiny": TinyFaceDetector(_weights("faceapi-tiny")),
-            "expression": FaceApiExpression(_weights("faceapi-expression")),
-            "agegender": FaceApiAgeGender(_weights("faceapi-agegender"))}
+    backend = request.param
+    return {"ssd": _model(SsdFaceDetector, "faceapi-ssd", backend),
+            "tiny": _model(TinyFaceDetector, "faceapi-tiny", backend),
+            "expression": _model(FaceApiExpression, "faceapi-expression", backend),
+            "agegender": _model(FaceApiAgeGender, "faceapi-agegender", backend)}
 
 
 @pytest.fixture(scope="module")
@@ -226,3 +244,89 @@ def test_haar_finds_the_astronaut(astronaut: np.ndarray) -> None:
     assert found and all(0.5 <= d.score <= 1.0 for d in found)
     x, y, w, h = found[0].box
     assert 150 < x + w / 2 < 260 and 60 < y + h / 2 < 160
+
+
+# --- ONNX runtime: verified exports, no torch at inference -------------------------------------
+
+def test_nets_run_on_the_chosen_backend(nets: dict) -> None:
+    from moodshift.models.runtime import OnnxNet, TorchNet
+
+    kinds = {type(m.net) for m in nets.values()}
+    assert len(kinds) == 1 and kinds <= {OnnxNet, TorchNet}
+
+
+def test_onnx_path_verifies_the_export(tmp_path: Path) -> None:
+    from moodshift.models.runtime import ONNX_MANIFEST, onnx_path
+    from moodshift.models.store import sha256_file
+
+    folder = tmp_path / "onnx"
+    folder.mkdir()
+    model = folder / "m.onnx"
+    model.write_bytes(b"not really onnx")
+    record = {"file": "m.onnx", "sha256": sha256_file(model), "source_sha256": "aa"}
+    (folder / ONNX_MANIFEST).write_text(json.dumps({"m": record}))
+    assert onnx_path("m", tmp_path) == model
+    assert onnx_path("other", tmp_path) is None
+    weights = {"name": "m", "file": "m.safetensors", "sha256": "bb", "size": 1, "source": "x",
+               "licence": "MIT"}
+    (tmp_path / "manifest.json").write_text(json.dumps({"m": weights}))
+    assert onnx_path("m", tmp_path) is None        # exported from weights since replaced
+    (tmp_path / "manifest.json").write_text(json.dumps({"m": {**weights, "sha256": "aa"}}))
+    assert onnx_path("m", tmp_path) == model
+    model.write_bytes(b"tampered with!!")
+    with pytest.raises(UserError, match=r"checksum mismatch.*models pull --force"):
+        onnx_path("m", tmp_path)
+
+
+def test_auto_backend_falls_back_to_the_torch_port(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    from moodshift.faces.tiny import TinyFaceDetector
+    from moodshift.models.runtime import TorchNet
+    from moodshift.models.store import cache_dir
+
+    _weights("faceapi-tiny")
+    for name in ("faceapi-tiny.safetensors", "manifest.json"):
+        shutil.copy(cache_dir() / name, tmp_path / name)
+    monkeypatch.setenv("MOODSHIFT_CACHE", str(tmp_path))     # weights, but no ONNX export
+    assert isinstance(TinyFaceDetector().net, TorchNet)
+    with pytest.raises(ModelMissingError, match="models pull --force"):
+        TinyFaceDetector(backend="onnx")
+
+
+def test_export_module_checks_against_torch(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch")
+    from moodshift.models.onnx_export import export_module
+    from moodshift.models.runtime import OnnxNet
+
+    torch.manual_seed(0)
+    module = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3, padding=1), torch.nn.ReLU(),
+                                 torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten())
+    path = export_module(module, torch.zeros(1, 3, 8, 8), tmp_path / "m.onnx", dynamic_batch=True)
+    x = np.random.default_rng(1).uniform(-1, 1, (5, 3, 8, 8)).astype(np.float32)
+    (got,) = OnnxNet(path)(x)
+    with torch.no_grad():
+        np.testing.assert_allclose(got, module(torch.from_numpy(x)).numpy(), atol=1e-5)
+    with pytest.raises(UserError, match="differs from torch"):
+        export_module(module, torch.zeros(1, 3, 8, 8), tmp_path / "bad.onnx", False, atol=-1.0)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.onnx"]   # nothing half-written
+
+
+def test_analyze_with_faceapi_models_does_not_import_torch() -> None:
+    import subprocess
+    import sys
+
+    _onnx_ready("faceapi-ssd", "faceapi-expression", "faceapi-agegender")
+    code = (
+        "import sys\n"
+        "from moodshift.imageio import load_image\n"
+        "from moodshift.pipeline import Models, analyze\n"
+        "models = Models(expression_name='faceapi')\n"
+        f"result = analyze(load_image({str(ROOT / 'examples' / 'group.jpg')!r}), 'g', models)\n"
+        "assert result.faces and all(f.age is not None for f in result.faces), result\n"
+        "print(len(result.faces), 'torch' in sys.modules)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split()[1] == "False", "torch was imported"

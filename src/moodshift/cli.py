@@ -140,7 +140,7 @@ def cmd_palette(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="moodshift", description=__doc__)
     parser.add_argument("--version", action="version", version=f"moodshift {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -189,24 +189,27 @@ def build_parser() -> argparse.ArgumentParser:
     ps.add_argument("-o", "--output", default="palette.png")
     p.set_defaults(func=cmd_palette)
 
+    # Training and evaluation pull in torch; their options are built only when asked for, so
+    # analyze/stylize start without importing it.
     p = sub.add_parser("train", help="train moodshift's own models")
     tsub = p.add_subparsers(dest="train_command", required=True)
-    from moodshift.expression.train import add_train_arguments, run_train_command
-    tp = tsub.add_parser("expression", help="train an expression classifier")
-    add_train_arguments(tp)
-    tp.set_defaults(func=run_train_command)
-
     p = sub.add_parser("eval", help="evaluate models on labelled data")
     esub = p.add_subparsers(dest="eval_command", required=True)
-    from moodshift.expression.evaluate import add_eval_arguments, run_eval_command
-    ep = esub.add_parser("expression", help="accuracy of an expression classifier")
-    add_eval_arguments(ep)
-    ep.set_defaults(func=run_eval_command)
+    if with_training:
+        from moodshift.expression.train import add_train_arguments, run_train_command
+        tp = tsub.add_parser("expression", help="train an expression classifier")
+        add_train_arguments(tp)
+        tp.set_defaults(func=run_train_command)
+        from moodshift.expression.evaluate import add_eval_arguments, run_eval_command
+        ep = esub.add_parser("expression", help="accuracy of an expression classifier")
+        add_eval_arguments(ep)
+        ep.set_defaults(func=run_eval_command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(with_training=bool(words) and words[0] in ("train", "eval"))
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -3,7 +3,7 @@
 face-api (given an image tensor) crops the detection box, zero-pads it to a square (centred for
 the 112x112 face nets, bottom/right for the detectors) and resizes with TF's legacy bilinear
 resize (``align_corners=False, half_pixel_centers=False``). These helpers reproduce that so the
-ported networks see the same pixels as in face-api.
+ported networks see the same pixels as in face-api. numpy only: they run at inference.
 """
 
 from __future__ import annotations
@@ -110,3 +110,8 @@ def face_batch(image: np.ndarray, boxes: list[Box], size: int, mean_rgb: tuple[f
     for i, box in enumerate(boxes):
         out[i] = (square_input(crop(image, box, margin), size, centre=True) - mean) / scale
     return out
+
+
+def to_nchw(batch: np.ndarray) -> np.ndarray:
+    """(n, h, w, c) -> contiguous float32 (n, c, h, w), the layout the networks take."""
+    return np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32)

@@ -1,81 +1,24 @@
-"""face-api's SSD MobileNetV1 face detector, ported to PyTorch.
+"""face-api's SSD MobileNetV1 face detector (network: ONNX via onnxruntime, or the PyTorch port).
 
 Pipeline (as face-api's ``SsdMobilenetv1.locateFaces`` with an image tensor): zero-pad the image
 to a square at the bottom/right, TF-bilinear resize to 512x512, scale to [-1, 1], MobileNetV1
 (depthwise + pointwise convs, ReLU6) and six box predictors (5118 anchors), decode with the
 anchors and variances (10, 10, 5, 5), sigmoid face score, greedy NMS (IoU 0.5, score > 0.5).
-Weights: ``faceapi-ssd`` from the model cache (see moodshift.models.faceapi_source).
+Weights: ``faceapi-ssd`` from the model cache (see moodshift.models.faceapi_source); the network
+runs through moodshift.models.runtime (PyTorch port: moodshift.faces.ssd_net), the rest is numpy.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from moodshift.faces.base import Detection
-from moodshift.faces.crops import square_input
-from moodshift.faces.tflayers import Conv, Tensors, depthwise_filter, nhwc_to_nchw, tensor
+from moodshift.faces.crops import square_input, to_nchw
+from moodshift.models.runtime import Tensors, load_net, sigmoid
 
 NAME = "faceapi-ssd"
 INPUT_SIZE = 512
-BN_EPSILON = 0.0010000000474974513
 VARIANCES = (10.0, 10.0, 5.0, 5.0)
-DOWNSAMPLE_AT = (2, 4, 6, 12)          # MobileNet layers whose depthwise conv has stride 2
-
-
-def _pointwise(t: Tensors, prefix: str, idx: int, stride: int) -> Conv:
-    """face-api's "pointwise conv layer": conv (1x1 or 3x3) + folded BN offset, then ReLU6."""
-    return Conv.from_tf(tensor(t, f"{prefix}/Conv2d_{idx}_pointwise/weights"),
-                        tensor(t, f"{prefix}/Conv2d_{idx}_pointwise/convolution_bn_offset"),
-                        stride)
-
-
-def _depthwise_bn(t: Tensors, idx: int, stride: int) -> Conv:
-    """Depthwise 3x3 conv with its batch norm folded into the filter and a bias."""
-    p = f"MobilenetV1/Conv2d_{idx}_depthwise"
-    gamma, beta = tensor(t, f"{p}/BatchNorm/gamma"), tensor(t, f"{p}/BatchNorm/beta")
-    mean, var = tensor(t, f"{p}/BatchNorm/moving_mean"), tensor(t, f"{p}/BatchNorm/moving_variance")
-    scale = gamma / torch.sqrt(var + BN_EPSILON)
-    weight = depthwise_filter(tensor(t, f"{p}/depthwise_weights")) * scale.view(-1, 1, 1, 1)
-    return Conv(weight, beta - mean * scale, stride, groups=int(weight.shape[0]))
-
-
-class SsdNet:
-    """The network: image batch (n, 3, 512, 512) in [-1, 1] -> box encodings and face logits."""
-
-    def __init__(self, t: Tensors) -> None:
-        self.conv0 = _pointwise(t, "MobilenetV1", 0, 2)
-        self.pairs = [(_depthwise_bn(t, i, 2 if i in DOWNSAMPLE_AT else 1),
-                       _pointwise(t, "MobilenetV1", i, 1)) for i in range(1, 14)]
-        self.extra = [_pointwise(t, "Prediction", i, 2 if i % 2 else 1) for i in range(8)]
-        self.predictors = [
-            (Conv.from_tf(tensor(t, f"Prediction/BoxPredictor_{i}/BoxEncodingPredictor/weights"),
-                          tensor(t, f"Prediction/BoxPredictor_{i}/BoxEncodingPredictor/biases")),
-             Conv.from_tf(tensor(t, f"Prediction/BoxPredictor_{i}/ClassPredictor/weights"),
-                          tensor(t, f"Prediction/BoxPredictor_{i}/ClassPredictor/biases")))
-            for i in range(6)]
-        self.anchors = np.asarray(t["Output/extra_dim"], dtype=np.float32).reshape(-1, 4)
-
-    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(n, A, 4) box encodings (ty, tx, th, tw) and (n, A) face logits, A = 5118."""
-        out = self.conv0(x).clamp_(0, 6)
-        conv11 = out
-        for i, (dw, pw) in enumerate(self.pairs, start=1):
-            out = pw(dw(out).clamp_(0, 6)).clamp_(0, 6)
-            if i == 11:
-                conv11 = out
-        feats = [conv11, out]
-        y = out
-        for i, layer in enumerate(self.extra):
-            y = layer(y).clamp_(0, 6)
-            if i % 2:
-                feats.append(y)
-        n = x.shape[0]
-        boxes, logits = [], []
-        for feat, (box_conv, cls_conv) in zip(feats, self.predictors):
-            boxes.append(box_conv(feat).permute(0, 2, 3, 1).reshape(n, -1, 4))
-            logits.append(cls_conv(feat).permute(0, 2, 3, 1).reshape(n, -1, 3)[:, :, 1])
-        return torch.cat(boxes, 1), torch.cat(logits, 1)
 
 
 def decode_boxes(anchors: np.ndarray, enc: np.ndarray) -> np.ndarray:
@@ -117,24 +60,19 @@ class SsdFaceDetector:
     name = NAME
 
     def __init__(self, tensors: Tensors | None = None, min_score: float = 0.5,
-                 iou_threshold: float = 0.5, max_results: int = 100) -> None:
-        if tensors is None:
-            from moodshift.models.store import load_tensors
-            tensors = load_tensors(NAME)
-        self.net = SsdNet(tensors)
+                 iou_threshold: float = 0.5, max_results: int = 100, backend: str = "auto") -> None:
+        self.net = load_net(NAME, tensors, backend)
         self.min_score, self.iou_threshold, self.max_results = min_score, iou_threshold, max_results
 
-    def network_input(self, image: np.ndarray) -> torch.Tensor:
-        """(1, 3, 512, 512): padded bottom/right to a square, resized, x / 127.5 - 1."""
+    def network_input(self, image: np.ndarray) -> np.ndarray:
+        """(1, 3, 512, 512) float32: padded bottom/right to a square, resized, x / 127.5 - 1."""
         square = square_input(image, INPUT_SIZE, centre=False)
-        return nhwc_to_nchw(square[None] / np.float32(127.5) - np.float32(1.0))
+        return to_nchw(square[None] / np.float32(127.5) - np.float32(1.0))
 
     def raw(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """All 5118 decoded boxes (ymin, xmin, ymax, xmax; padded-square [0, 1]) and scores."""
-        with torch.inference_mode():
-            enc, logits = self.net(self.network_input(image))
-        boxes = decode_boxes(self.net.anchors, enc[0].numpy())
-        return boxes, torch.sigmoid(logits[0]).numpy()
+        enc, logits, anchors = self.net(self.network_input(image))
+        return decode_boxes(anchors[0], enc[0]), sigmoid(logits[0])
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Faces in an RGB uint8 image as pixel boxes clipped to the image, best first."""

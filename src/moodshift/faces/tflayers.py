@@ -28,9 +28,11 @@ def pad_same(x: torch.Tensor, kernel: tuple[int, int], stride: int,
              value: float = 0.0) -> tuple[torch.Tensor, tuple[int, int]]:
     """Pad x for a SAME conv/pool; returns the tensor and a symmetric padding still to apply.
 
-    When TF's padding is symmetric it is left to the conv itself (cheaper than F.pad)."""
-    top, bottom = same_padding(x.shape[2], kernel[0], stride)
-    left, right = same_padding(x.shape[3], kernel[1], stride)
+    When TF's padding is symmetric it is left to the conv itself (cheaper than F.pad). Sizes are
+    taken as plain ints, so an ONNX trace records constant pads (its size arithmetic would not
+    keep ``max`` and floor division)."""
+    top, bottom = same_padding(int(x.shape[2]), kernel[0], stride)
+    left, right = same_padding(int(x.shape[3]), kernel[1], stride)
     if top == bottom and left == right and value == 0.0:
         return x, (top, left)
     return F.pad(x, (left, right, top, bottom), value=value), (0, 0)
@@ -112,7 +114,3 @@ def dense(x: torch.Tensor, weights: torch.Tensor, bias: torch.Tensor) -> torch.T
     """face-api's fully connected layer: x @ W + b with W stored [in, out]."""
     return x @ weights + bias
 
-
-def nhwc_to_nchw(batch: np.ndarray) -> torch.Tensor:
-    """(n, h, w, c) float array -> contiguous float32 (n, c, h, w) tensor."""
-    return torch.from_numpy(np.ascontiguousarray(batch.transpose(0, 3, 1, 2), dtype=np.float32))

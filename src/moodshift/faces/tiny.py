@@ -1,49 +1,30 @@
-"""face-api's Tiny Face Detector (a Tiny-YOLOv2 with separable convs), ported to PyTorch.
+"""face-api's Tiny Face Detector (a Tiny-YOLOv2 with separable convs).
 
 Pipeline (as face-api's ``TinyFaceDetector.locateFaces``): zero-pad the image to a square at the
 bottom/right, TF-bilinear resize to ``input_size`` (a multiple of 32, default 416),
 ``(rgb - [117.001, 114.697, 97.404]) / 255``; a VALID 3x3 conv, five separable convs with 2x2
 max pools, all with leaky ReLU (0.1), and a 1x1 conv to a 13x13 grid x 5 anchors x
 (tx, ty, tw, th, score); decode YOLO-style, keep score > 0.5, greedy NMS at IoU 0.4.
-Weights: ``faceapi-tiny`` from the model cache.
+Weights: ``faceapi-tiny`` from the model cache; the network runs through moodshift.models.runtime
+(ONNX at 416, else the PyTorch port in moodshift.faces.tiny_net), the rest is numpy.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import torch
-import torch.nn.functional as F
 
+from moodshift.errors import UserError
 from moodshift.faces.base import Detection
-from moodshift.faces.crops import square_input
+from moodshift.faces.crops import square_input, to_nchw
 from moodshift.faces.ssd import nms
-from moodshift.faces.tflayers import (SeparableConv, Tensors, load_conv, max_pool_same,
-                                      nhwc_to_nchw)
+from moodshift.models.runtime import NETS, Tensors, load_net, sigmoid
 
 NAME = "faceapi-tiny"
 MEAN_RGB = (117.001, 114.697, 97.404)
 ANCHORS = np.array([(1.603231, 2.094468), (6.041143, 7.080126), (2.882459, 3.518061),
                     (4.266906, 5.178857), (9.041765, 10.66308)], dtype=np.float64)
 IOU_THRESHOLD = 0.4
-LEAK = 0.10000000149011612
-
-
-class TinyNet:
-    """(n, 3, s, s) normalised input -> (n, s/32, s/32, 5 anchors, 5) raw predictions."""
-
-    def __init__(self, t: Tensors) -> None:
-        self.conv0 = load_conv(t, "conv0")     # face-api runs this one with VALID padding
-        self.seps = [SeparableConv.load(t, f"conv{i}") for i in range(1, 6)]
-        self.head = load_conv(t, "conv8")
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        out = F.leaky_relu(F.conv2d(x, self.conv0.weight, self.conv0.bias), LEAK)
-        out = max_pool_same(out, 2, 2)
-        for i, sep in enumerate(self.seps):
-            out = F.leaky_relu(sep(out), LEAK)
-            out = max_pool_same(out, 2, 2 if i < 4 else 1)
-        out = self.head(out).permute(0, 2, 3, 1)
-        return out.reshape(out.shape[0], out.shape[1], out.shape[2], len(ANCHORS), 5)
+ONNX_SIZE = NETS[NAME].input_shape[-1]     # the exported network's fixed input size
 
 
 def decode(pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -51,7 +32,7 @@ def decode(pred: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     and scores (k,), one per cell and anchor."""
     cells = pred.shape[0]
     pred = pred.astype(np.float64)
-    sig = 1.0 / (1.0 + np.exp(-pred[..., [0, 1, 4]]))
+    sig = sigmoid(pred[..., [0, 1, 4]])
     row, col = np.meshgrid(np.arange(cells), np.arange(cells), indexing="ij")
     cx = (col[..., None] + sig[..., 0]) / cells
     cy = (row[..., None] + sig[..., 1]) / cells
@@ -68,22 +49,22 @@ class TinyFaceDetector:
     name = NAME
 
     def __init__(self, tensors: Tensors | None = None, input_size: int = 416,
-                 min_score: float = 0.5) -> None:
+                 min_score: float = 0.5, backend: str = "auto") -> None:
         if input_size % 32:
             raise ValueError(f"input_size must be a multiple of 32, got {input_size}")
-        if tensors is None:
-            from moodshift.models.store import load_tensors
-            tensors = load_tensors(NAME)
-        self.net = TinyNet(tensors)
+        if input_size != ONNX_SIZE:
+            if backend == "onnx":
+                raise UserError(f"the ONNX tiny detector takes {ONNX_SIZE} px, not {input_size}")
+            backend = "torch"
+        self.net = load_net(NAME, tensors, backend)
         self.input_size, self.min_score = input_size, min_score
 
     def raw(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """All decoded boxes (x0, y0, x1, y1; padded-square [0, 1]) and their scores."""
         square = square_input(image, self.input_size, centre=False)
-        x = nhwc_to_nchw((square[None] - np.asarray(MEAN_RGB, np.float32)) / np.float32(255))
-        with torch.inference_mode():
-            pred = self.net(x)[0].numpy()
-        return decode(pred)
+        x = to_nchw((square[None] - np.asarray(MEAN_RGB, np.float32)) / np.float32(255))
+        (pred,) = self.net(x)
+        return decode(pred[0])
 
     def detect(self, image: np.ndarray) -> list[Detection]:
         """Faces in an RGB uint8 image as pixel boxes clipped to the image, best first."""

@@ -105,9 +105,13 @@ def convert(model_dir: Path, folder: Path, log: Callable[[str], None] = print) -
 
 
 def pull(folder: Path, log: Callable[[str], None] = print) -> list[ModelRecord]:
-    """Fetch face-api with npm and store faceapi-ssd, -tiny, -expression and -agegender."""
+    """Fetch face-api with npm and store faceapi-ssd, -tiny, -expression and -agegender, then
+    export them to ONNX (what inference runs; see moodshift.models.onnx_export)."""
     with tempfile.TemporaryDirectory(prefix="moodshift-faceapi-") as tmp:
         work = Path(tmp)
         tarball = npm_pack(work, log)
         model_dir = extract_models(tarball, work / "x")
-        return convert(model_dir, folder, log)
+        records = convert(model_dir, folder, log)
+    from moodshift.models.onnx_export import export_faceapi_onnx
+    export_faceapi_onnx(folder, log)
+    return records

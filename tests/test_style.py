@@ -132,6 +132,7 @@ def test_contact_sheet_layout() -> None:
 # ---- procedural styles -----------------------------------------------------------------------
 
 def test_procedural_styles_deterministic_and_distinct(private_cache: Path) -> None:
+    procedural._MEMORY.clear()  # earlier tests may have filled it from another cache
     images = {e: style_image_for(e) for e in EMOTIONS}
     for img in images.values():
         assert img.shape == (procedural.DEFAULT_SIZE,) * 2 + (3,) and img.dtype == np.uint8

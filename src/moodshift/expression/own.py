@@ -36,7 +36,7 @@ MARGIN = 0.0
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "expression"
 SHIPPED_ARCH = "msnet"
 # sha256 of the shipped msnet.safetensors (written when the shipped model was trained).
-SHIPPED_SHA256 = ""
+SHIPPED_SHA256 = "9e796597b013ab9e955b88662270a9107475b6e3fed4f6f6be805c52fc5b18b0"
 
 Box = tuple[int, int, int, int]
 

@@ -44,7 +44,7 @@ RECIPES: dict[str, dict[str, object]] = {
     # moodshift's own: SGD + Nesterov, warm-up then cosine, label smoothing, strong augmentation.
     "msnet": dict(epochs=40, batch=128, lr=0.1, optimizer="sgd", weight_decay=5e-4,
                   label_smoothing=0.1, schedule="cosine", warmup_epochs=2, balance="none",
-                  augment="strong", crop_fraction=44 / 48, img_size=44),
+                  augment="strong", crop_fraction=44 / 48, img_size=44, bn_recalibrate=True),
     # Padalia et al. 2021 as published: Adam 1e-3, batch 16, 50 epochs, plain cross-entropy,
     # classes balanced by random rotations to ~10,000 images each, whole image at 128x128x3.
     "padalia21": dict(epochs=50, batch=16, lr=1e-3, optimizer="adam", weight_decay=0.0,
@@ -52,7 +52,7 @@ RECIPES: dict[str, dict[str, object]] = {
                       augment="none", crop_fraction=1.0, img_size=128),
     "tiny": dict(epochs=5, batch=32, lr=0.05, optimizer="sgd", weight_decay=5e-4,
                  label_smoothing=0.0, schedule="cosine", warmup_epochs=0, balance="none",
-                 augment="light", crop_fraction=1.0, img_size=32),
+                 augment="light", crop_fraction=1.0, img_size=32, bn_recalibrate=True),
 }
 ROTATE_TARGET = 10_000        # images per class after rotation balancing (Padalia et al.)
 ROTATE_DEGREES = 15.0         # range of the balancing rotations (not stated in the paper)
@@ -78,6 +78,7 @@ class TrainConfig:
     max_steps: int | None = None          # stop early (tests, timing)
     progress: bool = True
     command: str = ""                     # the command line, for the model card
+    commands: list[str] = field(default_factory=list)   # earlier commands (resumed runs)
 
     def recipe(self) -> dict[str, object]:
         if self.arch not in RECIPES:
@@ -316,6 +317,7 @@ def save_weights(model: nn.Module, path: Path) -> None:
              if not k.endswith("num_batches_tracked")}
     tmp = path.with_name(f".{path.name}.part")
     save_file(state, str(tmp), metadata={"format": "pt"})
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 
@@ -340,7 +342,10 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
             raise UserError(f"{rpath}: checkpoint is for --arch {state.get('arch')}, "
                             f"not {cfg.arch}")
         recipe = state["recipe"]
+        for key, value in RECIPES.get(cfg.arch, {}).items():   # fields added since
+            recipe.setdefault(key, value)
         recipe["epochs"] = cfg.epochs or recipe["epochs"]
+        cfg.commands = list(state.get("commands") or [state.get("command", "")]) + cfg.commands
 
     arch = cfg.arch
     img_size = int(recipe["img_size"])
@@ -396,7 +401,8 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
                             "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                             "epoch": epoch_done, "history": history,
                             "config": export_config(arch, options, recipe, store_size, channels),
-                            "command": cfg.command, "seed": cfg.seed}, ckpt_path)
+                            "command": cfg.command, "commands": cfg.commands + [cfg.command],
+                            "seed": cfg.seed}, ckpt_path)
 
     interrupted = False
     steps_taken = 0
@@ -494,6 +500,11 @@ def finish_outputs(out: Path, model: nn.Module, arch: str, options: dict[str, ob
 
     img_size = int(recipe["img_size"])
     crop_fraction = float(recipe["crop_fraction"])
+    if recipe.get("bn_recalibrate"):
+        t0 = time.time()
+        recalibrate_bn(model, torch.from_numpy(splits.train.array(store_size)), img_size,
+                       crop_fraction, channels, use_bf16)
+        log(f"batch-norm statistics recomputed on clean training crops ({time.time() - t0:.0f}s)")
     weights = out / f"{arch}.safetensors"
     save_weights(model, weights)
     config = export_config(arch, options, recipe, store_size, channels)
@@ -523,6 +534,61 @@ def finish_outputs(out: Path, model: nn.Module, arch: str, options: dict[str, ob
         f"wrote {weights}")
     return TrainResult(out, weights, out / "checkpoint.pt", len(history), acc, history,
                        interrupted)
+
+
+@torch.no_grad()
+def recalibrate_bn(model: nn.Module, images: torch.Tensor, img_size: int, crop_fraction: float,
+                   channels: int, use_bf16: bool = False, batch: int = 256) -> None:
+    """Recompute every batch norm's running mean/variance as an exact average over the clean
+    central crops (and mirrors) of ``images``, the views used at test time. Training updates
+    them with a moving average over strongly augmented batches (erasing, contrast jitter), whose
+    statistics differ from test inputs; on FER2013 this adds about half a point of accuracy."""
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return
+    saved = [m.momentum for m in bns]
+    for m in bns:
+        m.reset_running_stats()
+        m.momentum = None                 # cumulative average
+    was_training = model.training
+    model.train()
+    order = torch.randperm(images.shape[0], generator=torch.Generator().manual_seed(0))
+    for i in range(0, images.shape[0], batch):
+        x = view_batch(images[order[i:i + batch]], img_size, crop_fraction, channels)
+        x = torch.cat([x, x.flip(-1)]).contiguous(memory_format=torch.channels_last)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+            model(x)
+    for m, mom in zip(bns, saved):
+        m.momentum = mom
+    model.train(was_training)
+
+
+def rebuild_outputs(out: str | Path, data: str | None = None,
+                    log: Callable[[str], None] = print, commands: list[str] | None = None,
+                    precision: str = "auto") -> TrainResult:
+    """Recreate weights, plots, metrics and model card from ``out/checkpoint.pt`` (for a run
+    whose process ended before writing them, or to apply batch-norm recalibration afterwards)."""
+    out = Path(out)
+    state = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
+    arch, options, recipe = state["arch"], state["options"], state["recipe"]
+    for key, value in RECIPES.get(arch, {}).items():
+        recipe.setdefault(key, value)
+    model = nets.build(arch, **options).to(memory_format=torch.channels_last)
+    model.load_state_dict(state["model"])
+    cfg_json = state["config"]
+    cmds = commands if commands is not None else list(state.get("commands") or
+                                                      [state.get("command", "")])
+    cfg = TrainConfig(data=data or "", arch=arch, out=str(out), command=cmds[-1] if cmds else "",
+                      commands=cmds[:-1], seed=int(state.get("seed", 0)), precision=precision)
+    if not data:
+        raise UserError("rebuild_outputs needs the training data path")
+    splits = load_splits(data, size=None)
+    store_size = int(cfg_json["store_size"])
+    val_x = torch.from_numpy(splits.val.array(store_size))
+    use_bf16 = precision == "bf16" or (precision == "auto" and bf16_supported())
+    return finish_outputs(out, model, arch, options, recipe, store_size,
+                          int(cfg_json["channels"]), state["history"], splits, val_x, cfg,
+                          use_bf16, False, log)
 
 
 def plot_curves(history: list[dict[str, float]], path: Path) -> None:
@@ -603,6 +669,10 @@ def write_model_card(out: Path, arch: str, options: dict[str, object], recipe: d
         f"{', %s warm-up epochs' % recipe['warmup_epochs'] if recipe['warmup_epochs'] else ''}), "
         f"weight decay {recipe['weight_decay']} (not on norms/biases), "
         f"label smoothing {recipe['label_smoothing']}, class balance `{recipe['balance']}`",
+        *(["- Schedule across resumed runs: each run's learning rate follows the cosine of its own "
+           "--epochs (warm-up, then cosine to 0); resuming with a larger --epochs therefore "
+           "restarts at that cosine's value at the resumed epoch (a warm restart); the lr column "
+           "below shows the learning rate at the end of each epoch"] if cfg.commands else []),
         f"- Augmentation `{recipe['augment']}`: " + {
             "strong": "random rotation ±15°, scale ±10 %, shift ±4 % (one affine warp, border "
                       "padding), horizontal mirror, brightness ±0.1 / contrast ±25 %, random "
@@ -615,10 +685,17 @@ def write_model_card(out: Path, arch: str, options: dict[str, object], recipe: d
         f"- Precision: {'bf16 autocast (CPU AMX)' if use_bf16 else 'fp32'}; seed {cfg.seed}; "
         f"torch {torch.__version__}; {platform.processor() or platform.machine()}, "
         f"{torch.get_num_threads()} threads",
+        ("- Batch-norm statistics recomputed after training over the clean central crops "
+         "(and mirrors) of the training images" if recipe.get("bn_recalibrate") else
+         "- Batch-norm statistics as left by training"),
         f"- Epochs completed: {len(history)}"
         + (f"; mean {np.mean(epoch_s):.0f} s per epoch" if epoch_s else "")
         + (" (interrupted)" if metrics["interrupted"] else ""), "",
-        "## Reproduce", "", "```", cfg.command or "(command not recorded)", "```", "",
+        "## Reproduce", "",
+        ("Run these in order (the later ones resume the earlier's checkpoint):"
+         if cfg.commands else "Run:"), "",
+        "```", *[c for c in cfg.commands if c], cfg.command or "(command not recorded)", "```",
+        "",
         "## Metrics (validation split)", "",
         f"- Accuracy {metrics['accuracy']:.4f}, macro recall {metrics['macro_recall']:.4f} "
         f"(n = {metrics['n']})", "",
@@ -626,12 +703,13 @@ def write_model_card(out: Path, arch: str, options: dict[str, object], recipe: d
     ]
     for e, r in metrics["per_class_recall"].items():  # type: ignore[union-attr]
         lines.append(f"| {e} | {'-' if r is None else f'{r:.3f}'} |")
-    lines += ["", "Curves: `curves.png`; confusion matrix: `confusion.png`.", "",
-              "| epoch | train loss | train acc | val loss | val acc |",
-              "| --- | --- | --- | --- | --- |"]
+    lines += ["", "Curves: `curves.png`; confusion matrix: `confusion.png`. Per-epoch validation "
+              "figures below are before the final batch-norm recalibration.", "",
+              "| epoch | lr | train loss | train acc | val loss | val acc |",
+              "| --- | --- | --- | --- | --- | --- |"]
     for h in history:
-        lines.append(f"| {h['epoch']} | {h['train_loss']:.4f} | {h['train_acc']:.4f} | "
-                     f"{h['val_loss']:.4f} | {h['val_acc']:.4f} |")
+        lines.append(f"| {h['epoch']} | {h.get('lr', 0):.5f} | {h['train_loss']:.4f} | "
+                     f"{h['train_acc']:.4f} | {h['val_loss']:.4f} | {h['val_acc']:.4f} |")
     atomic_write_text(out / "MODEL_CARD.md", "\n".join(lines) + "\n")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-BENCHMARKS = ["bench_stylize"]
+BENCHMARKS = ["bench_stylize", "bench_expression"]
 
 
 def main() -> int:

@@ -170,6 +170,9 @@ def run_eval_command(args: argparse.Namespace, out: Callable[[str], None] = prin
     from moodshift.expression.load import load_expression_model
 
     data = load_eval_set(args.data, getattr(args, "split", "auto"))
+    if data.skipped or data.missing:
+        sys.stdout.flush()
+        print(f"note: {data.report()}", file=sys.stderr, flush=True)
     model = load_expression_model(args.model)
     detector = None
     if any(max(im.shape[:2]) > FACE_CROP_MAX for im in data.images):
@@ -177,7 +180,5 @@ def run_eval_command(args: argparse.Namespace, out: Callable[[str], None] = prin
 
         detector = load_detector(getattr(args, "detector", "auto"))
     report = evaluate(model, data, detector, progress=not args.json and sys.stderr.isatty())
-    if data.skipped or data.missing:
-        print(f"note: {data.report()}", file=sys.stderr)
     out(json.dumps(report.to_json(), indent=1) if args.json else report.to_text())
     return 0

@@ -36,7 +36,7 @@ MARGIN = 0.0
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "expression"
 SHIPPED_ARCH = "msnet"
 # sha256 of the shipped msnet.safetensors (written when the shipped model was trained).
-SHIPPED_SHA256 = "9e796597b013ab9e955b88662270a9107475b6e3fed4f6f6be805c52fc5b18b0"
+SHIPPED_SHA256 = "a5b31945502bbb1afb0cf1057f77f59e731a19cf9b2713de62e97b23730a99d5"
 
 Box = tuple[int, int, int, int]
 
@@ -76,6 +76,23 @@ def resize_to(grey: np.ndarray, size: int) -> np.ndarray:
                                                                          Image.BILINEAR))
 
 
+def fuse_conv_bn(model: torch.nn.Module) -> torch.nn.Module:
+    """Fold every batch norm that directly follows a convolution inside an nn.Sequential into
+    that convolution (inference only: same outputs, one pass less over memory)."""
+    from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+    for module in list(model.modules()):
+        if not isinstance(module, torch.nn.Sequential):
+            continue
+        names = list(module._modules)
+        for a, b in zip(names, names[1:]):
+            conv, bn = module._modules[a], module._modules[b]
+            if isinstance(conv, torch.nn.Conv2d) and isinstance(bn, torch.nn.BatchNorm2d):
+                module._modules[a] = fuse_conv_bn_eval(conv, bn)
+                module._modules[b] = torch.nn.Identity()
+    return model
+
+
 def _config_for(path: Path) -> dict[str, object]:
     cfg = path.with_suffix(".json")
     if not cfg.is_file():
@@ -94,7 +111,7 @@ class MoodshiftExpression:
     def __init__(self, model: torch.nn.Module, config: dict[str, object],
                  source: str = "", precision: str = "auto", margin: float = MARGIN,
                  flip_average: bool = True) -> None:
-        self.model = model.eval().to(memory_format=torch.channels_last)
+        self.model = fuse_conv_bn(model.eval()).to(memory_format=torch.channels_last)
         self.config = config
         self.source = source
         self.margin = margin
@@ -176,8 +193,11 @@ class MoodshiftExpression:
                                self.store_size)
         return out
 
-    def predict_crops(self, crops: np.ndarray, batch: int = 256) -> np.ndarray:
-        """Probabilities (n, 7) for uint8 grey crops already at store_size."""
+    def predict_crops(self, crops: np.ndarray, batch: int = 64) -> np.ndarray:
+        """Probabilities (n, 7) for uint8 grey crops already at store_size.
+
+        The central view and its mirror run as two forward passes of ``batch`` faces: on the
+        2-core test machine two passes of 64 were 1.5x faster than one pass of 128."""
         if len(crops) == 0:
             return np.zeros((0, len(EMOTIONS)), dtype=np.float64)
         x_all = torch.from_numpy(np.ascontiguousarray(crops))
@@ -186,14 +206,11 @@ class MoodshiftExpression:
             for i in range(0, len(x_all), batch):
                 x = view_batch(x_all[i:i + batch], self.img_size, self.crop_fraction,
                                self.channels, mean=self.mean, std=self.std)
-                if self.flip_average:
-                    x = torch.cat([x, x.flip(-1)]).contiguous(memory_format=torch.channels_last)
                 with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-                    logits = self.model(x)
-                p = torch.softmax(logits.double(), dim=1)
-                if self.flip_average:
-                    k = p.shape[0] // 2
-                    p = (p[:k] + p[k:]) / 2
+                    p = torch.softmax(self.model(x).double(), dim=1)
+                    if self.flip_average:
+                        mirror = x.flip(-1).contiguous(memory_format=torch.channels_last)
+                        p = (p + torch.softmax(self.model(mirror).double(), dim=1)) / 2
                 outs.append(p.numpy())
         probs = np.concatenate(outs)
         return probs / probs.sum(1, keepdims=True)

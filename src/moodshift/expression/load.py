@@ -21,6 +21,10 @@ ALIASES = {"auto": "moodshift", "own": "moodshift", "msnet": "moodshift", "face-
 @lru_cache(maxsize=None)
 def _load(key: str) -> ExpressionModel:
     if key == "moodshift":
+        from moodshift.expression.own_runtime import load_shipped_onnx
+        onnx_model = load_shipped_onnx()  # no torch needed once `models pull` exported it
+        if onnx_model is not None:
+            return onnx_model
         from moodshift.expression.own import MoodshiftExpression
         return MoodshiftExpression.shipped()
     if key == "faceapi":

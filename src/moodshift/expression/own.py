@@ -29,51 +29,12 @@ from PIL import Image
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.expression import nets
+from moodshift.expression.facecrop import MARGIN, Box, crop_face, resize_to
+from moodshift.expression.facecrop import to_grey as _grey
+from moodshift.expression.own_runtime import SHIPPED_ARCH, SHIPPED_DIR, SHIPPED_SHA256
 from moodshift.expression.train import bf16_supported, view_batch
 
 NAME = "moodshift"
-MARGIN = 0.0
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "expression"
-SHIPPED_ARCH = "msnet"
-# sha256 of the shipped msnet.safetensors (written when the shipped model was trained).
-SHIPPED_SHA256 = "a5b31945502bbb1afb0cf1057f77f59e731a19cf9b2713de62e97b23730a99d5"
-
-Box = tuple[int, int, int, int]
-
-
-def _grey(image: np.ndarray) -> np.ndarray:
-    if image.ndim == 2:
-        return image.astype(np.uint8, copy=False)
-    rgb = image[..., :3].astype(np.uint32)
-    # Pillow's "L": (R*299 + G*587 + B*114) / 1000, rounded
-    return ((rgb[..., 0] * 299 + rgb[..., 1] * 587 + rgb[..., 2] * 114 + 500) // 1000
-            ).astype(np.uint8)
-
-
-def crop_face(grey: np.ndarray, box: Box, margin: float = MARGIN) -> np.ndarray:
-    """The square face region around ``box`` (grown by margin), border pixels repeated outside."""
-    h, w = grey.shape
-    x, y, bw, bh = box
-    if x <= 0 and y <= 0 and x + bw >= w and y + bh >= h:     # already a face crop
-        if h == w:
-            return grey
-        x, y, bw, bh, margin = 0, 0, w, h, 0.0
-    side = max(1, int(round(max(bw, bh) * (1 + 2 * margin))))
-    cx, cy = x + bw / 2.0, y + bh / 2.0
-    x0 = int(round(cx - side / 2.0))
-    y0 = int(round(cy - side / 2.0))
-    pad = max(0, -x0, -y0, x0 + side - w, y0 + side - h)
-    if pad:
-        grey = np.pad(grey, pad, mode="edge")
-        x0, y0 = x0 + pad, y0 + pad
-    return grey[y0:y0 + side, x0:x0 + side]
-
-
-def resize_to(grey: np.ndarray, size: int) -> np.ndarray:
-    if grey.shape == (size, size):
-        return grey
-    return np.asarray(Image.fromarray(np.ascontiguousarray(grey)).resize((size, size),
-                                                                         Image.BILINEAR))
 
 
 def fuse_conv_bn(model: torch.nn.Module) -> torch.nn.Module:

@@ -114,7 +114,8 @@ def _write_records(records: dict[str, dict[str, Any]], folder: Path) -> None:
     atomic_write_text(onnx_folder(folder) / ONNX_MANIFEST, text + "\n")
 
 
-def export_net(name: str, folder: Path, tensors: Tensors | None = None) -> Path:
+def export_net(name: str, folder: Path, tensors: Tensors | None = None,
+               source_sha256: str | None = None) -> Path:
     """Export network ``name`` of runtime.NETS (built from ``tensors``, by default its cached
     weights) to ``<folder>/onnx/<name>.onnx`` and record it for runtime.onnx_path."""
     spec = NETS[name]
@@ -127,7 +128,8 @@ def export_net(name: str, folder: Path, tensors: Tensors | None = None) -> Path:
                   batched_outputs=spec.batched_outputs or spec.outputs)
     records = read_onnx_manifest(folder)
     records[name] = {"file": path.name, "sha256": sha256_file(path), "size": path.stat().st_size,
-                     "source_sha256": source.sha256 if source else None, "opset": OPSET,
+                     "source_sha256": source_sha256 or (source.sha256 if source else None),
+                     "opset": OPSET,
                      "torch": torch.__version__}
     _write_records(records, folder)
     return path

@@ -122,4 +122,9 @@ def pull(force: bool = False, log: Callable[[str], None] = print) -> list[ModelS
         except Exception as exc:  # one unreachable source must not stop the others
             log(f"  failed: {info.source}: {exc}")
         done.add(info.puller)
+    try:  # moodshift's own shipped expression model, exported once for onnxruntime
+        from moodshift.expression.own_runtime import export_shipped
+        export_shipped(cache_dir(), log=log)
+    except Exception as exc:  # the torch model still works without the export
+        log(f"  failed: ONNX export of moodshift's expression model: {exc}")
     return status()

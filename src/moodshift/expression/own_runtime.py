@@ -1,0 +1,134 @@
+"""moodshift's shipped expression model run through onnxruntime, so inference needs no torch.
+
+``moodshift models pull`` exports the shipped network (``export_shipped``) to
+``<cache>/onnx/moodshift-expression.onnx``, recording the sha256 of the weights it came from.
+``load_shipped_onnx`` uses that export only while it matches the shipped weights; otherwise the
+PyTorch model in own.py is used. Both see the same crops (facecrop.py) and average the
+central view with its mirror image.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from moodshift.emotions import EMOTIONS
+from moodshift.expression.facecrop import MARGIN, Box, crop_face, resize_to, to_grey
+
+NET_NAME = "moodshift-expression"
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "expression"
+SHIPPED_ARCH = "msnet"
+# sha256 of the shipped msnet.safetensors (from its MODEL_CARD.md).
+SHIPPED_SHA256 = "a5b31945502bbb1afb0cf1057f77f59e731a19cf9b2713de62e97b23730a99d5"
+BATCH = 64
+
+
+def shipped_weights() -> Path:
+    return SHIPPED_DIR / f"{SHIPPED_ARCH}.safetensors"
+
+
+def shipped_config() -> dict[str, Any]:
+    return json.loads(shipped_weights().with_suffix(".json").read_text())
+
+
+def build(tensors: dict[str, np.ndarray]) -> Any:
+    """The shipped architecture as a torch module (logits) from tensors: for the ONNX export."""
+    import torch
+
+    from moodshift.expression import nets
+
+    config = shipped_config()
+    model = nets.build(str(config["arch"]), **dict(config.get("options", {})))
+    model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in tensors.items()},
+                          strict=False)
+    return model.eval()
+
+
+def central_view(crops: np.ndarray, img_size: int, crop_fraction: float) -> np.ndarray:
+    """The central crop_fraction of (n, S, S) crops at img_size (an exact integer crop when the
+    sizes allow it, as for the shipped 48 -> 44 px, else a Pillow resize of the centre)."""
+    store = crops.shape[-1]
+    inner = store * crop_fraction
+    off0 = (store - img_size) // 2
+    if abs(inner - img_size) < 1e-6:
+        return crops[:, off0:off0 + img_size, off0:off0 + img_size]
+    lo = int(round((store - inner) / 2))
+    hi = lo + int(round(inner))
+    return np.stack([resize_to(c[lo:hi, lo:hi], img_size) for c in crops])
+
+
+class OnnxMoodshiftExpression:
+    """ExpressionModel for the shipped network through onnxruntime (same name as own.py's)."""
+
+    name = "moodshift"
+
+    def __init__(self, path: Path, config: dict[str, Any], margin: float = MARGIN) -> None:
+        from moodshift.models.runtime import OnnxNet
+
+        self.net = OnnxNet(path)
+        self.margin = margin
+        self.store_size = int(config["store_size"])
+        self.img_size = int(config["img_size"])
+        self.crop_fraction = float(config["crop_fraction"])
+        self.channels = int(config["channels"])
+        self.mean, self.std = float(config["mean"]), float(config["std"])
+
+    def prepare(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
+        grey = to_grey(np.asarray(image))
+        out = np.empty((len(boxes), self.store_size, self.store_size), dtype=np.uint8)
+        for i, box in enumerate(boxes):
+            out[i] = resize_to(crop_face(grey, tuple(int(v) for v in box), self.margin),
+                               self.store_size)
+        return out
+
+    def predict_crops(self, crops: np.ndarray) -> np.ndarray:
+        from moodshift.models.runtime import softmax
+
+        if len(crops) == 0:
+            return np.zeros((0, len(EMOTIONS)))
+        view = central_view(crops, self.img_size, self.crop_fraction)
+        x = ((view.astype(np.float32) / 255.0 - self.mean) / self.std)[:, None]
+        if self.channels != 1:
+            x = np.repeat(x, self.channels, axis=1)
+        probs = []
+        for i in range(0, len(x), BATCH):
+            part = x[i:i + BATCH]
+            both = np.concatenate([part, part[..., ::-1]])  # the view and its mirror, one run
+            p = softmax(self.net(both)[0])
+            probs.append((p[:len(part)] + p[len(part):]) / 2)
+        out = np.concatenate(probs)
+        return out / out.sum(axis=1, keepdims=True)
+
+    def predict(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
+        if not boxes:
+            return np.zeros((0, len(EMOTIONS)))
+        return self.predict_crops(self.prepare(image, boxes))
+
+
+def load_shipped_onnx() -> OnnxMoodshiftExpression | None:
+    """The ONNX export of the shipped model, or None if there is no current one."""
+    from moodshift.models.runtime import onnx_path, read_onnx_manifest
+
+    record = read_onnx_manifest().get(NET_NAME)
+    if not record or record.get("source_sha256") != SHIPPED_SHA256:
+        return None
+    path = onnx_path(NET_NAME)
+    return None if path is None else OnnxMoodshiftExpression(path, shipped_config())
+
+
+def export_shipped(folder: Path, log: Callable[[str], None] = print) -> Path | None:
+    """Export the shipped model to ONNX in folder unless a current export is already there."""
+    from moodshift.models.onnx_export import export_net
+    from moodshift.models.runtime import read_onnx_manifest
+    from moodshift.models.store import load_verified_file
+
+    record = read_onnx_manifest(folder).get(NET_NAME)
+    if record and record.get("source_sha256") == SHIPPED_SHA256:
+        return None
+    tensors = load_verified_file(shipped_weights(), SHIPPED_SHA256)
+    path = export_net(NET_NAME, folder, tensors, source_sha256=SHIPPED_SHA256)
+    log(f"  {NET_NAME}: ONNX {path.stat().st_size / 1e6:.1f} MB, checked against torch")
+    return path

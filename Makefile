@@ -27,7 +27,7 @@ models: $(MODELS)
 demo: $(MODELS)
 	mkdir -p out
 	$(MS) analyze examples/group.jpg examples/astronaut.png --json --annotate out > out/analysis.jsonl
-	$(MS) stylize examples/astronaut.png --emotion auto -o out --json > out/stylize.jsonl
+	$(MS) stylize examples/group.jpg --emotion auto -o out --json > out/stylize.jsonl
 	$(MS) stylize examples/astronaut.png --emotion sad -o out --json >> out/stylize.jsonl
 	$(MS) stylize examples/astronaut.png --emotion happy -o out --json >> out/stylize.jsonl
 	$(MS) palette show --photo examples/astronaut.png -o out/palette.png

@@ -47,3 +47,12 @@ def resize_to(grey: np.ndarray, size: int) -> np.ndarray:
         return grey
     return np.asarray(Image.fromarray(np.ascontiguousarray(grey)).resize((size, size),
                                                                          Image.BILINEAR))
+
+
+def face_crops(image: np.ndarray, boxes: list[Box], size: int, margin: float = MARGIN) -> np.ndarray:
+    """uint8 (n, size, size) grey face crops for the boxes of an RGB (or grey) image."""
+    grey = to_grey(np.asarray(image))
+    out = np.empty((len(boxes), size, size), dtype=np.uint8)
+    for i, box in enumerate(boxes):
+        out[i] = resize_to(crop_face(grey, tuple(int(v) for v in box), margin), size)
+    return out

@@ -24,13 +24,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.expression import nets
-from moodshift.expression.facecrop import MARGIN, Box, crop_face, resize_to
-from moodshift.expression.facecrop import to_grey as _grey
+from moodshift.expression.facecrop import MARGIN, Box, face_crops
 from moodshift.expression.own_runtime import SHIPPED_ARCH, SHIPPED_DIR, SHIPPED_SHA256
 from moodshift.expression.train import bf16_supported, view_batch
 
@@ -147,12 +145,7 @@ class MoodshiftExpression:
     # ------------------------------------------------------------------ inference
     def prepare(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
         """uint8 (n, store_size, store_size) grey face crops."""
-        grey = _grey(np.asarray(image))
-        out = np.empty((len(boxes), self.store_size, self.store_size), dtype=np.uint8)
-        for i, box in enumerate(boxes):
-            out[i] = resize_to(crop_face(grey, tuple(int(v) for v in box), self.margin),
-                               self.store_size)
-        return out
+        return face_crops(image, boxes, self.store_size, self.margin)
 
     def predict_crops(self, crops: np.ndarray, batch: int = 64) -> np.ndarray:
         """Probabilities (n, 7) for uint8 grey crops already at store_size.

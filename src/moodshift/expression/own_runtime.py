@@ -16,7 +16,7 @@ from typing import Any, Callable
 import numpy as np
 
 from moodshift.emotions import EMOTIONS
-from moodshift.expression.facecrop import MARGIN, Box, crop_face, resize_to, to_grey
+from moodshift.expression.facecrop import MARGIN, Box, face_crops, resize_to
 
 NET_NAME = "moodshift-expression"
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "expression"
@@ -77,12 +77,7 @@ class OnnxMoodshiftExpression:
         self.mean, self.std = float(config["mean"]), float(config["std"])
 
     def prepare(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
-        grey = to_grey(np.asarray(image))
-        out = np.empty((len(boxes), self.store_size, self.store_size), dtype=np.uint8)
-        for i, box in enumerate(boxes):
-            out[i] = resize_to(crop_face(grey, tuple(int(v) for v in box), self.margin),
-                               self.store_size)
-        return out
+        return face_crops(image, boxes, self.store_size, self.margin)
 
     def predict_crops(self, crops: np.ndarray) -> np.ndarray:
         from moodshift.models.runtime import softmax

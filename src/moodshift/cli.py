@@ -35,18 +35,20 @@ def _for_each_image(paths: list[str], work: Callable[[str], None]) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from moodshift.annotate import annotate
-    from moodshift.imageio import load_image, save_image
+    from moodshift.imageio import expand_inputs, load_image, save_image
     from moodshift.outputs import plan_outputs
     from moodshift.pipeline import Models, analyze
 
     models = Models(detector_name=args.detector, expression_name=args.expression_model)
+    inputs = expand_inputs(args.images)
+    annotated = dict(zip(inputs, plan_outputs(inputs, args.annotate, "annotated"))) \
+        if args.annotate else {}
 
     def work(path: str) -> None:
         image = load_image(path)
         result = analyze(image, path, models)
-        if args.annotate:
-            target = plan_outputs([path], args.annotate, "annotated")[0]
-            save_image(annotate(image, result), target)
+        if path in annotated:
+            save_image(annotate(image, result), annotated[path])
         if args.json:
             _print_json(result.to_json())
             return
@@ -57,7 +59,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
             extra = "" if f.age is None else f", age {f.age:.0f}, {f.gender}"
             print(f"  face {f.box}: {f.top_emotion} {f.expression[f.top_emotion]:.0%}{extra}")
 
-    return _for_each_image(args.images, work)
+    return _for_each_image(inputs, work)
 
 
 def cmd_stylize(args: argparse.Namespace) -> int:

@@ -17,15 +17,13 @@ and ``MODEL_CARD.md``.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import json
 import math
 import os
-import platform
 import shlex
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -37,7 +35,12 @@ from torch import nn
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.expression import nets
-from moodshift.expression.datasets import DataSplits, ImageSet, load_splits
+from moodshift.expression.augment import (NORM_MEAN, NORM_STD, bf16_supported,  # noqa: F401
+                                          photometric, predict_logits_tta, random_theta,
+                                          view_batch)
+from moodshift.expression.datasets import DataSplits, load_splits
+from moodshift.expression.reports import (confusion_matrix, plot_confusion, plot_curves,
+                                          write_model_card)
 
 # Per-architecture recipes; command-line options override single fields.
 RECIPES: dict[str, dict[str, object]] = {
@@ -56,8 +59,6 @@ RECIPES: dict[str, dict[str, object]] = {
 }
 ROTATE_TARGET = 10_000        # images per class after rotation balancing (Padalia et al.)
 ROTATE_DEGREES = 15.0         # range of the balancing rotations (not stated in the paper)
-NORM_MEAN = 0.5               # inputs are (x/255 - mean) / std
-NORM_STD = 0.25
 
 
 @dataclass
@@ -105,95 +106,6 @@ class TrainResult:
 
 
 # ----------------------------------------------------------------------------------- tensors
-
-def bf16_supported() -> bool:
-    """True when the CPU has native bf16 matrix units (AMX or AVX512-BF16)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
-def view_batch(images: torch.Tensor, img_size: int, crop_fraction: float, channels: int,
-               theta: torch.Tensor | None = None, mean: float = NORM_MEAN,
-               std: float = NORM_STD) -> torch.Tensor:
-    """uint8 (n, S, S) -> normalised float (n, channels, img_size, img_size), channels-last.
-
-    Without ``theta``: the central ``crop_fraction`` of each image, resampled to img_size."""
-    x = images.unsqueeze(1).float().div_(255.0)
-    n = x.shape[0]
-    if theta is None:
-        if x.shape[-1] == img_size and crop_fraction == 1.0:
-            out = x
-        elif abs(x.shape[-1] * crop_fraction - img_size) < 1e-6:   # exact integer crop
-            off = (x.shape[-1] - img_size) // 2
-            out = x[:, :, off:off + img_size, off:off + img_size]
-        else:
-            theta = torch.zeros(n, 2, 3)
-            theta[:, 0, 0] = theta[:, 1, 1] = crop_fraction
-    if theta is not None:
-        grid = F.affine_grid(theta, [n, 1, img_size, img_size], align_corners=False)
-        out = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    out = (out - mean) / std
-    if channels != 1:
-        out = out.expand(-1, channels, -1, -1)
-    return out.contiguous(memory_format=torch.channels_last)
-
-
-def random_theta(n: int, crop_fraction: float, gen: torch.Generator, degrees: float = 15.0,
-                 scale: float = 0.1, shift: float = 0.08, flip: bool = True) -> torch.Tensor:
-    """Per-sample affine maps (output -> input coordinates) for F.affine_grid."""
-    ang = (torch.rand(n, generator=gen) * 2 - 1) * math.radians(degrees)
-    s = crop_fraction / (1 + (torch.rand(n, generator=gen) * 2 - 1) * scale)
-    fx = torch.where(torch.rand(n, generator=gen) < 0.5, -1.0, 1.0) if flip else torch.ones(n)
-    theta = torch.zeros(n, 2, 3)
-    theta[:, 0, 0] = s * torch.cos(ang) * fx
-    theta[:, 0, 1] = -s * torch.sin(ang)
-    theta[:, 1, 0] = s * torch.sin(ang) * fx
-    theta[:, 1, 1] = s * torch.cos(ang)
-    theta[:, :, 2] = (torch.rand(n, 2, generator=gen) * 2 - 1) * shift
-    return theta
-
-
-def photometric(x: torch.Tensor, gen: torch.Generator, erase_p: float = 0.5) -> torch.Tensor:
-    """Brightness/contrast jitter and random erasing on a normalised batch (in place)."""
-    n, _, h, w = x.shape
-    c = 1 + (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * 0.25
-    b = (torch.rand(n, 1, 1, 1, generator=gen) * 2 - 1) * 0.4
-    m = x.mean(dim=(1, 2, 3), keepdim=True)
-    x = (x - m) * c + m + b
-    if erase_p > 0:
-        area = (0.02 + torch.rand(n, generator=gen) * 0.18) * h * w
-        aspect = torch.exp((torch.rand(n, generator=gen) * 2 - 1) * math.log(3))
-        eh = (area * aspect).sqrt().clamp(1, h).long()
-        ew = (area / aspect).sqrt().clamp(1, w).long()
-        y0 = (torch.rand(n, generator=gen) * (h - eh + 1)).long()
-        x0 = (torch.rand(n, generator=gen) * (w - ew + 1)).long()
-        ys = torch.arange(h).view(1, h, 1)
-        xs = torch.arange(w).view(1, 1, w)
-        mask = ((ys >= y0.view(n, 1, 1)) & (ys < (y0 + eh).view(n, 1, 1))
-                & (xs >= x0.view(n, 1, 1)) & (xs < (x0 + ew).view(n, 1, 1)))
-        mask &= (torch.rand(n, generator=gen) < erase_p).view(n, 1, 1)
-        x = x.masked_fill(mask.unsqueeze(1), 0.0)
-    return x.contiguous(memory_format=torch.channels_last)
-
-
-@torch.no_grad()
-def predict_logits_tta(model: nn.Module, images: torch.Tensor, img_size: int,
-                       crop_fraction: float, channels: int, batch: int = 256,
-                       autocast: bool = False) -> torch.Tensor:
-    """Softmax probabilities (n, 7) averaged over the central view and its mirror image."""
-    model.eval()
-    outs = []
-    for i in range(0, images.shape[0], batch):
-        x = view_batch(images[i:i + batch], img_size, crop_fraction, channels)
-        x = torch.cat([x, x.flip(-1)])
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
-            p = model(x).float().softmax(1)
-        k = p.shape[0] // 2
-        outs.append((p[:k] + p[k:]) / 2)
-    return torch.cat(outs) if outs else torch.zeros(0, len(EMOTIONS))
 
 
 # --------------------------------------------------------------------------------- helpers
@@ -292,12 +204,6 @@ def _class_weights(labels: np.ndarray) -> torch.Tensor:
     counts = np.bincount(labels, minlength=len(EMOTIONS)).astype(np.float64)
     w = np.where(counts > 0, counts.sum() / (len(EMOTIONS) * np.maximum(counts, 1)), 0.0)
     return torch.tensor(w, dtype=torch.float32)
-
-
-def confusion_matrix(labels: np.ndarray, preds: np.ndarray, k: int = len(EMOTIONS)) -> np.ndarray:
-    cm = np.zeros((k, k), dtype=np.int64)
-    np.add.at(cm, (labels, preds), 1)
-    return cm
 
 
 def export_config(arch: str, options: dict[str, object], recipe: dict[str, object],
@@ -589,128 +495,6 @@ def rebuild_outputs(out: str | Path, data: str | None = None,
     return finish_outputs(out, model, arch, options, recipe, store_size,
                           int(cfg_json["channels"]), state["history"], splits, val_x, cfg,
                           use_bf16, False, log)
-
-
-def plot_curves(history: list[dict[str, float]], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ep = [h["epoch"] for h in history]
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
-    a1.plot(ep, [h["train_acc"] for h in history], label="train (augmented)")
-    a1.plot(ep, [h["val_acc"] for h in history], label="val")
-    a1.set_xlabel("epoch"), a1.set_ylabel("accuracy"), a1.legend(), a1.grid(alpha=0.3)
-    a2.plot(ep, [h["train_loss"] for h in history], label="train (smoothed labels)")
-    a2.plot(ep, [h["val_loss"] for h in history], label="val")
-    a2.set_xlabel("epoch"), a2.set_ylabel("cross-entropy"), a2.legend(), a2.grid(alpha=0.3)
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.part.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
-
-
-def plot_confusion(cm: np.ndarray, path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    rows = cm / np.maximum(cm.sum(1, keepdims=True), 1)
-    fig, ax = plt.subplots(figsize=(6.5, 5.5))
-    im = ax.imshow(rows, cmap="Blues", vmin=0, vmax=1)
-    ax.set_xticks(range(len(EMOTIONS)), EMOTIONS, rotation=45, ha="right")
-    ax.set_yticks(range(len(EMOTIONS)), EMOTIONS)
-    ax.set_xlabel("predicted"), ax.set_ylabel("true")
-    for i in range(cm.shape[0]):
-        for j in range(cm.shape[1]):
-            ax.text(j, i, f"{rows[i, j]:.2f}\n({cm[i, j]})", ha="center", va="center",
-                    fontsize=7, color="white" if rows[i, j] > 0.5 else "black")
-    ax.set_title(title, fontsize=10)
-    fig.colorbar(im, ax=ax, fraction=0.046)
-    fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.part.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
-
-
-def write_model_card(out: Path, arch: str, options: dict[str, object], recipe: dict[str, object],
-                     config: dict[str, object], history: list[dict[str, float]],
-                     metrics: dict[str, object], splits: DataSplits, cfg: TrainConfig,
-                     use_bf16: bool, sha256: str, size: int) -> None:
-    from moodshift.imageio import atomic_write_text
-
-    n_params = sum(int(np.prod(v.shape)) for v in nets.build(arch, **options).state_dict().values()
-                   if v.dtype.is_floating_point)
-    epoch_s = [h["seconds"] for h in history]
-    lines = [
-        f"# Model card: moodshift expression classifier `{arch}`", "",
-        f"- Date: {_dt.datetime.now().astimezone().isoformat(timespec='seconds')}",
-        f"- Weights: `{arch}.safetensors` ({size:,} bytes), sha256 `{sha256}`",
-        f"- Config: `{arch}.json` ({json.dumps(config['options'])}); {n_params:,} parameters",
-        f"- Classes (output order): {', '.join(EMOTIONS)}",
-        f"- Input: grey face crop framed like FER2013, stored at {config['store_size']} px, "
-        f"network sees {config['img_size']} px ({config['crop_fraction']:.4f} central crop); "
-        f"x/255, then (x - {config['mean']}) / {config['std']}",
-        "- Test time: central crop and its mirror image, softmax averaged", "",
-        "## Data", "",
-        f"- Train: {len(splits.train)} images from `{splits.train.source}`; "
-        f"class counts {json.dumps(splits.train.class_counts())}",
-        f"- Validation: {len(splits.val)} images from `{splits.val.source}`",
-        f"- Split: {splits.description}",
-        "- No model selection on the validation set: the weights are the last epoch's.", "",
-        "## Recipe", "",
-        f"- {recipe['epochs']} epochs, batch {recipe['batch']}, optimizer {recipe['optimizer']}"
-        f"{' (Nesterov momentum 0.9)' if recipe['optimizer'] == 'sgd' else ''}, "
-        f"lr {recipe['lr']} ({recipe['schedule']}"
-        f"{', %s warm-up epochs' % recipe['warmup_epochs'] if recipe['warmup_epochs'] else ''}), "
-        f"weight decay {recipe['weight_decay']} (not on norms/biases), "
-        f"label smoothing {recipe['label_smoothing']}, class balance `{recipe['balance']}`",
-        *(["- Schedule across resumed runs: each run's learning rate follows the cosine of its own "
-           "--epochs (warm-up, then cosine to 0); resuming with a larger --epochs therefore "
-           "restarts at that cosine's value at the resumed epoch (a warm restart); the lr column "
-           "below shows the learning rate at the end of each epoch"] if cfg.commands else []),
-        f"- Augmentation `{recipe['augment']}`: " + {
-            "strong": "random rotation ±15°, scale ±10 %, shift ±4 % (one affine warp, border "
-                      "padding), horizontal mirror, brightness ±0.1 / contrast ±25 %, random "
-                      "erasing (p 0.5, 2-20 % of the area)",
-            "light": "rotation ±10°, scale ±5 %, shift ±2.5 %, mirror",
-            "none": "none" + (f" (rotation balancing: extra copies rotated within "
-                              f"±{ROTATE_DEGREES:.0f}° up to {ROTATE_TARGET} per class)"
-                              if recipe["balance"] == "rotate" else ""),
-        }[str(recipe["augment"])],
-        f"- Precision: {'bf16 autocast (CPU AMX)' if use_bf16 else 'fp32'}; seed {cfg.seed}; "
-        f"torch {torch.__version__}; {platform.processor() or platform.machine()}, "
-        f"{torch.get_num_threads()} threads",
-        ("- Batch-norm statistics recomputed after training over the clean central crops "
-         "(and mirrors) of the training images" if recipe.get("bn_recalibrate") else
-         "- Batch-norm statistics as left by training"),
-        f"- Epochs completed: {len(history)}"
-        + (f"; mean {np.mean(epoch_s):.0f} s per epoch" if epoch_s else "")
-        + (" (interrupted)" if metrics["interrupted"] else ""), "",
-        "## Reproduce", "",
-        ("Run these in order (the later ones resume the earlier's checkpoint):"
-         if cfg.commands else "Run:"), "",
-        "```", *[c for c in cfg.commands if c], cfg.command or "(command not recorded)", "```",
-        "",
-        "## Metrics (validation split)", "",
-        f"- Accuracy {metrics['accuracy']:.4f}, macro recall {metrics['macro_recall']:.4f} "
-        f"(n = {metrics['n']})", "",
-        "| class | recall |", "| --- | --- |",
-    ]
-    for e, r in metrics["per_class_recall"].items():  # type: ignore[union-attr]
-        lines.append(f"| {e} | {'-' if r is None else f'{r:.3f}'} |")
-    lines += ["", "Curves: `curves.png`; confusion matrix: `confusion.png`. Per-epoch validation "
-              "figures below are before the final batch-norm recalibration.", "",
-              "| epoch | lr | train loss | train acc | val loss | val acc |",
-              "| --- | --- | --- | --- | --- | --- |"]
-    for h in history:
-        lines.append(f"| {h['epoch']} | {h.get('lr', 0):.5f} | {h['train_loss']:.4f} | "
-                     f"{h['train_acc']:.4f} | {h['val_loss']:.4f} | {h['val_acc']:.4f} |")
-    atomic_write_text(out / "MODEL_CARD.md", "\n".join(lines) + "\n")
 
 
 # ---------------------------------------------------------------------------- command line

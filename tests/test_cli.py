@@ -124,5 +124,6 @@ def test_models_list_json(capsys) -> None:
     code, out, _ = run_cli(capsys, "models", "list", "--json")
     rows = json_lines(out)
     assert code == 0
-    assert {"faceapi-ssd", "faceapi-expression", "styletransfer-arbitrary"} <= {r["name"] for r in rows}
+    assert {"faceapi-ssd", "faceapi-expression", "styletransfer-arbitrary",
+            "moodshift-expression"} <= {r["name"] for r in rows}
     assert all(set(r) >= {"name", "source", "licence", "size", "status"} for r in rows)

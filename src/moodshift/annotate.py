@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from moodshift.drawing import default_font
 from moodshift.pipeline import Analysis
 
 # One colour per emotion so a glance at the picture tells the expressions apart.
@@ -15,19 +16,12 @@ EMOTION_COLOURS: dict[str, tuple[int, int, int]] = {
 }
 
 
-def _font(size: int) -> ImageFont.ImageFont:
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow < 10.1 has no sized default font
-        return ImageFont.load_default()
-
-
 def annotate(image: np.ndarray, analysis: Analysis) -> np.ndarray:
     """A copy of the image with labelled face boxes and the image mood in the top-left corner."""
     pil = Image.fromarray(image).convert("RGB")
     draw = ImageDraw.Draw(pil)
     scale = max(pil.size) / 800
-    font = _font(max(12, round(16 * scale)))
+    font = default_font(max(12, round(16 * scale)))
     width = max(2, round(3 * scale))
     for face in analysis.faces:
         x, y, w, h = face.box

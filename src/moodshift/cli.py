@@ -72,16 +72,18 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     wanted = parse_emotion_request(args.emotion)
     if args.strength is not None and not 0.0 <= args.strength <= 1.0:
         raise UserError(f"--strength {args.strength}: must be between 0 and 1")
-    load_palette(args.palette)  # a bad palette file fails before any work
+    palette = load_palette(args.palette)  # once per run; a bad file fails before any work
     # Read the style image once, up front: a bad one fails before any output is written.
     style = load_image(args.style_image) if args.style_image is not None else None
     request = StyleRequest(emotion=args.emotion, strength=args.strength,
                            preserve_color=args.preserve_color or None,
-                           style_image=style, palette_path=args.palette, engine=args.engine)
+                           style_image=style, palette=palette, engine=args.engine)
     inputs = expand_inputs(args.images)
     tag = emotion_label(wanted).replace(",", "+").replace(":", "")
     outputs = dict(zip(inputs, plan_outputs(inputs, args.output, tag)))
-    models = Models(detector_name=args.detector, expression_name=args.expression_model)
+    # The stylize report has no age or gender: skip that network.
+    models = Models(detector_name=args.detector, expression_name=args.expression_model,
+                    with_age_gender=False)
     report_stream = sys.stderr if args.output == "-" else sys.stdout
 
     def work(path: str) -> None:

@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,6 +18,9 @@ from moodshift.errors import ModelMissingError, UserError
 from moodshift.faces.base import AgeGender, AgeGenderModel, Detection, FaceDetector
 from moodshift.expression.base import ExpressionModel
 from moodshift.mood import measure_mood
+
+if TYPE_CHECKING:
+    from moodshift.style.palette import Palette
 
 Box = tuple[int, int, int, int]
 
@@ -179,7 +183,7 @@ class StyleRequest:
     strength: float | None = None      # None: the palette's
     preserve_color: bool | None = None
     style_image: np.ndarray | None = None
-    palette_path: Path | None = None
+    palette: Palette | None = None     # None: the shipped default palette
     engine: str = "fast"
 
 
@@ -189,7 +193,7 @@ def stylize(image: np.ndarray, name: str, request: StyleRequest,
     from moodshift.style import emotion_mix, load_palette, stylize_image
 
     started = time.perf_counter()
-    palette = load_palette(request.palette_path)
+    palette = request.palette or load_palette()
     before = analyze(image, name, models)
     wanted = parse_emotion_request(request.emotion)
     emotion = before.dominant_emotion if wanted == "auto" else wanted

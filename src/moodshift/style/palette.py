@@ -13,8 +13,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
+from moodshift.drawing import default_font
 from moodshift.emotions import EMOTIONS, canonical_emotion
 from moodshift.errors import InputFileError, UserError
 from moodshift.style.color import Grade
@@ -182,13 +183,6 @@ def entry_style_image(entry: PaletteEntry) -> np.ndarray:
 
 # ---- contact sheet ---------------------------------------------------------------------------
 
-def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow < 10.1 has only the fixed bitmap font
-        return ImageFont.load_default()
-
-
 def _fit(img: np.ndarray, side: int) -> Image.Image:
     pil = Image.fromarray(np.asarray(img, np.uint8))
     pil.thumbnail((side, side), Image.LANCZOS)
@@ -210,7 +204,7 @@ def render_contact_sheet(photo: np.ndarray, palette: Palette,
     pad, label = 8, 22
     width = pad + len(EMOTIONS) * (tile + pad)
     sheet = Image.new("RGB", (width, pad + 2 * (label + tile + pad)), (245, 245, 245))
-    draw, font = ImageDraw.Draw(sheet), _font(14)
+    draw, font = ImageDraw.Draw(sheet), default_font(14)
     for col, emotion in enumerate(EMOTIONS):
         entry = palette[emotion]
         x = pad + col * (tile + pad)

@@ -62,6 +62,15 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return _for_each_image(inputs, work)
 
 
+ENGINE_OPTIONS = ("steps", "size", "backbone", "optimizer", "time_budget", "init",
+                  "vgg_weights", "model")
+
+
+def _engine_options(args: argparse.Namespace) -> dict[str, object]:
+    """The optimize/trained engine settings the user gave (unset ones keep the engine's default)."""
+    return {k: getattr(args, k) for k in ENGINE_OPTIONS if getattr(args, k) is not None}
+
+
 def cmd_stylize(args: argparse.Namespace) -> int:
     from moodshift.imageio import expand_inputs, load_image, save_image
     from moodshift.outputs import plan_outputs
@@ -77,7 +86,8 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     style = load_image(args.style_image) if args.style_image is not None else None
     request = StyleRequest(emotion=args.emotion, strength=args.strength,
                            preserve_color=args.preserve_color or None,
-                           style_image=style, palette=palette, engine=args.engine)
+                           style_image=style, palette=palette, engine=args.engine,
+                           engine_options=_engine_options(args))
     inputs = expand_inputs(args.images)
     tag = emotion_label(wanted).replace(",", "+").replace(":", "")
     outputs = dict(zip(inputs, plan_outputs(inputs, args.output, tag)))
@@ -171,9 +181,25 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
     p.add_argument("--preserve-color", action="store_true", help="keep the photo's own colours")
     p.add_argument("--style-image", type=Path, help="use this painting instead of the palette's")
     p.add_argument("--palette", type=Path, help="TOML file overriding the emotion palette")
-    p.add_argument("--engine", default="fast", choices=["fast"])
+    p.add_argument("--engine", default="fast", choices=["fast", "optimize", "trained"],
+                   help="fast: pretrained networks; optimize: Gatys optimisation; "
+                        "trained: a network made by `moodshift train style`")
     p.add_argument("--json", action="store_true", help="one JSON report per image")
     add_model_options(p)
+    g = p.add_argument_group("optimize and trained engines")
+    g.add_argument("--steps", type=int, help="optimisation steps (optimize)")
+    g.add_argument("--size", type=int, help="longer side in pixels the engine works at")
+    g.add_argument("--backbone", choices=["vgg19", "vgg16", "mobilenet"],
+                   help="feature network (optimize; default vgg19 if its weights exist, "
+                        "else mobilenet)")
+    g.add_argument("--optimizer", choices=["nadam", "lbfgs"], help="optimize: default nadam")
+    g.add_argument("--time-budget", type=float, metavar="SECONDS",
+                   help="optimize: stop after this many seconds")
+    g.add_argument("--init", choices=["content", "noise"], help="optimize: starting image")
+    g.add_argument("--vgg-weights", type=Path, metavar="PATH",
+                   help="torchvision-format VGG checkpoint (default: the torch hub cache)")
+    g.add_argument("--model", type=Path, metavar="MODEL",
+                   help="trained: a style network from `moodshift train style`")
     p.set_defaults(func=cmd_stylize)
 
     p = sub.add_parser("models", help="pull, list and verify pretrained networks")
@@ -199,6 +225,43 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
     tsub = p.add_subparsers(dest="train_command", required=True)
     p = sub.add_parser("eval", help="evaluate models on labelled data")
     esub = p.add_subparsers(dest="eval_command", required=True)
+    # Commands in their own modules ("module:adder:runner"); those modules import only light
+    # things at the top (argparse, moodshift.errors/emotions) so building every parser is cheap.
+    import importlib
+
+    def lazy(parent, name: str, target: str, help: str) -> None:
+        module, adder, runner = target.split(":")
+        mod = importlib.import_module(module)
+        cp = parent.add_parser(name, help=help)
+        getattr(mod, adder)(cp)
+        cp.set_defaults(func=getattr(mod, runner))
+
+    for parent, name, target, help in (
+            (sub, "read-text", "moodshift.text.commands:add_read_text_arguments:run_read_text",
+             "emotion, age group and gender from a description"),
+            (sub, "generate", "moodshift.generate.commands:add_generate_arguments:run_generate",
+             "generate portraits for an emotion, age and gender, then style them"),
+            (sub, "evolve", "moodshift.evolve.commands:add_evolve_arguments:run_evolve",
+             "synthesise images for an emotion target by MAP-Elites (pyribs)"),
+            (sub, "rate", "moodshift.rate.commands:add_rate_arguments:run_rate",
+             "Self-Assessment Manikin ratings: web page and report"),
+            (tsub, "style", "moodshift.style.train_commands:add_train_style_arguments:"
+             "run_train_style", "train a per-emotion feed-forward style network (Johnson)"),
+            (tsub, "gan", "moodshift.generate.commands:add_train_gan_arguments:run_train_gan",
+             "train the conditional portrait GAN"),
+            (tsub, "affect-generator", "moodshift.generate.affect_commands:"
+             "add_train_affect_arguments:run_train_affect",
+             "train a generator against the frozen emotion classifier / mood model"),
+            (tsub, "text", "moodshift.text.commands:add_train_text_arguments:run_train_text",
+             "train the read-text classifier head on moodshift's labelled sentences"),
+            (esub, "gan", "moodshift.generate.commands:add_eval_gan_arguments:run_eval_gan",
+             "emotion agreement, diversity and FID-style distance of generated faces"),
+    ):
+        try:
+            lazy(parent, name, target, help)
+        except ModuleNotFoundError as exc:  # a capability still being built: leave it out
+            if not (exc.name or "").startswith("moodshift"):
+                raise
     if with_training:
         from moodshift.expression.train import add_train_arguments, run_train_command
         tp = tsub.add_parser("expression", help="train an expression classifier")

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
@@ -184,7 +184,8 @@ class StyleRequest:
     preserve_color: bool | None = None
     style_image: np.ndarray | None = None
     palette: Palette | None = None     # None: the shipped default palette
-    engine: str = "fast"
+    engine: str = "fast"               # fast | optimize | trained
+    engine_options: Mapping[str, object] = field(default_factory=dict)  # steps, size, model...
 
 
 def stylize(image: np.ndarray, name: str, request: StyleRequest,
@@ -202,7 +203,8 @@ def stylize(image: np.ndarray, name: str, request: StyleRequest,
                 else sum(w * palette[e].strength for e, w in mix.items()))
     styled = stylize_image(image, mix, palette, strength=strength,
                            preserve_color=request.preserve_color,
-                           style_image=request.style_image)
+                           style_image=request.style_image, engine=request.engine,
+                           engine_options=request.engine_options)
     boxes = [f.box for f in before.faces]  # geometry is unchanged: re-read the same faces
     after_rows = _expression_rows(models.expression, styled, boxes)
     report = StylizeReport(

@@ -22,7 +22,9 @@ from moodshift.style.palette import (Palette, PaletteEntry, entry_style_image, l
                                      render_contact_sheet)
 from moodshift.style.procedural import style_image_for
 
-__all__ = ["stylize_image", "emotion_mix", "Palette", "PaletteEntry", "load_palette",
+ENGINES = ("fast", "optimize", "trained")
+
+__all__ = ["ENGINES", "stylize_image", "emotion_mix", "Palette", "PaletteEntry", "load_palette",
            "render_contact_sheet", "style_image_for", "style_vector"]
 
 _DEFAULT: Palette | None = None
@@ -60,12 +62,16 @@ def _mean_grade(mix: dict[str, float], entries: dict[str, PaletteEntry]) -> Grad
 def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float],
                   palette: Palette | None = None, strength: float | None = None,
                   preserve_color: bool | None = None, style_image: np.ndarray | None = None,
-                  work_side: int | None = None) -> np.ndarray:
+                  work_side: int | None = None, engine: str = "fast",
+                  engine_options: Mapping[str, object] | None = None) -> np.ndarray:
     """Restyle an RGB uint8 image for an emotion (or blend); same size as the input.
 
     strength / preserve_color override the palette's; style_image replaces the palette's style
     source (and forces the arbitrary engine). The networks run at full resolution unless
     work_side caps the longer side they see (faster, softer; the result is upscaled).
+    engine picks how the stylised image is made: "fast" (pretrained feed-forward networks),
+    "optimize" (Gatys optimisation, style/optimize.py) or "trained" (moodshift-trained Johnson
+    networks, style/trained.py); engine_options are that engine's settings (steps, size...).
     """
     img = np.asarray(image)
     if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
@@ -81,7 +87,18 @@ def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float],
     if s <= 0.0:
         return img.copy()  # nothing to blend in: skip the network
 
-    if style_image is None and all(entries[e].engine == "multistyle26" for e in mix):
+    if engine not in ENGINES:
+        raise UserError(f"unknown engine {engine!r}; valid: {', '.join(ENGINES)}")
+    options = dict(engine_options or {})
+    if engine == "optimize":
+        from moodshift.style.optimize import stylize_optimize
+        styles = ([(style_image, 1.0)] if style_image is not None
+                  else [(entry_style_image(entries[e]), w) for e, w in mix.items()])
+        out = stylize_optimize(img, styles, options)
+    elif engine == "trained":
+        from moodshift.style.trained import stylize_trained
+        out = stylize_trained(img, mix, entries, options)
+    elif style_image is None and all(entries[e].engine == "multistyle26" for e in mix):
         weights = sum(w * np.asarray(entries[e].weights, np.float32) for e, w in mix.items())
         out = stylize_multistyle(img, np.asarray(weights, np.float32), work_side=work_side)
     else:

@@ -111,3 +111,13 @@ def test_output_planning_never_overwrites_an_input(tmp_path: Path) -> None:
     assert plan_outputs([str(src)], str(tmp_path / "o"), "sad") == [str(tmp_path / "o" / "a.sad.png")]
     with pytest.raises(UserError, match="output folder"):
         plan_outputs([str(src), str(src)], str(tmp_path / "x.png"), "sad")
+
+
+def test_png_metadata_round_trips_and_other_files_have_none(tmp_path):
+    from moodshift.imageio import read_metadata, save_image
+
+    img = np.zeros((8, 8, 3), np.uint8)
+    save_image(img, tmp_path / "a.png", metadata={"emotion": "sad", "target_vad": {"valence": -0.6}})
+    save_image(img, tmp_path / "b.jpg", metadata={"emotion": "sad"})
+    assert read_metadata(tmp_path / "a.png") == {"emotion": "sad", "target_vad": {"valence": -0.6}}
+    assert read_metadata(tmp_path / "b.jpg") == {}

@@ -102,7 +102,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
         target = outputs[path]
         if args.emotion == "auto" and target != "-":
             target = target.replace(".auto.png", f".{report.emotion}.png")
-        save_image(styled, target)
+        save_image(styled, target, metadata=report.intent())
         data = report.to_json() | {"output": target}
         if args.json:
             _print_json(data, report_stream)

@@ -7,14 +7,16 @@ Images are returned as RGB uint8 numpy arrays of shape (H, W, 3).
 from __future__ import annotations
 
 import io
+import json
 import os
 import sys
 import tempfile
 import warnings
 from pathlib import Path
+from typing import Mapping
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 from moodshift.errors import InputFileError, UserError
 
@@ -136,12 +138,39 @@ def _format_for(path: Path) -> str:
             ".tif": "TIFF", ".tiff": "TIFF"}.get(ext, "")
 
 
-def encode_image(img: np.ndarray, fmt: str = "PNG") -> bytes:
-    """Encode an RGB uint8 array to image bytes."""
+# PNG text chunk holding what moodshift intended an image to express (emotion, VAD, engine...),
+# so later tools (the SAM rating report) can compare intent with human ratings.
+METADATA_KEY = "moodshift"
+
+
+def encode_image(img: np.ndarray, fmt: str = "PNG",
+                 metadata: Mapping[str, object] | None = None) -> bytes:
+    """Encode an RGB uint8 array to image bytes; metadata goes into a PNG iTXt chunk."""
     buf = io.BytesIO()
     pil = Image.fromarray(np.asarray(img, dtype=np.uint8))
-    pil.save(buf, format=fmt, **({"quality": 95} if fmt == "JPEG" else {}))
+    options: dict[str, object] = {"quality": 95} if fmt == "JPEG" else {}
+    if metadata is not None and fmt == "PNG":
+        info = PngImagePlugin.PngInfo()
+        info.add_itxt(METADATA_KEY, json.dumps(dict(metadata), ensure_ascii=False))
+        options["pnginfo"] = info
+    pil.save(buf, format=fmt, **options)
     return buf.getvalue()
+
+
+def read_metadata(path: str | Path) -> dict[str, object]:
+    """The moodshift metadata saved with a PNG ({} when it has none or is not a PNG)."""
+    try:
+        with Image.open(path) as pil:
+            raw = pil.info.get(METADATA_KEY) if pil.format == "PNG" else None
+    except (OSError, UnidentifiedImageError) as exc:
+        raise InputFileError(f"{path}: cannot read image ({exc})") from None
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _umask() -> int:
@@ -172,10 +201,14 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         raise
 
 
-def save_image(img: np.ndarray, path: str | Path) -> None:
-    """Save an RGB array to a path (format from its suffix) atomically, or to stdout for '-'."""
+def save_image(img: np.ndarray, path: str | Path,
+               metadata: Mapping[str, object] | None = None) -> None:
+    """Save an RGB array to a path (format from its suffix) atomically, or to stdout for '-'.
+
+    metadata (JSON-able) is stored in PNG outputs; read it back with read_metadata.
+    """
     if str(path) == STDIO:
-        sys.stdout.buffer.write(encode_image(img, "PNG"))
+        sys.stdout.buffer.write(encode_image(img, "PNG", metadata))
         sys.stdout.buffer.flush()
         return
     target = Path(path)
@@ -183,7 +216,7 @@ def save_image(img: np.ndarray, path: str | Path) -> None:
     if not fmt:
         raise UserError(f"{target}: unknown output image type {target.suffix!r} "
                         "(use .png, .jpg, .webp, .bmp or .tif)")
-    atomic_write_bytes(target, encode_image(img, fmt))
+    atomic_write_bytes(target, encode_image(img, fmt, metadata))
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

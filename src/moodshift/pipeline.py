@@ -69,6 +69,11 @@ class StylizeReport:
     faces_before: list[dict[str, float]] = field(default_factory=list)
     faces_after: list[dict[str, float]] = field(default_factory=list)
 
+    def intent(self) -> dict[str, object]:
+        """What the output was made to express, stored in the image file (imageio metadata)."""
+        return {"tool": "stylize", "emotion": self.emotion, "target_vad": self.target_mood.to_json(),
+                "engine": self.engine, "strength": round(self.strength, 4), "source": self.input}
+
     def to_json(self) -> dict[str, object]:
         def probs(rows: list[dict[str, float]]) -> list[dict[str, float]]:
             return [{k: round(v, 4) for k, v in r.items()} for r in rows]

@@ -45,7 +45,9 @@ def main() -> Path:
     rows: list[Measurement] = []
     rates: dict[str, float] = {}
     def candidates():
-        yield "moodshift", lambda: load_expression_model("moodshift")
+        yield "moodshift", lambda: load_expression_model("moodshift")  # the shipped int8 network
+        from moodshift.expression.own_runtime import load_float_onnx
+        yield "moodshift-float32", load_float_onnx
         # The same shipped network through PyTorch: bf16 on CPUs with AMX, what batch jobs use.
         from moodshift.expression.own import MoodshiftExpression
         yield "moodshift-torch", MoodshiftExpression.shipped
@@ -55,6 +57,8 @@ def main() -> Path:
     for name, load in candidates():
         try:
             model = load()
+            if model is None:
+                raise UserError("no float32 ONNX export (run moodshift models pull)")
         except UserError as exc:
             rows.append(Measurement(name, float("nan"), float("nan"), f"not available: {exc}"))
             continue

@@ -121,3 +121,12 @@ def test_png_metadata_round_trips_and_other_files_have_none(tmp_path):
     save_image(img, tmp_path / "b.jpg", metadata={"emotion": "sad"})
     assert read_metadata(tmp_path / "a.png") == {"emotion": "sad", "target_vad": {"valence": -0.6}}
     assert read_metadata(tmp_path / "b.jpg") == {}
+
+
+def test_metadata_of_an_unreadable_file_is_a_user_error(tmp_path):
+    from moodshift.imageio import read_metadata
+
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    with pytest.raises(InputFileError, match="bad.png: cannot read image"):
+        read_metadata(bad)

@@ -144,6 +144,16 @@ def cmd_models(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_models_quantize(args: argparse.Namespace) -> int:
+    from moodshift.expression.quantize import quantize_shipped
+
+    result = quantize_shipped(args.data, args.output, n=args.n, seed=args.seed,
+                              log=lambda s: print(s, file=sys.stderr))
+    if args.json:
+        _print_json(result.to_json())
+    return 0
+
+
 def cmd_palette(args: argparse.Namespace) -> int:
     from moodshift.imageio import load_image, save_image
     from moodshift.pipeline import palette_sheet
@@ -210,6 +220,13 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
         lp = msub.add_parser(name, help=f"{name} cached models")
         lp.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_models)
+    qp = msub.add_parser("quantize", help="int8 version of the shipped expression model")
+    qp.add_argument("--data", required=True, help="training data to calibrate on (FER2013 tree)")
+    qp.add_argument("--n", type=int, default=512, help="calibration faces (default 512)")
+    qp.add_argument("--seed", type=int, default=0)
+    qp.add_argument("-o", "--output", type=Path, required=True, help="the int8 ONNX file")
+    qp.add_argument("--json", action="store_true")
+    qp.set_defaults(func=cmd_models_quantize)
 
     p = sub.add_parser("palette", help="the emotion palette")
     psub = p.add_subparsers(dest="palette_command", required=True)

@@ -163,7 +163,7 @@ def read_metadata(path: str | Path) -> dict[str, object]:
         with Image.open(path) as pil:
             raw = pil.info.get(METADATA_KEY) if pil.format == "PNG" else None
     except (OSError, UnidentifiedImageError) as exc:
-        raise InputFileError(f"{path}: cannot read image ({exc})") from None
+        raise InputFileError(path, f"cannot read image ({exc})") from None
     if not raw:
         return {}
     try:

@@ -23,6 +23,8 @@ SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "expr
 SHIPPED_ARCH = "msnet"
 # sha256 of the shipped msnet.safetensors (from its MODEL_CARD.md).
 SHIPPED_SHA256 = "a5b31945502bbb1afb0cf1057f77f59e731a19cf9b2713de62e97b23730a99d5"
+# sha256 of msnet.int8.onnx, the same weights quantised by `moodshift models quantize` (MODEL_CARD.md).
+SHIPPED_INT8_SHA256 = "50f412ed510a329c80616279cc08a325a89adac2cbbe6d5d200d674f96f3e2da"
 BATCH = 64
 
 
@@ -79,15 +81,18 @@ class OnnxMoodshiftExpression:
     def prepare(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
         return face_crops(image, boxes, self.store_size, self.margin)
 
+    def network_input(self, crops: np.ndarray) -> np.ndarray:
+        """(n, C, S, S) float32 network input from (n, store, store) uint8 crops."""
+        view = central_view(crops, self.img_size, self.crop_fraction)
+        x = ((view.astype(np.float32) / 255.0 - self.mean) / self.std)[:, None]
+        return np.repeat(x, self.channels, axis=1) if self.channels != 1 else x
+
     def predict_crops(self, crops: np.ndarray) -> np.ndarray:
         from moodshift.models.runtime import softmax
 
         if len(crops) == 0:
             return np.zeros((0, len(EMOTIONS)))
-        view = central_view(crops, self.img_size, self.crop_fraction)
-        x = ((view.astype(np.float32) / 255.0 - self.mean) / self.std)[:, None]
-        if self.channels != 1:
-            x = np.repeat(x, self.channels, axis=1)
+        x = self.network_input(crops)
         probs = []
         for i in range(0, len(x), BATCH):
             part = x[i:i + BATCH]
@@ -103,8 +108,23 @@ class OnnxMoodshiftExpression:
         return self.predict_crops(self.prepare(image, boxes))
 
 
+def shipped_int8() -> Path:
+    return SHIPPED_DIR / f"{SHIPPED_ARCH}.int8.onnx"
+
+
 def load_shipped_onnx() -> OnnxMoodshiftExpression | None:
-    """The ONNX export of the shipped model, or None if there is no current one."""
+    """The shipped int8 network (made by `moodshift models quantize`, checksum verified), else
+    the float ONNX export of the shipped weights, else None (then own.py's torch model runs)."""
+    from moodshift.models.store import sha256_file
+
+    int8 = shipped_int8()
+    if int8.is_file() and sha256_file(int8) == SHIPPED_INT8_SHA256:
+        return OnnxMoodshiftExpression(int8, shipped_config())
+    return load_float_onnx()
+
+
+def load_float_onnx() -> OnnxMoodshiftExpression | None:
+    """The float32 ONNX export of the shipped weights, or None if there is no current one."""
     from moodshift.models.runtime import onnx_path, read_onnx_manifest
 
     record = read_onnx_manifest().get(NET_NAME)

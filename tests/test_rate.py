@@ -1,0 +1,435 @@
+"""SAM rating: pictograms, validation, the HTTP API with two raters at once, the SQLite store and
+the report (statistics, CSV, plots, JSON), all on tiny generated images."""
+
+from __future__ import annotations
+
+import csv
+import http.client
+import io
+import json
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from moodshift.cli import main
+from moodshift.emotions import EMOTION_VAD, EMOTIONS
+from moodshift.errors import UserError
+from moodshift.imageio import save_image
+from moodshift.rate.db import (SCHEMA_VERSION, RatedImage, Rating, RatingError, RatingStore,
+                               file_sha256, parse_rating)
+from moodshift.rate.report import intended_emotion, summarize
+from moodshift.rate.sam import DIMENSIONS, LEVELS, manikin_svg
+from moodshift.rate.server import make_server
+from moodshift.rate.stats import (krippendorff_alpha_interval, krippendorff_alpha_nominal,
+                                  pearson, sam_to_unit)
+
+INTENDED = ("happy", "sad", "angry")
+
+
+def make_images(folder: Path, with_plain: bool = False) -> dict[str, str]:
+    """Three small PNGs carrying stylize-like intent metadata; returns {emotion: sha256}."""
+    folder.mkdir(parents=True, exist_ok=True)
+    hashes = {}
+    for i, emotion in enumerate(INTENDED):
+        img = np.full((24, 32, 3), (40 + 70 * i, 120, 200 - 60 * i), np.uint8)
+        path = folder / f"{emotion}.png"
+        save_image(img, path, metadata={"tool": "stylize", "emotion": emotion,
+                                        "target_vad": EMOTION_VAD[emotion].to_json()})
+        hashes[emotion] = file_sha256(path)
+    if with_plain:
+        Image.new("RGB", (20, 20), (9, 9, 9)).save(folder / "plain.jpg")
+        hashes["plain"] = file_sha256(folder / "plain.jpg")
+    return hashes
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    hashes = make_images(tmp_path / "images")
+    srv = make_server(tmp_path / "images", tmp_path / "ratings.db", port=0)
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
+    thread.start()
+    srv.hashes = hashes
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+def request(srv, path: str, payload: object = None, content_type: str = "application/json",
+            raw: bytes | None = None) -> tuple[int, bytes, str]:
+    data = raw if raw is not None else (None if payload is None else json.dumps(payload).encode())
+    req = urllib.request.Request(srv.url.rstrip("/") + path, data=data,
+                                 headers={"Content-Type": content_type} if data else {})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, resp.read(), resp.headers.get("Content-Type", "")
+    except urllib.error.HTTPError as err:
+        return err.code, err.read(), err.headers.get("Content-Type", "")
+
+
+def post_rating(srv, **fields) -> tuple[int, dict]:
+    status, body, _ = request(srv, "/api/rating", fields)
+    return status, json.loads(body)
+
+
+def rows(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT rater, image_hash, valence, arousal, dominance, emotion, "
+                            "created_at FROM ratings ORDER BY id").fetchall()
+
+
+# --- pictograms ---------------------------------------------------------------------------
+
+def test_sam_figures_are_valid_distinct_svg() -> None:
+    figures = {(d, level): manikin_svg(d, level) for d in DIMENSIONS for level in LEVELS}
+    for svg in figures.values():
+        root = ET.fromstring(svg)
+        assert root.tag.endswith("svg") and root.get("viewBox") == "0 0 100 120"
+    assert len(set(figures.values())) == 27  # every point of every scale looks different
+    with pytest.raises(ValueError):
+        manikin_svg("valence", 10)
+    with pytest.raises(ValueError):
+        manikin_svg("pleasure", 5)
+
+
+# --- validation ----------------------------------------------------------------------------
+
+GOOD = {"rater": "ann", "image": "a" * 64, "valence": 1, "arousal": 9, "dominance": 5,
+        "emotion": "sad"}
+
+
+@pytest.mark.parametrize("change, field", [
+    ({"rater": ""}, "rater"), ({"rater": "a b"}, "rater"), ({"rater": "x" * 65}, "rater"),
+    ({"rater": "-lead"}, "rater"), ({"image": "A" * 64}, "image"), ({"image": "b" * 64}, "image"),
+    ({"valence": 0}, "valence"), ({"arousal": 10}, "arousal"), ({"dominance": "5"}, "dominance"),
+    ({"valence": True}, "valence"), ({"arousal": 5.0}, "arousal"), ({"emotion": "joy"}, "emotion"),
+    ({"extra": 1}, "extra"),
+])
+def test_parse_rating_rejects_each_bad_field(change: dict, field: str) -> None:
+    with pytest.raises(RatingError, match=f"^{field}:"):
+        parse_rating(GOOD | change, {"a" * 64})
+
+
+def test_parse_rating_accepts_good_and_empty_emotion() -> None:
+    assert parse_rating(GOOD, {"a" * 64}).emotion == "sad"
+    assert parse_rating(GOOD | {"emotion": ""}, {"a" * 64}).emotion is None
+    missing = {k: v for k, v in GOOD.items() if k != "dominance"}
+    with pytest.raises(RatingError, match="^dominance:"):
+        parse_rating(missing, {"a" * 64})
+
+
+# --- HTTP API ------------------------------------------------------------------------------
+
+def test_page_and_image_bytes(server, tmp_path: Path) -> None:
+    status, body, ctype = request(server, "/")
+    page = body.decode()
+    assert status == 200 and ctype.startswith("text/html")
+    assert page.count("<svg") == 27 and all(f'value="{e}"' in page for e in EMOTIONS)
+    digest = server.hashes["happy"]
+    status, body, ctype = request(server, f"/image/{digest}")
+    assert status == 200 and ctype == "image/png"
+    assert body == (tmp_path / "images" / "happy.png").read_bytes()
+    assert request(server, "/image/" + "0" * 64)[0] == 404
+    assert request(server, "/image/../ratings.db")[0] == 404
+    assert request(server, "/nope")[0] == 404
+
+
+def test_foreign_host_header_and_changed_image_are_refused(server, tmp_path: Path) -> None:
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(host, port, timeout=10)
+    conn.request("GET", "/", headers={"Host": f"evil.example:{port}"})  # DNS rebinding
+    reply = conn.getresponse()
+    assert reply.status == 403 and "evil.example" in json.loads(reply.read())["error"]
+    conn.close()
+    assert request(server, "/")[0] == 200
+    path = tmp_path / "images" / "sad.png"
+    path.write_bytes(path.read_bytes() + b"changed")
+    status, body, _ = request(server, f"/image/{server.hashes['sad']}")
+    assert status == 410 and "sad.png changed on disk" in json.loads(body)["error"]
+
+
+def test_api_stores_one_rating_and_rejects_bad_requests(server, tmp_path: Path) -> None:
+    db = tmp_path / "ratings.db"
+    status, body, _ = request(server, "/api/next?rater=ann")
+    first = json.loads(body)
+    assert status == 200 and first["rated"] == 0 and first["total"] == 3
+    digest = first["image"]["hash"]
+    assert digest in server.hashes.values()
+    code, reply = post_rating(server, rater="ann", image=digest, valence=8, arousal=3,
+                              dominance=6, emotion="happy")
+    assert code == 201 and reply["ok"] and reply["rating"]["valence"] == 8
+    [row] = rows(db)
+    assert row[:6] == ("ann", digest, 8, 3, 6, "happy") and row[6].endswith("+00:00")
+    # the rater now gets a different image; the duplicate is refused
+    nxt = json.loads(request(server, "/api/next?rater=ann")[1])
+    assert nxt["rated"] == 1 and nxt["image"]["hash"] != digest
+    code, reply = post_rating(server, rater="ann", image=digest, valence=1, arousal=1,
+                              dominance=1, emotion="")
+    assert code == 409 and "already rated" in reply["error"]
+    bad = [({"rater": "ann", "image": "f" * 64, "valence": 5, "arousal": 5, "dominance": 5},
+            "image: unknown image"),
+           ({"rater": "ann", "image": digest, "valence": 12, "arousal": 5, "dominance": 5},
+            "valence:"),
+           ({"rater": "<script>", "image": digest, "valence": 5, "arousal": 5, "dominance": 5},
+            "rater:")]
+    for payload, message in bad:
+        code, reply = post_rating(server, **payload)
+        assert code == 400 and reply["error"].startswith(message)
+    status, body, _ = request(server, "/api/rating", raw=b"{not json")
+    assert status == 400 and json.loads(body)["error"] == "body: not valid JSON"
+    status, _, _ = request(server, "/api/rating", raw=b"rater=ann",
+                           content_type="application/x-www-form-urlencoded")
+    assert status == 415
+    status, _, _ = request(server, "/api/rating", raw=b"x" * 5000)
+    assert status == 413
+    assert request(server, "/api/next?rater=")[0] == 400
+    assert len(rows(db)) == 1  # nothing bad got in
+
+
+def test_two_raters_at_once_each_rate_every_image(server, tmp_path: Path) -> None:
+    barrier = threading.Barrier(2)
+    results: dict[str, list[int]] = {"ann": [], "bob": []}
+
+    def rate_all(rater: str, score: int) -> None:
+        barrier.wait()
+        while True:
+            nxt = json.loads(request(server, f"/api/next?rater={rater}")[1])
+            if nxt["image"] is None:
+                break
+            code, _ = post_rating(server, rater=rater, image=nxt["image"]["hash"],
+                                  valence=score, arousal=score, dominance=score, emotion="")
+            results[rater].append(code)
+
+    threads = [threading.Thread(target=rate_all, args=(r, s)) for r, s in (("ann", 2), ("bob", 8))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert results == {"ann": [201] * 3, "bob": [201] * 3}
+    stored = rows(tmp_path / "ratings.db")
+    assert len(stored) == 6
+    for rater, score in (("ann", 2), ("bob", 8)):
+        mine = [r for r in stored if r[0] == rater]
+        assert {r[1] for r in mine} == set(server.hashes.values())
+        assert all(r[2:5] == (score, score, score) and r[5] is None for r in mine)
+    with sqlite3.connect(tmp_path / "ratings.db") as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_store_survives_many_concurrent_writers(tmp_path: Path) -> None:
+    store = RatingStore(tmp_path / "r.db", create=True)
+    images = [RatedImage(f"{i:064x}", f"{i}.png") for i in range(20)]
+    store.register_images(images)
+    errors: list[BaseException] = []
+
+    def worker(rater: str) -> None:
+        try:
+            for img in images:
+                store.add_rating(Rating(rater, img.hash, 5, 5, 5))
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(f"r{i}",)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors and store.count() == 80
+
+
+# --- database files the user gives ---------------------------------------------------------
+
+def test_newer_schema_is_refused_by_report_and_serve(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "future.db"
+    RatingStore(db, create=True)
+    with sqlite3.connect(db) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    make_images(tmp_path / "images")
+    for argv in (["rate", "report", "--db", str(db)],
+                 ["rate", "serve", "--images", str(tmp_path / "images"), "--db", str(db),
+                  "--port", "0"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.count("\n") == 0 and str(db) in err
+        assert f"schema version {SCHEMA_VERSION + 1} is newer" in err
+
+
+def test_bad_database_files(tmp_path: Path, capsys) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite at all" * 40)
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE t (x)")
+    for db, message in ((tmp_path / "missing.db", "no such ratings database"),
+                        (junk, "cannot use as a ratings database"),
+                        (other, "not a moodshift ratings database")):
+        assert main(["rate", "report", "--db", str(db)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == f"moodshift: error: {db}: {message}" or (message in err and str(db) in err)
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_serve_bad_images_fail_before_creating_database(tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "images"
+    make_images(folder)
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 30)
+    db = tmp_path / "r.db"
+    assert main(["rate", "serve", "--images", str(folder), "--db", str(db), "--port", "0"]) == 2
+    assert "broken.png" in capsys.readouterr().err and not db.exists()
+    assert main(["rate", "serve", "--images", str(tmp_path / "none"), "--db", str(db)]) == 2
+    assert "no such folder" in capsys.readouterr().err and not db.exists()
+    assert main(["rate", "serve", "--images", str(tmp_path), "--db", str(db), "--port", "70000"]) == 2
+    assert "--port 70000" in capsys.readouterr().err and not db.exists()
+
+
+def test_serve_command_stops_cleanly_on_signal(tmp_path: Path) -> None:
+    make_images(tmp_path / "images")
+    db = tmp_path / "r.db"
+    proc = subprocess.Popen([sys.executable, "-m", "moodshift.cli", "rate", "serve", "--images",
+                             str(tmp_path / "images"), "--db", str(db), "--port", "0"],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stderr.readline() for _ in range(2)]
+        assert "3 image(s)" in lines[0]
+        url = lines[1].split("open ", 1)[1].split(" ")[0]
+        assert url.startswith("http://127.0.0.1:")  # localhost by default
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            assert resp.status == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+        assert "stopped; 0 rating(s)" in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+# --- statistics and report -----------------------------------------------------------------
+
+def test_krippendorff_alpha_matches_published_example() -> None:
+    # Krippendorff (2011), "Computing Krippendorff's alpha-reliability", 4 coders x 12 units
+    # with missing values: alpha nominal 0.743, interval 0.849.
+    coders = [[1, 2, 3, 3, 2, 1, 4, 1, 2, None, None, None],
+              [1, 2, 3, 3, 2, 2, 4, 1, 2, 5, None, 3],
+              [None, 3, 3, 3, 2, 3, 4, 2, 2, 5, 1, None],
+              [1, 2, 3, 3, 2, 4, 4, 1, 2, 5, 1, None]]
+    units = [[v for v in unit if v is not None] for unit in zip(*coders)]
+    assert krippendorff_alpha_nominal(units) == pytest.approx(0.743, abs=5e-4)
+    assert krippendorff_alpha_interval(units) == pytest.approx(0.849, abs=5e-4)
+    assert krippendorff_alpha_interval([[3, 3], [7, 7]]) == pytest.approx(1.0)
+    assert krippendorff_alpha_interval([[5]]) is None
+
+
+def test_pearson_and_sam_mapping() -> None:
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=30), rng.normal(size=30)
+    c = pearson(x, y)
+    assert c.r == pytest.approx(np.corrcoef(x, y)[0, 1]) and c.ci95[0] < c.r < c.ci95[1]
+    assert pearson([1, 2], [3, 4]).r is None
+    assert [sam_to_unit(s) for s in (1, 5, 9)] == [-1.0, 0.0, 1.0]
+    assert intended_emotion({"emotion": "happy:0.30,sad:0.70"}) == "sad"
+    assert intended_emotion({"emotion": "joy"}) == "happy" and intended_emotion({}) is None
+
+
+def seeded_db(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """Three intent images + one plain image, rated by three raters with known values."""
+    folder = tmp_path / "images"
+    hashes = make_images(folder, with_plain=True)
+    db = tmp_path / "ratings.db"
+    store = RatingStore(db, create=True)
+    from moodshift.rate.server import scan_images
+    store.register_images(scan_images(folder)[1])
+    scores = {  # rater -> emotion -> (valence, arousal, dominance, label)
+        "ann": {"happy": (9, 6, 7, "happy"), "sad": (2, 3, 3, "sad"), "angry": (3, 8, 6, "angry"),
+                "plain": (5, 1, 5, "")},
+        "bob": {"happy": (8, 7, 6, "happy"), "sad": (1, 2, 4, "sad"), "angry": (2, 9, 7, "fear")},
+        "cy": {"happy": (7, 5, 6, "surprise"), "sad": (3, 4, 2, "")},
+    }
+    for rater, per in scores.items():
+        for emotion, (v, a, d, label) in per.items():
+            store.add_rating(Rating(rater, hashes[emotion], v, a, d, label or None))
+    return db, hashes
+
+
+def test_report_json_numbers(tmp_path: Path, capsys) -> None:
+    db, hashes = seeded_db(tmp_path)
+    assert main(["rate", "report", "--db", str(db), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ratings"] == 9 and report["raters"] == {"ann": 4, "bob": 3, "cy": 2}
+    by_name = {img["name"]: img for img in report["images"]}
+    happy = by_name["happy.png"]
+    assert happy["n"] == 3 and happy["tool"] == "stylize" and happy["intended_emotion"] == "happy"
+    assert happy["mean"]["valence"] == pytest.approx(8.0)
+    assert happy["sd"]["valence"] == pytest.approx(1.0)
+    assert happy["rated_vad"]["valence"] == pytest.approx(0.75)
+    assert happy["labels"] == {"happy": 2, "surprise": 1}
+    assert happy["label_agreement"] == pytest.approx(2 / 3, abs=1e-4)
+    plain = by_name["plain.jpg"]
+    assert plain["intended_emotion"] is None and plain["n"] == 1 and plain["sd"]["valence"] is None
+    # correlation over the three intent images: intended target_vad vs mean rating mapped to -1..1
+    means = {"happy": (8, 6, 19 / 3), "sad": (2, 3, 3), "angry": (2.5, 8.5, 6.5)}
+    for i, dim in enumerate(("valence", "arousal", "dominance")):
+        x = [getattr(EMOTION_VAD[e], dim) for e in INTENDED]
+        y = [(means[e][i] - 5) / 4 for e in INTENDED]
+        assert report["correlation"][dim]["r"] == pytest.approx(np.corrcoef(x, y)[0, 1], abs=1e-4)
+        assert report["correlation"][dim]["n"] == 3
+    agreement = {e["emotion"]: e for e in report["emotion_agreement"]}
+    assert set(agreement) == set(INTENDED)
+    assert agreement["angry"]["agreement"] == 0.5 and agreement["angry"]["rated_as"] == {
+        "angry": 1, "fear": 1}
+    assert agreement["sad"]["labelled"] == 2 and agreement["sad"]["agreement"] == 1.0
+    alpha = report["inter_rater"]["alpha"]
+    expected = krippendorff_alpha_interval([[9, 8, 7], [2, 1, 3], [3, 2]])
+    assert alpha["valence"] == pytest.approx(expected, abs=1e-4) and alpha["valence"] > 0.8
+    assert "Krippendorff" in report["inter_rater"]["method"]
+
+
+def test_report_csv_plots_and_text(tmp_path: Path, capsys) -> None:
+    db, hashes = seeded_db(tmp_path)
+    out = tmp_path / "out"
+    code = main(["rate", "report", "--db", str(db), "--csv", str(out / "images.csv"),
+                 "--ratings-csv", str(out / "ratings.csv"), "--plots", str(out / "plots")])
+    text = capsys.readouterr().out
+    assert code == 0 and "9 rating(s) from 3 rater(s), 4 image(s)" in text
+    assert "Krippendorff's alpha" in text
+    table = list(csv.DictReader(io.StringIO((out / "images.csv").read_text())))
+    assert len(table) == 4
+    sad = next(r for r in table if r["name"] == "sad.png")
+    assert sad["hash"] == hashes["sad"] and sad["n"] == "3"
+    assert float(sad["valence_mean"]) == pytest.approx(2.0)
+    assert float(sad["intended_valence"]) == pytest.approx(EMOTION_VAD["sad"].valence)
+    raw = list(csv.DictReader(io.StringIO((out / "ratings.csv").read_text())))
+    assert len(raw) == 9 and {r["rater"] for r in raw} == {"ann", "bob", "cy"}
+    for name in ("intended_vs_rated.png", "emotion_agreement.png"):
+        with Image.open(out / "plots" / name) as im:
+            assert im.format == "PNG" and im.size[0] > 400
+
+
+def test_report_on_empty_database(tmp_path: Path, capsys) -> None:
+    db = tmp_path / "empty.db"
+    RatingStore(db, create=True)
+    assert main(["rate", "report", "--db", str(db)]) == 0
+    assert "0 rating(s)" in capsys.readouterr().out
+    report = summarize([], [], "x")
+    assert report.to_json()["correlation"]["valence"]["r"] is None
+
+
+def test_report_refuses_to_write_csv_over_the_database(tmp_path: Path) -> None:
+    db, _ = seeded_db(tmp_path)
+    before = db.read_bytes()
+    with pytest.raises(UserError, match="refusing to overwrite"):
+        from moodshift.rate.commands import run_report
+        from argparse import Namespace
+        run_report(Namespace(db=db, csv=db, ratings_csv=None, plots=None, json=False))
+    assert db.read_bytes() == before

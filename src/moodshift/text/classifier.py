@@ -1,0 +1,101 @@
+"""The classifier head: multinomial logistic regression on [sentence embedding, cue counts].
+
+Shipped as ``data/text/head.safetensors`` (weight 7 x F, bias 7) plus ``head.json`` (feature
+layout and provenance); made by ``moodshift train text``. The shipped file's sha256 is pinned
+here and checked on load; a head trained by the user is checked against the sha256 in its own
+``head.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from moodshift.emotions import EMOTIONS
+from moodshift.errors import InputFileError
+from moodshift.text.clean import DATA_DIR
+
+SHIPPED_HEAD = DATA_DIR / "head.safetensors"
+# sha256 of the shipped head.safetensors (also in data/text/MODEL_CARD.md).
+SHIPPED_HEAD_SHA256 = "afc317892b2efde41f0dae3a886b3b7765dd9758063003b4fff554d900fc3988"
+
+
+@dataclass(frozen=True)
+class Head:
+    weight: np.ndarray         # (7, F)
+    bias: np.ndarray           # (7,)
+    cue_scale: float           # cue counts are multiplied by this before the head sees them
+    no_cue_threshold: float    # without cue words, other emotions need at least this probability
+    embedding_model: str
+    source: str
+
+    def features(self, embeddings: np.ndarray, cue_counts: np.ndarray) -> np.ndarray:
+        return build_features(embeddings, cue_counts, self.cue_scale)
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        logits = features @ self.weight.T + self.bias
+        logits -= logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=1, keepdims=True)
+
+
+def build_features(embeddings: np.ndarray, cue_counts: np.ndarray, cue_scale: float) -> np.ndarray:
+    """[embedding | cue_scale * min(count, 3)] per row: capped so a list of synonyms
+    ("furious, livid, raging") does not outweigh the sentence."""
+    cues = np.minimum(np.asarray(cue_counts, np.float32), 3.0) * cue_scale
+    return np.concatenate([np.asarray(embeddings, np.float32), cues], axis=1)
+
+
+def head_config_path(weights: Path) -> Path:
+    return weights.with_suffix(".json")
+
+
+def save_head(weights_path: Path, weight: np.ndarray, bias: np.ndarray,
+              config: dict[str, object]) -> str:
+    """Write weights and config atomically; returns the weights' sha256."""
+    import os
+
+    from safetensors.numpy import save_file
+
+    from moodshift.imageio import atomic_write_text
+    from moodshift.models.store import sha256_file
+
+    weights_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = weights_path.with_name(f".{weights_path.name}.part")
+    save_file({"weight": np.ascontiguousarray(weight, np.float32),
+               "bias": np.ascontiguousarray(bias, np.float32)}, str(tmp))
+    os.chmod(tmp, 0o644)              # safetensors writes 0600; the head is package data
+    os.replace(tmp, weights_path)
+    digest = sha256_file(weights_path)
+    config = dict(config) | {"sha256": digest, "classes": list(EMOTIONS)}
+    atomic_write_text(head_config_path(weights_path), json.dumps(config, indent=2) + "\n")
+    return digest
+
+
+@lru_cache(maxsize=4)
+def load_head(path: str | None = None) -> Head:
+    """The shipped head (sha256 pinned in code) or a user-trained one (sha256 from its json)."""
+    from moodshift.models.store import load_verified_file
+
+    weights = Path(path) if path is not None else SHIPPED_HEAD
+    config_file = head_config_path(weights)
+    try:
+        config = json.loads(config_file.read_text())
+    except FileNotFoundError:
+        raise InputFileError(config_file, "classifier head config is missing (train it with "
+                             "`moodshift train text`)") from None
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InputFileError(config_file, f"unreadable classifier head config ({exc})") from None
+    expected = SHIPPED_HEAD_SHA256 if path is None else str(config.get("sha256", ""))
+    tensors = load_verified_file(weights, expected)
+    weight, bias = tensors.get("weight"), tensors.get("bias")
+    if (weight is None or bias is None or weight.shape[0] != len(EMOTIONS)
+            or config.get("classes") != list(EMOTIONS)):
+        raise InputFileError(weights, "not a read-text classifier head (expected 7 classes)")
+    return Head(weight=weight, bias=bias, cue_scale=float(config["cue_scale"]),
+                no_cue_threshold=float(config.get("no_cue_threshold", 0.6)),
+                embedding_model=str(config.get("embedding_model", "")), source=str(weights))

@@ -1,0 +1,105 @@
+"""`moodshift read-text` and `moodshift train text` (argument parsing and printing only).
+
+Only light imports here: the sentence model (torch, tokenizers) loads inside run_*.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from moodshift.errors import InputFileError, UserError
+
+BACKEND_CHOICES = ("auto", "embedding", "lexicon")
+
+
+def add_read_text_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("texts", nargs="*", metavar="TEXT", help="descriptions, e.g. "
+                   "\"an old man beaming at his grandchildren\"")
+    p.add_argument("--file", "-f", action="append", default=[], metavar="F",
+                   help="read one text per line from F (- for standard input); repeatable")
+    p.add_argument("--json", action="store_true", help="one JSON object per text (JSON lines)")
+    p.add_argument("--backend", default="auto", metavar="|".join(BACKEND_CHOICES),
+                   help="embedding: sentence model + trained head; lexicon: NRC word list "
+                        "(no model); auto: embedding when installed")
+    p.add_argument("--head", type=Path, metavar="PATH",
+                   help="a classifier head from `moodshift train text` (default: the shipped one)")
+    p.add_argument("--cues", type=Path, metavar="TOML", help="emotion cue list overriding "
+                   "the shipped data/text/cues.toml")
+
+
+def _read_lines(name: str) -> list[str]:
+    if name == "-":
+        return [line for line in sys.stdin.read().splitlines() if line.strip()]
+    path = Path(name)
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputFileError(path, "file not found") from None
+    except IsADirectoryError:
+        raise InputFileError(path, "is a folder, expected a text file") from None
+    except UnicodeDecodeError:
+        raise InputFileError(path, "not UTF-8 text") from None
+    except OSError as exc:
+        raise InputFileError(path, f"cannot read ({exc.strerror})") from None
+    lines = [line for line in raw.splitlines() if line.strip()]
+    if not lines:
+        raise InputFileError(path, "contains no text (one description per line)")
+    return lines
+
+
+def run_read_text(args: argparse.Namespace) -> int:
+    from moodshift.text.reader import read_texts
+
+    texts = list(args.texts)
+    for name in args.file:
+        texts += _read_lines(name)
+    if not texts:
+        raise UserError("read-text: give TEXT arguments or --file F")
+    readings = read_texts(texts, backend=args.backend, head=args.head, cues=args.cues)
+    for r in readings:
+        if args.json:
+            print(json.dumps(r.to_json(), ensure_ascii=False), flush=True)
+            continue
+        who = ", ".join(x for x in (r.age_group, r.gender) if x) or "age/gender not stated"
+        age = f" (age {r.age:g})" if r.age is not None else ""
+        note = f"  [{r.note}]" if r.note else ""
+        print(f"{r.text}: {r.emotion} {r.confidence:.0%}; {who}{age}{note}")
+    return 0
+
+
+def add_train_text_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data", type=Path, metavar="TSV",
+                   help="training sentences, 'emotion<TAB>text' with a header "
+                        "(default: the shipped data/text/train.tsv)")
+    p.add_argument("--heldout", type=Path, metavar="TSV", action="append",
+                   help="held-out sentences for the report, repeatable (default: "
+                        "data/text/heldout*.tsv)")
+    p.add_argument("--out", type=Path, default=Path("runs/text"), metavar="PATH",
+                   help="folder for head.safetensors, head.json, report.json, MODEL_CARD.md "
+                        "(default runs/text; the shipped head is src/moodshift/data/text)")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+
+def run_train_text(args: argparse.Namespace) -> int:
+    from moodshift.imageio import check_writable_dir
+    from moodshift.text.train import DEFAULT_HELDOUT, DEFAULT_TRAIN, train_head
+
+    check_writable_dir(args.out)
+    result = train_head(args.data or DEFAULT_TRAIN, args.heldout or list(DEFAULT_HELDOUT), args.out,
+                        progress=not args.no_progress,
+                        log=lambda s: print(s, file=sys.stderr, flush=True))
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+    else:
+        print(f"wrote {result.weights} (sha256 {result.sha256[:12]}...)")
+        for h, n in zip(result.heldout, result.n_heldout):
+            print(f"{h.name}: {h.accuracy:.1%} on {n} sentences; "
+                  + ", ".join(f"{e} {v:.0%}" for e, v in h.per_class.items()))
+        for a in result.ablations:
+            print(f"  {a.name}: {a.accuracy:.1%}")
+        print(f"report: {args.out / 'report.json'}, {args.out / 'MODEL_CARD.md'}")
+    return 0

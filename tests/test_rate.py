@@ -23,10 +23,10 @@ from PIL import Image
 
 from moodshift.cli import main
 from moodshift.emotions import EMOTION_VAD, EMOTIONS
-from moodshift.errors import UserError
 from moodshift.imageio import save_image
+from moodshift.models.store import sha256_file
 from moodshift.rate.db import (SCHEMA_VERSION, RatedImage, Rating, RatingError, RatingStore,
-                               file_sha256, parse_rating)
+                               parse_rating)
 from moodshift.rate.report import intended_emotion, summarize
 from moodshift.rate.sam import DIMENSIONS, LEVELS, manikin_svg
 from moodshift.rate.server import make_server
@@ -45,10 +45,10 @@ def make_images(folder: Path, with_plain: bool = False) -> dict[str, str]:
         path = folder / f"{emotion}.png"
         save_image(img, path, metadata={"tool": "stylize", "emotion": emotion,
                                         "target_vad": EMOTION_VAD[emotion].to_json()})
-        hashes[emotion] = file_sha256(path)
+        hashes[emotion] = sha256_file(path)
     if with_plain:
         Image.new("RGB", (20, 20), (9, 9, 9)).save(folder / "plain.jpg")
-        hashes["plain"] = file_sha256(folder / "plain.jpg")
+        hashes["plain"] = sha256_file(folder / "plain.jpg")
     return hashes
 
 
@@ -196,6 +196,21 @@ def test_api_stores_one_rating_and_rejects_bad_requests(server, tmp_path: Path) 
     assert len(rows(db)) == 1  # nothing bad got in
 
 
+def test_database_failure_is_a_json_503_not_a_dropped_connection(server, monkeypatch,
+                                                                   capsys) -> None:
+    def locked(*args, **kwargs):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(server.store, "add_rating", locked)
+    monkeypatch.setattr(server.store, "rated_by", locked)
+    code, reply = post_rating(server, rater="ann", image=server.hashes["sad"], valence=2,
+                              arousal=2, dominance=2, emotion="")
+    assert code == 503 and reply["error"].startswith("database: database is locked")
+    status, body, ctype = request(server, "/api/next?rater=ann")
+    assert status == 503 and ctype == "application/json" and "locked" in json.loads(body)["error"]
+    assert "Traceback" not in capsys.readouterr().err
+
+
 def test_two_raters_at_once_each_rate_every_image(server, tmp_path: Path) -> None:
     barrier = threading.Barrier(2)
     results: dict[str, list[int]] = {"ann": [], "bob": []}
@@ -298,7 +313,10 @@ def test_serve_command_stops_cleanly_on_signal(tmp_path: Path) -> None:
     db = tmp_path / "r.db"
     proc = subprocess.Popen([sys.executable, "-m", "moodshift.cli", "rate", "serve", "--images",
                              str(tmp_path / "images"), "--db", str(db), "--port", "0"],
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            # A shell running the tests in the background starts them with SIGINT
+                            # ignored, and the child would inherit that: give it the default back.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         lines = [proc.stderr.readline() for _ in range(2)]
         assert "3 image(s)" in lines[0]
@@ -425,11 +443,22 @@ def test_report_on_empty_database(tmp_path: Path, capsys) -> None:
     assert report.to_json()["correlation"]["valence"]["r"] is None
 
 
-def test_report_refuses_to_write_csv_over_the_database(tmp_path: Path) -> None:
+def test_report_refuses_to_write_csv_over_the_database_or_an_image(tmp_path: Path,
+                                                                    capsys) -> None:
     db, _ = seeded_db(tmp_path)
-    before = db.read_bytes()
-    with pytest.raises(UserError, match="refusing to overwrite"):
-        from moodshift.rate.commands import run_report
-        from argparse import Namespace
-        run_report(Namespace(db=db, csv=db, ratings_csv=None, plots=None, json=False))
-    assert db.read_bytes() == before
+    image = tmp_path / "images" / "sad.png"
+    before = {p: p.read_bytes() for p in (db, image)}
+    for option in ("--csv", "--ratings-csv"):
+        for target in (db, image):
+            assert main(["rate", "report", "--db", str(db), option, str(target)]) == 2
+            err = capsys.readouterr().err
+            assert f"{target}: expected a file name ending in .csv" in err
+    same = tmp_path / "out.csv"
+    assert main(["rate", "report", "--db", str(db), "--csv", str(same),
+                 "--ratings-csv", str(same)]) == 2
+    assert "must be different files" in capsys.readouterr().err and not same.exists()
+    csv_named_db = tmp_path / "ratings.csv"
+    RatingStore(csv_named_db, create=True)
+    assert main(["rate", "report", "--db", str(csv_named_db), "--csv", str(csv_named_db)]) == 2
+    assert "refusing to overwrite the database" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in (db, image)} == before

@@ -81,7 +81,8 @@ def test_rate_three_images_in_browser(browser, served, capsys) -> None:
     page.click("#begin")
     for _ in range(3):
         page.wait_for_function("document.getElementById('image').complete && "
-                               "document.getElementById('image').naturalWidth > 0")
+                               "document.getElementById('image').naturalWidth > 0 && "
+                               "document.getElementById('image').style.visibility !== 'hidden'")
         assert page.is_disabled("#submit")
         shown = page.get_attribute("#image", "src").rsplit("/", 1)[1]
         v, a, d, label = ANSWERS[names[shown]]
@@ -129,7 +130,9 @@ def _start(browser, url: str, rater: str):
 
 
 def _rate_shown(page, names: dict[str, str], answers: dict[str, tuple]) -> str:
-    page.wait_for_function("document.getElementById('image').naturalWidth > 0")
+    # the page shows the image (and enables Save) only once the new one has loaded
+    page.wait_for_function("document.getElementById('image').naturalWidth > 0 && "
+                           "document.getElementById('image').style.visibility !== 'hidden'")
     shown = page.get_attribute("#image", "src").rsplit("/", 1)[1]
     v, a, d, _ = answers[names[shown]]
     for dim, level in (("valence", v), ("arousal", a), ("dominance", d)):
@@ -171,3 +174,29 @@ def test_browser_shows_validation_error_for_bad_rater_id(browser, served) -> Non
     assert "Rater id" in page.inner_text("#status")
     assert page.is_hidden("#rating")
     page.close()
+
+
+def test_image_hidden_and_save_disabled_until_the_image_loads(browser, served) -> None:
+    srv, db = served
+    page = browser.new_page()
+    held = []  # image requests the "network" has not answered yet
+    page.route("**/image/*", lambda route: held.append(route))
+    page.goto(srv.url)
+    page.fill("#rater", "slow_net")
+    page.click("#begin")
+    for _ in range(200):
+        if held:
+            break
+        page.wait_for_timeout(25)
+    assert held, "the page never asked for an image"
+    for dim in ("valence", "arousal", "dominance"):
+        page.click(f'[data-testid="{dim}-5"]')
+    # all three scales chosen, but the image is not on screen yet: nothing to rate
+    assert page.is_disabled("#submit")
+    assert page.evaluate("document.getElementById('image').style.visibility") == "hidden"
+    held.pop().continue_()
+    page.wait_for_function("!document.getElementById('submit').disabled")
+    assert page.evaluate("document.getElementById('image').style.visibility") == ""
+    page.close()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM ratings").fetchone()[0] == 0

@@ -184,6 +184,15 @@ def test_negation_rewrites_and_cues() -> None:
     ("a grandmother aged 250", "elderly", "female", None),     # impossible age ignored
     ("a portrait from the 1970s", None, None, None),
     ("a happy face", None, None, None),
+    # heights, weights and dates are not ages (these used to read as children of 5 or 6)
+    ("a woman, 5'4\", furious", None, "female", None),
+    ("a man, 6 ft tall", None, "male", None),
+    ("a man, 1.85 m tall", None, "male", None),
+    ("a man, 5'11", None, "male", None),
+    ("she was 30 years ago", None, "female", None),
+    ("he is 5.5 feet tall", None, "male", None),
+    ("she's 70", "elderly", "female", 70.0),
+    ("the man's 2 dogs", None, "male", None),
 ])
 def test_demographics(text: str, group: str | None, gender: str | None,
                       age: float | None) -> None:
@@ -282,6 +291,51 @@ def test_corrupt_head_is_refused(tmp_path: Path) -> None:
         load_head(str(copy))
 
 
+def test_unusable_head_config_or_shape_is_one_line_error(tmp_path: Path) -> None:
+    import numpy as np
+
+    from moodshift.text.classifier import SHIPPED_HEAD, head_config_path, load_head, save_head
+
+    config = json.loads(head_config_path(SHIPPED_HEAD).read_text())
+    weights = tmp_path / "head.safetensors"
+    shutil.copy(SHIPPED_HEAD, weights)
+    for bad, message in (([1], "must be a JSON object"),
+                         ({k: v for k, v in config.items() if k != "cue_scale"},
+                          "needs a numeric cue_scale")):
+        head_config_path(weights).write_text(json.dumps(bad))
+        load_head.cache_clear()
+        with pytest.raises(UserError, match=message):
+            load_head(str(weights))
+    # a head for another embedding size would fail inside numpy at read time: refuse it on load
+    narrow = tmp_path / "narrow.safetensors"
+    save_head(narrow, np.zeros((7, 10), np.float32), np.zeros(7, np.float32),
+              {"cue_scale": 1.0})
+    load_head.cache_clear()
+    with pytest.raises(UserError, match="expected 7 classes x 391 features"):
+        load_head(str(narrow))
+
+
+def test_bad_cue_tables(tmp_path: Path, capsys) -> None:
+    cues = tmp_path / "cues.toml"
+    for content, message in (('emoji = "x"\n', '[emoji] must be a table'),
+                             ('[emoji]\n"x" = 5\n', '[emoji] must be a table'),
+                             ('[words]\nhappy = ["="]\n', "[words] happy: '=' has no word")):
+        cues.write_text(content, encoding="utf-8")
+        load_cues.cache_clear()
+        assert main(["read-text", "a glad man", "--backend", "lexicon", "--cues", str(cues)]) == 2
+        err = capsys.readouterr().err
+        assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+def test_cli_bad_line_names_file_and_line(tmp_path: Path, capsys) -> None:
+    f = tmp_path / "texts.txt"
+    f.write_text("a happy man\n\n!!!\n", encoding="utf-8")
+    assert main(["read-text", "--backend", "lexicon", "a sad girl", "--file", str(f)]) == 2
+    assert f"{f}:3 ('!!!') has no words to read" in capsys.readouterr().err
+    assert main(["read-text", "--backend", "lexicon", "--head", str(f), "a sad girl"]) == 2
+    assert "--head is a classifier head for --backend embedding" in capsys.readouterr().err
+
+
 def test_bad_training_file(tmp_path: Path) -> None:
     from moodshift.text.train import load_sentences
 
@@ -313,7 +367,8 @@ def test_train_text_tiny(tmp_path: Path, embedded, capsys) -> None:
     assert main(["train", "text", "--data", str(train), "--heldout", str(held), "--out", str(out),
                  "--json", "--no-progress"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert 0.0 <= report["heldout"][0]["accuracy"] <= 1.0
+    # 5 of 7 on this machine; chance is 1 of 7, so a broken fit or feature layout fails here
+    assert report["heldout"][0]["accuracy"] >= 3 / 7
     for name in ("head.safetensors", "head.json", "report.json", "MODEL_CARD.md"):
         assert (out / name).stat().st_size > 0
     assert "Held-out accuracy" in (out / "MODEL_CARD.md").read_text()

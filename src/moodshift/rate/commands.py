@@ -88,7 +88,13 @@ def run_report(args: argparse.Namespace) -> int:
         if path is not None:
             if path.is_dir():
                 raise UserError(f"{path}: is a folder, expected a CSV file name")
+            # Only .csv names: a slip like `--csv study/img.png` must not overwrite an input.
+            if path.suffix.lower() != ".csv":
+                raise UserError(f"{path}: expected a file name ending in .csv")
             check_writable_dir(path.parent if str(path.parent) else Path("."))
+    if args.csv is not None and args.ratings_csv is not None \
+            and args.csv.resolve() == args.ratings_csv.resolve():
+        raise UserError(f"{args.csv}: --csv and --ratings-csv must be different files")
     if args.plots is not None:
         check_writable_dir(args.plots)
     if args.db.resolve() in {p.resolve() for p in (args.csv, args.ratings_csv) if p}:

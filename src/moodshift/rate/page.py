@@ -38,7 +38,7 @@ _JS = r"""
 "use strict";
 const $ = (id) => document.getElementById(id);
 const DIMS = ["valence", "arousal", "dominance"];
-let rater = "", current = null, choice = {};
+let rater = "", current = null, choice = {}, imageReady = false;
 
 function status(text, isError) {
   $("status").textContent = text;
@@ -53,7 +53,7 @@ function resetChoices() {
 }
 
 function updateSubmit() {
-  $("submit").disabled = !current || !DIMS.every(d => choice[d]);
+  $("submit").disabled = !current || !imageReady || !DIMS.every(d => choice[d]);
 }
 
 async function api(path, options) {
@@ -79,8 +79,15 @@ async function loadNext() {
   }
   current = r.body.image;
   const img = $("image");
+  // Until the new image has loaded, the previous one would still be on screen: hide it and keep
+  // Save disabled, so nobody rates one image while looking at another.
+  imageReady = false;
+  img.style.visibility = "hidden";
+  const shown = () => { imageReady = true; img.style.visibility = ""; updateSubmit(); };
+  img.onload = shown;
   img.onerror = () => status("cannot load this image; ask the study organiser", true);
-  img.src = current.url;
+  if (img.getAttribute("src") === current.url && img.complete && img.naturalWidth > 0) shown();
+  else img.src = current.url;
   img.alt = "image to rate";
   $("rating").hidden = false;
   $("done").hidden = true;

@@ -16,6 +16,7 @@ import ipaddress
 import json
 import mimetypes
 import socket
+import sqlite3
 import sys
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,7 +26,8 @@ from urllib.parse import parse_qs, urlsplit
 from moodshift.errors import UserError
 from moodshift.imageio import list_images, load_image, read_metadata
 from moodshift.rate.db import (HASH_PATTERN, DuplicateRating, RatedImage, RatingError,
-                               RatingStore, check_rater, file_sha256, parse_rating, rater_order)
+                               RatingStore, check_rater, parse_rating, rater_order)
+from moodshift.models.store import sha256_file
 from moodshift.rate.page import render_page
 
 MAX_BODY_BYTES = 4096
@@ -53,7 +55,7 @@ def scan_images(folder: str | Path) -> tuple[dict[str, ServedImage], list[RatedI
     records: list[RatedImage] = []
     for path in list_images(root):
         load_image(path)  # raises InputFileError naming the file when it cannot be decoded
-        digest = file_sha256(path)
+        digest = sha256_file(path)
         if digest in served:
             continue
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
@@ -139,8 +141,25 @@ class RatingHandler(BaseHTTPRequestHandler):
         return False
 
     def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        self._answer(self._get)
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._answer(self._post)
+
+    do_HEAD = do_GET
+
+    def _answer(self, route) -> None:
+        """Run one route; a database failure (locked past the busy timeout, disk full, file
+        made read-only) becomes a JSON 503 instead of a dropped connection and a traceback."""
         if not self._host_allowed():
             return
+        try:
+            route()
+        except sqlite3.Error as exc:
+            sys.stderr.write(f"moodshift rate: database error: {exc}\n")
+            self._error(503, f"database: {exc}; nothing was stored, try again")
+
+    def _get(self) -> None:
         parts = urlsplit(self.path)
         if parts.path in ("/", "/index.html"):
             self._send(200, self.server.page, "text/html; charset=utf-8")
@@ -150,8 +169,6 @@ class RatingHandler(BaseHTTPRequestHandler):
             self._image(parts.path[len("/image/"):])
         else:
             self._error(404, f"{parts.path}: no such page")
-
-    do_HEAD = do_GET
 
     def _next(self, query: dict[str, list[str]]) -> None:
         values = query.get("rater", [])
@@ -183,9 +200,7 @@ class RatingHandler(BaseHTTPRequestHandler):
         # Content-addressed URL: the bytes behind a hash never change.
         self._send(200, data, entry.content_type, cache="private, max-age=86400")
 
-    def do_POST(self) -> None:  # noqa: N802
-        if not self._host_allowed():
-            return
+    def _post(self) -> None:
         if urlsplit(self.path).path != "/api/rating":
             self._error(404, f"{self.path}: no such endpoint")
             return

@@ -18,10 +18,13 @@ import numpy as np
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import InputFileError
 from moodshift.text.clean import DATA_DIR
+from moodshift.text.embedding import DIMENSION
 
 SHIPPED_HEAD = DATA_DIR / "head.safetensors"
 # sha256 of the shipped head.safetensors (also in data/text/MODEL_CARD.md).
 SHIPPED_HEAD_SHA256 = "afc317892b2efde41f0dae3a886b3b7765dd9758063003b4fff554d900fc3988"
+# Features per text: the 384-d all-MiniLM-L6-v2 embedding, then one cue count per emotion.
+FEATURES = DIMENSION + len(EMOTIONS)
 
 
 @dataclass(frozen=True)
@@ -37,10 +40,15 @@ class Head:
         return build_features(embeddings, cue_counts, self.cue_scale)
 
     def probabilities(self, features: np.ndarray) -> np.ndarray:
-        logits = features @ self.weight.T + self.bias
-        logits -= logits.max(axis=1, keepdims=True)
-        p = np.exp(logits)
-        return p / p.sum(axis=1, keepdims=True)
+        return softmax_probabilities(features, self.weight, self.bias)
+
+
+def softmax_probabilities(x: np.ndarray, weight: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    """Class probabilities of a linear head: softmax(x W^T + b), one row per text."""
+    logits = x @ weight.T + bias
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    return p / p.sum(axis=1, keepdims=True)
 
 
 def build_features(embeddings: np.ndarray, cue_counts: np.ndarray, cue_scale: float) -> np.ndarray:
@@ -90,12 +98,20 @@ def load_head(path: str | None = None) -> Head:
                              "`moodshift train text`)") from None
     except (OSError, json.JSONDecodeError) as exc:
         raise InputFileError(config_file, f"unreadable classifier head config ({exc})") from None
+    if not isinstance(config, dict):
+        raise InputFileError(config_file, "classifier head config must be a JSON object")
     expected = SHIPPED_HEAD_SHA256 if path is None else str(config.get("sha256", ""))
     tensors = load_verified_file(weights, expected)
     weight, bias = tensors.get("weight"), tensors.get("bias")
-    if (weight is None or bias is None or weight.shape[0] != len(EMOTIONS)
-            or config.get("classes") != list(EMOTIONS)):
-        raise InputFileError(weights, "not a read-text classifier head (expected 7 classes)")
-    return Head(weight=weight, bias=bias, cue_scale=float(config["cue_scale"]),
-                no_cue_threshold=float(config.get("no_cue_threshold", 0.6)),
+    if (weight is None or bias is None or weight.shape != (len(EMOTIONS), FEATURES)
+            or bias.shape != (len(EMOTIONS),) or config.get("classes") != list(EMOTIONS)):
+        raise InputFileError(weights, f"not a read-text classifier head (expected 7 classes "
+                             f"x {FEATURES} features)")
+    try:
+        cue_scale = float(config["cue_scale"])
+        threshold = float(config.get("no_cue_threshold", 0.6))
+    except (KeyError, TypeError, ValueError):
+        raise InputFileError(config_file, "classifier head config needs a numeric "
+                             "cue_scale (and no_cue_threshold)") from None
+    return Head(weight=weight, bias=bias, cue_scale=cue_scale, no_cue_threshold=threshold,
                 embedding_model=str(config.get("embedding_model", "")), source=str(weights))

@@ -79,15 +79,21 @@ def load_cues(path: str | Path | None = None) -> CueLexicon:
                 raise InputFileError(file, f"[{section}] {emotion} must be a list of strings")
             for entry in entries:
                 toks = tuple(tokenize(entry))
+                if not toks:
+                    raise InputFileError(file, f"[{section}] {emotion}: {entry!r} has no word")
                 if section == "words":
                     word = entry.lower()
                     if word.startswith("="):
                         word = word[1:]
                         exact.add(word)
                     target[word] = emotion
-                elif toks:
+                else:
                     target[toks] = emotion
-    emoji = {str(k): str(v) for k, v in raw.get("emoji", {}).items()}
+    emoji_table = raw.get("emoji", {})
+    if not isinstance(emoji_table, dict) or not all(isinstance(v, str)
+                                                    for v in emoji_table.values()):
+        raise InputFileError(file, "[emoji] must be a table of \"emoji\" = \"word\"")
+    emoji = {str(k): v for k, v in emoji_table.items()}
     return CueLexicon(words=words, exact=frozenset(exact), phrases=phrases, emoji=emoji,
                       source=str(file))
 

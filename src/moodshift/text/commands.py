@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 from moodshift.errors import InputFileError, UserError
-
-BACKEND_CHOICES = ("auto", "embedding", "lexicon")
+from moodshift.text import BACKENDS
 
 
 def add_read_text_arguments(p: argparse.ArgumentParser) -> None:
@@ -21,7 +20,7 @@ def add_read_text_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--file", "-f", action="append", default=[], metavar="F",
                    help="read one text per line from F (- for standard input); repeatable")
     p.add_argument("--json", action="store_true", help="one JSON object per text (JSON lines)")
-    p.add_argument("--backend", default="auto", metavar="|".join(BACKEND_CHOICES),
+    p.add_argument("--backend", default="auto", metavar="|".join(BACKENDS),
                    help="embedding: sentence model + trained head; lexicon: NRC word list "
                         "(no model); auto: embedding when installed")
     p.add_argument("--head", type=Path, metavar="PATH",
@@ -30,9 +29,11 @@ def add_read_text_arguments(p: argparse.ArgumentParser) -> None:
                    "the shipped data/text/cues.toml")
 
 
-def _read_lines(name: str) -> list[str]:
+def _read_lines(name: str) -> list[tuple[str, str]]:
+    """(where, text) for each non-blank line: where is "FILE:LINE" for error messages."""
     if name == "-":
-        return [line for line in sys.stdin.read().splitlines() if line.strip()]
+        return [(f"<stdin>:{n}", line) for n, line in enumerate(sys.stdin.read().splitlines(), 1)
+                if line.strip()]
     path = Path(name)
     try:
         raw = path.read_text(encoding="utf-8")
@@ -44,20 +45,30 @@ def _read_lines(name: str) -> list[str]:
         raise InputFileError(path, "not UTF-8 text") from None
     except OSError as exc:
         raise InputFileError(path, f"cannot read ({exc.strerror})") from None
-    lines = [line for line in raw.splitlines() if line.strip()]
+    lines = [(f"{path}:{n}", line) for n, line in enumerate(raw.splitlines(), 1) if line.strip()]
     if not lines:
         raise InputFileError(path, "contains no text (one description per line)")
     return lines
 
 
 def run_read_text(args: argparse.Namespace) -> int:
-    from moodshift.text.reader import read_texts
+    from moodshift.text.reader import read_texts, text_problem
 
-    texts = list(args.texts)
+    if args.head is not None and args.backend == "lexicon":
+        raise UserError("--head is a classifier head for --backend embedding; the lexicon "
+                        "backend has none (drop --head or use --backend embedding)")
+
+    sourced = [(f"text {i}", t) for i, t in enumerate(args.texts, 1)]
     for name in args.file:
-        texts += _read_lines(name)
-    if not texts:
+        sourced += _read_lines(name)
+    if not sourced:
         raise UserError("read-text: give TEXT arguments or --file F")
+    # Check each text where it came from, so a bad line names its file and line number.
+    for where, text in sourced:
+        problem = text_problem(text)
+        if problem is not None:
+            raise UserError(f"{where}{problem}")
+    texts = [t for _, t in sourced]
     readings = read_texts(texts, backend=args.backend, head=args.head, cues=args.cues)
     for r in readings:
         if args.json:

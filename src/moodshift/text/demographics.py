@@ -60,17 +60,21 @@ _HUNDRED_RE = re.compile(r"\b(?:a|one) hundred(?:[- ]and[- ]| and |[- ])?(\d+)?\
 
 _YEARS = r"(?:years?|yrs?|yo|y/o)"
 _QUAL = r"(?:about|around|roughly|nearly|almost|maybe|perhaps|approximately|over|under|just)\s+"
+# A number followed by one of these is a height, weight, share or date, not an age:
+# "a woman, 5'4\"", "a man, 6 ft", "1.85 m", "42 kg", "30 years ago".
+_NOT_AN_AGE = (r"(?![.,]\d|\s*(?:['\"\u2032\u2033%]|cm\b|mm\b|m\b|kg\b|km\b|lbs?\b|pounds\b|"
+               r"stone\b|ft\b|feet\b|foot\b|inch|miles?\b|years?\s+ago\b))")
 AGE_PATTERNS = [
     re.compile(rf"\b(\d{{1,3}})[- ]?{_YEARS}[- ]old\b"),                   # 52-year-old
     re.compile(rf"\b(\d{{1,3}})\s*{_YEARS}\s+of\s+age\b"),                 # 52 years of age
     re.compile(r"\b(\d{1,3})\s*(?:yo|y/o)\b"),                          # 52yo
-    re.compile(rf"\baged?\s*:?\s*(?:{_QUAL})?(\d{{1,3}})\b(?!\s*(?:%|cm|kg|km))"),  # aged 52
-    re.compile(r"\b(?:turned|turning|is|was)\s+(\d{1,3})\b(?=\s*(?:$|[.,;!]|today|"
-               r"this|last|years?|and))"),                                # she is 52.
+    re.compile(rf"\baged?\s*:?\s*(?:{_QUAL})?(\d{{1,3}})\b{_NOT_AN_AGE}"),  # aged 52
+    re.compile(r"(?:\b(?:turned|turning|is|was)|(?<=[a-z])'s)\s+(\d{1,3})\b" + _NOT_AN_AGE +
+               r"(?=\s*(?:$|[.,;!]|now|today|this|last|years?|and))"),  # she is 52. she's 70
 ]
 _POSSESSIVE_BEFORE = re.compile(r"\b(?:his|her|their|my|your|our)\s+$")
-_AFTER_PERSON = re.compile(rf"\b([a-z]+)(,\s*|\s+of\s+)(?:{_QUAL})?(\d{{1,3}})\b"
-                           r"(?!\s*(?:%|cm|kg|km|of\b|minutes|hours|days|weeks|months|years? ago))")
+_AFTER_PERSON = re.compile(rf"\b([a-z]+)(,\s*|\s+of\s+)(?:{_QUAL})?(\d{{1,3}})\b{_NOT_AN_AGE}"
+                           r"(?!\s*(?:of\b|minutes|hours|days|weeks|months))")
 PARENT_WORDS = frozenset({"mother", "father", "mom", "mum", "dad", "parent", "parents", "mommy",
                           "mummy", "daddy"})
 _MONTHS = re.compile(r"\b(\d{1,2})[- ](month|week|day)s?[- ]old\b")

@@ -14,12 +14,12 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
+from moodshift.text import BACKENDS
 from moodshift.text.clean import has_letters, load_cues, normalize
 from moodshift.text.demographics import extract_demographics
 from moodshift.text.features import PreparedText, prepare
 from moodshift.text.reading import TextReading
 
-BACKENDS = ("auto", "embedding", "lexicon")
 # Without emotion words the sentence model is trusted only above this probability.
 CONFIDENT_WITHOUT_CUES = 0.6
 # Probabilities for "no emotion words": neutral on top, but clearly unsure (neutral = 0.4).
@@ -36,16 +36,24 @@ def check_texts(texts: list[str]) -> None:
     if not texts:
         raise UserError("no text given: pass TEXT arguments or --file F")
     for i, text in enumerate(texts, 1):
-        if not isinstance(text, str):
-            raise UserError(f"text {i}: expected a string, got {type(text).__name__}")
-        shown = text.strip()[:40]
-        if not text.strip():
-            raise UserError(f"text {i} is empty")
-        if len(text) > MAX_CHARS:
-            raise UserError(f"text {i} ({shown!r}...) is {len(text)} characters long; "
-                            f"read-text takes descriptions up to {MAX_CHARS}")
-        if not has_letters(normalize(text, load_cues().emoji)):
-            raise UserError(f"text {i} ({shown!r}) has no words to read")
+        problem = text_problem(text)
+        if problem is not None:
+            raise UserError(f"text {i}{problem}")
+
+
+def text_problem(text: object) -> str | None:
+    """What is wrong with one text, worded to follow its name ("text 2 is empty"), or None."""
+    if not isinstance(text, str):
+        return f": expected a string, got {type(text).__name__}"
+    shown = text.strip()[:40]
+    if not text.strip():
+        return " is empty"
+    if len(text) > MAX_CHARS:
+        return (f" ({shown!r}...) is {len(text)} characters long; read-text takes "
+                f"descriptions up to {MAX_CHARS}")
+    if not has_letters(normalize(text, load_cues().emoji)):
+        return f" ({shown!r}) has no words to read"
+    return None
 
 
 def resolve_backend(backend: str) -> str:

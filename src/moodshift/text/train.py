@@ -23,6 +23,7 @@ from moodshift.emotions import EMOTIONS
 from moodshift.errors import InputFileError
 from moodshift.text.clean import DATA_DIR, load_cues
 from moodshift.text.classifier import build_features, save_head
+from moodshift.text.classifier import softmax_probabilities as predict  # (x, w, b) -> p
 from moodshift.text.features import PreparedText, prepare
 
 DEFAULT_TRAIN = DATA_DIR / "train.tsv"
@@ -97,13 +98,6 @@ def fit_cue_dropout(x: np.ndarray, x_without_cues: np.ndarray, y: np.ndarray,
     to read emotion from the embedding alone (descriptions whose words the cue list lacks)."""
     return fit_logistic(np.concatenate([x, x_without_cues]), np.concatenate([y, y]),
                         weight_decay)
-
-
-def predict(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    logits = x @ w.T + b
-    logits -= logits.max(axis=1, keepdims=True)
-    p = np.exp(logits)
-    return p / p.sum(axis=1, keepdims=True)
 
 
 def stratified_folds(y: np.ndarray, k: int, seed: int = 0) -> list[np.ndarray]:

@@ -65,6 +65,7 @@ def check_arguments(args: argparse.Namespace) -> None:
 
 def run_evolve(args: argparse.Namespace) -> int:
     import json
+    import sys
 
     from moodshift.evolve.fitness import Fitness, load_judge
     from moodshift.evolve.genomes import make_genome
@@ -85,7 +86,8 @@ def run_evolve(args: argparse.Namespace) -> int:
     settings = load_settings(args.config)
     layout = choose_layout(args.layout, target, settings.get("layouts", {}))
     config = EvolveConfig(target, args.genome, args.size, layout.name, args.fitness,
-                          args.expression_model, args.batch, args.seed, settings)
+                          args.expression_model, args.batch, args.seed, settings,
+                          gan=str(args.gan or "") if args.genome == "gan-latent" else "")
     out: Path = args.out
     check_writable_dir(out)
     state = open_run(out, config.fingerprint(), args.resume)
@@ -100,11 +102,17 @@ def run_evolve(args: argparse.Namespace) -> int:
                          settings.get("cppn", {}))
     fitness = Fitness(target, args.fitness, expression, need_mood=layout.name == "va",
                       need_detail=layout.name == "prob-detail")
+    if state is not None and state.iterations >= args.iterations:
+        print(f"moodshift: {out} already ran {state.iterations} iterations (--iterations "
+              f"{args.iterations}): rewriting its outputs only", file=sys.stderr)
     if state is None:
         specs = settings.get("emitters", {}).get(args.genome, [])
         state = new_state(config.fingerprint(), genome, layout, args.batch, args.seed, specs)
 
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. a read-only or virtual file system that os.access missed
+        raise UserError(f"{out}: cannot create the output folder ({exc.strerror})") from None
     evolve(state, args.iterations, genome, fitness, layout, out,
            checkpoint_every=args.checkpoint_every, progress=not args.no_progress)
     result = write_outputs(out, state, config, layout, genome, expression, judge, args.judge)

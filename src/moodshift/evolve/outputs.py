@@ -120,36 +120,58 @@ def heatmap_png(layout: Any, elites: list[Elite], title: str, objective: str) ->
         plt.close(fig)
 
 
+def image_grid(rows: list[list[np.ndarray | None]], tile: int,
+               row_labels: list[str] | None = None,
+               captions: list[list[str]] | None = None, nearest: bool = False) -> Image.Image:
+    """Tiles of ``tile`` px in rows (None: an empty grey tile), with an optional label left of
+    each row and an optional caption (lines split by newline) under each tile.
+
+    The one grid writer for evolve's archive grids and the affect generator's sample sheets."""
+    from moodshift.drawing import default_font
+
+    gap, line_h = 2, 13
+    font = default_font(12)
+    label_w = 0
+    if row_labels:
+        label_w = 8 + max(int(ImageDraw.Draw(Image.new("RGB", (1, 1))).textlength(t, font=font))
+                          for t in row_labels)
+    caption_h = max((c.count("\n") + 1 for r in captions or [] for c in r), default=0) * line_h
+    ncols = max(len(r) for r in rows)
+    row_h = tile + caption_h + gap
+    canvas = Image.new("RGB", (label_w + ncols * (tile + gap) + gap, len(rows) * row_h + gap),
+                       (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    resample = Image.NEAREST if nearest else Image.BILINEAR
+    for r, row in enumerate(rows):
+        y = gap + r * row_h
+        if row_labels:
+            draw.text((4, y + tile // 2 - 7), row_labels[r], fill=(0, 0, 0), font=font)
+        for c, img in enumerate(row):
+            x = label_w + gap + c * (tile + gap)
+            canvas.paste(Image.new("RGB", (tile, tile), (EMPTY_GREY,) * 3) if img is None else
+                         Image.fromarray(img).convert("RGB").resize((tile, tile), resample),
+                         (x, y))
+            if captions:
+                for k, text in enumerate(captions[r][c].split("\n")):
+                    draw.text((x + 2, y + tile + 1 + k * line_h), text, fill=(0, 0, 0),
+                              font=font)
+    return canvas
+
+
 def grid_png(layout: Any, elites: list[Elite], tile: int) -> bytes:
     """The best image of every cell at its place in the archive (emotions: one labelled row)."""
-    gap = 2
     if len(layout.dims) == 1:
-        label_h = 26  # two lines: the emotion and its best objective
-        canvas = Image.new("RGB", (len(EMOTIONS) * (tile + gap) + gap, tile + label_h + 2 * gap),
-                           (255, 255, 255))
-        draw = ImageDraw.Draw(canvas)
         by_cell = {e.cell: e for e in elites}
-        for i, name in enumerate(EMOTIONS):
-            x = gap + i * (tile + gap)
-            e = by_cell.get(name)
-            img = Image.new("RGB", (tile, tile), (EMPTY_GREY,) * 3) if e is None else \
-                Image.fromarray(e.image).resize((tile, tile), Image.BILINEAR)
-            canvas.paste(img, (x, gap))
-            draw.text((x + 2, tile + gap + 1), name, fill=(0, 0, 0))
-            draw.text((x + 2, tile + gap + 13), "empty" if e is None else f"{e.objective:.3f}",
-                      fill=(0, 0, 0))
+        found = [by_cell.get(name) for name in EMOTIONS]
+        canvas = image_grid([[None if e is None else e.image for e in found]], tile, captions=[
+            [f"{name}\n" + ("empty" if e is None else f"{e.objective:.3f}")
+             for name, e in zip(EMOTIONS, found)]])
     else:
         nx, ny = layout.dims
-        canvas = Image.new("RGB", (nx * (tile + gap) + gap, ny * (tile + gap) + gap),
-                           (255, 255, 255))
-        for i in range(nx):
-            for j in range(ny):
-                canvas.paste(Image.new("RGB", (tile, tile), (EMPTY_GREY,) * 3),
-                             (gap + i * (tile + gap), gap + (ny - 1 - j) * (tile + gap)))
-        for e in elites:
-            i, j = e.grid_index
-            img = Image.fromarray(e.image).resize((tile, tile), Image.BILINEAR)
-            canvas.paste(img, (gap + i * (tile + gap), gap + (ny - 1 - j) * (tile + gap)))
+        by_index = {e.grid_index: e.image for e in elites}
+        # top row = highest second measure, as in the heatmap
+        canvas = image_grid([[by_index.get((i, j)) for i in range(nx)]
+                             for j in reversed(range(ny))], tile)
     buf = io.BytesIO()
     canvas.save(buf, format="PNG", optimize=True)
     return buf.getvalue()

@@ -43,6 +43,7 @@ class EvolveConfig:
     batch: int
     seed: int
     settings: dict[str, Any] = field(default_factory=dict)
+    gan: str = ""  # gan-latent: the --gan generator ("" = the installed one)
 
     def fingerprint(self) -> dict[str, object]:
         grid = self.settings.get("layouts", {})
@@ -54,7 +55,7 @@ class EvolveConfig:
         return {"target": self.target.label, "genome": self.genome, "size": self.size,
                 "layout": self.layout, "fitness": self.fitness,
                 "expression_model": self.expression_model if self.fitness == "expression" else "",
-                "batch": self.batch, "seed": self.seed, "settings": digest}
+                "batch": self.batch, "seed": self.seed, "settings": digest, "gan": self.gan}
 
 
 @dataclass

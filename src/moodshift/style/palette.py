@@ -24,7 +24,8 @@ from moodshift.style.fast import NUM_STYLES, multistyle_weights
 DEFAULT_PALETTE = Path(__file__).resolve().parent.parent / "data" / "palette.toml"
 PROCEDURAL = "procedural"
 ENGINES = ("arbitrary", "multistyle26")
-ENTRY_KEYS = ("style", "engine", "strength", "preserve_color", "tone", "weights", "grade")
+ENTRY_KEYS = ("style", "engine", "strength", "preserve_color", "tone", "weights", "grade",
+              "model")
 TONES = ("photo", "style")
 GRADE_KEYS = ("brightness", "contrast", "saturation", "warmth")
 
@@ -41,6 +42,7 @@ class PaletteEntry:
     grade: Grade
     weights: tuple[float, ...] | None = None  # normalised 26-style mix (multistyle26)
     tone: str = "photo"             # grade anchored to the photo's tones, or the style's
+    model: str | None = None        # absolute path of a `train style` network (trained engine)
 
     @property
     def is_procedural(self) -> bool:
@@ -50,7 +52,8 @@ class PaletteEntry:
         return {"emotion": self.emotion, "style": self.style, "engine": self.engine,
                 "strength": self.strength, "preserve_color": self.preserve_color,
                 "tone": self.tone, "grade": vars(self.grade).copy(),
-                "weights": list(self.weights) if self.weights else None}
+                "weights": list(self.weights) if self.weights else None,
+                "model": self.model}
 
 
 @dataclass(frozen=True)
@@ -157,7 +160,17 @@ def _entry(emotion: str, slot: dict[str, Any]) -> PaletteEntry:
             raise UserError(f"{wpath}: [{emotion}].weights: {exc}") from None
     if engine == "multistyle26" and weights is None:
         raise UserError(f"{epath}: [{emotion}] uses engine multistyle26 but sets no weights")
-    return PaletteEntry(emotion, style, engine, strength, keep, grade, weights, tone)
+    model = None
+    if "model" in slot:   # resolved like `style`; the trained engine checks the file itself
+        value, mpath = slot["model"]
+        if not isinstance(value, str) or not value:
+            raise UserError(f"{mpath}: [{emotion}].model must be a path to a .onnx file from "
+                            "`moodshift train style`")
+        resolved = (mpath.parent / Path(value).expanduser()).resolve()
+        if not resolved.is_file():
+            raise UserError(f"{mpath}: [{emotion}].model: no such model file {str(resolved)!r}")
+        model = str(resolved)
+    return PaletteEntry(emotion, style, engine, strength, keep, grade, weights, tone, model)
 
 
 def load_palette(path: Path | str | None = None) -> Palette:

@@ -1,0 +1,235 @@
+"""The optimize style engine: backbones (VGG checkpoint reading, dequantised MobileNet), Gatys
+losses, the optimisation loop and its error messages. Tiny generated inputs only."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pytest
+import torch
+
+from moodshift.errors import UserError
+from moodshift.style import backbones
+from moodshift.style.backbones import load_backbone, mobilenet, vgg
+from moodshift.style.losses import content_loss, gram, style_loss, tv_loss
+from moodshift.style import optimize
+from moodshift.style.optimize import Objective, optimize_image, stylize_optimize, to_tensor
+from moodshift.style.optimize_settings import parse_options
+
+
+@pytest.fixture(scope="module", autouse=True)
+def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    folder = tmp_path_factory.mktemp("cache")
+    hub = tmp_path_factory.mktemp("torchhub")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MOODSHIFT_CACHE", str(folder))
+        mp.setenv("TORCH_HOME", str(hub))  # no real VGG weights: the test sees an empty hub
+        mp.setattr(torch.hub, "_hub_dir", None)
+        yield folder
+
+
+@pytest.fixture(autouse=True)
+def few_threads() -> None:
+    torch.set_num_threads(1)
+
+
+def stripes(size: int = 96) -> np.ndarray:
+    """A 'painting': diagonal blue/orange strokes."""
+    yy, xx = np.mgrid[0:size, 0:size]
+    wave = (np.sin((xx + yy) / 3.0) > 0)[..., None]
+    return np.where(wave, [30, 60, 200], [240, 150, 40]).astype(np.uint8)
+
+
+def portrait(h: int = 72, w: int = 64) -> np.ndarray:
+    yy, xx = np.mgrid[0:h, 0:w]
+    img = np.full((h, w, 3), 120, np.uint8)
+    img[((xx - w / 2) / (w * 0.3)) ** 2 + ((yy - h / 2) / (h * 0.35)) ** 2 <= 1] = (205, 160, 130)
+    return img
+
+
+def vgg16_checkpoint(path: Path) -> dict[str, torch.Tensor]:
+    """A random checkpoint with torchvision's key names (features + a classifier to ignore)."""
+    gen = torch.Generator().manual_seed(0)
+    state = {k: torch.randn(shape, generator=gen) * 0.05
+             for k, shape in vgg.expected_shapes("vgg16").items()}
+    state["classifier.6.bias"] = torch.zeros(10)
+    torch.save(state, path)
+    return state
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---- losses ---------------------------------------------------------------------------------
+
+def test_gram_is_normalised_by_positions() -> None:
+    f = torch.ones(1, 2, 4, 8)
+    assert torch.allclose(gram(f), torch.ones(1, 2, 2))  # F Fᵀ / (H W)
+    small, large = torch.rand(1, 3, 8, 8), None
+    large = small.repeat(1, 1, 2, 2)  # same statistics, 4x the positions
+    assert torch.allclose(gram(small), gram(large), atol=1e-6)
+
+
+def test_losses_are_zero_at_the_target_and_tv_sums() -> None:
+    feats = {"a": torch.rand(1, 4, 5, 5)}
+    assert float(content_loss(feats, feats, ["a"])) == 0.0
+    assert float(style_loss(feats, {"a": gram(feats["a"])[0]}, ["a"])) == pytest.approx(0, abs=1e-9)
+    x = torch.zeros(1, 3, 4, 4)
+    x[:, :, :, 2:] = 1.0  # one vertical edge, 4 rows x 3 channels
+    assert float(tv_loss(x)) == pytest.approx(12.0)
+
+
+# ---- VGG ------------------------------------------------------------------------------------
+
+def test_vgg_loader_reads_a_torchvision_checkpoint(tmp_path: Path) -> None:
+    path = tmp_path / "vgg16-mine.pth"
+    state = vgg16_checkpoint(path)
+    net = vgg.load_vgg("vgg16", path, expected_sha256=sha256(path))
+    assert not any(p.requires_grad for p in net.parameters()) and not net.training
+    x = torch.rand(1, 3, 64, 48)
+    feats = net(x)
+    assert set(feats) == set(vgg.CONTENT_LAYERS + vgg.STYLE_LAYERS)
+    assert feats["conv1_1"].shape == (1, 64, 64, 48) and feats["conv5_1"].shape == (1, 512, 4, 3)
+    normalised = (x - torch.tensor(vgg.MEAN).view(1, 3, 1, 1)) / torch.tensor(vgg.STD).view(1, 3, 1, 1)
+    expected = torch.relu(torch.nn.functional.conv2d(
+        normalised, state["features.0.weight"], state["features.0.bias"], padding=1))
+    assert torch.allclose(feats["conv1_1"], expected, atol=1e-5)
+
+
+def test_vgg_checksum_mismatch_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "vgg16-397923af.pth"
+    vgg16_checkpoint(path)
+    with pytest.raises(UserError, match="checksum mismatch") as err:
+        vgg.load_vgg("vgg16", path)  # the official digest: a random file cannot match it
+    assert str(path) in str(err.value)
+    with pytest.raises(UserError, match="checksum mismatch"):
+        load_backbone("vgg16", vgg_weights=path)
+
+
+def test_vgg_wrong_shapes_name_the_tensor(tmp_path: Path) -> None:
+    path = tmp_path / "bad.pth"
+    state = {k: torch.zeros(shape) for k, shape in vgg.expected_shapes("vgg16").items()}
+    state["features.10.weight"] = torch.zeros(256, 64, 3, 3)
+    torch.save(state, path)
+    with pytest.raises(UserError, match=r"features\.10\.weight has shape \(256, 64, 3, 3\)"):
+        vgg.load_vgg("vgg16", path, expected_sha256="")
+    del state["features.10.weight"]
+    torch.save(state, path)
+    with pytest.raises(UserError, match=r"missing tensor features\.10\.weight"):
+        vgg.load_vgg("vgg16", path, expected_sha256="")
+
+
+def test_missing_vgg_weights(monkeypatch: pytest.MonkeyPatch,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    def offline(*args: object, **kwargs: object) -> None:
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(vgg.urllib.request, "urlopen", offline)
+    with pytest.raises(UserError, match="vgg19 weights not found: looked for .*vgg19-dcbb9e9d"):
+        load_backbone("vgg19")
+    backbones._SAID.clear()
+    net = load_backbone("auto")
+    assert net.name == "mobilenet"
+    load_backbone("auto")
+    err = capsys.readouterr().err
+    assert err.count("using the offline MobileNet backbone") == 1  # said once
+
+
+# ---- MobileNet ------------------------------------------------------------------------------
+
+def test_dequantised_mobilenet_matches_the_quantised_onnx_model() -> None:
+    import onnxruntime as ort
+
+    yy, xx = np.mgrid[0:256, 0:256] / 255.0
+    image = np.stack([xx, yy, 0.5 + 0.5 * np.sin(xx * 12) * np.cos(yy * 9)], -1)[None]
+    image = image.astype(np.float32)
+    session = ort.InferenceSession(str(mobilenet._onnx_path()), providers=["CPUExecutionProvider"])
+    quantised = session.run(None, {session.get_inputs()[0].name: image})[0].ravel()
+    net = load_backbone("mobilenet")
+    ours = net.style_vector(torch.from_numpy(image).permute(0, 3, 1, 2)).numpy().ravel()
+    cosine = float(quantised @ ours / np.linalg.norm(quantised) / np.linalg.norm(ours))
+    assert cosine > 0.99
+    feats = net(torch.rand(1, 3, 70, 50))  # any size works: SAME padding is recomputed
+    assert set(feats) == set(net.content_layers + net.style_layers)
+    assert feats["conv0"].shape == (1, 32, 35, 25)
+
+
+# ---- optimisation ---------------------------------------------------------------------------
+
+def test_a_few_steps_lower_the_loss() -> None:
+    net = load_backbone("mobilenet")
+    content = to_tensor(portrait())
+    objective = Objective(net, content, [(stripes(), 1.0)], net.default_weights)
+    x = content.clone().requires_grad_(True)
+    opt = torch.optim.NAdam([x], lr=0.02, betas=(0.99, 0.999), eps=1e-1)
+    before = objective.evaluate(x.detach()).total
+    for _ in range(6):
+        opt.zero_grad()
+        loss, _ = objective(x)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            x.clamp_(0, 1)
+    after = objective.evaluate(x.detach())
+    assert after.total < 0.9 * before and after.content > 0
+
+
+def test_stylize_optimize_returns_the_photo_size() -> None:
+    photo = portrait(70, 90)
+    out = stylize_optimize(photo, [(stripes(), 0.6), (stripes()[:, ::-1].copy(), 0.4)],
+                           {"steps": 6, "size": 64, "backbone": "mobilenet"})
+    assert out.shape == photo.shape and out.dtype == np.uint8
+    assert np.abs(out.astype(int) - photo.astype(int)).mean() > 1.0  # it did restyle
+
+
+def test_lbfgs_and_noise_init_run() -> None:
+    settings = parse_options({"steps": 3, "size": 64, "backbone": "mobilenet",
+                              "optimizer": "lbfgs", "init": "noise"})
+    out, result = optimize_image(portrait(), [(stripes(), 1.0)], settings, progress=False)
+    assert out.shape[2] == 3 and result.steps_done == 3 and np.isfinite(result.final.total)
+
+
+def test_time_budget_stops_early() -> None:
+    settings = parse_options({"steps": 10_000, "size": 64, "backbone": "mobilenet",
+                              "time_budget": 0.5})
+    _, result = optimize_image(portrait(), [(stripes(), 1.0)], settings, progress=False)
+    assert result.stopped_by_budget and result.steps_done < 10_000 and result.seconds < 30
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"steps": 0}, "--steps 0: must be at least 1"),
+    ({"steps": -3}, "--steps -3: must be at least 1"),
+    ({"size": 10}, "--size 10: must be between"),
+    ({"backbone": "resnet"}, "--backbone 'resnet'"),
+    ({"time_budget": 0}, "--time-budget 0"),
+    ({"colour": 1}, "does not take colour"),
+])
+def test_bad_options_are_refused(options: dict[str, object], message: str) -> None:
+    with pytest.raises(UserError, match=message.replace("(", r"\(")):
+        stylize_optimize(portrait(), [(stripes(), 1.0)], options)
+
+
+def test_tiny_style_image_is_refused() -> None:
+    with pytest.raises(UserError, match=r"style image 1 is too small \(20x20 px\)"):
+        stylize_optimize(portrait(), [(stripes(20), 1.0)], {"steps": 1})
+
+
+def test_size_too_large_for_memory_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(optimize, "memory_available", lambda: 256 * 2**20)
+    big = np.zeros((400, 600, 3), np.uint8)
+    with pytest.raises(UserError, match=r"--size 600: .* needs about [\d.]+ GB of memory"):
+        stylize_optimize(big, [(stripes(), 1.0)], {"steps": 1, "size": 600,
+                                                   "backbone": "mobilenet"})
+
+
+def test_stylize_image_with_the_optimize_engine() -> None:
+    from moodshift.style import stylize_image
+
+    photo = portrait(80, 64)
+    out = stylize_image(photo, {"sad": 0.5, "happy": 0.5}, engine="optimize",
+                        engine_options={"steps": 3, "size": 64, "backbone": "mobilenet"})
+    assert out.shape == photo.shape and out.dtype == np.uint8

@@ -42,7 +42,15 @@ MODELS: tuple[ModelInfo, ...] = (
               "26-style conditional instance norm network (ONNX)", ""),
     ModelInfo("moodshift-expression", "expression", SHIPPED_SOURCE, "MIT",
               "moodshift's own msnet, trained by `moodshift train expression`", ""),
+    ModelInfo("moodshift-gan", "generator", SHIPPED_SOURCE, "MIT",
+              "conditional face GAN generator, trained by `moodshift train gan`", ""),
+    # moodshift-style-<emotion>: files and sha256 in moodshift.style.trained.SHIPPED
+    ModelInfo("moodshift-style-sad", "style", SHIPPED_SOURCE, "MIT",
+              "Johnson network for sad, trained by `moodshift train style`", ""),
+    ModelInfo("moodshift-style-happy", "style", SHIPPED_SOURCE, "MIT",
+              "Johnson network for happy, trained by `moodshift train style`", ""),
 )
+STYLE_PREFIX = "moodshift-style-"
 
 BY_NAME = {m.name: m for m in MODELS}
 
@@ -70,6 +78,13 @@ def styletransfer_dir() -> Path | None:
 
 
 def installed_files(info: ModelInfo) -> list[Path]:
+    if info.source == SHIPPED_SOURCE and info.name.startswith(STYLE_PREFIX):
+        from moodshift.style.trained import SHIPPED, SHIPPED_DIR
+        entry = SHIPPED.get(info.name.removeprefix(STYLE_PREFIX))
+        return [SHIPPED_DIR / entry[0]] if entry else []
+    if info.name == "moodshift-gan":
+        from moodshift.generate.gan import SHIPPED_DIR, SHIPPED_NAME
+        return [SHIPPED_DIR / SHIPPED_NAME]
     if info.source == SHIPPED_SOURCE:
         from moodshift.expression.own_runtime import shipped_weights
         return [shipped_weights()]
@@ -90,7 +105,14 @@ def status(check_sums: bool = False) -> list[ModelStatus]:
             files = installed_files(info)
             ok = bool(files) and all(f.exists() for f in files)
             state = "ok" if ok else "missing"
-            if ok and check_sums and info.source == SHIPPED_SOURCE:
+            if ok and check_sums and info.name.startswith(STYLE_PREFIX):
+                from moodshift.style.trained import SHIPPED
+                expected = SHIPPED[info.name.removeprefix(STYLE_PREFIX)][1]
+                state = "ok" if sha256_file(files[0]) == expected else "corrupt"
+            elif ok and check_sums and info.name == "moodshift-gan":
+                from moodshift.generate.gan import SHIPPED_SHA256 as GAN_SHA256
+                state = "ok" if sha256_file(files[0]) == GAN_SHA256 else "corrupt"
+            elif ok and check_sums and info.source == SHIPPED_SOURCE:
                 from moodshift.expression.own_runtime import SHIPPED_SHA256
                 state = "ok" if sha256_file(files[0]) == SHIPPED_SHA256 else "corrupt"
             out.append(ModelStatus(info, files[0].parent if ok else None,

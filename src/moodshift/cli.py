@@ -274,11 +274,7 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
             (esub, "gan", "moodshift.generate.commands:add_eval_gan_arguments:run_eval_gan",
              "emotion agreement, diversity and FID-style distance of generated faces"),
     ):
-        try:
-            lazy(parent, name, target, help)
-        except ModuleNotFoundError as exc:  # a capability still being built: leave it out
-            if not (exc.name or "").startswith("moodshift"):
-                raise
+        lazy(parent, name, target, help)
     if with_training:
         from moodshift.expression.train import add_train_arguments, run_train_command
         tp = tsub.add_parser("expression", help="train an expression classifier")

@@ -41,16 +41,45 @@ MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("styletransfer-multistyle26", "style", STYLETRANSFER_SOURCE, "MIT",
               "26-style conditional instance norm network (ONNX)", ""),
     ModelInfo("moodshift-expression", "expression", SHIPPED_SOURCE, "MIT",
-              "moodshift's own msnet, trained by `moodshift train expression`", ""),
-    ModelInfo("moodshift-gan", "generator", SHIPPED_SOURCE, "MIT",
-              "conditional face GAN generator, trained by `moodshift train gan`", ""),
-    # moodshift-style-<emotion>: files and sha256 in moodshift.style.trained.SHIPPED
+              "moodshift's own msnet (float32 + int8), by `moodshift train expression`", ""),
     ModelInfo("moodshift-style-sad", "style", SHIPPED_SOURCE, "MIT",
               "Johnson network for sad, trained by `moodshift train style`", ""),
     ModelInfo("moodshift-style-happy", "style", SHIPPED_SOURCE, "MIT",
               "Johnson network for happy, trained by `moodshift train style`", ""),
+    ModelInfo("moodshift-gan", "generator", SHIPPED_SOURCE, "MIT",
+              "conditional face GAN generator, trained by `moodshift train gan`", ""),
+    ModelInfo("moodshift-affect-emotion", "generator", SHIPPED_SOURCE, "MIT",
+              "affect generator (emotions), by `moodshift train affect-generator`", ""),
+    ModelInfo("moodshift-affect-vad", "generator", SHIPPED_SOURCE, "MIT",
+              "affect generator (VAD), by `moodshift train affect-generator`", ""),
+    ModelInfo("moodshift-text-head", "text", SHIPPED_SOURCE, "MIT",
+              "read-text classifier head, trained by `moodshift train text`", ""),
 )
-STYLE_PREFIX = "moodshift-style-"
+
+
+def shipped_files(name: str) -> list[tuple[Path, str]]:
+    """(file, expected sha256) of a model shipped in the package; the digests live beside the
+    code that loads each model, which checks them too."""
+    if name == "moodshift-expression":
+        from moodshift.expression import own_runtime as e
+        return [(e.shipped_weights(), e.SHIPPED_SHA256),
+                (e.shipped_int8(), e.SHIPPED_INT8_SHA256)]
+    if name.startswith("moodshift-style-"):
+        from moodshift.style.trained import SHIPPED, SHIPPED_DIR
+        entry = SHIPPED.get(name.removeprefix("moodshift-style-"))
+        return [(SHIPPED_DIR / entry[0], entry[1])] if entry else []
+    if name == "moodshift-gan":
+        from moodshift.generate import gan
+        return [(gan.SHIPPED_DIR / gan.SHIPPED_NAME, gan.SHIPPED_SHA256)]
+    if name.startswith("moodshift-affect-"):
+        from moodshift.generate import affect
+        kind = name.removeprefix("moodshift-affect-")
+        return [(affect.SHIPPED_DIR / f"{kind}.safetensors", affect.SHIPPED_SHA256[kind])]
+    if name == "moodshift-text-head":
+        from moodshift.text import classifier
+        return [(classifier.SHIPPED_HEAD, classifier.SHIPPED_HEAD_SHA256)]
+    raise KeyError(name)
+
 
 BY_NAME = {m.name: m for m in MODELS}
 
@@ -78,16 +107,8 @@ def styletransfer_dir() -> Path | None:
 
 
 def installed_files(info: ModelInfo) -> list[Path]:
-    if info.source == SHIPPED_SOURCE and info.name.startswith(STYLE_PREFIX):
-        from moodshift.style.trained import SHIPPED, SHIPPED_DIR
-        entry = SHIPPED.get(info.name.removeprefix(STYLE_PREFIX))
-        return [SHIPPED_DIR / entry[0]] if entry else []
-    if info.name == "moodshift-gan":
-        from moodshift.generate.gan import SHIPPED_DIR, SHIPPED_NAME
-        return [SHIPPED_DIR / SHIPPED_NAME]
     if info.source == SHIPPED_SOURCE:
-        from moodshift.expression.own_runtime import shipped_weights
-        return [shipped_weights()]
+        return [path for path, _ in shipped_files(info.name)]
     folder = styletransfer_dir()
     if folder is None:
         return []
@@ -105,16 +126,9 @@ def status(check_sums: bool = False) -> list[ModelStatus]:
             files = installed_files(info)
             ok = bool(files) and all(f.exists() for f in files)
             state = "ok" if ok else "missing"
-            if ok and check_sums and info.name.startswith(STYLE_PREFIX):
-                from moodshift.style.trained import SHIPPED
-                expected = SHIPPED[info.name.removeprefix(STYLE_PREFIX)][1]
-                state = "ok" if sha256_file(files[0]) == expected else "corrupt"
-            elif ok and check_sums and info.name == "moodshift-gan":
-                from moodshift.generate.gan import SHIPPED_SHA256 as GAN_SHA256
-                state = "ok" if sha256_file(files[0]) == GAN_SHA256 else "corrupt"
-            elif ok and check_sums and info.source == SHIPPED_SOURCE:
-                from moodshift.expression.own_runtime import SHIPPED_SHA256
-                state = "ok" if sha256_file(files[0]) == SHIPPED_SHA256 else "corrupt"
+            if ok and check_sums and info.source == SHIPPED_SOURCE:
+                good = all(sha256_file(f) == digest for f, digest in shipped_files(info.name))
+                state = "ok" if good else "corrupt"
             out.append(ModelStatus(info, files[0].parent if ok else None,
                                    sum(f.stat().st_size for f in files) if ok else 0, state))
             continue

@@ -36,7 +36,7 @@ demo: $(MODELS)
 	$(MS) generate "a joyful old man" --seed 1 -o out/joyful_old_man.png --json > out/generate.jsonl
 	$(MS) generate --grid --seed 1 -o out/generate_grid.png --json >> out/generate.jsonl
 	rm -rf out/evolve
-	$(MS) evolve --target emotions --genome cppn --iterations 40 --size 48 --out out/evolve --json > out/evolve.json
+	$(MS) evolve --target emotions --genome cppn --iterations 150 --size 48 --out out/evolve --json > out/evolve.json
 	@echo; echo "Results in out/:"; ls -1 out
 
 test: $(MODELS)

@@ -112,6 +112,14 @@ def test_no_model_for_emotion_is_a_clear_error() -> None:
         trained.stylize_trained(portrait_like(32, 32), {"fear": 1.0}, {}, {})
 
 
+def test_style_image_with_trained_engine_is_refused() -> None:
+    from moodshift.style import stylize_image
+
+    photo = portrait_like(32, 32)
+    with pytest.raises(UserError, match="--style-image does not apply to --engine trained"):
+        stylize_image(photo, "sad", style_image=photo, engine="trained")
+
+
 def test_bad_model_file(tmp_path: Path) -> None:
     from moodshift.style.trained import load_model
 

@@ -13,17 +13,13 @@ from pathlib import Path
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
+from moodshift.generate.portraits import DEFAULT_TRUNCATION, GENERATORS
 
 # Refuse larger requests: every face is upscaled and styled (~0.2-0.5 s each on 2 cores), and
 # eval's pairwise distances grow with n squared.
 MAX_GENERATE_N = 100
 MAX_EVAL_N = 5000
 MIN_SIZE, MAX_SIZE = 256, 2048
-# Latent codes are scaled by this before generation (truncation trick): measured on the shipped
-# generator it raises the share of faces read as the requested emotion (MODEL_CARD.md; chosen
-# on eval seed 1 among 1, 0.7, 0.5, 0.3; the reported figures use seed 0).
-DEFAULT_TRUNCATION = 0.5
-GENERATORS = ("gan", "affect")
 
 
 def _print_json(obj: object) -> None:
@@ -69,34 +65,6 @@ def _check_truncation(value: float) -> None:
         raise UserError(f"--truncation {value}: must be between 0 and 1")
 
 
-def _request(args: argparse.Namespace) -> tuple[str, str | None, str | None, dict | None]:
-    """(emotion, age group, gender, text reading) from the text and the explicit options."""
-    from moodshift.emotions import parse_emotion
-    from moodshift.generate.gan import parse_age_group, parse_gender
-
-    emotion = parse_emotion(args.emotion) if args.emotion else None
-    age = parse_age_group(args.age)
-    gender = parse_gender(args.gender)
-    reading = None
-    if args.text is not None:
-        if not args.text.strip():
-            raise UserError("the description is empty: give a text or use --emotion")
-        try:
-            from moodshift.text import read_text
-        except ImportError as exc:
-            raise UserError(f"reading a description needs moodshift.text ({exc}); "
-                            "use --emotion instead") from None
-        r = read_text([args.text])[0]
-        reading = r.to_json()
-        emotion = emotion or r.emotion
-        age = age if args.age is not None else r.age_group
-        gender = gender if args.gender is not None else r.gender
-    if emotion is None and not args.grid:
-        raise UserError("give a description or --emotion "
-                        f"({', '.join(EMOTIONS)})")
-    return emotion or "neutral", age, gender, reading
-
-
 def _outputs(target: str, n: int, stem: str) -> list[Path]:
     """n output paths: the file itself for n == 1, else numbered files or files in a folder."""
     out = Path(target)
@@ -115,6 +83,10 @@ def _check_new(paths: list[Path]) -> None:
 
 
 def run_generate(args: argparse.Namespace) -> int:
+    from moodshift.generate.portraits import (PortraitRequest, generate_portraits, read_request,
+                                              style_face, style_source)
+    from moodshift.imageio import save_image
+
     if not 1 <= args.n <= MAX_GENERATE_N:
         raise UserError(f"--n {args.n}: must be between 1 and {MAX_GENERATE_N}")
     if not MIN_SIZE <= args.size <= MAX_SIZE:
@@ -124,35 +96,26 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.output == "-":
         raise UserError("-o -: generate writes image files; give a file or folder name")
     _check_truncation(args.truncation)
-    emotion, age, gender, reading = _request(args)
-    style_emotion, style_image = _style_source(args.style)
+    emotion, age, gender, reading = read_request(args.text, args.emotion, args.age, args.gender)
+    if emotion is None and not args.grid:
+        raise UserError(f"give a description or --emotion ({', '.join(EMOTIONS)})")
+    style_emotion, style_image = style_source(args.style)
     if args.grid:
         if args.generator != "gan":
             raise UserError("--grid needs --generator gan (age and gender are GAN conditions)")
-        return _run_grid(args, style_emotion, style_image)
+        return _run_grid(args, style_emotion, style_image, style_face)
 
-    import numpy as np
-
-    from moodshift.emotions import EMOTION_VAD
-    from moodshift.generate.gan import upscale
-    from moodshift.imageio import save_image
-
-    faces, model_name = _generate_faces(args, emotion, age, gender)
-    paths = _outputs(args.output, len(faces), f"generate-{emotion}-s{args.seed}")
+    request = PortraitRequest(
+        emotion=emotion, age_group=age, gender=gender, n=args.n, seed=args.seed,
+        generator=args.generator, model=args.model, truncation=args.truncation, size=args.size,
+        styled=not args.no_style, style_emotion=style_emotion, style_image=style_image,
+        style_label=args.style, strength=args.strength)
+    paths = _outputs(args.output, args.n, f"generate-{emotion}-s{args.seed}")
     _check_new(paths)
-    for i, (face, path) in enumerate(zip(faces, paths)):
-        img = upscale(np.asarray(face, dtype=np.uint8), args.size)
-        if not args.no_style:
-            img = _style(img, style_emotion or emotion, style_image, args.strength)
-        meta = {"tool": "generate", "emotion": emotion,
-                "target_vad": EMOTION_VAD[emotion].to_json(), "age_group": age,
-                "gender": gender, "seed": args.seed, "index": i, "generator": model_name,
-                "truncation": args.truncation if model_name == "gan" else None,
-                "style": args.style or emotion if not args.no_style else None,
-                "strength": args.strength}
-        save_image(img, path, metadata=meta)
+    for portrait, path in zip(generate_portraits(request), paths):
+        save_image(portrait.image, path, metadata=portrait.intent)
         if args.json:
-            _print_json(meta | {"output": str(path), "size": args.size}
+            _print_json(portrait.intent | {"output": str(path), "size": args.size}
                         | ({"text": reading} if reading else {}))
         else:
             print(f"wrote {path} ({emotion}, age {age or 'unspecified'}, "
@@ -160,55 +123,16 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _style_source(value: str | None) -> tuple[str | None, object | None]:
-    """--style: an emotion name, or an image file to take the style from."""
-    if value is None:
-        return None, None
-    from moodshift.emotions import canonical_emotion
-
-    found = canonical_emotion(value)
-    if found is not None:
-        return found, None
-    if Path(value).is_file():
-        from moodshift.imageio import load_image
-        return None, load_image(value)
-    raise UserError(f"--style {value!r}: neither an emotion ({', '.join(EMOTIONS)}) "
-                    "nor an image file")
-
-
-def _style(img, emotion: str, style_image, strength: float | None):
-    from moodshift.style import stylize_image
-
-    # The GAN's faces are grey: colour preservation would keep them grey, so it is off.
-    return stylize_image(img, emotion, strength=strength, preserve_color=False,
-                         style_image=style_image)
-
-
-def _generate_faces(args: argparse.Namespace, emotion: str, age: str | None,
-                    gender: str | None):
-    if args.generator == "affect":
-        try:
-            from moodshift.generate.affect import load_affect_generator
-        except ImportError as exc:
-            raise UserError(f"--generator affect is not available in this installation "
-                            f"({exc})") from None
-        model = load_affect_generator(args.model)
-        return model.generate(emotion, args.n, args.seed), "affect"
-    from moodshift.generate.gan import load_generator
-
-    gen = load_generator(args.model)
-    z = gen.sample_latent(args.n, args.seed, args.truncation)
-    return gen.generate(z, emotion, age, gender), "gan"
-
-
-def _run_grid(args: argparse.Namespace, style_emotion: str | None, style_image) -> int:
+def _run_grid(args: argparse.Namespace, style_emotion: str | None, style_image,
+              style_face) -> int:
     from moodshift.generate.gan import load_generator
     from moodshift.generate.gan_eval import render_grid
     from moodshift.imageio import save_image
 
     gen = load_generator(args.model)
+
     def styler(img, emotion):
-        return _style(img, style_emotion or emotion, style_image, args.strength)
+        return style_face(img, style_emotion or emotion, style_image, args.strength)
 
     sheet = render_grid(gen, seed=args.seed, cell=max(96, args.size // 2),
                         styler=None if args.no_style else styler, truncation=args.truncation)

@@ -96,6 +96,9 @@ def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float],
                   else [(entry_style_image(entries[e]), w) for e, w in mix.items()])
         out = stylize_optimize(img, styles, options)
     elif engine == "trained":
+        if style_image is not None:  # a trained network knows only the style it learnt
+            raise UserError("--style-image does not apply to --engine trained: train a network "
+                            "for that painting with `moodshift train style --style IMG`")
         from moodshift.style.trained import stylize_trained
         out = stylize_trained(img, mix, entries, options)
     elif style_image is None and all(entries[e].engine == "multistyle26" for e in mix):

@@ -193,6 +193,17 @@ def test_lbfgs_and_noise_init_run() -> None:
     assert out.shape[2] == 3 and result.steps_done == 3 and np.isfinite(result.final.total)
 
 
+@pytest.mark.parametrize("chroma_factor", [1, 2])
+def test_lbfgs_runs_across_scales(chroma_factor: int) -> None:
+    # The finer level starts from an upsampled (strided) image: L-BFGS must still flatten it.
+    settings = parse_options({"steps": 4, "size": 256, "backbone": "mobilenet",
+                              "optimizer": "lbfgs", "chroma_factor": chroma_factor})
+    out, result = optimize_image(portrait(256, 256), [(stripes(), 1.0)], settings,
+                                 progress=False)
+    assert len(result.levels) == 2 and result.steps_done == 4
+    assert np.isfinite(result.final.total) and out.shape == (256, 256, 3)
+
+
 def test_time_budget_stops_early() -> None:
     settings = parse_options({"steps": 10_000, "size": 64, "backbone": "mobilenet",
                               "time_budget": 0.5})

@@ -35,13 +35,15 @@ class ImageParameter(torch.nn.Module):
         self.size = tuple(rgb.shape[-2:])
         self.factor = max(1, int(chroma_factor))
         if self.factor == 1:
-            self.rgb = torch.nn.Parameter(rgb.clone())
+            # contiguous: L-BFGS flattens gradients with view(), which strided tensors refuse
+            self.rgb = torch.nn.Parameter(rgb.clone(memory_format=torch.contiguous_format))
             return
         ycc = rgb_to_ycc(rgb)
         h, w = self.size
         small = (max(1, -(-h // self.factor)), max(1, -(-w // self.factor)))
-        self.luma = torch.nn.Parameter(ycc[:, :1].clone())
-        self.chroma = torch.nn.Parameter(F.interpolate(ycc[:, 1:], size=small, mode="area"))
+        self.luma = torch.nn.Parameter(ycc[:, :1].clone(memory_format=torch.contiguous_format))
+        self.chroma = torch.nn.Parameter(F.interpolate(ycc[:, 1:], size=small, mode="area")
+                                         .contiguous())
 
     def forward(self) -> torch.Tensor:
         if self.factor == 1:

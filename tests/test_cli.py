@@ -140,3 +140,15 @@ def test_emotion_blend_targets_the_weighted_coordinates(capsys, tmp_path: Path) 
     assert Path(report["output"]).exists()
     code, _, err = run_cli(capsys, "stylize", GROUP, "--emotion", "happy:-1", "-o", tmp_path)
     assert code == 2 and "non-negative" in err
+
+
+@pytest.mark.parametrize("engine, flag", [("fast", "--steps"), ("trained", "--backbone"),
+                                          ("optimize", "--model")])
+def test_option_of_another_engine_is_refused(capsys, tmp_path: Path, engine: str,
+                                             flag: str) -> None:
+    value = {"--steps": "5", "--backbone": "mobilenet", "--model": str(tmp_path / "m.onnx")}[flag]
+    code = main(["stylize", str(ASTRONAUT), "--emotion", "sad", "--engine", engine, flag, value,
+                 "-o", str(tmp_path / "out.png")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and err == [f"moodshift: error: {flag}: not an option of --engine {engine}"]
+    assert not (tmp_path / "out.png").exists()

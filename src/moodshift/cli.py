@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from pathlib import Path
@@ -62,13 +63,22 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     return _for_each_image(inputs, work)
 
 
-ENGINE_OPTIONS = ("steps", "size", "backbone", "optimizer", "time_budget", "init",
-                  "vgg_weights", "model")
+# Which stylize options each engine takes.
+ENGINE_OPTIONS = {"fast": (),
+                  "optimize": ("steps", "size", "backbone", "optimizer", "time_budget", "init",
+                               "vgg_weights"),
+                  "trained": ("model", "size")}
 
 
 def _engine_options(args: argparse.Namespace) -> dict[str, object]:
-    """The optimize/trained engine settings the user gave (unset ones keep the engine's default)."""
-    return {k: getattr(args, k) for k in ENGINE_OPTIONS if getattr(args, k) is not None}
+    """The engine settings the user gave (unset ones keep the engine's default); an option the
+    chosen engine does not take is refused rather than silently ignored."""
+    given = {k for opts in ENGINE_OPTIONS.values() for k in opts if getattr(args, k) is not None}
+    foreign = sorted(given - set(ENGINE_OPTIONS[args.engine]))
+    if foreign:
+        flags = ", ".join("--" + k.replace("_", "-") for k in foreign)
+        raise UserError(f"{flags}: not an option of --engine {args.engine}")
+    return {k: getattr(args, k) for k in ENGINE_OPTIONS[args.engine] if k in given}
 
 
 def cmd_stylize(args: argparse.Namespace) -> int:
@@ -244,16 +254,14 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
     esub = p.add_subparsers(dest="eval_command", required=True)
     # Commands in their own modules ("module:adder:runner"); those modules import only light
     # things at the top (argparse, moodshift.errors/emotions) so building every parser is cheap.
-    import importlib
-
-    def lazy(parent, name: str, target: str, help: str) -> None:
+    def lazy(parent, name: str, target: str, summary: str) -> None:
         module, adder, runner = target.split(":")
         mod = importlib.import_module(module)
-        cp = parent.add_parser(name, help=help)
+        cp = parent.add_parser(name, help=summary)
         getattr(mod, adder)(cp)
         cp.set_defaults(func=getattr(mod, runner))
 
-    for parent, name, target, help in (
+    for parent, name, target, summary in (
             (sub, "read-text", "moodshift.text.commands:add_read_text_arguments:run_read_text",
              "emotion, age group and gender from a description"),
             (sub, "generate", "moodshift.generate.commands:add_generate_arguments:run_generate",
@@ -274,7 +282,7 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
             (esub, "gan", "moodshift.generate.commands:add_eval_gan_arguments:run_eval_gan",
              "emotion agreement, diversity and FID-style distance of generated faces"),
     ):
-        lazy(parent, name, target, help)
+        lazy(parent, name, target, summary)
     if with_training:
         from moodshift.expression.train import add_train_arguments, run_train_command
         tp = tsub.add_parser("expression", help="train an expression classifier")

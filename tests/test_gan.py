@@ -153,7 +153,9 @@ def test_bad_values_are_refused_with_the_valid_ones(trained: Path, tmp_path: Pat
         assert err.count("\n") == 1
     assert not out.exists()
     assert main(["eval", "gan", "--n", "999999"]) == 2
-    assert "between 7 and 5000" in capsys.readouterr().err
+    assert "between 14 and 5000" in capsys.readouterr().err
+    assert main(["eval", "gan", "--n", "7"]) == 2   # one face per emotion: no diversity
+    assert "--n 7: must be between 14 and 5000" in capsys.readouterr().err
     assert main(["generate", "--emotion", "happy", "--model", str(tmp_path), "-o",
                  str(out)]) == 2
     assert "no generator.safetensors" in capsys.readouterr().err
@@ -242,3 +244,64 @@ def test_grid_mode_writes_every_emotion_age_and_gender(tmp_path: Path) -> None:
     with Image.open(out) as img:
         w, h = img.size
     assert w == 90 + 128 * len(AGE_GROUPS) * len(GENDERS) and h == 34 + 128 * len(EMOTIONS)
+
+
+def test_train_gan_refuses_bad_values_and_checkpoints_without_outputs(trained: Path,
+                                                                      tmp_path: Path,
+                                                                      capsys) -> None:
+    import torch
+
+    data = trained.parent / "data"
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"garbage\n")
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"model": {}, "step": 3}, foreign)   # e.g. a style-network checkpoint
+    out = tmp_path / "out"
+    cases = [(["--time-budget", "0"], "--time-budget 0.0: must be a positive"),
+             (["--time-budget", "-1"], "--time-budget -1.0: must be a positive"),
+             (["--limit-per-class", "0"], "--limit-per-class 0: must be >= 1"),
+             (["--threads", "0"], "--threads 0: must be >= 1"),
+             (["--resume", str(garbage)], "garbage.pt: not a moodshift GAN checkpoint"),
+             (["--resume", str(foreign)], "foreign.pt: not a moodshift GAN checkpoint")]
+    for extra, expected in cases:
+        code = main(["train", "gan", "--data", str(data), "--out", str(out), "--steps", "2",
+                     "--batch", "4", "--no-progress", *extra])
+        err = capsys.readouterr().err
+        assert code == 2 and expected in err, (extra, err)
+        assert err.count("\n") == 1 and not out.exists(), (extra, err)
+
+
+def test_eval_gan_refuses_a_plot_name_that_is_not_png(trained: Path, tmp_path: Path,
+                                                      capsys) -> None:
+    plot = tmp_path / "plot.txt"
+    assert main(["eval", "gan", "--n", "14", "--model", str(trained), "--plot", str(plot)]) == 2
+    err = capsys.readouterr().err
+    assert "plot.txt: the plot is a PNG" in err and err.count("\n") == 1
+    assert not plot.exists()
+    # a bad --real folder or plot location fails before any face is generated (no progress bar)
+    (tmp_path / "empty").mkdir()
+    blocker = tmp_path / "file.png"
+    blocker.write_bytes(b"x")
+    for extra, expected in [(["--real", str(tmp_path / "empty")], "no images in emotion"),
+                            (["--plot", str(blocker / "p.png")], "is not a folder")]:
+        assert main(["eval", "gan", "--n", "14", "--model", str(trained), *extra]) == 2
+        err = capsys.readouterr().err
+        assert expected in err and err.count("\n") == 1 and "eval gan" not in err, err
+
+
+def test_generator_that_does_not_fit_its_config_is_one_line_error(trained: Path, tmp_path: Path,
+                                                                   capsys) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(trained, model)
+    config = json.loads((model / "generator.json").read_text())
+    config["width"] = int(config["width"]) * 2
+    (model / "generator.json").write_text(json.dumps(config))
+    out = tmp_path / "x.png"
+    assert main(["generate", "--emotion", "happy", "--no-style", "--model", str(model),
+                 "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "weights do not fit the GAN generator (size mismatch" in err, err
+    assert err.count("\n") == 1 and not out.exists()
+    assert main(["generate", "--emotion", "happy", "--no-style", "--model",
+                 str(tmp_path / "nosuch.safetensors"), "-o", str(out)]) == 2
+    assert "nosuch.safetensors: no such generator file" in capsys.readouterr().err

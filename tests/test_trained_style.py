@@ -217,11 +217,16 @@ def test_bad_style_and_content_inputs(content_dir: Path, style_file: Path, tmp_p
     broken.write_bytes(b"\x89PNG nope")
     empty = tmp_path / "empty"
     empty.mkdir()
+    undecodable = tmp_path / "undecodable"
+    undecodable.mkdir()
+    (undecodable / "a.jpg").write_bytes(b"not a jpeg")
     cases = [(["--style", str(tiny), "--content", str(content_dir)],
               "tiny.png: style image is 30x20; it needs at least 64"),
              (["--style", str(broken), "--content", str(content_dir)], "broken.png: "),
              (["--style", str(style_file), "--content", str(empty)],
-              "empty: content folder contains no images")]
+              "empty: content folder contains no images"),
+             (["--style", str(style_file), "--content", str(undecodable)],
+              "undecodable: none of its 1 image files could be decoded")]
     for extra, message in cases:
         out = tmp_path / "m.onnx"
         code = main(["train", "style", *extra, "--out", str(out), "--steps", "2",
@@ -241,3 +246,22 @@ def test_shipped_models_verify_and_run() -> None:
         assert path is not None and trained.load_model(path).metadata["emotion"] == emotion
         out = trained.stylize_trained(portrait_like(64, 64), {emotion: 1.0}, {}, {})
         assert out.shape == (64, 64, 3)
+
+
+def test_bad_resume_checkpoint_is_one_line_error(content_dir: Path, style_file: Path,
+                                                 tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import torch
+
+    garbage = tmp_path / "garbage.pt"
+    garbage.write_bytes(b"garbage\n")
+    foreign = tmp_path / "foreign.pt"
+    torch.save({"G": {}, "step": 3}, foreign)   # e.g. a GAN checkpoint
+    for ckpt in (garbage, foreign):
+        out = tmp_path / "m.onnx"
+        code = main(["train", "style", "--style", str(style_file), "--content", str(content_dir),
+                     "--out", str(out), "--steps", "4", "--resume", str(ckpt), *FAST])
+        err = capsys.readouterr().err
+        assert code == 2 and f"{ckpt.name}: not a `moodshift train style` checkpoint" in err, err
+        assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+        assert not out.exists() and not (tmp_path / "m_training").exists()

@@ -19,6 +19,9 @@ from moodshift.generate.portraits import DEFAULT_TRUNCATION, GENERATORS
 # eval's pairwise distances grow with n squared.
 MAX_GENERATE_N = 100
 MAX_EVAL_N = 5000
+# at least two faces per emotion: diversity is a mean pairwise distance within each emotion, and
+# one face has no pair (it would read as diversity 0)
+MIN_EVAL_N = 2 * len(EMOTIONS)
 MIN_SIZE, MAX_SIZE = 256, 2048
 
 
@@ -176,6 +179,12 @@ def run_train_gan(args: argparse.Namespace) -> int:
         raise UserError("--batch must be at least 2")
     if not 0 < args.lr < 1:
         raise UserError(f"--lr {args.lr}: must be between 0 and 1")
+    # a non-positive budget or limit would export an untrained generator or read no data
+    if args.time_budget is not None and not args.time_budget > 0:
+        raise UserError(f"--time-budget {args.time_budget}: must be a positive number of minutes")
+    for name in ("limit_per_class", "threads"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            raise UserError(f"--{name.replace('_', '-')} {getattr(args, name)}: must be >= 1")
     if args.data.resolve() == args.out.resolve():
         raise UserError(f"--out {args.out}: must differ from --data")
     cfg = GanConfig(steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
@@ -200,7 +209,8 @@ def run_train_gan(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------- eval gan
 def add_eval_gan_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, default=700,
-                   help=f"generated faces, split evenly over the emotions (7..{MAX_EVAL_N})")
+                   help="generated faces, split evenly over the emotions "
+                        f"({MIN_EVAL_N}..{MAX_EVAL_N})")
     p.add_argument("--model", type=Path, help="a trained generator (default: the shipped one)")
     p.add_argument("--judge", default="moodshift", choices=["moodshift", "fer", "faceapi"],
                    help="the independent expression classifier (none of them trained the GAN)")
@@ -214,13 +224,23 @@ def add_eval_gan_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_eval_gan(args: argparse.Namespace) -> int:
-    if not 7 <= args.n <= MAX_EVAL_N:
-        raise UserError(f"--n {args.n}: must be between 7 and {MAX_EVAL_N}")
+    if not MIN_EVAL_N <= args.n <= MAX_EVAL_N:
+        raise UserError(f"--n {args.n}: must be between {MIN_EVAL_N} and {MAX_EVAL_N}")
     _check_truncation(args.truncation)
     if args.real is not None and not args.real.is_dir():
         raise UserError(f"--real {args.real}: not a folder")
+    if args.plot is not None and args.plot.suffix.lower() != ".png":
+        raise UserError(f"--plot {args.plot}: the plot is a PNG; give a name ending in .png")
     from moodshift.generate.gan import load_generator
+    from moodshift.generate.gan_data import fer_files
     from moodshift.generate.gan_eval import default_real_folder, evaluate_gan, plot_eval
+    from moodshift.imageio import check_writable_dir
+
+    # check the real faces and the plot's folder now, not after minutes of generating
+    if args.real is not None:
+        fer_files(args.real)
+    if args.plot is not None:
+        check_writable_dir(args.plot.parent if str(args.plot.parent) else Path("."))
 
     gen = load_generator(args.model)
     real = args.real if args.real is not None else default_real_folder()

@@ -122,6 +122,15 @@ def upscale(face: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(face).resize((size, size), Image.Resampling.LANCZOS))
 
 
+def first_problem(exc: BaseException) -> str:
+    """One line from a (multi-line) load_state_dict error: the first size mismatch or key."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    detail = [ln for ln in lines if not ln.startswith("Error(s) in loading")]
+    first = (detail or lines or [type(exc).__name__])[0]
+    more = len(detail) - 1
+    return first + (f" and {more} more" if more > 0 else "")
+
+
 def _read_config(weights: Path) -> dict[str, object]:
     cfg = weights.with_suffix(".json")
     if not cfg.is_file():
@@ -149,6 +158,8 @@ def load_generator(path: Path | str | None = None) -> ConditionalGenerator:
         weights = Path(path).expanduser()
         if weights.is_dir():
             weights = weights / SHIPPED_NAME
+        if not weights.exists() and not Path(path).expanduser().is_dir():
+            raise UserError(f"{path}: no such generator file")
         if not weights.is_file():
             raise UserError(f"{path}: no generator.safetensors here (train one with "
                             "`moodshift train gan --out FOLDER`)")
@@ -164,7 +175,8 @@ def load_generator(path: Path | str | None = None) -> ConditionalGenerator:
         missing, unexpected = model.load_state_dict(
             {k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}, strict=False)
     except (KeyError, RuntimeError, ValueError) as exc:
-        raise UserError(f"{weights}: weights do not fit the GAN generator ({exc})") from None
+        raise UserError(f"{weights}: weights do not fit the GAN generator "
+                        f"({first_problem(exc)})") from None
     missing = [k for k in missing if not k.endswith("num_batches_tracked")]
     if missing or unexpected:
         raise UserError(f"{weights}: weights do not fit the GAN generator (missing "

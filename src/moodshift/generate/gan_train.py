@@ -222,9 +222,17 @@ def _load_resume(path: Path) -> dict[str, object]:
     if not p.is_file():
         raise UserError(f"{path}: no checkpoint.pt to resume from")
     try:
-        return torch.load(p, map_location="cpu", weights_only=False)
-    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's
-        raise UserError(f"{p}: not a moodshift GAN checkpoint ({exc})") from None
+        # weights_only: a checkpoint is tensors, numbers and lists; never run a file's pickle code
+        ck = torch.load(p, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - any unreadable file is the user's
+        raise UserError(f"{p}: not a moodshift GAN checkpoint (unreadable)") from None
+    missing = [k for k in RESUME_KEYS if not isinstance(ck, dict) or k not in ck]
+    if missing:
+        raise UserError(f"{p}: not a moodshift GAN checkpoint (no {', '.join(missing)})")
+    return ck
+
+
+RESUME_KEYS = ("G", "D", "ema", "opt_g", "opt_d", "step", "seconds", "history")
 
 
 def train_gan(data_path: Path, out: Path, cfg: GanConfig, resume: Path | None = None,
@@ -233,10 +241,11 @@ def train_gan(data_path: Path, out: Path, cfg: GanConfig, resume: Path | None = 
     torch.set_num_threads(max(1, cfg.threads))
     from moodshift.imageio import check_writable_dir
     check_writable_dir(out)
+    # read the checkpoint first: a bad --resume must fail before slow labelling or any output
+    ck = _load_resume(resume) if resume is not None else None
     data = load_faces(data_path, cfg.image_size, cfg.limit_per_class, show_progress, log)
     if len(data) < 2:
         raise UserError(f"{data_path}: need at least 2 training images, found {len(data)}")
-    out.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     gen = torch.Generator().manual_seed(cfg.seed)
@@ -251,14 +260,20 @@ def train_gan(data_path: Path, out: Path, cfg: GanConfig, resume: Path | None = 
     opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr, betas=(cfg.beta1, cfg.beta2))
     history: list[dict[str, float]] = []
     step, spent = 0, 0.0
-    if resume is not None:
-        ck = _load_resume(resume)
-        G.load_state_dict(ck["G"]), D.load_state_dict(ck["D"]), ema.load_state_dict(ck["ema"])
-        opt_g.load_state_dict(ck["opt_g"]), opt_d.load_state_dict(ck["opt_d"])
+    if ck is not None:
+        try:
+            G.load_state_dict(ck["G"]), D.load_state_dict(ck["D"])
+            ema.load_state_dict(ck["ema"])
+            opt_g.load_state_dict(ck["opt_g"]), opt_d.load_state_dict(ck["opt_d"])
+        except (RuntimeError, ValueError, KeyError) as exc:  # other sizes or another network
+            from moodshift.generate.gan import first_problem
+            raise UserError(f"{resume}: checkpoint does not fit this configuration "
+                            f"({first_problem(exc)})") from None
         step, spent, history = int(ck["step"]), float(ck["seconds"]), list(ck["history"])
         rng = np.random.default_rng(cfg.seed + step)
         gen.manual_seed(cfg.seed + step)
         log(f"resumed at step {step}")
+    out.mkdir(parents=True, exist_ok=True)  # only now: a bad checkpoint leaves no folder behind
     draw = _balanced_sampler(data.emotion, rng)
 
     def save_all() -> None:

@@ -222,6 +222,27 @@ def _atomic_torch_save(obj: object, path: Path) -> None:
     os.replace(tmp, path)
 
 
+_CHECKPOINT_KEYS = ("model", "optimizer", "step", "history", "config")
+_RESUMED_CONFIG = ("width", "size", "batch", "lr", "backbone", "style", "emotion", "palette",
+                   "style_size", "content_weight", "style_weight", "tv_weight", "seed")
+
+
+def _load_checkpoint(path: Path) -> dict:
+    """A checkpoint written by train_style, or a one-line UserError naming the file."""
+    try:
+        # weights_only: tensors, numbers, strings and lists; never run a file's pickle code
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:  # noqa: BLE001 - any unreadable file is the user's
+        raise InputFileError(path, "not a `moodshift train style` checkpoint (unreadable)") \
+            from None
+    ok = (isinstance(state, dict) and all(k in state for k in _CHECKPOINT_KEYS)
+          and isinstance(state["config"], dict)
+          and all(k in state["config"] for k in _RESUMED_CONFIG))
+    if not ok:
+        raise InputFileError(path, "not a `moodshift train style` checkpoint")
+    return state
+
+
 def _to_tensor(batch: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.array(batch)).permute(0, 3, 1, 2).float().div_(255.0)
 
@@ -243,10 +264,9 @@ def train_style(cfg: StyleTrainConfig, log: Callable[[str], None] = print) -> St
         rpath = Path(cfg.resume) if cfg.resume != "auto" else work / "checkpoint.pt"
         if not rpath.is_file():
             raise InputFileError(rpath, "no such checkpoint to resume from")
-        state = torch.load(rpath, map_location="cpu", weights_only=False)
+        state = _load_checkpoint(rpath)
         saved_cfg = state["config"]
-        for key in ("width", "size", "batch", "lr", "backbone", "style", "emotion", "palette",
-                    "style_size", "content_weight", "style_weight", "tv_weight", "seed"):
+        for key in _RESUMED_CONFIG:
             setattr(cfg, key, saved_cfg[key])     # the run continues as it started
         cfg.commands = list(saved_cfg.get("commands", [])) + [saved_cfg.get("command", "")]
         if cfg.steps <= int(state["step"]):
@@ -287,15 +307,22 @@ def train_style(cfg: StyleTrainConfig, log: Callable[[str], None] = print) -> St
     step = 0
     rng = np.random.default_rng(cfg.seed)
     if state is not None:
-        net.load_state_dict(state["model"])
-        optimizer.load_state_dict(state["optimizer"])
+        try:
+            net.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, ValueError, KeyError) as exc:  # a different network's weights
+            lines = [ln.strip() for ln in str(exc).splitlines()
+                     if ln.strip() and not ln.strip().startswith("Error(s) in loading")]
+            first = lines[0] if lines else type(exc).__name__
+            raise InputFileError(rpath, f"checkpoint does not fit its own config ({first})") \
+                from None
         history = state["history"]
         step = int(state["step"])
         rng = np.random.default_rng([cfg.seed, step])
         log(f"resumed from {rpath} at step {step}")
+    samples = content.fixed_samples(4, cfg.size)   # first: no readable photo, no folders
     work.mkdir(parents=True, exist_ok=True)
     (work / "samples").mkdir(exist_ok=True)
-    samples = content.fixed_samples(4, cfg.size)
 
     use_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and bf16_supported())
     tv_scale = TV_REFERENCE_PIXELS / float(cfg.size * cfg.size)

@@ -16,6 +16,7 @@ dequantised to float (backbones/mobilenet.py).
 
 from __future__ import annotations
 
+import abc
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,7 @@ class LossWeights:
         return {"content": self.content, "style": self.style, "tv": self.tv}
 
 
-class Backbone(torch.nn.Module):
+class Backbone(torch.nn.Module, abc.ABC):
     """A frozen feature extractor: RGB 0..1 in, a dict of named layer activations out.
 
     Subclasses set ``name``, ``content_layers``, ``style_layers`` and ``default_weights``
@@ -78,8 +79,9 @@ class Backbone(torch.nn.Module):
             raise ValueError(f"expected (N, 3, H, W) RGB in 0..1, got {tuple(x.shape)}")
         return self.features(x, self.layers)
 
+    @abc.abstractmethod
     def features(self, x: torch.Tensor, wanted: tuple[str, ...]) -> dict[str, torch.Tensor]:
-        raise NotImplementedError
+        """The activations of the layers in wanted (each backbone defines its own)."""
 
 
 def load_backbone(name: str, vgg_weights: Path | None = None,

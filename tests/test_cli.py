@@ -152,3 +152,14 @@ def test_option_of_another_engine_is_refused(capsys, tmp_path: Path, engine: str
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and err == [f"moodshift: error: {flag}: not an option of --engine {engine}"]
     assert not (tmp_path / "out.png").exists()
+
+
+def test_tiny_style_image_for_the_optimize_engine_is_named(capsys, tmp_path: Path) -> None:
+    tiny = tmp_path / "tiny.png"
+    Image.new("RGB", (20, 20), (200, 30, 30)).save(tiny)
+    code = main(["stylize", str(ASTRONAUT), "--emotion", "sad", "--engine", "optimize",
+                 "--style-image", str(tiny), "-o", str(tmp_path / "out.png")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert f"{tiny}: style image is too small (20x20 px)" in err[0]
+    assert not (tmp_path / "out.png").exists()

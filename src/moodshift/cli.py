@@ -94,6 +94,13 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     palette = load_palette(args.palette)  # once per run; a bad file fails before any work
     # Read the style image once, up front: a bad one fails before any output is written.
     style = load_image(args.style_image) if args.style_image is not None else None
+    if style is not None and args.engine == "optimize":
+        from moodshift.style.optimize_settings import MIN_STYLE_SIDE
+
+        if min(style.shape[:2]) < MIN_STYLE_SIDE:  # named here: the engine only sees arrays
+            raise UserError(f"{args.style_image}: style image is too small "
+                            f"({style.shape[1]}x{style.shape[0]} px); the optimize engine needs "
+                            f"at least {MIN_STYLE_SIDE} px on its shorter side")
     request = StyleRequest(emotion=args.emotion, strength=args.strength,
                            preserve_color=args.preserve_color or None,
                            style_image=style, palette=palette, engine=args.engine,

@@ -111,7 +111,3 @@ def build(arch: str, num_classes: int = 7, **options: object) -> nn.Module:
 
         raise UserError(f"unknown architecture {arch!r}: choose one of {', '.join(sorted(ARCHS))}")
     return ARCHS[arch](num_classes=num_classes, **options)
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())

@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from moodshift.training import atomic_torch_save, count_parameters
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.expression import nets
@@ -151,12 +152,6 @@ class ThreadChooser:
             self.times.setdefault(torch.get_num_threads(), []).append(
                 time.perf_counter() - self._t)
         self.step += 1
-
-
-def _atomic_torch_save(obj: object, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def _lr_at(step: int, total: int, warmup: int, base: float, schedule: str) -> float:
@@ -297,13 +292,13 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
     weights = _class_weights(train_y) if balance == "weights" else None
     smoothing = float(recipe["label_smoothing"])
     augment = str(recipe["augment"])
-    log(f"arch {arch} {options} ({nets.count_parameters(model):,} parameters), "
+    log(f"arch {arch} {options} ({count_parameters(model):,} parameters), "
         f"{epochs} epochs x {steps_per_epoch} steps of {batch}, {recipe['optimizer']} "
         f"lr {recipe['lr']}, balance {balance}, augment {augment}, "
         f"{'bf16 autocast' if use_bf16 else 'fp32'}")
 
     def save_checkpoint(epoch_done: int) -> None:
-        _atomic_torch_save({"arch": arch, "options": options, "recipe": recipe,
+        atomic_torch_save({"arch": arch, "options": options, "recipe": recipe,
                             "model": model.state_dict(), "optimizer": optimizer.state_dict(),
                             "epoch": epoch_done, "history": history,
                             "config": export_config(arch, options, recipe, store_size, channels),

@@ -80,7 +80,3 @@ class AffectGeneratorNet(nn.Module):
 
     def forward(self, z: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.forward_logits(z, cond)).expand(-1, 3, -1, -1)
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())

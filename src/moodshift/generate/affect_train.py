@@ -30,12 +30,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from moodshift.training import atomic_torch_save, count_parameters
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.generate.affect import WEIGHTS_NAME, AffectGenerator, first_line
 from moodshift.generate.affect_losses import (FrozenClassifier, emotion_vad_table,
                                               mode_seeking_loss, mood_vad, total_variation)
-from moodshift.generate.affect_nets import KINDS, AffectGeneratorNet, count_parameters
+from moodshift.generate.affect_nets import KINDS, AffectGeneratorNet
 
 
 INDEPENDENT_JUDGES = ("fer", "faceapi")  # expression models unrelated to moodshift's msnet
@@ -113,12 +114,6 @@ class AffectTrainResult:
         return {"out": str(self.out), "weights": str(self.weights), "steps_done": self.steps_done,
                 "interrupted": self.interrupted, "report": self.report,
                 "last": self.history[-1] if self.history else None}
-
-
-def _atomic_torch_save(obj: object, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def _conditions(kind: str, batch: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -228,7 +223,7 @@ def train_affect_generator(cfg: AffectTrainConfig, log: Callable[[str], None] = 
         f"trained against {cfg.model_config()['trained_against']}")
 
     def save_checkpoint() -> None:
-        _atomic_torch_save({"generator": net.state_dict(), "optimizer": optimizer.state_dict(),
+        atomic_torch_save({"generator": net.state_dict(), "optimizer": optimizer.state_dict(),
                             "step": step, "history": history, "config": cfg.model_config(),
                             "train_config": asdict(cfg)}, ckpt_path)
 

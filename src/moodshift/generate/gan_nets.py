@@ -85,7 +85,3 @@ class Discriminator(nn.Module):
         f = self.body(x).flatten(1)
         return {"features": f, "adv": self.adv(f).squeeze(1), "emotion": self.emotion(f),
                 "age": self.age(f), "gender": self.gender(f)}
-
-
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())

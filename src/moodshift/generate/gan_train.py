@@ -32,12 +32,12 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from moodshift.training import atomic_torch_save, count_parameters
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.generate.gan_data import (AGE_GROUPS, GENDERS, LABELS_FILE, FaceSet, labels_path,
                                         load_faces)
-from moodshift.generate.gan_nets import (Discriminator, Generator, condition_vector,
-                                         count_parameters)
+from moodshift.generate.gan_nets import Discriminator, Generator, condition_vector
 
 
 @dataclass
@@ -80,12 +80,6 @@ class GanTrainResult:
         return {"out": str(self.out), "steps": self.steps, "seconds": round(self.seconds, 1),
                 "interrupted": self.interrupted, "last": last,
                 "generator": str(self.out / "generator.safetensors")}
-
-
-def _atomic_torch_save(obj: object, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
 
 
 def augment(x: torch.Tensor, rotation_deg: float, gen: torch.Generator) -> torch.Tensor:
@@ -277,7 +271,7 @@ def train_gan(data_path: Path, out: Path, cfg: GanConfig, resume: Path | None = 
     draw = _balanced_sampler(data.emotion, rng)
 
     def save_all() -> None:
-        _atomic_torch_save({"G": G.state_dict(), "D": D.state_dict(), "ema": ema.state_dict(),
+        atomic_torch_save({"G": G.state_dict(), "D": D.state_dict(), "ema": ema.state_dict(),
                             "opt_g": opt_g.state_dict(), "opt_d": opt_d.state_dict(),
                             "step": step, "seconds": spent, "history": history,
                             "config": cfg.to_json()}, out / "checkpoint.pt")

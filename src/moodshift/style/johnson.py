@@ -92,8 +92,6 @@ class TransformerNet(nn.Module):
         return torch.sigmoid(self.out(self.up(self.residual(self.down(x)))))
 
 
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 def pad_to_multiple(x: torch.Tensor, multiple: int = MULTIPLE) -> tuple[torch.Tensor, int, int]:

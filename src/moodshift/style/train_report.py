@@ -93,7 +93,8 @@ def write_model_card(path: Path, cfg: "StyleTrainConfig", meta: Mapping[str, obj
                      n_images: int, n_bad: int, interrupted: bool = False) -> None:
     from moodshift.imageio import atomic_write_text
     from moodshift.models.store import sha256_file
-    from moodshift.style.johnson import TransformerNet, count_parameters
+    from moodshift.style.johnson import TransformerNet
+    from moodshift.training import count_parameters
 
     last = history[-1] if history else {}
     first = history[0] if history else {}

@@ -20,7 +20,6 @@ model) and a work folder ``MODEL_training/`` beside it: ``checkpoint.pt`` (every
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -30,8 +29,9 @@ from typing import Callable
 import numpy as np
 import torch
 
+from moodshift.training import atomic_torch_save, count_parameters
 from moodshift.errors import InputFileError, UserError
-from moodshift.style.johnson import MULTIPLE, TransformerNet, count_parameters, export_onnx
+from moodshift.style.johnson import MULTIPLE, TransformerNet, export_onnx
 from moodshift.style.train_data import ContentImages
 
 MIN_STYLE_SIDE = 64      # a smaller style image has too little texture for a Gram matrix
@@ -216,12 +216,6 @@ def estimate_training_bytes(net: torch.nn.Module, backbone, layers: tuple[str, .
 
 # ----------------------------------------------------------------------------- training
 
-def _atomic_torch_save(obj: object, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.part")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
-
-
 _CHECKPOINT_KEYS = ("model", "optimizer", "step", "history", "config")
 _RESUMED_CONFIG = ("width", "size", "batch", "lr", "backbone", "style", "emotion", "palette",
                    "style_size", "content_weight", "style_weight", "tv_weight", "seed")
@@ -340,7 +334,7 @@ def train_style(cfg: StyleTrainConfig, log: Callable[[str], None] = print) -> St
                 size=cfg.size, batch=cfg.batch)
 
     def checkpoint() -> None:
-        _atomic_torch_save({"model": net.state_dict(), "optimizer": optimizer.state_dict(),
+        atomic_torch_save({"model": net.state_dict(), "optimizer": optimizer.state_dict(),
                             "step": step, "history": history, "config": cfg_json,
                             "weights": weights}, work / "checkpoint.pt")
         atomic_write_text(work / "history.json", json.dumps(history, indent=1) + "\n")

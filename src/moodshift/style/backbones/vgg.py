@@ -11,7 +11,6 @@ given instead). Used by the optimize engine and by ``moodshift train style`` (tr
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
 import urllib.request
@@ -22,6 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from moodshift.errors import InputFileError, UserError
+from moodshift.models.store import sha256_file
 from moodshift.style.backbones import Backbone, print_once_to_stderr
 
 # Channel plans; "M" is a 2x2 max-pool. torchvision's `features` indexes conv, ReLU and pool
@@ -72,11 +72,7 @@ def expected_digest(arch: str) -> str:
 
 
 def check_sha256(path: Path, expected: str) -> None:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    actual = digest.hexdigest()
+    actual = sha256_file(path)
     if not actual.startswith(expected.lower()):
         raise InputFileError(path, f"checksum mismatch: sha256 {actual[:12]}… does not match "
                                    f"the expected {expected[:12]}…")

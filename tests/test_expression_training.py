@@ -21,7 +21,8 @@ from moodshift.errors import UserError
 from moodshift.expression import datasets as ds
 from moodshift.expression.evaluate import EvalReport, evaluate
 from moodshift.expression.own import MoodshiftExpression
-from moodshift.expression.train import TrainConfig, add_train_arguments, train_expression
+from moodshift.expression.train import TrainConfig, train_expression
+from moodshift.expression.train_commands import add_train_arguments
 
 PER_CLASS = 12
 
@@ -143,6 +144,64 @@ def test_train_arguments() -> None:
     assert (a.arch, a.epochs, a.balance, a.img_size, a.resume) == ("msnet", 3, "rotate", 40, "c.pt")
     with pytest.raises(UserError):
         train_expression(TrainConfig(data="d", arch="nope", out="o"))
+
+    a = p.parse_args(["--data", "d", "--out", "o", "--init", "m.safetensors",
+                      "--teacher", "t1", "t2", "--distill-weight", "0.8"])
+    assert (a.init, a.teacher, a.distill_weight, a.distill_temperature) == (
+        "m.safetensors", ["t1", "t2"], 0.8, 2.0)
+
+
+def test_distillation_from_teachers(trained, tmp_path: Path, tiny_tree: Path) -> None:
+    """A student started from the trained weights and taught by them: the distillation term is
+    in its loss (the training loss differs from plain training), the run records teachers and
+    start weights in the checkpoint and model card, and a resumed run keeps its teachers."""
+    teacher = str(trained.weights)
+    cfg = _cfg(tiny_tree, tmp_path / "kd", epochs=2, init=teacher, teachers=[teacher, teacher],
+               distill_weight=0.9, distill_temperature=3.0)
+    res = train_expression(cfg, log=lambda m: None)
+    plain = train_expression(_cfg(tiny_tree, tmp_path / "plain", epochs=2, init=teacher),
+                             log=lambda m: None)
+    assert res.history[0]["train_loss"] != pytest.approx(plain.history[0]["train_loss"])
+    # --init loads the weights: with a negligible learning rate they stay the teacher's.
+    still = train_expression(_cfg(tiny_tree, tmp_path / "still", epochs=1, lr=1e-12,
+                                  init=teacher), log=lambda m: None)
+    from safetensors.torch import load_file
+    before, after = load_file(teacher), load_file(str(still.weights))
+    convs = [k for k in before if k.endswith("weight") and before[k].ndim == 4]
+    assert convs and all(torch.allclose(before[k], after[k], atol=1e-6) for k in convs)
+    state = torch.load(tmp_path / "kd" / "checkpoint.pt", weights_only=False)
+    distill = state["recipe"]["distill"]
+    assert distill["weight"] == 0.9 and distill["temperature"] == 3.0
+    assert [t["path"] for t in distill["teachers"]] == [teacher, teacher]
+    assert state["recipe"]["init"] == teacher
+    card = (tmp_path / "kd" / "MODEL_CARD.md").read_text()
+    assert "Distilled from 2 teacher" in card and "Started from" in card
+    res2 = train_expression(_cfg(tiny_tree, tmp_path / "kd2", epochs=3,
+                                 resume=str(tmp_path / "kd" / "checkpoint.pt")),
+                            log=lambda m: None)
+    assert res2.epochs_done == 3
+    state2 = torch.load(tmp_path / "kd2" / "checkpoint.pt", weights_only=False)
+    assert state2["recipe"]["distill"]["weight"] == 0.9
+
+
+def test_distillation_refuses_mismatched_inputs(trained, tmp_path: Path,
+                                                tiny_tree: Path) -> None:
+    teacher = str(trained.weights)
+    with pytest.raises(UserError, match="img_size 32.*student with 28"):
+        train_expression(_cfg(tiny_tree, tmp_path / "a", img_size=28, teachers=[teacher]),
+                         log=lambda m: None)
+    with pytest.raises(UserError, match="--distill-weight must be between 0 and 1"):
+        train_expression(_cfg(tiny_tree, tmp_path / "b", teachers=[teacher],
+                              distill_weight=1.5), log=lambda m: None)
+    with pytest.raises(UserError, match="no such model file"):
+        train_expression(_cfg(tiny_tree, tmp_path / "c", teachers=[str(tmp_path / "gone")]),
+                         log=lambda m: None)
+    with pytest.raises(UserError, match="--init model is tiny"):
+        train_expression(_cfg(tiny_tree, tmp_path / "d", img_size=28, init=teacher),
+                         log=lambda m: None)
+    with pytest.raises(UserError, match="cannot be combined with --resume"):
+        train_expression(_cfg(tiny_tree, tmp_path / "e", init=teacher,
+                              resume=str(trained.out / "checkpoint.pt")), log=lambda m: None)
 
 
 # ------------------------------------------------------------------------------ readers

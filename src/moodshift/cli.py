@@ -291,7 +291,7 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
     ):
         lazy(parent, name, target, summary)
     if with_training:
-        from moodshift.expression.train import add_train_arguments, run_train_command
+        from moodshift.expression.train_commands import add_train_arguments, run_train_command
         tp = tsub.add_parser("expression", help="train an expression classifier")
         add_train_arguments(tp)
         tp.set_defaults(func=run_train_command)

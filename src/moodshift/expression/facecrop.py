@@ -14,22 +14,20 @@ Box = tuple[int, int, int, int]
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:
-    """uint8 grey from RGB (or grey) uint8, exactly as Pillow's "L" conversion."""
+    """uint8 grey from RGB (or grey) uint8 through Pillow's "L" conversion (ITU-R 601 luma)."""
     if image.ndim == 2:
         return image.astype(np.uint8, copy=False)
-    rgb = image[..., :3].astype(np.uint32)
-    # Pillow's "L": (R*299 + G*587 + B*114) / 1000, rounded
-    return ((rgb[..., 0] * 299 + rgb[..., 1] * 587 + rgb[..., 2] * 114 + 500) // 1000
-            ).astype(np.uint8)
+    return np.asarray(Image.fromarray(np.ascontiguousarray(image[..., :3])).convert("L"))
 
 
-def crop_face(grey: np.ndarray, box: Box, margin: float = MARGIN) -> np.ndarray:
-    """The square face region around ``box`` (grown by margin), border pixels repeated outside."""
-    h, w = grey.shape
+def crop_face(image: np.ndarray, box: Box, margin: float = MARGIN) -> np.ndarray:
+    """The square face region around ``box`` (grown by margin), border pixels repeated outside.
+    Works on grey (H, W) and RGB (H, W, 3) arrays alike."""
+    h, w = image.shape[:2]
     x, y, bw, bh = box
     if x <= 0 and y <= 0 and x + bw >= w and y + bh >= h:     # already a face crop
         if h == w:
-            return grey
+            return image
         x, y, bw, bh, margin = 0, 0, w, h, 0.0
     side = max(1, int(round(max(bw, bh) * (1 + 2 * margin))))
     cx, cy = x + bw / 2.0, y + bh / 2.0
@@ -37,9 +35,13 @@ def crop_face(grey: np.ndarray, box: Box, margin: float = MARGIN) -> np.ndarray:
     y0 = int(round(cy - side / 2.0))
     pad = max(0, -x0, -y0, x0 + side - w, y0 + side - h)
     if pad:
-        grey = np.pad(grey, pad, mode="edge")
-        x0, y0 = x0 + pad, y0 + pad
-    return grey[y0:y0 + side, x0:x0 + side]
+        # Pad only the neighbourhood of the crop, not the whole photo.
+        ya, yb = max(0, y0), min(h, y0 + side)
+        xa, xb = max(0, x0), min(w, x0 + side)
+        part = image[ya:yb, xa:xb]
+        widths = [(ya - y0, y0 + side - yb), (xa - x0, x0 + side - xb)]
+        return np.pad(part, widths + [(0, 0)] * (image.ndim - 2), mode="edge")
+    return image[y0:y0 + side, x0:x0 + side]
 
 
 def resize_to(grey: np.ndarray, size: int) -> np.ndarray:
@@ -50,9 +52,17 @@ def resize_to(grey: np.ndarray, size: int) -> np.ndarray:
 
 
 def face_crops(image: np.ndarray, boxes: list[Box], size: int, margin: float = MARGIN) -> np.ndarray:
-    """uint8 (n, size, size) grey face crops for the boxes of an RGB (or grey) image."""
-    grey = to_grey(np.asarray(image))
+    """uint8 (n, size, size) grey face crops for the boxes of an RGB (or grey) image.
+
+    The grey conversion is per pixel, so it may run before or after cropping with the same
+    result: the whole photo is converted once when the faces cover much of it (one call instead
+    of one per face), otherwise only the crops are (a big photo with one small face)."""
+    image = np.asarray(image)
     out = np.empty((len(boxes), size, size), dtype=np.uint8)
+    boxes = [tuple(int(v) for v in box) for box in boxes]  # type: ignore[misc]
+    covered = sum(max(b[2], b[3]) ** 2 for b in boxes)
+    if image.ndim == 3 and covered * 4 >= image.shape[0] * image.shape[1]:
+        image = to_grey(image)
     for i, box in enumerate(boxes):
-        out[i] = resize_to(crop_face(grey, tuple(int(v) for v in box), margin), size)
+        out[i] = resize_to(to_grey(crop_face(image, box, margin)), size)  # type: ignore[arg-type]
     return out

@@ -116,31 +116,8 @@ class MoodshiftExpression:
     @classmethod
     def from_path(cls, path: str | Path, **kw: object) -> "MoodshiftExpression":
         """A training output: checkpoint.pt, <arch>.safetensors (+ .json), or their folder."""
-        p = Path(path)
-        if p.is_dir():
-            cands = sorted(p.glob("*.safetensors"))
-            if cands:
-                p = cands[0]
-            elif (p / "checkpoint.pt").is_file():
-                p = p / "checkpoint.pt"
-            else:
-                raise UserError(f"{path}: no *.safetensors or checkpoint.pt in this folder")
-        if not p.is_file():
-            raise UserError(f"{path}: no such model file")
-        if p.suffix == ".safetensors":
-            from safetensors.torch import load_file
-
-            try:
-                state = load_file(str(p))
-            except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
-                raise UserError(f"{p}: not a readable safetensors file ({exc})") from None
-            return cls.from_state(state, _config_for(p), str(p), **kw)
-        try:
-            ckpt = torch.load(p, map_location="cpu", weights_only=False)
-            state, config = ckpt["model"], ckpt["config"]
-        except Exception as exc:  # noqa: BLE001
-            raise UserError(f"{p}: not a moodshift checkpoint ({exc})") from None
-        return cls.from_state(state, config, str(p), **kw)
+        state, config, source = read_model_file(path)
+        return cls.from_state(state, config, source, **kw)
 
     # ------------------------------------------------------------------ inference
     def prepare(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
@@ -174,6 +151,35 @@ class MoodshiftExpression:
         if not boxes:
             return np.zeros((0, len(EMOTIONS)), dtype=np.float64)
         return self.predict_crops(self.prepare(image, boxes))
+
+
+def read_model_file(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str, object], str]:
+    """(state dict, config, file used) of a training output: checkpoint.pt, <arch>.safetensors
+    with its <arch>.json, or a folder holding them. Raises UserError naming the file."""
+    p = Path(path)
+    if p.is_dir():
+        cands = sorted(p.glob("*.safetensors"))
+        if cands:
+            p = cands[0]
+        elif (p / "checkpoint.pt").is_file():
+            p = p / "checkpoint.pt"
+        else:
+            raise UserError(f"{path}: no *.safetensors or checkpoint.pt in this folder")
+    if not p.is_file():
+        raise UserError(f"{path}: no such model file")
+    if p.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        try:
+            state = load_file(str(p))
+        except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
+            raise UserError(f"{p}: not a readable safetensors file ({exc})") from None
+        return state, _config_for(p), str(p)
+    try:
+        ckpt = torch.load(p, map_location="cpu", weights_only=False)
+        return ckpt["model"], ckpt["config"], str(p)
+    except Exception as exc:  # noqa: BLE001
+        raise UserError(f"{p}: not a moodshift checkpoint ({exc})") from None
 
 
 class _OnnxWrapper(torch.nn.Module):

@@ -109,6 +109,9 @@ def write_model_card(out: Path, arch: str, options: dict[str, object], recipe: d
            "--epochs (warm-up, then cosine to 0); resuming with a larger --epochs therefore "
            "restarts at that cosine's value at the resumed epoch (a warm restart); the lr column "
            "below shows the learning rate at the end of each epoch"] if cfg.commands else []),
+        *([f"- Started from the weights of `{recipe['init']}` (fresh optimiser and schedule)"]
+          if recipe.get("init") else []),
+        *([_distill_line(recipe["distill"])] if recipe.get("distill") else []),
         f"- Augmentation `{recipe['augment']}`: " + {
             "strong": "random rotation ±15°, scale ±10 %, shift ±4 % (one affine warp, border "
                       "padding), horizontal mirror, brightness ±0.1 / contrast ±25 %, random "
@@ -147,3 +150,12 @@ def write_model_card(out: Path, arch: str, options: dict[str, object], recipe: d
         lines.append(f"| {h['epoch']} | {h.get('lr', 0):.5f} | {h['train_loss']:.4f} | "
                      f"{h['train_acc']:.4f} | {h['val_loss']:.4f} | {h['val_acc']:.4f} |")
     atomic_write_text(out / "MODEL_CARD.md", "\n".join(lines) + "\n")
+
+
+def _distill_line(distill: dict[str, object]) -> str:
+    teachers = distill["teachers"]
+    names = ", ".join(f"`{t['path']}` (sha256 {t['sha256'][:12]}…)" for t in teachers)  # type: ignore
+    return (f"- Distilled from {len(teachers)} teacher(s): {names}; loss = "  # type: ignore
+            f"{1 - float(distill['weight']):g} x cross-entropy + {float(distill['weight']):g} x "
+            f"T² KL(teachers || student) at temperature T = {float(distill['temperature']):g} "
+            "(teachers' softened probabilities averaged)")

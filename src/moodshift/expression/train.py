@@ -16,11 +16,9 @@ and ``MODEL_CARD.md``.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
-import shlex
 import sys
 import time
 from dataclasses import dataclass, field
@@ -32,7 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from moodshift.training import atomic_torch_save, count_parameters
+from moodshift.training import ThreadChooser, atomic_torch_save, count_parameters
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.expression import nets
@@ -40,8 +38,9 @@ from moodshift.expression.augment import (NORM_MEAN, NORM_STD, bf16_supported,  
                                           photometric, predict_logits_tta, random_theta,
                                           view_batch)
 from moodshift.expression.datasets import DataSplits, load_splits
-from moodshift.expression.reports import (confusion_matrix, plot_confusion, plot_curves,
-                                          write_model_card)
+from moodshift.expression.distill import (DistillSettings, TeacherEnsemble, distillation_loss,
+                                          init_weights)
+from moodshift.expression.train_outputs import finish_outputs
 
 # Per-architecture recipes; command-line options override single fields.
 RECIPES: dict[str, dict[str, object]] = {
@@ -78,6 +77,10 @@ class TrainConfig:
     precision: str = "auto"               # auto | bf16 | fp32
     threads: int = 0                      # 0 = adaptive (1 or 2, whichever is faster now)
     max_steps: int | None = None          # stop early (tests, timing)
+    init: str | None = None               # start from these weights (fresh optimiser)
+    teachers: list[str] = field(default_factory=list)   # distil from these models (distill.py)
+    distill_weight: float = 0.5
+    distill_temperature: float = 2.0
     progress: bool = True
     command: str = ""                     # the command line, for the model card
     commands: list[str] = field(default_factory=list)   # earlier commands (resumed runs)
@@ -110,49 +113,6 @@ class TrainResult:
 
 
 # --------------------------------------------------------------------------------- helpers
-
-class ThreadChooser:
-    """Picks 1 or 2 intra-op threads by measured step time, re-checked every ``period`` steps.
-
-    On a shared 2-core machine two OpenMP threads collapse (10x slower) as soon as another
-    process takes a core; one thread then runs far faster. ``threads > 0`` fixes the count."""
-
-    def __init__(self, threads: int = 0, period: int = 60, probe: int = 4,
-                 choices: tuple[int, ...] = (1, 2)) -> None:
-        self.fixed = threads
-        self.period, self.probe, self.choices = period, probe, choices
-        self.step = 0
-        self.times: dict[int, list[float]] = {}
-        self.best = max(choices)
-        self._t = 0.0
-        torch.set_num_threads(threads if threads > 0 else self.best)
-
-    def _current(self) -> int:
-        if self.fixed > 0:
-            return self.fixed
-        phase = self.step % self.period
-        k = phase // self.probe
-        if k < len(self.choices):
-            return self.choices[k]
-        if phase == self.probe * len(self.choices):
-            # median of the probe steps, skipping the first (thread-count switch) step
-            med = {n: float(np.median(t[1:] if len(t) > 1 else t)) for n, t in self.times.items()}
-            self.best = min(med, key=med.__getitem__)
-            self.times = {}
-        return self.best
-
-    def before_step(self) -> None:
-        n = self._current()
-        if torch.get_num_threads() != n:
-            torch.set_num_threads(n)
-        self._t = time.perf_counter()
-
-    def after_step(self) -> None:
-        if self.fixed <= 0 and self.step % self.period < self.probe * len(self.choices):
-            self.times.setdefault(torch.get_num_threads(), []).append(
-                time.perf_counter() - self._t)
-        self.step += 1
-
 
 def _lr_at(step: int, total: int, warmup: int, base: float, schedule: str) -> float:
     if schedule == "constant":
@@ -259,6 +219,14 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
         options = state["options"]
     model = nets.build(arch, **options).to(memory_format=torch.channels_last)
     channels = int(getattr(model, "in_channels", 1))
+    use_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and bf16_supported())
+    if cfg.init and state is not None:
+        raise UserError("--init starts a new run; it cannot be combined with --resume")
+    if cfg.init:
+        recipe["init"] = init_weights(model, cfg.init, arch, options)
+        log(f"student starts from {recipe['init']}")
+    teachers = _teachers(cfg, recipe, export_config(arch, options, recipe, store_size, channels),
+                         use_bf16, log)
 
     t0 = time.time()
     splits = splits or load_splits(cfg.data, size=None)
@@ -280,7 +248,6 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
         start_epoch = int(state["epoch"])
         log(f"resumed from {cfg.resume} after epoch {start_epoch}")
 
-    use_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and bf16_supported())
     epochs = int(recipe["epochs"])
     batch = int(recipe["batch"])
     balance = str(recipe["balance"])
@@ -350,6 +317,11 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
                     logits = model(x)
                 loss = F.cross_entropy(logits.float(), yb, weight=weights,
                                        label_smoothing=smoothing)
+                if teachers is not None:
+                    distill = recipe["distill"]
+                    soft = teachers.soft_targets(x, float(distill["temperature"]))
+                    kd = distillation_loss(logits, soft, float(distill["temperature"]))
+                    loss = (1 - float(distill["weight"])) * loss + float(distill["weight"]) * kd
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
@@ -391,167 +363,23 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
     return result
 
 
-def finish_outputs(out: Path, model: nn.Module, arch: str, options: dict[str, object],
-                   recipe: dict[str, object], store_size: int, channels: int,
-                   history: list[dict[str, float]], splits: DataSplits, val_x: torch.Tensor,
-                   cfg: TrainConfig, use_bf16: bool, interrupted: bool,
-                   log: Callable[[str], None]) -> TrainResult:
-    """Weights, config, plots, metrics and model card (also after an interruption)."""
-    from moodshift.models.store import sha256_file
-
-    img_size = int(recipe["img_size"])
-    crop_fraction = float(recipe["crop_fraction"])
-    if recipe.get("bn_recalibrate"):
-        t0 = time.time()
-        recalibrate_bn(model, torch.from_numpy(splits.train.array(store_size)), img_size,
-                       crop_fraction, channels, use_bf16)
-        log(f"batch-norm statistics recomputed on clean training crops ({time.time() - t0:.0f}s)")
-    weights = out / f"{arch}.safetensors"
-    save_weights(model, weights)
-    config = export_config(arch, options, recipe, store_size, channels)
-    (out / f"{arch}.json").write_text(json.dumps(config, indent=1) + "\n")
-    # Final metrics in fp32 (what inference uses)
-    probs = predict_logits_tta(model, val_x, img_size, crop_fraction, channels)
-    preds = probs.argmax(1).numpy()
-    cm = confusion_matrix(splits.val.labels, preds)
-    acc = float(np.trace(cm) / max(cm.sum(), 1))
-    recall = {e: float(cm[i, i] / cm[i].sum()) if cm[i].sum() else None
-              for i, e in enumerate(EMOTIONS)}
-    known = [v for v in recall.values() if v is not None]
-    metrics = {"split": splits.val.source, "n": int(cm.sum()), "accuracy": acc,
-               "macro_recall": float(np.mean(known)) if known else 0.0,
-               "per_class_recall": recall, "confusion": cm.tolist(),
-               "epochs_done": len(history), "interrupted": interrupted}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
-    try:
-        plot_curves(history, out / "curves.png")
-        plot_confusion(cm, out / "confusion.png", f"{arch} on {Path(splits.val.source).name}: "
-                       f"accuracy {acc:.1%}")
-    except Exception as exc:  # plots are a convenience; never lose the weights over them
-        log(f"warning: plotting failed: {exc}")
-    write_model_card(out, arch, options, recipe, config, history, metrics, splits, cfg,
-                     use_bf16, sha256_file(weights), weights.stat().st_size)
-    log(f"val accuracy {acc:.4f} (macro recall {metrics['macro_recall']:.4f}); "
-        f"wrote {weights}")
-    return TrainResult(out, weights, out / "checkpoint.pt", len(history), acc, history,
-                       interrupted)
-
-
-@torch.no_grad()
-def recalibrate_bn(model: nn.Module, images: torch.Tensor, img_size: int, crop_fraction: float,
-                   channels: int, use_bf16: bool = False, batch: int = 256) -> None:
-    """Recompute every batch norm's running mean/variance as an exact average over the clean
-    central crops (and mirrors) of ``images``, the views used at test time. Training updates
-    them with a moving average over strongly augmented batches (erasing, contrast jitter), whose
-    statistics differ from test inputs; on FER2013 this adds about half a point of accuracy."""
-    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
-    if not bns:
-        return
-    saved = [m.momentum for m in bns]
-    for m in bns:
-        m.reset_running_stats()
-        m.momentum = None                 # cumulative average
-    was_training = model.training
-    model.train()
-    order = torch.randperm(images.shape[0], generator=torch.Generator().manual_seed(0))
-    for i in range(0, images.shape[0], batch):
-        x = view_batch(images[order[i:i + batch]], img_size, crop_fraction, channels)
-        x = torch.cat([x, x.flip(-1)]).contiguous(memory_format=torch.channels_last)
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
-            model(x)
-    for m, mom in zip(bns, saved):
-        m.momentum = mom
-    model.train(was_training)
-
-
-def rebuild_outputs(out: str | Path, data: str | None = None,
-                    log: Callable[[str], None] = print, commands: list[str] | None = None,
-                    precision: str = "auto") -> TrainResult:
-    """Recreate weights, plots, metrics and model card from ``out/checkpoint.pt`` (for a run
-    whose process ended before writing them, or to apply batch-norm recalibration afterwards)."""
-    out = Path(out)
-    state = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
-    arch, options, recipe = state["arch"], state["options"], state["recipe"]
-    for key, value in RECIPES.get(arch, {}).items():
-        recipe.setdefault(key, value)
-    model = nets.build(arch, **options).to(memory_format=torch.channels_last)
-    model.load_state_dict(state["model"])
-    cfg_json = state["config"]
-    cmds = commands if commands is not None else list(state.get("commands") or
-                                                      [state.get("command", "")])
-    cfg = TrainConfig(data=data or "", arch=arch, out=str(out), command=cmds[-1] if cmds else "",
-                      commands=cmds[:-1], seed=int(state.get("seed", 0)), precision=precision)
-    if not data:
-        raise UserError("rebuild_outputs needs the training data path")
-    splits = load_splits(data, size=None)
-    store_size = int(cfg_json["store_size"])
-    val_x = torch.from_numpy(splits.val.array(store_size))
-    use_bf16 = precision == "bf16" or (precision == "auto" and bf16_supported())
-    return finish_outputs(out, model, arch, options, recipe, store_size,
-                          int(cfg_json["channels"]), state["history"], splits, val_x, cfg,
-                          use_bf16, False, log)
-
-
-# ---------------------------------------------------------------------------- command line
-
-def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``moodshift train expression``."""
-    parser.add_argument("--data", required=True,
-                        help="labelled faces: class-folder tree, train/val tree, FER2013 CSV, "
-                             "ExpW folder or folder with labels.csv")
-    parser.add_argument("--arch", default="msnet", choices=sorted(nets.ARCHS),
-                        help="architecture (default msnet)")
-    parser.add_argument("--out", required=True, help="output folder")
-    parser.add_argument("--epochs", type=int, help="epochs (default: the arch's recipe)")
-    parser.add_argument("--batch", type=int, help="batch size (default: the arch's recipe)")
-    parser.add_argument("--lr", type=float, help="peak learning rate (default: the recipe)")
-    parser.add_argument("--img-size", type=int, help="network input size (default: the recipe)")
-    parser.add_argument("--balance", choices=["rotate", "weights", "none"],
-                        help="class balancing (default: the recipe)")
-    parser.add_argument("--resume", metavar="CKPT", help="continue from a checkpoint.pt")
-    parser.add_argument("--width", type=int, help="msnet width (default 32)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
-                        help="bf16 autocast where the CPU has bf16 units (auto), or fp32")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="CPU threads; 0 (default) picks 1 or 2 by measured speed")
-
-
-def run_train_command(args: argparse.Namespace, log: Callable[[str], None] = print) -> int:
-    """Run ``moodshift train expression`` from parsed arguments; returns the exit code."""
-    command = "moodshift train expression " + " ".join(
-        shlex.quote(a) for a in _argv_from(args))
-    cfg = TrainConfig(data=args.data, arch=args.arch, out=args.out, epochs=args.epochs,
-                      batch=args.batch, lr=args.lr, img_size=args.img_size, balance=args.balance,
-                      resume=args.resume, width=args.width, seed=args.seed,
-                      precision=args.precision, threads=args.threads, command=command)
-    result = train_expression(cfg, log=log)
-    return 130 if result.interrupted else 0
-
-
-def _argv_from(args: argparse.Namespace) -> list[str]:
-    out: list[str] = []
-    for key in ("data", "arch", "out", "epochs", "batch", "lr", "img_size", "balance", "resume",
-                "width", "seed", "precision", "threads"):
-        value = getattr(args, key, None)
-        if value is None or (key == "seed" and value == 0) or (key == "precision" and
-                                                                value == "auto") \
-                or (key == "threads" and value == 0):
-            continue
-        out += [f"--{key.replace('_', '-')}", str(value)]
-    return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="moodshift train expression")
-    add_train_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return run_train_command(args, log=lambda m: print(m, flush=True))
-    except UserError as exc:
-        print(f"moodshift: {exc}", file=sys.stderr)
-        return exc.exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+def _teachers(cfg: TrainConfig, recipe: dict[str, object], student_input: dict[str, object],
+              use_bf16: bool, log: Callable[[str], None]) -> TeacherEnsemble | None:
+    """The distillation teachers of this run (a resumed run keeps its recorded ones)."""
+    recorded = recipe.get("distill")
+    if not cfg.teachers and not recorded:
+        return None
+    if cfg.teachers:
+        settings = DistillSettings(list(cfg.teachers), cfg.distill_weight,
+                                   cfg.distill_temperature)
+    else:
+        settings = DistillSettings([t["path"] for t in recorded["teachers"]],  # type: ignore
+                                   float(recorded["weight"]),  # type: ignore[index]
+                                   float(recorded["temperature"]))  # type: ignore[index]
+    settings.check()
+    ensemble = TeacherEnsemble(settings.teachers, student_input, use_bf16)
+    recipe["distill"] = {"teachers": ensemble.describe(), "weight": settings.weight,
+                         "temperature": settings.temperature}
+    log(f"distilling from {len(ensemble.models)} teacher(s), weight {settings.weight}, "
+        f"temperature {settings.temperature}")
+    return ensemble

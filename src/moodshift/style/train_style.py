@@ -244,7 +244,7 @@ def _to_tensor(batch: np.ndarray) -> torch.Tensor:
 def train_style(cfg: StyleTrainConfig, log: Callable[[str], None] = print) -> StyleTrainResult:
     """Train (or resume) a style network; see the module docstring for what it writes."""
     from moodshift.expression.augment import bf16_supported
-    from moodshift.expression.train import ThreadChooser
+    from moodshift.training import ThreadChooser
     from moodshift.imageio import atomic_write_text
     from moodshift.style import losses
     from moodshift.style.train_report import (model_metadata, plot_losses, sample_sheet,

@@ -244,3 +244,86 @@ def test_stylize_image_with_the_optimize_engine() -> None:
     out = stylize_image(photo, {"sad": 0.5, "happy": 0.5}, engine="optimize",
                         engine_options={"steps": 3, "size": 64, "backbone": "mobilenet"})
     assert out.shape == photo.shape and out.dtype == np.uint8
+
+
+# ---- speed settings: Adam schedule, bf16, jitter share --------------------------------------
+
+def test_cosine_schedule_warms_up_then_decays() -> None:
+    rates = [optimize.cosine_lr(i, 100, 0.05, 0.1) for i in range(100)]
+    assert rates[0] == pytest.approx(0.05 / optimize.WARMUP_STEPS, rel=0.05)  # gentle first step
+    assert max(rates) == pytest.approx(rates[optimize.WARMUP_STEPS - 1]) and max(rates) < 0.05
+    assert rates[-1] == pytest.approx(0.005)  # lr_final x the starting rate
+    decay = rates[optimize.WARMUP_STEPS:]
+    assert all(b <= a for a, b in zip(decay, decay[1:]))
+
+
+@pytest.mark.parametrize("bf16", [False, True])
+def test_bf16_and_fp32_objectives_both_lower_the_loss(bf16: bool) -> None:
+    net = load_backbone("mobilenet")
+    content = to_tensor(portrait())
+    objective = Objective(net, content, [(stripes(), 1.0)], net.default_weights, bf16=bf16)
+    x = content.clone().requires_grad_(True)
+    opt = torch.optim.Adam([x], lr=0.01)
+    before = objective.evaluate(x.detach())
+    for _ in range(6):
+        opt.zero_grad()
+        loss, parts = objective(x)
+        assert loss.dtype == torch.float32  # losses and Grams stay fp32 under bf16
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            x.clamp_(0, 1)
+    after = objective.evaluate(x.detach())
+    assert objective.bf16 is bf16  # evaluate (fp32) leaves the setting as it was
+    assert after.total < 0.9 * before.total
+
+
+def test_evaluate_is_fp32_even_for_a_bf16_objective() -> None:
+    net = load_backbone("mobilenet")
+    content = to_tensor(portrait())
+    x = torch.rand_like(content)
+    fp32 = Objective(net, content, [(stripes(), 1.0)], net.default_weights)
+    bf16 = Objective(net, content, [(stripes(), 1.0)], net.default_weights, bf16=True)
+    assert bf16.evaluate(x).total == pytest.approx(fp32.evaluate(x).total, rel=1e-5)
+    assert bf16(x)[1].total != pytest.approx(fp32(x)[1].total, rel=1e-5)  # bf16 really differs
+
+
+@pytest.mark.parametrize("options", [
+    {"optimizer": "adam"}, {"optimizer": "nadam"}, {"precision": "bf16"},
+    {"jitter_share": 0.0}, {"jitter_share": 1.0, "lr_final": 1.0},
+])
+def test_engine_settings_lower_the_loss(options: dict[str, object]) -> None:
+    settings = parse_options({"steps": 12, "size": 64, "backbone": "mobilenet",
+                              "multiscale": False} | options)
+    photo = portrait()
+    net = load_backbone("mobilenet")
+    size = optimize.work_size(photo.shape[:2], 64)
+    content = to_tensor(photo, size)
+    start = Objective(net, content, [(stripes(), 1.0)], net.default_weights).evaluate(content)
+    out, result = optimize_image(photo, [(stripes(), 1.0)], settings, progress=False)
+    assert result.steps_done == 12 and out.shape == (*size, 3)
+    start = start.total
+    assert result.final.total < 0.9 * start
+
+
+def test_defaults_seed_nadam_with_vgg_adam_with_mobilenet_fp32() -> None:
+    settings = parse_options({})
+    assert settings.optimizer == "auto" and settings.precision == "fp32"
+    assert settings.optimizer_for("vgg19") == settings.optimizer_for("vgg16") == "nadam"
+    assert settings.optimizer_for("mobilenet") == "adam"
+    assert settings.lr_for("adam") == 0.05 and settings.lr_for("nadam") == 0.02
+    nadam = parse_options({"optimizer": "nadam"})
+    assert nadam.optimizer_for("mobilenet") == "nadam"
+    assert optimize.use_bf16("fp32") is False and optimize.use_bf16("bf16") is True
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"precision": "fp16"}, "--precision 'fp16': valid values are auto, bf16, fp32"),
+    ({"optimizer": "sgd"}, "--optimizer 'sgd': valid values are auto, adam, nadam, lbfgs"),
+    ({"jitter_share": 1.5}, "jitter_share 1.5: out of range"),
+    ({"lr_final": 0}, "lr_final 0: out of range"),
+    ({"learning_rate": -1}, "learning_rate -1: out of range"),
+])
+def test_bad_speed_settings_are_refused(options: dict[str, object], message: str) -> None:
+    with pytest.raises(UserError, match=message):
+        parse_options(options)

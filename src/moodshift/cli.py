@@ -219,7 +219,8 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
     g.add_argument("--backbone", choices=["vgg19", "vgg16", "mobilenet"],
                    help="feature network (optimize; default vgg19 if its weights exist, "
                         "else mobilenet)")
-    g.add_argument("--optimizer", choices=["nadam", "lbfgs"], help="optimize: default nadam")
+    g.add_argument("--optimizer", choices=["adam", "nadam", "lbfgs"],
+                   help="optimize: default nadam (the seed's) with VGG, adam with mobilenet")
     g.add_argument("--time-budget", type=float, metavar="SECONDS",
                    help="optimize: stop after this many seconds")
     g.add_argument("--init", choices=["content", "noise"], help="optimize: starting image")

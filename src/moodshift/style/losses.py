@@ -29,6 +29,9 @@ import torch
 def gram(features: torch.Tensor) -> torch.Tensor:
     """Channel Gram matrix averaged over positions: (N, C, H, W) -> (N, C, C)."""
     n, c, h, w = features.shape
+    if n == 1:  # one image (the optimize engine): mm is ~2x faster than bmm on wide layers
+        flat = features.reshape(c, h * w)
+        return (flat @ flat.t()).unsqueeze(0) / float(h * w)
     flat = features.reshape(n, c, h * w)
     return torch.bmm(flat, flat.transpose(1, 2)) / float(h * w)
 

@@ -139,7 +139,9 @@ class MobileNetFeatures(Backbone):
         if w.shape[-1] == 3:
             x = _same_pad(x, stride)
         x = F.conv2d(x, w, b, stride=stride, groups=groups)
-        return x.clamp(0.0, 6.0) if relu else x
+        # ReLU6 as hardtanh, in place: its backward is one fused kernel, while clamp's builds
+        # three masks (ge, le, where), which cost ~25 % of an optimisation step at 512 px.
+        return F.hardtanh(x, 0.0, 6.0, inplace=True) if relu else x
 
     def features(self, x: torch.Tensor, wanted: tuple[str, ...],
                  with_vector: bool = False) -> dict[str, torch.Tensor]:

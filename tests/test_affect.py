@@ -62,11 +62,11 @@ def _first_last(history: list[dict], key: str, k: int = 2) -> tuple[float, float
 
 def test_emotion_training_lowers_loss_and_saves_a_working_model(tmp_path: Path) -> None:
     torch.manual_seed(0)
-    cfg = _tiny("emotion", tmp_path / "m", steps=50, lr=1e-2, diversity_weight=0.01,
+    cfg = _tiny("emotion", tmp_path / "m", steps=80, lr=1e-2, diversity_weight=0.01,
                 tv_weight=0.1)
     result = train_affect_generator(cfg, log=lambda m: None, judges=_judge())
     first, last = _first_last(result.history, "target_loss")
-    assert last < first * 0.8, (first, last)
+    assert last < first * 0.75, (first, last)
     a0, a1 = _first_last(result.history, "agreement")
     assert a1 > a0
     out = tmp_path / "m"
@@ -95,7 +95,7 @@ def test_vad_training_moves_mood_towards_targets(tmp_path: Path) -> None:
     result = train_affect_generator(_tiny("vad", tmp_path / "v", steps=60, lr=5e-3),
                                     log=lambda m: None)
     first, last = _first_last(result.history, "target_loss")
-    assert last < first * 0.8, (first, last)
+    assert last < first * 0.75, (first, last)
     gen = affect.load_affect_generator(tmp_path / "v" / "affect.safetensors")
     assert gen.kind == "vad"
     assert gen.generate("0.5,-0.2,0.1", 2, 0).shape == (2, 16, 16, 3)

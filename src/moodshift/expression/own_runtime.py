@@ -22,9 +22,9 @@ NET_NAME = "moodshift-expression"
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "expression"
 SHIPPED_ARCH = "msnet"
 # sha256 of the shipped msnet.safetensors (from its MODEL_CARD.md).
-SHIPPED_SHA256 = "a5b31945502bbb1afb0cf1057f77f59e731a19cf9b2713de62e97b23730a99d5"
+SHIPPED_SHA256 = "f685d1da5ce5156ac457c40bb85def1d3c47ca8293a7f4eb051d520096e5cffe"
 # sha256 of msnet.int8.onnx, the same weights quantised by `moodshift models quantize` (MODEL_CARD.md).
-SHIPPED_INT8_SHA256 = "50f412ed510a329c80616279cc08a325a89adac2cbbe6d5d200d674f96f3e2da"
+SHIPPED_INT8_SHA256 = "1b4a9dcca99a64f6cf94893d4c19dc50408280670b3c7d797fb44e8137068b66"
 BATCH = 64
 
 

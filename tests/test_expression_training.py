@@ -148,7 +148,7 @@ def test_train_arguments() -> None:
     a = p.parse_args(["--data", "d", "--out", "o", "--init", "m.safetensors",
                       "--teacher", "t1", "t2", "--distill-weight", "0.8"])
     assert (a.init, a.teacher, a.distill_weight, a.distill_temperature) == (
-        "m.safetensors", ["t1", "t2"], 0.8, 2.0)
+        "m.safetensors", ["t1", "t2"], 0.8, None)
 
 
 def test_distillation_from_teachers(trained, tmp_path: Path, tiny_tree: Path) -> None:
@@ -182,6 +182,37 @@ def test_distillation_from_teachers(trained, tmp_path: Path, tiny_tree: Path) ->
     assert res2.epochs_done == 3
     state2 = torch.load(tmp_path / "kd2" / "checkpoint.pt", weights_only=False)
     assert state2["recipe"]["distill"]["weight"] == 0.9
+    assert state2["recipe"]["distill"]["temperature"] == 3.0
+    # New teachers on resume keep the recorded settings unless new ones are given.
+    res3 = train_expression(_cfg(tiny_tree, tmp_path / "kd3", epochs=3, teachers=[teacher],
+                                 distill_temperature=4.0,
+                                 resume=str(tmp_path / "kd" / "checkpoint.pt")),
+                            log=lambda m: None)
+    state3 = torch.load(res3.checkpoint, weights_only=False)["recipe"]["distill"]
+    assert (state3["weight"], state3["temperature"], len(state3["teachers"])) == (0.9, 4.0, 1)
+
+
+def test_resume_refuses_changed_or_missing_teachers(trained, tmp_path: Path,
+                                                    tiny_tree: Path) -> None:
+    import shutil
+
+    teacher = tmp_path / "teacher"
+    shutil.copytree(trained.out, teacher)
+    weights = str(teacher / "tiny.safetensors")
+    train_expression(_cfg(tiny_tree, tmp_path / "kd", epochs=1, teachers=[weights]),
+                     log=lambda m: None)
+    resume = str(tmp_path / "kd" / "checkpoint.pt")
+    from safetensors.torch import load_file, save_file
+    state = load_file(weights)
+    save_file({k: v + 1 if v.is_floating_point() else v for k, v in state.items()}, weights)
+    with pytest.raises(UserError, match="teacher has changed since it started"):
+        train_expression(_cfg(tiny_tree, tmp_path / "r1", epochs=2, resume=resume),
+                         log=lambda m: None)
+    shutil.rmtree(teacher)
+    with pytest.raises(UserError, match="teacher is gone; pass --teacher"):
+        train_expression(_cfg(tiny_tree, tmp_path / "r2", epochs=2, resume=resume),
+                         log=lambda m: None)
+    assert not (tmp_path / "r1").exists() and not (tmp_path / "r2").exists()
 
 
 def test_distillation_refuses_mismatched_inputs(trained, tmp_path: Path,
@@ -196,8 +227,19 @@ def test_distillation_refuses_mismatched_inputs(trained, tmp_path: Path,
     with pytest.raises(UserError, match="no such model file"):
         train_expression(_cfg(tiny_tree, tmp_path / "c", teachers=[str(tmp_path / "gone")]),
                          log=lambda m: None)
-    with pytest.raises(UserError, match="--init model is tiny"):
-        train_expression(_cfg(tiny_tree, tmp_path / "d", img_size=28, init=teacher),
+    wide = tmp_path / "wide"
+    wide.mkdir()
+    from safetensors.torch import save_file
+    from moodshift.expression import nets
+    save_file(nets.build("tiny", width=12).state_dict(), str(wide / "tiny.safetensors"))
+    (wide / "tiny.json").write_text(json.dumps({"arch": "tiny", "options": {"width": 12}}))
+    with pytest.raises(UserError, match="weights do not fit the student tiny"):
+        train_expression(_cfg(tiny_tree, tmp_path / "d", init=str(wide)), log=lambda m: None)
+    (wide / "tiny.json").write_text(json.dumps({"arch": "msnet", "options": {}}))
+    with pytest.raises(UserError, match="--init model is msnet, the student tiny"):
+        train_expression(_cfg(tiny_tree, tmp_path / "d2", init=str(wide)), log=lambda m: None)
+    with pytest.raises(UserError, match="need --teacher"):
+        train_expression(_cfg(tiny_tree, tmp_path / "d3", distill_weight=0.3),
                          log=lambda m: None)
     with pytest.raises(UserError, match="cannot be combined with --resume"):
         train_expression(_cfg(tiny_tree, tmp_path / "e", init=teacher,
@@ -377,3 +419,21 @@ def test_shipped_weights_match_checksum() -> None:
     img = np.full((48, 48, 3), 128, np.uint8)
     p = model.predict(img, [(0, 0, 48, 48)])
     assert p.shape == (1, 7) and abs(p.sum() - 1) < 1e-6
+
+
+def test_face_crops_repeat_the_border_for_boxes_partly_or_wholly_outside() -> None:
+    from moodshift.expression.facecrop import crop_face, face_crops, to_grey
+
+    rng = np.random.default_rng(2)
+    photo = rng.integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    grey = to_grey(photo)
+    assert grey.tolist() == np.asarray(Image.fromarray(photo).convert("L")).tolist()
+    padded = np.pad(grey, 300, mode="edge")      # the photo with its border repeated
+    for box in [(-10, -5, 30, 20), (70, 50, 20, 20), (200, 10, 20, 20), (-50, -50, 20, 20)]:
+        x, y, w, h = box
+        side = max(w, h)
+        x0, y0 = int(round(x + w / 2 - side / 2)), int(round(y + h / 2 - side / 2))
+        want = padded[300 + y0:300 + y0 + side, 300 + x0:300 + x0 + side]
+        assert np.array_equal(to_grey(crop_face(photo, box)), want), box
+    crops = face_crops(photo, [(200, 10, 20, 20), (0, 0, 80, 60), (5, 5, 10, 10)], 48)
+    assert crops.shape == (3, 48, 48) and crops.dtype == np.uint8

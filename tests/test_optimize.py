@@ -257,6 +257,41 @@ def test_cosine_schedule_warms_up_then_decays() -> None:
     assert all(b <= a for a, b in zip(decay, decay[1:]))
 
 
+def test_short_levels_and_cut_levels_reach_their_low_rate() -> None:
+    # A 10-step level warms up over 2 steps, then reaches the peak rate.
+    rates = [optimize.cosine_lr(i, 10, 0.05, 0.1) for i in range(10)]
+    assert max(rates) > 0.04 and rates[-1] == pytest.approx(0.005)
+    # A level whose deadline has passed is at its end rate whatever the step count said.
+    assert optimize.cosine_lr(20, 200, 0.05, 0.1, progress=1.0) == pytest.approx(0.005)
+
+
+def test_lbfgs_runs_without_jitter() -> None:
+    """L-BFGS needs one fixed function: the jitter setting does not apply to it (with a shift
+    drawn anew each step it ended at 2.4x the loss after 12 steps)."""
+    finals = {}
+    for jitter in (0, 2):
+        settings = parse_options({"steps": 12, "size": 64, "backbone": "mobilenet",
+                                  "optimizer": "lbfgs", "multiscale": False, "jitter": jitter})
+        _, result = optimize_image(portrait(), [(stripes(), 1.0)], settings, progress=False)
+        finals[jitter] = result.final.total
+    assert finals[2] == pytest.approx(finals[0], rel=1e-4), finals
+
+
+def test_shift_is_drawn_once_per_step() -> None:
+    net = load_backbone("mobilenet")
+    content = to_tensor(portrait())
+    objective = Objective(net, content, [(stripes(), 1.0)], net.default_weights, jitter=2)
+    x = content.clone()
+    objective.draw_shift()
+    first = objective(x)[1].total
+    assert all(objective(x)[1].total == first for _ in range(3))  # same function within a step
+
+
+def test_zero_level_shares_refused() -> None:
+    with pytest.raises(UserError, match="level_shares"):
+        parse_options({"level_shares": [0, 0, 0]})
+
+
 @pytest.mark.parametrize("bf16", [False, True])
 def test_bf16_and_fp32_objectives_both_lower_the_loss(bf16: bool) -> None:
     net = load_backbone("mobilenet")

@@ -85,6 +85,21 @@ class TeacherEnsemble:
         return [{"path": s, "sha256": sha256_file(Path(s))} for s in self.sources]
 
 
+def check_recorded_teachers(recorded: list[dict[str, str]]) -> None:
+    """A resumed run's teachers must be the files it started with (same sha256)."""
+    from moodshift.models.store import sha256_file
+
+    for teacher in recorded:
+        path = Path(teacher["path"])
+        if not path.is_file():
+            raise UserError(f"{path}: this run's teacher is gone; pass --teacher with the "
+                            "teachers' new location to resume")
+        if sha256_file(path) != teacher["sha256"]:
+            raise UserError(f"{path}: this run's teacher has changed since it started (sha256 "
+                            f"{teacher['sha256'][:12]}… recorded); pass --teacher to distil from "
+                            "other models")
+
+
 def distillation_loss(student_logits: torch.Tensor, soft_targets: torch.Tensor,
                       temperature: float) -> torch.Tensor:
     """T² · KL(teachers || student at temperature T), averaged over the batch (T² keeps the
@@ -99,10 +114,14 @@ def init_weights(model: torch.nn.Module, path: str, arch: str,
     from moodshift.expression.own import read_model_file
 
     state, config, source = read_model_file(path)
-    if config.get("arch") != arch or dict(config.get("options", {})) != dict(options):  # type: ignore
-        raise UserError(f"{source}: --init model is {config.get('arch')} "
-                        f"{config.get('options')}, the student {arch} {options}")
-    missing, unexpected = model.load_state_dict(state, strict=False)
+    if config.get("arch") != arch:
+        raise UserError(f"{source}: --init model is {config.get('arch')}, the student {arch}")
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:   # tensors of other shapes (another width)
+        first = str(exc).strip().splitlines()[-1].strip()
+        raise UserError(f"{source}: weights do not fit the student {arch} {options} "
+                        f"({first})") from None
     missing = [k for k in missing if not k.endswith("num_batches_tracked")]
     if missing or unexpected:
         raise UserError(f"{source}: weights do not fit {arch} (missing {missing[:3]}, "

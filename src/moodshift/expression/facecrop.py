@@ -33,14 +33,11 @@ def crop_face(image: np.ndarray, box: Box, margin: float = MARGIN) -> np.ndarray
     cx, cy = x + bw / 2.0, y + bh / 2.0
     x0 = int(round(cx - side / 2.0))
     y0 = int(round(cy - side / 2.0))
-    pad = max(0, -x0, -y0, x0 + side - w, y0 + side - h)
-    if pad:
-        # Pad only the neighbourhood of the crop, not the whole photo.
-        ya, yb = max(0, y0), min(h, y0 + side)
-        xa, xb = max(0, x0), min(w, x0 + side)
-        part = image[ya:yb, xa:xb]
-        widths = [(ya - y0, y0 + side - yb), (xa - x0, x0 + side - xb)]
-        return np.pad(part, widths + [(0, 0)] * (image.ndim - 2), mode="edge")
+    if x0 < 0 or y0 < 0 or x0 + side > w or y0 + side > h:
+        # Outside the photo, repeat its border pixels (also for a box wholly outside it).
+        ys = np.clip(np.arange(y0, y0 + side), 0, h - 1)
+        xs = np.clip(np.arange(x0, x0 + side), 0, w - 1)
+        return image[ys[:, None], xs[None, :]]
     return image[y0:y0 + side, x0:x0 + side]
 
 

@@ -38,8 +38,8 @@ from moodshift.expression.augment import (NORM_MEAN, NORM_STD, bf16_supported,  
                                           photometric, predict_logits_tta, random_theta,
                                           view_batch)
 from moodshift.expression.datasets import DataSplits, load_splits
-from moodshift.expression.distill import (DistillSettings, TeacherEnsemble, distillation_loss,
-                                          init_weights)
+from moodshift.expression.distill import (DistillSettings, TeacherEnsemble,
+                                          check_recorded_teachers, distillation_loss, init_weights)
 from moodshift.expression.train_outputs import finish_outputs
 
 # Per-architecture recipes; command-line options override single fields.
@@ -79,8 +79,8 @@ class TrainConfig:
     max_steps: int | None = None          # stop early (tests, timing)
     init: str | None = None               # start from these weights (fresh optimiser)
     teachers: list[str] = field(default_factory=list)   # distil from these models (distill.py)
-    distill_weight: float = 0.5
-    distill_temperature: float = 2.0
+    distill_weight: float | None = None       # None: the resumed run's, else 0.5
+    distill_temperature: float | None = None  # None: the resumed run's, else 2
     progress: bool = True
     command: str = ""                     # the command line, for the model card
     commands: list[str] = field(default_factory=list)   # earlier commands (resumed runs)
@@ -190,7 +190,6 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
     chooser = ThreadChooser(cfg.threads)
     recipe = cfg.recipe()
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / "checkpoint.pt"
 
     state = None
@@ -198,7 +197,13 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
         rpath = Path(cfg.resume)
         if not rpath.is_file():
             raise UserError(f"{rpath}: no such checkpoint")
-        state = torch.load(rpath, map_location="cpu", weights_only=False)
+        try:
+            state = torch.load(rpath, map_location="cpu", weights_only=False)
+        except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's
+            raise UserError(f"{rpath}: not a training checkpoint ({exc})") from None
+        if not isinstance(state, dict) or "recipe" not in state:
+            raise UserError(f"{rpath}: not a training checkpoint (use the checkpoint.pt "
+                            "that train expression wrote)")
         if state.get("arch") != cfg.arch:
             raise UserError(f"{rpath}: checkpoint is for --arch {state.get('arch')}, "
                             f"not {cfg.arch}")
@@ -227,6 +232,7 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
         log(f"student starts from {recipe['init']}")
     teachers = _teachers(cfg, recipe, export_config(arch, options, recipe, store_size, channels),
                          use_bf16, log)
+    out.mkdir(parents=True, exist_ok=True)     # only once the inputs have been checked
 
     t0 = time.time()
     splits = splits or load_splits(cfg.data, size=None)
@@ -368,15 +374,19 @@ def _teachers(cfg: TrainConfig, recipe: dict[str, object], student_input: dict[s
     """The distillation teachers of this run (a resumed run keeps its recorded ones)."""
     recorded = recipe.get("distill")
     if not cfg.teachers and not recorded:
+        if cfg.distill_weight is not None or cfg.distill_temperature is not None:
+            raise UserError("--distill-weight and --distill-temperature need --teacher (or a "
+                            "--resume of a distillation run)")
         return None
-    if cfg.teachers:
-        settings = DistillSettings(list(cfg.teachers), cfg.distill_weight,
-                                   cfg.distill_temperature)
-    else:
-        settings = DistillSettings([t["path"] for t in recorded["teachers"]],  # type: ignore
-                                   float(recorded["weight"]),  # type: ignore[index]
-                                   float(recorded["temperature"]))  # type: ignore[index]
+    before = dict(recorded) if isinstance(recorded, dict) else {}
+    weight = cfg.distill_weight if cfg.distill_weight is not None else before.get("weight", 0.5)
+    temperature = (cfg.distill_temperature if cfg.distill_temperature is not None
+                   else before.get("temperature", 2.0))
+    paths = list(cfg.teachers) or [t["path"] for t in before["teachers"]]
+    settings = DistillSettings(paths, float(weight), float(temperature))  # type: ignore[arg-type]
     settings.check()
+    if not cfg.teachers:      # a resumed run goes on with the very teachers it started with
+        check_recorded_teachers(before["teachers"])  # type: ignore[arg-type]
     ensemble = TeacherEnsemble(settings.teachers, student_input, use_bf16)
     recipe["distill"] = {"teachers": ensemble.describe(), "weight": settings.weight,
                          "temperature": settings.temperature}

@@ -37,11 +37,15 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
                         help="start from a trained model's weights (checkpoint, safetensors or "
                              "folder), with a fresh optimiser and schedule")
     parser.add_argument("--teacher", nargs="+", metavar="MODEL", default=[],
-                        help="distil from these trained models (their averaged probabilities)")
-    parser.add_argument("--distill-weight", type=float, default=0.5,
-                        help="share of the distillation loss, 0..1 (default 0.5)")
-    parser.add_argument("--distill-temperature", type=float, default=2.0,
-                        help="softmax temperature of the distillation (default 2)")
+                        help="distil from these trained models (their averaged probabilities); "
+                             "give the .safetensors or the run folder: a checkpoint.pt still "
+                             "has training-time batch-norm statistics")
+    parser.add_argument("--distill-weight", type=float,
+                        help="share of the distillation loss, 0..1 (default 0.5, or the "
+                             "resumed run's)")
+    parser.add_argument("--distill-temperature", type=float,
+                        help="softmax temperature of the distillation (default 2, or the "
+                             "resumed run's)")
 
 
 def run_train_command(args: argparse.Namespace, log: Callable[[str], None] = print) -> int:
@@ -64,9 +68,6 @@ def run_train_command(args: argparse.Namespace, log: Callable[[str], None] = pri
 def _argv_from(args: argparse.Namespace) -> list[str]:
     out: list[str] = []
     defaults = {"seed": 0, "precision": "auto", "threads": 0}
-    if not args.teacher:     # the distillation settings mean nothing without teachers
-        defaults |= {"distill_weight": args.distill_weight,
-                     "distill_temperature": args.distill_temperature}
     for key in ("data", "arch", "out", "epochs", "batch", "lr", "img_size", "balance", "resume",
                 "width", "seed", "precision", "threads", "init", "teacher", "distill_weight",
                 "distill_temperature"):

@@ -33,7 +33,7 @@ class OptimizeSettings:
     #                             except that photos smaller than 256 px are worked at 256)
     backbone: str = "auto"      # vgg19 when its weights exist, else mobilenet
     # adam: Adam (β₁ 0.9) with a cosine learning-rate decay inside each level, to lr_final x
-    # the starting rate; it reaches the seed's 300-step loss in ~1/5 of the steps. nadam: the
+    # the starting rate; it reaches the seed's 300-step loss in ~1/4 of the steps. nadam: the
     # seed's loop (β₁ 0.99, ε 0.1, constant lr 0.02), whose heavy momentum oscillates.
     # auto: nadam with VGG (seed 000's settings are the VGG19 defaults), adam with MobileNet.
     optimizer: str = "auto"
@@ -136,7 +136,10 @@ def parse_options(options: Mapping[str, object]) -> OptimizeSettings:
                 raise UserError(f"{key} {value!r}: out of range")
             setattr(s, key, float(value))
     if options.get("level_shares") is not None:
-        s.level_shares = tuple(float(v) for v in options["level_shares"])  # type: ignore
+        shares = tuple(float(v) for v in options["level_shares"])  # type: ignore[union-attr]
+        if not shares or min(shares) < 0 or not sum(shares) > 0:
+            raise UserError(f"level_shares {list(shares)}: need non-negative shares, not all 0")
+        s.level_shares = shares
     if options.get("weights") is not None:
         weights = dict(options["weights"])  # type: ignore[call-overload]
         bad = sorted(set(weights) - {"content", "style", "tv"})

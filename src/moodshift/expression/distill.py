@@ -7,7 +7,7 @@ averaged, temperature-softened probabilities (Hinton et al., 2015):
     loss = (1 - w) * CE(student, label) + w * T² * KL(teachers_T || student_T)
 
 Averaging several snapshots of one training run gives softer, better calibrated targets than
-any one of them (on FER2013 the three msnet snapshots score 70.05 % together, 69.46-69.82 %
+any one of them (on FER2013 three msnet snapshots score about 70.0 % together, 69.4-69.8 %
 alone), and the student runs at the cost of one network. Teachers must read faces exactly as
 the student does (input size, crop, normalisation), since they see the same tensors.
 

@@ -200,7 +200,8 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
         try:
             state = torch.load(rpath, map_location="cpu", weights_only=False)
         except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's
-            raise UserError(f"{rpath}: not a training checkpoint ({exc})") from None
+            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise UserError(f"{rpath}: not a training checkpoint ({reason})") from None
         if not isinstance(state, dict) or "recipe" not in state:
             raise UserError(f"{rpath}: not a training checkpoint (use the checkpoint.pt "
                             "that train expression wrote)")

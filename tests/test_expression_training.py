@@ -437,3 +437,15 @@ def test_face_crops_repeat_the_border_for_boxes_partly_or_wholly_outside() -> No
         assert np.array_equal(to_grey(crop_face(photo, box)), want), box
     crops = face_crops(photo, [(200, 10, 20, 20), (0, 0, 80, 60), (5, 5, 10, 10)], 48)
     assert crops.shape == (3, 48, 48) and crops.dtype == np.uint8
+
+
+def test_model_path_with_weights_of_another_shape_is_one_line_error(tmp_path: Path) -> None:
+    from safetensors.torch import save_file
+    from moodshift.expression import nets
+
+    save_file(nets.build("tiny", width=12).state_dict(), str(tmp_path / "tiny.safetensors"))
+    (tmp_path / "tiny.json").write_text(json.dumps({"arch": "tiny", "options": {}}))
+    with pytest.raises(UserError, match=r"tiny.safetensors: weights do not fit tiny \(size "
+                                        r"mismatch") as info:
+        MoodshiftExpression.from_path(tmp_path)
+    assert "\n" not in str(info.value)

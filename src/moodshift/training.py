@@ -67,3 +67,28 @@ class ThreadChooser:
             self.times.setdefault(torch.get_num_threads(), []).append(
                 time.perf_counter() - self._t)
         self.step += 1
+
+
+def first_problem(exc: BaseException) -> str:
+    """One line from a (multi-line) load_state_dict error: the first size mismatch or key."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    detail = [ln for ln in lines if not ln.startswith("Error(s) in loading")]
+    first = (detail or lines or [type(exc).__name__])[0]
+    more = len(detail) - 1
+    return first + (f" and {more} more" if more > 0 else "")
+
+
+def load_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], source: str,
+                 what: str) -> None:
+    """Load state into model, or a one-line UserError naming the file and the first problem
+    (missing or unexpected tensors, a tensor of another shape)."""
+    from moodshift.errors import UserError
+
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except (RuntimeError, ValueError) as exc:
+        raise UserError(f"{source}: weights do not fit {what} ({first_problem(exc)})") from None
+    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+    if missing or unexpected:
+        raise UserError(f"{source}: weights do not fit {what} (missing {missing[:3]}, "
+                        f"unexpected {unexpected[:3]})")

@@ -116,14 +116,7 @@ def init_weights(model: torch.nn.Module, path: str, arch: str,
     state, config, source = read_model_file(path)
     if config.get("arch") != arch:
         raise UserError(f"{source}: --init model is {config.get('arch')}, the student {arch}")
-    try:
-        missing, unexpected = model.load_state_dict(state, strict=False)
-    except RuntimeError as exc:   # tensors of other shapes (another width)
-        first = str(exc).strip().splitlines()[-1].strip()
-        raise UserError(f"{source}: weights do not fit the student {arch} {options} "
-                        f"({first})") from None
-    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
-    if missing or unexpected:
-        raise UserError(f"{source}: weights do not fit {arch} (missing {missing[:3]}, "
-                        f"unexpected {unexpected[:3]})")
+    from moodshift.training import load_weights
+
+    load_weights(model, state, source, f"the student {arch} {options}")
     return source

@@ -31,6 +31,7 @@ from moodshift.expression import nets
 from moodshift.expression.facecrop import MARGIN, Box, face_crops
 from moodshift.expression.own_runtime import SHIPPED_ARCH, SHIPPED_DIR, SHIPPED_SHA256
 from moodshift.expression.train import bf16_supported, view_batch
+from moodshift.training import load_weights
 
 NAME = "moodshift"
 
@@ -91,11 +92,7 @@ class MoodshiftExpression:
     def from_state(cls, state: dict[str, torch.Tensor], config: dict[str, object],
                    source: str = "", **kw: object) -> "MoodshiftExpression":
         model = nets.build(str(config["arch"]), **dict(config.get("options", {})))  # type: ignore
-        missing, unexpected = model.load_state_dict(state, strict=False)
-        missing = [k for k in missing if not k.endswith("num_batches_tracked")]
-        if missing or unexpected:
-            raise UserError(f"{source}: weights do not fit {config['arch']} "
-                            f"(missing {missing[:3]}, unexpected {unexpected[:3]})")
+        load_weights(model, state, source, str(config["arch"]))
         return cls(model, config, source, **kw)  # type: ignore[arg-type]
 
     @classmethod

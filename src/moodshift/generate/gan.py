@@ -122,15 +122,6 @@ def upscale(face: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(face).resize((size, size), Image.Resampling.LANCZOS))
 
 
-def first_problem(exc: BaseException) -> str:
-    """One line from a (multi-line) load_state_dict error: the first size mismatch or key."""
-    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
-    detail = [ln for ln in lines if not ln.startswith("Error(s) in loading")]
-    first = (detail or lines or [type(exc).__name__])[0]
-    more = len(detail) - 1
-    return first + (f" and {more} more" if more > 0 else "")
-
-
 def _read_config(weights: Path) -> dict[str, object]:
     cfg = weights.with_suffix(".json")
     if not cfg.is_file():
@@ -169,6 +160,8 @@ def load_generator(path: Path | str | None = None) -> ConditionalGenerator:
         except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
             raise UserError(f"{weights}: not a readable safetensors file ({exc})") from None
     config = _read_config(weights)
+    from moodshift.training import first_problem
+
     try:
         model = Generator(int(config["latent_dim"]), int(config["width"]),
                           int(config["image_size"]))

@@ -260,7 +260,7 @@ def train_gan(data_path: Path, out: Path, cfg: GanConfig, resume: Path | None = 
             ema.load_state_dict(ck["ema"])
             opt_g.load_state_dict(ck["opt_g"]), opt_d.load_state_dict(ck["opt_d"])
         except (RuntimeError, ValueError, KeyError) as exc:  # other sizes or another network
-            from moodshift.generate.gan import first_problem
+            from moodshift.training import first_problem
             raise UserError(f"{resume}: checkpoint does not fit this configuration "
                             f"({first_problem(exc)})") from None
         step, spent, history = int(ck["step"]), float(ck["seconds"]), list(ck["history"])

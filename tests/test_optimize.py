@@ -349,7 +349,8 @@ def test_defaults_seed_nadam_with_vgg_adam_with_mobilenet_fp32() -> None:
     assert settings.lr_for("adam") == 0.05 and settings.lr_for("nadam") == 0.02
     nadam = parse_options({"optimizer": "nadam"})
     assert nadam.optimizer_for("mobilenet") == "nadam"
-    assert optimize.use_bf16("fp32") is False and optimize.use_bf16("bf16") is True
+    from moodshift.training import use_bf16
+    assert use_bf16("fp32") is False and use_bf16("bf16") is True
 
 
 @pytest.mark.parametrize("options, message", [

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import time
+from functools import lru_cache
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -20,6 +22,22 @@ def atomic_torch_save(obj: object, path: Path) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+@lru_cache(maxsize=1)
+def bf16_supported() -> bool:
+    """True when the CPU has native bf16 matrix units (AMX or AVX512-BF16)."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return False
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def use_bf16(precision: str) -> bool:
+    """What a ``--precision auto|bf16|fp32`` setting means on this machine: auto is bf16 only
+    where the CPU has bf16 units."""
+    return precision == "bf16" or (precision == "auto" and bf16_supported())
 
 
 def count_parameters(model: torch.nn.Module) -> int:
@@ -92,3 +110,32 @@ def load_weights(model: torch.nn.Module, state: dict[str, torch.Tensor], source:
     if missing or unexpected:
         raise UserError(f"{source}: weights do not fit {what} (missing {missing[:3]}, "
                         f"unexpected {unexpected[:3]})")
+
+
+def first_line(exc: BaseException) -> str:
+    """An exception's message cut to one line (UserErrors are one line)."""
+    text = str(exc).strip()
+    if text.startswith("Weights only load failed"):  # torch's long advice does not apply here
+        return "it holds objects other than tensors and plain data"
+    if isinstance(exc, KeyError):
+        return f"no {text} entry" if isinstance(exc.args[0], str) else "not a torch checkpoint"
+    return text.splitlines()[0][:160] if text else type(exc).__name__
+
+
+def load_checkpoint(path: Path, what: str, keys: Sequence[str] = ()) -> dict:
+    """A checkpoint written by one of moodshift's trainers, read with ``weights_only`` (tensors
+    and plain data: a file's pickle code never runs), holding ``keys``; otherwise a one-line
+    UserError naming the file: "<path>: not <what> (<why>)"."""
+    from moodshift.errors import UserError
+
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"{path}: no such checkpoint")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's
+        raise UserError(f"{path}: not {what} ({first_line(exc)})") from None
+    missing = [k for k in keys if not isinstance(state, dict) or k not in state]
+    if missing:
+        raise UserError(f"{path}: not {what} (no {', '.join(missing)})")
+    return state

@@ -8,7 +8,6 @@ while training, the central crop and its mirror image at test time.
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -18,15 +17,6 @@ from moodshift.emotions import EMOTIONS
 
 NORM_MEAN = 0.5               # inputs are (x/255 - mean) / std
 NORM_STD = 0.25
-
-
-def bf16_supported() -> bool:
-    """True when the CPU has native bf16 matrix units (AMX or AVX512-BF16)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
 
 
 def view_batch(images: torch.Tensor, img_size: int, crop_fraction: float, channels: int,

@@ -30,8 +30,8 @@ from moodshift.errors import UserError
 from moodshift.expression import nets
 from moodshift.expression.facecrop import MARGIN, Box, face_crops
 from moodshift.expression.own_runtime import SHIPPED_ARCH, SHIPPED_DIR, SHIPPED_SHA256
-from moodshift.expression.train import bf16_supported, view_batch
-from moodshift.training import load_weights
+from moodshift.expression.augment import view_batch
+from moodshift.training import first_line, load_weights, use_bf16
 
 NAME = "moodshift"
 
@@ -82,7 +82,7 @@ class MoodshiftExpression:
         self.channels = int(config["channels"])
         self.mean = float(config["mean"])
         self.std = float(config["std"])
-        self.bf16 = precision == "bf16" or (precision == "auto" and bf16_supported())
+        self.bf16 = use_bf16(precision)
         if list(config.get("classes", EMOTIONS)) != list(EMOTIONS):
             raise UserError(f"{source}: model classes {config.get('classes')} differ from "
                             f"{list(EMOTIONS)}")
@@ -170,13 +170,12 @@ def read_model_file(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
         try:
             state = load_file(str(p))
         except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
-            raise UserError(f"{p}: not a readable safetensors file ({exc})") from None
+            raise UserError(f"{p}: not a readable safetensors file ({first_line(exc)})") from None
         return state, _config_for(p), str(p)
-    try:
-        ckpt = torch.load(p, map_location="cpu", weights_only=False)
-        return ckpt["model"], ckpt["config"], str(p)
-    except Exception as exc:  # noqa: BLE001
-        raise UserError(f"{p}: not a moodshift checkpoint ({exc})") from None
+    from moodshift.training import load_checkpoint
+
+    ckpt = load_checkpoint(p, "a moodshift expression checkpoint", ("model", "config"))
+    return ckpt["model"], ckpt["config"], str(p)
 
 
 class _OnnxWrapper(torch.nn.Module):

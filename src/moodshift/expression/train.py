@@ -30,13 +30,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from moodshift.training import ThreadChooser, atomic_torch_save, count_parameters
+from moodshift.training import (ThreadChooser, atomic_torch_save, count_parameters,
+                                load_checkpoint, use_bf16)
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.expression import nets
-from moodshift.expression.augment import (NORM_MEAN, NORM_STD, bf16_supported,  # noqa: F401
-                                          photometric, predict_logits_tta, random_theta,
-                                          view_batch)
+from moodshift.expression.augment import (NORM_MEAN, NORM_STD, photometric,
+                                          predict_logits_tta, random_theta, view_batch)
 from moodshift.expression.datasets import DataSplits, load_splits
 from moodshift.expression.distill import (DistillSettings, TeacherEnsemble,
                                           check_recorded_teachers, distillation_loss, init_weights)
@@ -57,6 +57,9 @@ RECIPES: dict[str, dict[str, object]] = {
                  label_smoothing=0.0, schedule="cosine", warmup_epochs=0, balance="none",
                  augment="light", crop_fraction=1.0, img_size=32, bn_recalibrate=True),
 }
+# What train expression's checkpoint.pt holds (read back by --resume and rebuild_outputs).
+CHECKPOINT_KEYS = ("arch", "options", "recipe", "model", "optimizer", "epoch", "history",
+                   "config")
 ROTATE_TARGET = 10_000        # images per class after rotation balancing (Padalia et al.)
 ROTATE_DEGREES = 15.0         # range of the balancing rotations (not stated in the paper)
 
@@ -195,16 +198,8 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
     state = None
     if cfg.resume:
         rpath = Path(cfg.resume)
-        if not rpath.is_file():
-            raise UserError(f"{rpath}: no such checkpoint")
-        try:
-            state = torch.load(rpath, map_location="cpu", weights_only=False)
-        except Exception as exc:  # noqa: BLE001 - any unreadable file is the user's
-            reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            raise UserError(f"{rpath}: not a training checkpoint ({reason})") from None
-        if not isinstance(state, dict) or "recipe" not in state:
-            raise UserError(f"{rpath}: not a training checkpoint (use the checkpoint.pt "
-                            "that train expression wrote)")
+        state = load_checkpoint(rpath, "a `moodshift train expression` checkpoint",
+                                CHECKPOINT_KEYS)
         if state.get("arch") != cfg.arch:
             raise UserError(f"{rpath}: checkpoint is for --arch {state.get('arch')}, "
                             f"not {cfg.arch}")
@@ -225,14 +220,14 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
         options = state["options"]
     model = nets.build(arch, **options).to(memory_format=torch.channels_last)
     channels = int(getattr(model, "in_channels", 1))
-    use_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and bf16_supported())
+    bf16 = use_bf16(cfg.precision)
     if cfg.init and state is not None:
         raise UserError("--init starts a new run; it cannot be combined with --resume")
     if cfg.init:
         recipe["init"] = init_weights(model, cfg.init, arch, options)
         log(f"student starts from {recipe['init']}")
     teachers = _teachers(cfg, recipe, export_config(arch, options, recipe, store_size, channels),
-                         use_bf16, log)
+                         bf16, log)
     out.mkdir(parents=True, exist_ok=True)     # only once the inputs have been checked
 
     t0 = time.time()
@@ -269,7 +264,7 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
     log(f"arch {arch} {options} ({count_parameters(model):,} parameters), "
         f"{epochs} epochs x {steps_per_epoch} steps of {batch}, {recipe['optimizer']} "
         f"lr {recipe['lr']}, balance {balance}, augment {augment}, "
-        f"{'bf16 autocast' if use_bf16 else 'fp32'}")
+        f"{'bf16 autocast' if bf16 else 'fp32'}")
 
     def save_checkpoint(epoch_done: int) -> None:
         atomic_torch_save({"arch": arch, "options": options, "recipe": recipe,
@@ -320,7 +315,7 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
                             float(recipe["lr"]), str(recipe["schedule"]))
                 for g in optimizer.param_groups:
                     g["lr"] = lr
-                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+                with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                     logits = model(x)
                 loss = F.cross_entropy(logits.float(), yb, weight=weights,
                                        label_smoothing=smoothing)
@@ -345,7 +340,7 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
                 bar.close()
             train_time = time.time() - t_ep
             probs = predict_logits_tta(model, val_x, img_size, crop_fraction, channels,
-                                       autocast=use_bf16)
+                                       autocast=bf16)
             vy = torch.from_numpy(val_y)
             val_loss = float(F.nll_loss(probs.clamp_min(1e-8).log(), vy)) if len(vy) else 0.0
             val_acc = float((probs.argmax(1) == vy).float().mean()) if len(vy) else 0.0
@@ -365,13 +360,13 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
         log(f"interrupted during epoch {epoch + 1}: saving a checkpoint that resumes there")
         save_checkpoint(epoch)      # weights as they are; the unfinished epoch is redone
     result = finish_outputs(out, model, arch, options, recipe, store_size, channels, history,
-                            splits, val_x, cfg, use_bf16, interrupted, log)
+                            splits, val_x, cfg, bf16, interrupted, log)
     result.checkpoint = ckpt_path
     return result
 
 
 def _teachers(cfg: TrainConfig, recipe: dict[str, object], student_input: dict[str, object],
-              use_bf16: bool, log: Callable[[str], None]) -> TeacherEnsemble | None:
+              bf16: bool, log: Callable[[str], None]) -> TeacherEnsemble | None:
     """The distillation teachers of this run (a resumed run keeps its recorded ones)."""
     recorded = recipe.get("distill")
     if not cfg.teachers and not recorded:
@@ -388,7 +383,7 @@ def _teachers(cfg: TrainConfig, recipe: dict[str, object], student_input: dict[s
     settings.check()
     if not cfg.teachers:      # a resumed run goes on with the very teachers it started with
         check_recorded_teachers(before["teachers"])  # type: ignore[arg-type]
-    ensemble = TeacherEnsemble(settings.teachers, student_input, use_bf16)
+    ensemble = TeacherEnsemble(settings.teachers, student_input, bf16)
     recipe["distill"] = {"teachers": ensemble.describe(), "weight": settings.weight,
                          "temperature": settings.temperature}
     log(f"distilling from {len(ensemble.models)} teacher(s), weight {settings.weight}, "

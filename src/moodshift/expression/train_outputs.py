@@ -16,7 +16,7 @@ from torch import nn
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.expression import nets
-from moodshift.expression.augment import bf16_supported, predict_logits_tta, view_batch
+from moodshift.expression.augment import predict_logits_tta, view_batch
 from moodshift.expression.datasets import DataSplits, load_splits
 from moodshift.expression.reports import (confusion_matrix, plot_confusion, plot_curves,
                                           write_model_card)
@@ -104,10 +104,12 @@ def rebuild_outputs(out: str | Path, data: str | None = None,
                     precision: str = "auto") -> TrainResult:
     """Recreate weights, plots, metrics and model card from ``out/checkpoint.pt`` (for a run
     whose process ended before writing them, or to apply batch-norm recalibration afterwards)."""
-    from moodshift.expression.train import RECIPES, TrainConfig
+    from moodshift.expression.train import CHECKPOINT_KEYS, RECIPES, TrainConfig
+    from moodshift.training import load_checkpoint, use_bf16
 
     out = Path(out)
-    state = torch.load(out / "checkpoint.pt", map_location="cpu", weights_only=False)
+    state = load_checkpoint(out / "checkpoint.pt", "a `moodshift train expression` checkpoint",
+                            CHECKPOINT_KEYS)
     arch, options, recipe = state["arch"], state["options"], state["recipe"]
     for key, value in RECIPES.get(arch, {}).items():
         recipe.setdefault(key, value)
@@ -123,7 +125,6 @@ def rebuild_outputs(out: str | Path, data: str | None = None,
     splits = load_splits(data, size=None)
     store_size = int(cfg_json["store_size"])
     val_x = torch.from_numpy(splits.val.array(store_size))
-    use_bf16 = precision == "bf16" or (precision == "auto" and bf16_supported())
     return finish_outputs(out, model, arch, options, recipe, store_size,
                           int(cfg_json["channels"]), state["history"], splits, val_x, cfg,
-                          use_bf16, False, log)
+                          use_bf16(precision), False, log)

@@ -21,6 +21,7 @@ import torch
 from moodshift.emotions import EMOTION_VAD, EMOTIONS, canonical_emotion
 from moodshift.errors import ModelMissingError, UserError
 from moodshift.generate.affect_nets import KINDS, AffectGeneratorNet
+from moodshift.training import first_line, load_checkpoint
 
 WEIGHTS_NAME = "affect.safetensors"
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "affect"
@@ -85,16 +86,6 @@ class AffectGenerator:
         """uint8 (n, S, S, 3) RGB images for ``target``."""
         x = self.generate_tensor(target, n, seed)
         return (x.permute(0, 2, 3, 1) * 255.0).round().clamp(0, 255).to(torch.uint8).numpy()
-
-
-def first_line(exc: BaseException) -> str:
-    """An exception's message cut to one line (UserErrors are one line)."""
-    text = str(exc).strip()
-    if text.startswith("Weights only load failed"):  # torch's long advice does not apply here
-        return "it holds objects other than tensors and plain data"
-    if isinstance(exc, KeyError):
-        return f"no {text} entry" if isinstance(exc.args[0], str) else "not a torch checkpoint"
-    return text.splitlines()[0][:160] if text else type(exc).__name__
 
 
 def build_net(config: dict[str, object]) -> AffectGeneratorNet:
@@ -163,10 +154,5 @@ def load_affect_generator(path: Path | str | None = None, kind: str = "emotion"
         except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
             raise UserError(f"{p}: not a readable safetensors file ({first_line(exc)})") from None
         return from_state(state, _read_config(p), str(p))
-    try:
-        # weights_only: tensors and plain data only, so a foreign pickle cannot run code
-        ckpt = torch.load(p, map_location="cpu", weights_only=True)
-        state, config = ckpt["generator"], ckpt["config"]
-    except Exception as exc:  # noqa: BLE001
-        raise UserError(f"{p}: not an affect-generator checkpoint ({first_line(exc)})") from None
-    return from_state(state, config, str(p))
+    ckpt = load_checkpoint(p, "an affect-generator checkpoint", ("generator", "config"))
+    return from_state(ckpt["generator"], ckpt["config"], str(p))

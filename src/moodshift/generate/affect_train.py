@@ -30,10 +30,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from moodshift.training import atomic_torch_save, count_parameters
+from moodshift.training import atomic_torch_save, count_parameters, load_checkpoint
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
-from moodshift.generate.affect import WEIGHTS_NAME, AffectGenerator, first_line
+from moodshift.generate.affect import WEIGHTS_NAME, AffectGenerator
 from moodshift.generate.affect_losses import (FrozenClassifier, emotion_vad_table,
                                               mode_seeking_loss, mood_vad, total_variation)
 from moodshift.generate.affect_nets import KINDS, AffectGeneratorNet
@@ -184,14 +184,8 @@ def train_affect_generator(cfg: AffectTrainConfig, log: Callable[[str], None] = 
     state = None
     if cfg.resume:
         rpath = Path(cfg.resume)
-        if not rpath.is_file():
-            raise UserError(f"{rpath}: no such checkpoint")
-        try:
-            state = torch.load(rpath, map_location="cpu", weights_only=True)
-            saved = state["train_config"]
-        except Exception as exc:  # noqa: BLE001 - any failure means it is not our checkpoint
-            raise UserError(f"{rpath}: not an affect-generator checkpoint "
-                            f"({first_line(exc)})") from None
+        state = load_checkpoint(rpath, "an affect-generator checkpoint", ("train_config",))
+        saved = state["train_config"]
         if saved["kind"] != cfg.kind:
             raise UserError(f"{rpath}: checkpoint is for --target {saved['kind']}, not {cfg.kind}")
         for key in ("classifier", "batch", "lr", "z_dim", "width", "image_size",
@@ -230,12 +224,10 @@ def train_affect_generator(cfg: AffectTrainConfig, log: Callable[[str], None] = 
     interrupted = False
     acc: dict[str, list[float]] = {}
     t0 = time.time()
-    bar = None
-    if cfg.progress:
-        from tqdm import tqdm
+    from tqdm import tqdm
 
-        bar = tqdm(total=cfg.steps, initial=step, desc="affect generator", unit="step",
-                   file=sys.stderr, mininterval=2.0)
+    bar = tqdm(total=cfg.steps, initial=step, desc="affect generator", unit="step",
+               file=sys.stderr, mininterval=2.0, disable=not cfg.progress)
     net.train()
     try:
         while step < cfg.steps:
@@ -253,9 +245,9 @@ def train_affect_generator(cfg: AffectTrainConfig, log: Callable[[str], None] = 
             step += 1
             for k, v in parts.items():
                 acc.setdefault(k, []).append(v)
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{parts['loss']:.3f}", agree=f"{parts['agreement']:.2f}")
+            bar.update(1)
+            bar.set_postfix(loss=f"{parts['loss']:.3f}", agree=f"{parts['agreement']:.2f}",
+                            refresh=False)
             if step % cfg.log_every == 0 or step == cfg.steps:
                 history.append({"step": step, **{k: float(np.mean(v)) for k, v in acc.items()},
                                 "seconds": time.time() - t0})
@@ -266,8 +258,7 @@ def train_affect_generator(cfg: AffectTrainConfig, log: Callable[[str], None] = 
         interrupted = True
         log(f"interrupted at step {step}: saving a checkpoint that resumes there")
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     save_checkpoint()
     net.eval()
     return finish_outputs(out, net, cfg, history, step, interrupted, log, judges)

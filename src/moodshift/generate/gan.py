@@ -136,6 +136,8 @@ def load_generator(path: Path | str | None = None) -> ConditionalGenerator:
     """The shipped generator (None; checksum verified) or a `moodshift train gan` output."""
     import torch
 
+    from moodshift.training import first_line, first_problem
+
     from moodshift.generate.gan_nets import Generator
     from moodshift.models.store import load_verified_file
 
@@ -158,10 +160,9 @@ def load_generator(path: Path | str | None = None) -> ConditionalGenerator:
         try:
             arrays = load_file(str(weights))
         except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
-            raise UserError(f"{weights}: not a readable safetensors file ({exc})") from None
+            raise UserError(f"{weights}: not a readable safetensors file "
+                            f"({first_line(exc)})") from None
     config = _read_config(weights)
-    from moodshift.training import first_problem
-
     try:
         model = Generator(int(config["latent_dim"]), int(config["width"]),
                           int(config["image_size"]))

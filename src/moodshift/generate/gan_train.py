@@ -215,15 +215,9 @@ def _load_resume(path: Path) -> dict[str, object]:
     p = path / "checkpoint.pt" if path.is_dir() else path
     if not p.is_file():
         raise UserError(f"{path}: no checkpoint.pt to resume from")
-    try:
-        # weights_only: a checkpoint is tensors, numbers and lists; never run a file's pickle code
-        ck = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception:  # noqa: BLE001 - any unreadable file is the user's
-        raise UserError(f"{p}: not a moodshift GAN checkpoint (unreadable)") from None
-    missing = [k for k in RESUME_KEYS if not isinstance(ck, dict) or k not in ck]
-    if missing:
-        raise UserError(f"{p}: not a moodshift GAN checkpoint (no {', '.join(missing)})")
-    return ck
+    from moodshift.training import load_checkpoint
+
+    return load_checkpoint(p, "a moodshift GAN checkpoint", RESUME_KEYS)
 
 
 RESUME_KEYS = ("G", "D", "ema", "opt_g", "opt_d", "step", "seconds", "history")

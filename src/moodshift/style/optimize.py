@@ -38,6 +38,7 @@ from moodshift.style.backbones import Backbone, load_backbone
 from moodshift.style.losses import content_loss, gram, style_loss, tv_loss
 from moodshift.style.optimize_image import ImageParameter
 from moodshift.style.optimize_settings import MIN_STYLE_SIDE, OptimizeSettings, parse_options
+from moodshift.training import use_bf16
 
 # TV is a sum over pixels; its weight is meant at the seed's 512x512 working size and scaled by
 # 512² / pixels elsewhere so that one weight gives the same smoothing at every size.
@@ -157,14 +158,6 @@ def check_styles(styles: Sequence[tuple[np.ndarray, float]]) -> None:
             raise UserError(f"style image {i}: weight must be non-negative, got {weight}")
     if sum(w for _, w in styles) <= 0:
         raise UserError("style weights must not all be zero")
-
-
-def use_bf16(precision: str) -> bool:
-    """Whether the precision setting means a bfloat16 backbone on this machine."""
-    if precision == "auto":
-        from moodshift.expression.augment import bf16_supported
-        return bf16_supported()
-    return precision == "bf16"
 
 
 class Objective:

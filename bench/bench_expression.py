@@ -11,9 +11,8 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
-
 from common import Measurement, write_report
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 TILE = 112

@@ -33,9 +33,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
-
 from common import RESULTS, Measurement, write_report
+from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import portrait_like
 from PIL import Image
 
 from moodshift.cli import main
@@ -18,8 +19,6 @@ from moodshift.generate import affect, affect_report, affect_train
 from moodshift.generate.affect_losses import mood_vad
 from moodshift.generate.affect_train import AffectTrainConfig, train_affect_generator
 from moodshift.mood import measure_mood
-
-from conftest import portrait_like
 
 
 def _tiny(kind: str, out: Path, **kw: object) -> AffectTrainConfig:

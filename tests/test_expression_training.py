@@ -230,6 +230,7 @@ def test_distillation_refuses_mismatched_inputs(trained, tmp_path: Path,
     wide = tmp_path / "wide"
     wide.mkdir()
     from safetensors.torch import save_file
+
     from moodshift.expression import nets
     save_file(nets.build("tiny", width=12).state_dict(), str(wide / "tiny.safetensors"))
     (wide / "tiny.json").write_text(json.dumps({"arch": "tiny", "options": {"width": 12}}))
@@ -441,6 +442,7 @@ def test_face_crops_repeat_the_border_for_boxes_partly_or_wholly_outside() -> No
 
 def test_model_path_with_weights_of_another_shape_is_one_line_error(tmp_path: Path) -> None:
     from safetensors.torch import save_file
+
     from moodshift.expression import nets
 
     save_file(nets.build("tiny", width=12).state_dict(), str(tmp_path / "tiny.safetensors"))

@@ -12,10 +12,9 @@ import pytest
 import torch
 
 from moodshift.errors import UserError
-from moodshift.style import backbones
+from moodshift.style import backbones, optimize
 from moodshift.style.backbones import load_backbone, mobilenet, vgg
 from moodshift.style.losses import content_loss, gram, style_loss, tv_loss
-from moodshift.style import optimize
 from moodshift.style.optimize import Objective, optimize_image, stylize_optimize, to_tensor
 from moodshift.style.optimize_settings import parse_options
 
@@ -142,17 +141,31 @@ def test_missing_vgg_weights(monkeypatch: pytest.MonkeyPatch,
 # ---- MobileNet ------------------------------------------------------------------------------
 
 def test_dequantised_mobilenet_matches_the_quantised_onnx_model() -> None:
+    """The torch port must compute what the int8 QDQ graph means. With graph optimisations off,
+    ONNX Runtime runs each DequantizeLinear + float Conv exactly as written: the same on every
+    CPU, and the port matches it to a cosine of 0.99965 (measured). With optimisations on, ORT
+    fuses the graph into int8 kernels whose results depend on the CPU: 0.9996 with VNNI, 0.9868
+    on a CPU without it, where the u8s8 kernels saturate 16-bit intermediate sums (a known ORT
+    behaviour, microsoft/onnxruntime#14642). The style vector only picks a look, so the fused
+    check allows that spread and no more."""
     import onnxruntime as ort
 
     yy, xx = np.mgrid[0:256, 0:256] / 255.0
     image = np.stack([xx, yy, 0.5 + 0.5 * np.sin(xx * 12) * np.cos(yy * 9)], -1)[None]
     image = image.astype(np.float32)
-    session = ort.InferenceSession(str(mobilenet._onnx_path()), providers=["CPUExecutionProvider"])
-    quantised = session.run(None, {session.get_inputs()[0].name: image})[0].ravel()
     net = load_backbone("mobilenet")
     ours = net.style_vector(torch.from_numpy(image).permute(0, 3, 1, 2)).numpy().ravel()
-    cosine = float(quantised @ ours / np.linalg.norm(quantised) / np.linalg.norm(ours))
-    assert cosine > 0.99
+
+    def cosine_to_onnx(level: ort.GraphOptimizationLevel) -> float:
+        options = ort.SessionOptions()
+        options.graph_optimization_level = level
+        session = ort.InferenceSession(str(mobilenet._onnx_path()), options,
+                                       providers=["CPUExecutionProvider"])
+        quantised = session.run(None, {session.get_inputs()[0].name: image})[0].ravel()
+        return float(quantised @ ours / np.linalg.norm(quantised) / np.linalg.norm(ours))
+
+    assert cosine_to_onnx(ort.GraphOptimizationLevel.ORT_DISABLE_ALL) > 0.999
+    assert cosine_to_onnx(ort.GraphOptimizationLevel.ORT_ENABLE_ALL) > 0.98
     feats = net(torch.rand(1, 3, 70, 50))  # any size works: SAME padding is recomputed
     assert set(feats) == set(net.content_layers + net.style_layers)
     assert feats["conv0"].shape == (1, 32, 35, 25)

@@ -25,13 +25,23 @@ from moodshift.cli import main
 from moodshift.emotions import EMOTION_VAD, EMOTIONS
 from moodshift.imageio import save_image
 from moodshift.models.store import sha256_file
-from moodshift.rate.db import (SCHEMA_VERSION, RatedImage, Rating, RatingError, RatingStore,
-                               parse_rating)
+from moodshift.rate.db import (
+    SCHEMA_VERSION,
+    RatedImage,
+    Rating,
+    RatingError,
+    RatingStore,
+    parse_rating,
+)
 from moodshift.rate.report import intended_emotion, summarize
 from moodshift.rate.sam import DIMENSIONS, LEVELS, manikin_svg
 from moodshift.rate.server import make_server
-from moodshift.rate.stats import (krippendorff_alpha_interval, krippendorff_alpha_nominal,
-                                  pearson, sam_to_unit)
+from moodshift.rate.stats import (
+    krippendorff_alpha_interval,
+    krippendorff_alpha_nominal,
+    pearson,
+    sam_to_unit,
+)
 
 INTENDED = ("happy", "sad", "angry")
 

@@ -15,9 +15,15 @@ from PIL import Image
 from moodshift.emotions import EMOTION_VAD, EMOTIONS
 from moodshift.errors import UserError
 from moodshift.mood import measure_mood
-from moodshift.style import (emotion_mix, load_palette, render_contact_sheet, style_image_for,
-                             stylize_image)
-from moodshift.style import fast, procedural
+from moodshift.style import (
+    emotion_mix,
+    fast,
+    load_palette,
+    procedural,
+    render_contact_sheet,
+    style_image_for,
+    stylize_image,
+)
 from moodshift.style.color import Grade, apply_grade, blend, preserve_color, rgb_to_ycbcr
 from moodshift.style.procedural import generate_style, recipe
 

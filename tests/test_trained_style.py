@@ -7,9 +7,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import portrait_like
 from PIL import Image
 
-from conftest import portrait_like
 from moodshift.cli import main
 from moodshift.errors import UserError
 

@@ -84,8 +84,13 @@ def _engine_options(args: argparse.Namespace) -> dict[str, object]:
 def cmd_stylize(args: argparse.Namespace) -> int:
     from moodshift.imageio import expand_inputs, load_image, save_image
     from moodshift.outputs import plan_outputs
-    from moodshift.pipeline import (Models, StyleRequest, emotion_label, parse_emotion_request,
-                                    stylize)
+    from moodshift.pipeline import (
+        Models,
+        StyleRequest,
+        emotion_label,
+        parse_emotion_request,
+        stylize,
+    )
     from moodshift.style import load_palette
 
     wanted = parse_emotion_request(args.emotion)

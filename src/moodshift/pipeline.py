@@ -15,8 +15,8 @@ import numpy as np
 
 from moodshift.emotions import EMOTION_VAD, EMOTIONS, VAD, nearest_emotion, parse_emotion
 from moodshift.errors import ModelMissingError, UserError
-from moodshift.faces.base import AgeGender, AgeGenderModel, Detection, FaceDetector
 from moodshift.expression.base import ExpressionModel
+from moodshift.faces.base import AgeGender, AgeGenderModel, Detection, FaceDetector
 from moodshift.mood import measure_mood
 
 if TYPE_CHECKING:

@@ -28,9 +28,9 @@ import torch
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.expression import nets
+from moodshift.expression.augment import view_batch
 from moodshift.expression.facecrop import MARGIN, Box, face_crops
 from moodshift.expression.own_runtime import SHIPPED_ARCH, SHIPPED_DIR, SHIPPED_SHA256
-from moodshift.expression.augment import view_batch
 from moodshift.training import first_line, load_weights, use_bf16
 
 NAME = "moodshift"
@@ -98,9 +98,8 @@ class MoodshiftExpression:
     @classmethod
     def shipped(cls, **kw: object) -> "MoodshiftExpression":
         """The model shipped inside the package, checksum-verified."""
-        from moodshift.models.store import load_verified_file
-
         from moodshift.errors import ModelMissingError
+        from moodshift.models.store import load_verified_file
 
         path = SHIPPED_DIR / f"{SHIPPED_ARCH}.safetensors"
         if not SHIPPED_SHA256 or not path.exists():

@@ -58,8 +58,12 @@ def _faces(data: str, n: int, seed: int, store_size: int) -> tuple[np.ndarray, n
 def quantize_shipped(data: str, out: Path, n: int = 512, seed: int = 0,
                      log: Callable[[str], None] = print) -> QuantizeResult:
     """Quantise the shipped float network to int8 at ``out``, calibrated on faces from ``data``."""
-    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
-                                          quantize_static)
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     from moodshift.expression import own_runtime

@@ -30,17 +30,33 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from moodshift.training import (ThreadChooser, atomic_torch_save, count_parameters,
-                                load_checkpoint, use_bf16)
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.expression import nets
-from moodshift.expression.augment import (NORM_MEAN, NORM_STD, photometric,
-                                          predict_logits_tta, random_theta, view_batch)
+from moodshift.expression.augment import (
+    NORM_MEAN,
+    NORM_STD,
+    photometric,
+    predict_logits_tta,
+    random_theta,
+    view_batch,
+)
 from moodshift.expression.datasets import DataSplits, load_splits
-from moodshift.expression.distill import (DistillSettings, TeacherEnsemble,
-                                          check_recorded_teachers, distillation_loss, init_weights)
+from moodshift.expression.distill import (
+    DistillSettings,
+    TeacherEnsemble,
+    check_recorded_teachers,
+    distillation_loss,
+    init_weights,
+)
 from moodshift.expression.train_outputs import finish_outputs
+from moodshift.training import (
+    ThreadChooser,
+    atomic_torch_save,
+    count_parameters,
+    load_checkpoint,
+    use_bf16,
+)
 
 # Per-architecture recipes; command-line options override single fields.
 RECIPES: dict[str, dict[str, object]] = {

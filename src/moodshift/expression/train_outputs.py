@@ -18,8 +18,12 @@ from moodshift.errors import UserError
 from moodshift.expression import nets
 from moodshift.expression.augment import predict_logits_tta, view_batch
 from moodshift.expression.datasets import DataSplits, load_splits
-from moodshift.expression.reports import (confusion_matrix, plot_confusion, plot_curves,
-                                          write_model_card)
+from moodshift.expression.reports import (
+    confusion_matrix,
+    plot_confusion,
+    plot_curves,
+    write_model_card,
+)
 
 if TYPE_CHECKING:
     from moodshift.expression.train import TrainConfig, TrainResult

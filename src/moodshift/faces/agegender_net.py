@@ -9,8 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from moodshift.faces.tflayers import (SeparableConv, Tensors, dense, load_conv, max_pool_same,
-                                      tensor)
+from moodshift.faces.tflayers import SeparableConv, Tensors, dense, load_conv, max_pool_same, tensor
 
 MAIN_BLOCKS = 2
 

@@ -11,7 +11,6 @@ import json
 import shlex
 import sys
 
-
 KINDS = ("emotion", "vad")
 
 

@@ -30,14 +30,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from moodshift.training import atomic_torch_save, count_parameters, load_checkpoint
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.generate.affect import WEIGHTS_NAME, AffectGenerator
-from moodshift.generate.affect_losses import (FrozenClassifier, emotion_vad_table,
-                                              mode_seeking_loss, mood_vad, total_variation)
+from moodshift.generate.affect_losses import (
+    FrozenClassifier,
+    emotion_vad_table,
+    mode_seeking_loss,
+    mood_vad,
+    total_variation,
+)
 from moodshift.generate.affect_nets import KINDS, AffectGeneratorNet
-
+from moodshift.training import atomic_torch_save, count_parameters, load_checkpoint
 
 INDEPENDENT_JUDGES = ("fer", "faceapi")  # expression models unrelated to moodshift's msnet
 

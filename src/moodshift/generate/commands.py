@@ -86,8 +86,13 @@ def _check_new(paths: list[Path]) -> None:
 
 
 def run_generate(args: argparse.Namespace) -> int:
-    from moodshift.generate.portraits import (PortraitRequest, generate_portraits, read_request,
-                                              style_face, style_source)
+    from moodshift.generate.portraits import (
+        PortraitRequest,
+        generate_portraits,
+        read_request,
+        style_face,
+        style_source,
+    )
     from moodshift.imageio import save_image
 
     if not 1 <= args.n <= MAX_GENERATE_N:
@@ -169,8 +174,7 @@ def add_train_gan_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run_train_gan(args: argparse.Namespace) -> int:
-    from moodshift.generate.gan_train import (GanConfig, GanInterrupted, command_line,
-                                              train_gan)
+    from moodshift.generate.gan_train import GanConfig, GanInterrupted, command_line, train_gan
 
     for name in ("steps", "batch", "checkpoint_every"):
         if getattr(args, name) < 1:

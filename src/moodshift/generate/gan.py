@@ -136,10 +136,9 @@ def load_generator(path: Path | str | None = None) -> ConditionalGenerator:
     """The shipped generator (None; checksum verified) or a `moodshift train gan` output."""
     import torch
 
-    from moodshift.training import first_line, first_problem
-
     from moodshift.generate.gan_nets import Generator
     from moodshift.models.store import load_verified_file
+    from moodshift.training import first_line, first_problem
 
     if path is None:
         weights = SHIPPED_DIR / SHIPPED_NAME

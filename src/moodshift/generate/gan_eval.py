@@ -26,7 +26,7 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.generate.gan import ConditionalGenerator, upscale
-from moodshift.generate.gan_data import AGE_GROUPS, GENDERS, fer_files, _grey
+from moodshift.generate.gan_data import AGE_GROUPS, GENDERS, _grey, fer_files
 
 DEFAULT_REAL = Path("../shared/datasets/fer2013/val")
 

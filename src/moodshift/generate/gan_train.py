@@ -32,12 +32,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from moodshift.training import atomic_torch_save, count_parameters
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
-from moodshift.generate.gan_data import (AGE_GROUPS, GENDERS, LABELS_FILE, FaceSet, labels_path,
-                                        load_faces)
+from moodshift.generate.gan_data import (
+    AGE_GROUPS,
+    GENDERS,
+    LABELS_FILE,
+    FaceSet,
+    labels_path,
+    load_faces,
+)
 from moodshift.generate.gan_nets import Discriminator, Generator, condition_vector
+from moodshift.training import atomic_torch_save, count_parameters
 
 
 @dataclass

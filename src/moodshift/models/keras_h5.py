@@ -77,9 +77,10 @@ def read_keras_h5(source: str | Path | bytes) -> KerasModel:
             raise UserError("HDF5 file has no Keras model_config")
         config = json.loads(_text(fh.attrs["model_config"]))
         raw_layers = config.get("config", {}).get("layers", [])
-        layers = tuple(KerasLayer(str(l.get("config", {}).get("name", l.get("name"))),
-                                  str(l["class_name"]), dict(l.get("config", {})), _inbound(l))
-                       for l in raw_layers)
+        layers = tuple(KerasLayer(str(layer.get("config", {}).get("name", layer.get("name"))),
+                                  str(layer["class_name"]), dict(layer.get("config", {})),
+                                  _inbound(layer))
+                       for layer in raw_layers)
         group = fh["model_weights"] if "model_weights" in fh else fh
         weights: dict[str, np.ndarray] = {}
         for lname in (_text(n) for n in group.attrs.get("layer_names", [])):

@@ -20,8 +20,15 @@ import numpy as np
 import torch
 
 from moodshift.errors import UserError
-from moodshift.models.runtime import (NETS, ONNX_MANIFEST, Tensors, build_torch, new_session,
-                                      onnx_folder, read_onnx_manifest)
+from moodshift.models.runtime import (
+    NETS,
+    ONNX_MANIFEST,
+    Tensors,
+    build_torch,
+    new_session,
+    onnx_folder,
+    read_onnx_manifest,
+)
 from moodshift.models.store import load_tensors, read_manifest, sha256_file
 
 OPSET = 17

@@ -80,8 +80,7 @@ def _stop_on_sigterm():
 def run_report(args: argparse.Namespace) -> int:
     from moodshift.imageio import atomic_write_text, check_writable_dir
     from moodshift.rate.db import RatingStore
-    from moodshift.rate.report import (format_text, ratings_csv, report_csv, summarize,
-                                       write_plots)
+    from moodshift.rate.report import format_text, ratings_csv, report_csv, summarize, write_plots
 
     # Check every output location first: a bad one fails before anything is written.
     for path in (args.csv, args.ratings_csv):

@@ -20,8 +20,13 @@ import numpy as np
 from moodshift.emotions import EMOTION_VAD, EMOTIONS, canonical_emotion
 from moodshift.imageio import atomic_write_bytes
 from moodshift.rate.db import RatedImage, Rating
-from moodshift.rate.stats import (Correlation, krippendorff_alpha_interval,
-                                  krippendorff_alpha_nominal, pearson, sam_to_unit)
+from moodshift.rate.stats import (
+    Correlation,
+    krippendorff_alpha_interval,
+    krippendorff_alpha_nominal,
+    pearson,
+    sam_to_unit,
+)
 
 DIMS = ("valence", "arousal", "dominance")
 

@@ -25,9 +25,17 @@ from urllib.parse import parse_qs, urlsplit
 
 from moodshift.errors import UserError
 from moodshift.imageio import list_images, load_image, read_metadata
-from moodshift.rate.db import (HASH_PATTERN, DuplicateRating, RatedImage, RatingError,
-                               RatingStore, check_rater, parse_rating, rater_order)
 from moodshift.models.store import sha256_file
+from moodshift.rate.db import (
+    HASH_PATTERN,
+    DuplicateRating,
+    RatedImage,
+    RatingError,
+    RatingStore,
+    check_rater,
+    parse_rating,
+    rater_order,
+)
 from moodshift.rate.page import render_page
 
 MAX_BODY_BYTES = 4096

@@ -17,9 +17,14 @@ from moodshift.emotions import parse_emotion
 from moodshift.errors import UserError
 from moodshift.style.color import Grade, apply_grade, blend, finish
 from moodshift.style.color import preserve_color as keep_colour
-from moodshift.style.fast import stylize_arbitrary, stylize_multistyle, style_vector
-from moodshift.style.palette import (Palette, PaletteEntry, entry_style_image, load_palette,
-                                     render_contact_sheet)
+from moodshift.style.fast import style_vector, stylize_arbitrary, stylize_multistyle
+from moodshift.style.palette import (
+    Palette,
+    PaletteEntry,
+    entry_style_image,
+    load_palette,
+    render_contact_sheet,
+)
 from moodshift.style.procedural import style_image_for
 
 ENGINES = ("fast", "optimize", "trained")

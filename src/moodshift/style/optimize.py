@@ -360,10 +360,11 @@ def optimize_image(image: np.ndarray, styles: Sequence[tuple[np.ndarray, float]]
                 objective.jitter = jitter if progress < settings.jitter_share else 0
                 objective.draw_shift()
 
+                # called by opt.step within this iteration, so the loop variables are current
                 def closure() -> torch.Tensor:
                     nonlocal parts
-                    opt.zero_grad()
-                    loss, parts = objective(param())
+                    opt.zero_grad()  # noqa: B023
+                    loss, parts = objective(param())  # noqa: B023
                     loss.backward()
                     return loss
 

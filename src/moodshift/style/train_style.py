@@ -29,11 +29,16 @@ from typing import Callable
 import numpy as np
 import torch
 
-from moodshift.training import (ThreadChooser, atomic_torch_save, count_parameters,
-                                load_checkpoint, use_bf16)
 from moodshift.errors import InputFileError, UserError
 from moodshift.style.johnson import MULTIPLE, TransformerNet, export_onnx
 from moodshift.style.train_data import ContentImages
+from moodshift.training import (
+    ThreadChooser,
+    atomic_torch_save,
+    count_parameters,
+    load_checkpoint,
+    use_bf16,
+)
 
 MIN_STYLE_SIDE = 64      # a smaller style image has too little texture for a Gram matrix
 MIN_SIZE, MAX_SIZE = 32, 4096
@@ -170,8 +175,7 @@ def load_style(cfg: StyleTrainConfig) -> tuple[np.ndarray, str]:
 
 def resolve_backbone(name: str, vgg_weights: str | None):  # -> Backbone
     """auto: VGG16 (the paper's) when its weights are at hand, else the offline MobileNet."""
-    from moodshift.style.backbones import load_backbone, print_once_to_stderr
-    from moodshift.style.backbones import vgg
+    from moodshift.style.backbones import load_backbone, print_once_to_stderr, vgg
 
     if name != "auto":
         return load_backbone(name, Path(vgg_weights) if vgg_weights else None)
@@ -240,8 +244,12 @@ def train_style(cfg: StyleTrainConfig, log: Callable[[str], None] = print) -> St
     """Train (or resume) a style network; see the module docstring for what it writes."""
     from moodshift.imageio import atomic_write_text
     from moodshift.style import losses
-    from moodshift.style.train_report import (model_metadata, plot_losses, sample_sheet,
-                                              write_model_card)
+    from moodshift.style.train_report import (
+        model_metadata,
+        plot_losses,
+        sample_sheet,
+        write_model_card,
+    )
 
     check_config(cfg)
     state = None

@@ -21,9 +21,9 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import InputFileError
-from moodshift.text.clean import DATA_DIR, load_cues
 from moodshift.text.classifier import build_features, save_head
 from moodshift.text.classifier import softmax_probabilities as predict  # (x, w, b) -> p
+from moodshift.text.clean import DATA_DIR, load_cues
 from moodshift.text.features import PreparedText, prepare
 
 DEFAULT_TRAIN = DATA_DIR / "train.tsv"

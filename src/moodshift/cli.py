@@ -58,7 +58,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
               f"mood V {m.valence:+.2f} A {m.arousal:+.2f} D {m.dominance:+.2f}")
         for f in result.faces:
             extra = "" if f.age is None else f", age {f.age:.0f}, {f.gender}"
-            print(f"  face {f.box}: {f.top_emotion} {f.expression[f.top_emotion]:.0%}{extra}")
+            print(f"  face {f.box}: {f.top_emotion} {f.expression[f.top_emotion]:.0%}{extra}"
+                  f" [{f.detector}]")
 
     return _for_each_image(inputs, work)
 
@@ -294,6 +295,8 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
              "train the read-text classifier head on moodshift's labelled sentences"),
             (esub, "gan", "moodshift.generate.commands:add_eval_gan_arguments:run_eval_gan",
              "emotion agreement, diversity and FID-style distance of generated faces"),
+            (esub, "stylize", "moodshift.evaluate.commands:add_eval_stylize_arguments:"
+             "run_eval_stylize", "does a stylised portrait express the target (face judges)"),
     ):
         lazy(parent, name, target, summary)
     if with_training:

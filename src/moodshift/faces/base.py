@@ -14,6 +14,7 @@ class Detection:
 
     box: tuple[int, int, int, int]
     score: float
+    source: str = ""          # which detector (and pass) found it, e.g. "faceapi-ssd+padded"
 
     @property
     def area(self) -> int:

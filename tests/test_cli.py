@@ -65,7 +65,8 @@ def test_stylize_json_contract_and_full_resolution(capsys, tmp_path: Path) -> No
     assert code == 0, err
     [report] = json_lines(out)
     assert set(report) == {"input", "output", "emotion", "engine", "strength", "mood_before",
-                           "mood_after", "target_mood", "seconds", "faces_before", "faces_after"}
+                           "mood_after", "target_mood", "seconds", "faces_before", "faces_after",
+                           "face_edits", "regions"}
     assert report["emotion"] == "fear" and report["engine"] == "fast"
     assert report["output"] == str(tmp_path / "o" / "wide.fear.png")
     assert Image.open(report["output"]).size == (333, 250)

@@ -46,13 +46,20 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         if args.annotate else {}
 
     def work(path: str) -> None:
+        from moodshift.imageio import read_metadata
+
         image = load_image(path)
         result = analyze(image, path, models)
         if path in annotated:
             save_image(annotate(image, result), annotated[path])
+        intent = read_metadata(path) if path != "-" else {}
+        edited = intent.get("faces_edited") if isinstance(intent, dict) else None
         if args.json:
-            _print_json(result.to_json())
+            _print_json(result.to_json() | ({"faces_edited": edited} if edited else {}))
             return
+        if edited:
+            print(f"{path}: made by moodshift stylize: {len(edited)} face(s) edited toward "
+                  f"{intent.get('emotion')} (the expression is not as photographed)")
         m = result.mood
         print(f"{path}: {len(result.faces)} face(s), dominant {result.dominant_emotion}, "
               f"mood V {m.valence:+.2f} A {m.arousal:+.2f} D {m.dominance:+.2f}")
@@ -110,7 +117,9 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     request = StyleRequest(emotion=args.emotion, strength=args.strength,
                            preserve_color=args.preserve_color or None,
                            style_image=style, palette=palette, engine=args.engine,
-                           engine_options=_engine_options(args))
+                           engine_options=_engine_options(args), expression=args.expression,
+                           face_strength=args.face_strength, person_strength=args.person_strength,
+                           background_strength=args.background_strength)
     inputs = expand_inputs(args.images)
     tag = emotion_label(wanted).replace(",", "+").replace(":", "")
     outputs = dict(zip(inputs, plan_outputs(inputs, args.output, tag)))
@@ -218,6 +227,15 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
                    help="fast: pretrained networks; optimize: Gatys optimisation; "
                         "trained: a network made by `moodshift train style`")
     p.add_argument("--json", action="store_true", help="one JSON report per image")
+    p.add_argument("--expression", metavar="0..1|auto",
+                   help="move each face toward the target expression by this much (default 1 "
+                        "for a named emotion; auto or 0 keeps the faces as they are)")
+    p.add_argument("--face-strength", type=float, metavar="0..1",
+                   help="share of the style on faces (default 0.3: faces stay legible)")
+    p.add_argument("--person-strength", type=float, metavar="0..1",
+                   help="share of the style on the rest of the person (default 0.7)")
+    p.add_argument("--background-strength", type=float, metavar="0..1",
+                   help="share of the style on the background (default 1)")
     add_model_options(p)
     g = p.add_argument_group("optimize and trained engines")
     g.add_argument("--steps", type=int, help="optimisation steps (optimize)")
@@ -286,6 +304,9 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
              "Self-Assessment Manikin ratings: web page and report"),
             (tsub, "style", "moodshift.style.train_commands:add_train_style_arguments:"
              "run_train_style", "train a per-emotion feed-forward style network (Johnson)"),
+            (tsub, "expression-offsets", "moodshift.style.editing.train_commands:"
+             "add_train_offsets_arguments:run_train_offsets",
+             "learn per-emotion face-mesh offsets from labelled faces (expression editing)"),
             (tsub, "gan", "moodshift.generate.commands:add_train_gan_arguments:run_train_gan",
              "train the conditional portrait GAN"),
             (tsub, "affect-generator", "moodshift.generate.affect_commands:"

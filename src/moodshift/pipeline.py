@@ -70,11 +70,19 @@ class StylizeReport:
     seconds: float
     faces_before: list[dict[str, float]] = field(default_factory=list)
     faces_after: list[dict[str, float]] = field(default_factory=list)
+    face_edits: list[dict[str, object]] = field(default_factory=list)  # per face, see editing
+    regions: dict[str, float] | None = None  # face / person / background style strengths
 
     def intent(self) -> dict[str, object]:
-        """What the output was made to express, stored in the image file (imageio metadata)."""
+        """What the output was made to express, stored in the image file (imageio metadata).
+
+        Edited faces are declared (which box, toward which emotion, how strongly), so a reader
+        can tell an edited expression from a photographed one."""
+        edited = [{"box": e["box"], "emotion": e["emotion"], "strength": e["strength"]}
+                  for e in self.face_edits if e.get("applied")]
         return {"tool": "stylize", "emotion": self.emotion, "target_vad": self.target_mood.to_json(),
-                "engine": self.engine, "strength": round(self.strength, 4), "source": self.input}
+                "engine": self.engine, "strength": round(self.strength, 4), "source": self.input,
+                "faces_edited": edited, "expression_edited": bool(edited)}
 
     def to_json(self) -> dict[str, object]:
         def probs(rows: list[dict[str, float]]) -> list[dict[str, float]]:
@@ -83,7 +91,8 @@ class StylizeReport:
                 "engine": self.engine, "strength": round(self.strength, 4),
                 "mood_before": self.mood_before.to_json(), "mood_after": self.mood_after.to_json(),
                 "target_mood": self.target_mood.to_json(), "seconds": round(self.seconds, 3),
-                "faces_before": probs(self.faces_before), "faces_after": probs(self.faces_after)}
+                "faces_before": probs(self.faces_before), "faces_after": probs(self.faces_after),
+                "face_edits": self.face_edits, "regions": self.regions}
 
 
 @dataclass
@@ -194,6 +203,10 @@ class StyleRequest:
     palette: Palette | None = None     # None: the shipped default palette
     engine: str = "fast"               # fast | optimize | trained
     engine_options: Mapping[str, object] = field(default_factory=dict)  # steps, size, model...
+    expression: float | str | None = None  # 0..1, "auto" (keep faces); None: 1 for a named target
+    face_strength: float | None = None     # None: RegionStrengths' defaults
+    person_strength: float | None = None
+    background_strength: float | None = None
 
 
 def stylize(image: np.ndarray, name: str, request: StyleRequest,
@@ -209,18 +222,51 @@ def stylize(image: np.ndarray, name: str, request: StyleRequest,
     mix = emotion_mix(emotion)
     strength = (request.strength if request.strength is not None
                 else sum(w * palette[e].strength for e, w in mix.items()))
-    styled = stylize_image(image, mix, palette, strength=strength,
-                           preserve_color=request.preserve_color,
-                           style_image=request.style_image, engine=request.engine,
-                           engine_options=request.engine_options)
-    boxes = [f.box for f in before.faces]  # geometry is unchanged: re-read the same faces
+    from moodshift.style.editing.render import render_faces
+
+    boxes = [f.box for f in before.faces]  # detected once; the edits keep every face in place
+    styled, edits, regions = render_faces(
+        image, boxes, mix, palette, strength, expression_strength(request, wanted),
+        region_strengths(request),
+        lambda img: stylize_image(img, mix, palette, strength=strength,
+                                  preserve_color=request.preserve_color,
+                                  style_image=request.style_image, engine=request.engine,
+                                  engine_options=request.engine_options))
     after_rows = _expression_rows(models.expression, styled, boxes)
     report = StylizeReport(
         input=name, output="", emotion=emotion_label(emotion), engine=request.engine,
         strength=strength, mood_before=before.mood, mood_after=measure_mood(styled),
         target_mood=target_vad(emotion), seconds=time.perf_counter() - started,
-        faces_before=[f.expression for f in before.faces], faces_after=after_rows)
+        faces_before=[f.expression for f in before.faces], faces_after=after_rows,
+        face_edits=[e.to_json() for e in edits], regions=regions)
     return styled, report
+
+
+def expression_strength(request: StyleRequest, wanted: object) -> float:
+    """How far faces move toward the target: the request's number, 0 for "auto" (keep the
+    faces) or an automatic target, 1 for a named target by default."""
+    value = request.expression
+    if value is None:
+        return 0.0 if wanted == "auto" else 1.0
+    if isinstance(value, str):
+        if value.strip().lower() == "auto":
+            return 0.0
+        try:
+            value = float(value)
+        except ValueError:
+            raise UserError(f"--expression {value!r}: a number from 0 to 1, or auto") from None
+    if not 0.0 <= float(value) <= 1.0:
+        raise UserError(f"--expression {value}: must be between 0 and 1")
+    return float(value)
+
+
+def region_strengths(request: StyleRequest):  # -> RegionStrengths
+    from moodshift.style.editing.portrait import RegionStrengths
+
+    given = {k: v for k, v in (("face", request.face_strength),
+                               ("person", request.person_strength),
+                               ("background", request.background_strength)) if v is not None}
+    return RegionStrengths(**given)
 
 
 def palette_sheet(photo: np.ndarray, palette_path: Path | None = None) -> np.ndarray:

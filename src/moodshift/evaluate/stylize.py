@@ -125,6 +125,21 @@ def structure(before: np.ndarray, after: np.ndarray) -> tuple[float, float]:
     return ssim, float(np.mean(ea != eb))
 
 
+def background_ssim(plain: np.ndarray, styled: np.ndarray,
+                    boxes: list[tuple[int, int, int, int]], grow: float = 0.6) -> float:
+    """Mean SSIM (grey) between the plain stylised image and ours, outside the face boxes
+    grown by ``grow`` of their size on every side (the background and most of the body)."""
+    from skimage.metrics import structural_similarity
+
+    _, full = structural_similarity(grey(plain), grey(styled), data_range=255, full=True)
+    keep = np.ones(full.shape, bool)
+    h, w = full.shape
+    for x, y, bw, bh in boxes:
+        dx, dy = int(grow * bw), int(grow * bh)
+        keep[max(y - dy, 0):min(y + bh + dy, h), max(x - dx, 0):min(x + bw + dx, w)] = False
+    return float(full[keep].mean()) if keep.any() else float("nan")
+
+
 def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
     ax1, ay1, bx1, by1 = a[0] + a[2], a[1] + a[3], b[0] + b[2], b[1] + b[3]
     iw = max(0, min(ax1, bx1) - max(a[0], b[0]))
@@ -230,7 +245,7 @@ def format_table(result: dict[str, object]) -> str:
     """The summary as a plain-text table (one row per emotion, then overall), with anchors."""
     cols = [j for j in JUDGES + TUNING_JUDGES]
     head = ["emotion ", "pairs"] + [f"{j} hit/ESR/EmoS" for j in cols] + [
-        "found", "valence", "arousal", "SSIM", "edgeL1"]
+        "found", "valence", "arousal", "SSIM", "edgeL1", "bgSSIM"]
     lines = ["  ".join(head)]
     rows = list(result["per_emotion"].items()) + [("overall", result["overall"])]
     for name, s in rows:
@@ -240,7 +255,8 @@ def format_table(result: dict[str, object]) -> str:
             cells.append("   -   " if r is None else
                          f"{_pct(r['target_hit'])}/{_pct(r['esr'])}/{r['emo_s'] or 0:+.3f}")
         cells += [_pct(s["face_found_rate"]), f"{s['valence'] or 0:+.3f}",
-                  f"{s['arousal'] or 0:+.3f}", f"{s['ssim'] or 0:.3f}", f"{s['edge_l1'] or 0:.3f}"]
+                  f"{s['arousal'] or 0:+.3f}", f"{s['ssim'] or 0:.3f}", f"{s['edge_l1'] or 0:.3f}",
+                  f"{s['background_ssim']:.3f}" if s.get("background_ssim") is not None else "  -"]
         lines.append("  ".join(cells))
     lines.append(f"valence ordered happy > neutral > sad: {_pct(result['valence_order_rate'])} "
                  f"of photos (mood model: {result['mood_model']}); msnet reported, not counted")
@@ -279,6 +295,7 @@ def evaluate_stylize(config: StylizeEvalConfig,
     from moodshift.imageio import list_images, load_image
     from moodshift.mood import measure_mood
     from moodshift.pipeline import Models, StyleRequest, stylize
+    from moodshift.style import load_palette, stylize_image
 
     started = time.perf_counter()
     photos = [str(p) for p in list_images(config.data)]
@@ -286,6 +303,7 @@ def evaluate_stylize(config: StylizeEvalConfig,
         raise UserError(f"{config.data}: no images in this folder")
     photos = sorted(photos)[:config.limit]
     models = Models(with_age_gender=False)
+    palette = load_palette()
     judges = load_judges()
     pairs: list[PairResult] = []
     no_face: list[str] = []
@@ -316,7 +334,10 @@ def evaluate_stylize(config: StylizeEvalConfig,
                     after_found = dict(_judge_rows(judges, styled, new_box))
                 else:
                     after_found = {k: None for k in judges}
-            extra = getattr(report, "eval_extra", lambda: {})()
+            extra: dict[str, object] = {"face_edits": report.face_edits}
+            if box is not None and report.regions is not None:
+                plain = stylize_image(image, target, palette, engine=config.engine)
+                extra["background_ssim"] = background_ssim(plain, styled, [box])
             pairs.append(PairResult(Path(path).name, target, box is not None, found_after,
                                     before, after, after_found, mood.valence, mood.arousal,
                                     ssim, edges, extra))

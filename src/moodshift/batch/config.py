@@ -29,7 +29,7 @@ class BatchConfig:
     src: str                                    # image file or folder (nested); generate: a text file
     out: str                                    # output folder, holds manifest.jsonl
     ray: str | None = None                      # None: local processes; auto | local | ADDRESS
-    workers: int | None = None                  # None: one per CPU (Ray: the cluster's CPUs - 1)
+    workers: int | None = None                  # None: one per CPU (Ray: the cluster's)
     batch_size: int = 4                         # items per task sent to a worker
     threads: int | None = None                  # compute threads per worker (None: CPUs / workers)
     resume: bool = False

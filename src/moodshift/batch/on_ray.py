@@ -52,7 +52,7 @@ def connect(address: str, workers: int | None) -> bool:
             except ConnectionError:
                 address = "local"
     if address == "local":
-        cpus = max(os.cpu_count() or 1, (workers or 1) + 1)  # one for Ray Data's readers
+        cpus = max(os.cpu_count() or 1, workers or 1)
         ray.init(num_cpus=cpus, **options)
         return True
     try:
@@ -64,10 +64,9 @@ def connect(address: str, workers: int | None) -> bool:
     return True
 
 
-def default_workers() -> int:
-    """The cluster's CPUs less one, which Ray Data's file readers use."""
-    ray = import_ray()
-    return max(1, int(ray.cluster_resources().get("CPU", 1)) - 1)
+def cluster_cpus() -> int:
+    """Actors hold one CPU each: a pool larger than this would wait forever for the rest."""
+    return max(1, int(import_ray().cluster_resources().get("CPU", 1)))
 
 
 class RayWorker:
@@ -133,7 +132,9 @@ def run_ray(config: BatchConfig, plan: Plan, items: list[Item], done: dict[str, 
     else:
         fs, root = _file_system(config.src)
         paths = [str(PurePosixPath(root) / i.source) for i in items]
-        ds = ray.data.read_binary_files(paths, include_paths=True, filesystem=fs)
+        # The readers take no CPU of their own: the actors hold one each, and a reader waiting
+        # for a CPU the actors hold would stall the pipeline.
+        ds = ray.data.read_binary_files(paths, include_paths=True, filesystem=fs, num_cpus=0)
     with warnings.catch_warnings():
         # Ray 2.60 deprecates remote args given this way but offers no other way to bound
         # actor restarts and task retries (its default is to retry forever)

@@ -17,12 +17,13 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS, parse_emotion
 from moodshift.errors import ModelMissingError, UserError
+from moodshift.models.shipped import shipped_file
 from moodshift.people import AGE_GROUPS, GENDERS, parse_age_group, parse_gender
 
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "gan"
-SHIPPED_NAME = "generator.safetensors"
-# sha256 of the shipped generator.safetensors (also in its MODEL_CARD.md).
-SHIPPED_SHA256 = "cd697386f11e350f5ff7abc18b81f054b475d74cb3e43e7666ba9ea0f8ddeab4"
+_SHIPPED = shipped_file("moodshift-gan")    # generator.safetensors and its sha256
+SHIPPED_DIR = _SHIPPED.path.parent
+SHIPPED_NAME = _SHIPPED.path.name
+SHIPPED_SHA256 = _SHIPPED.sha256
 
 
 def check_truncation(value: float) -> None:

@@ -321,7 +321,7 @@ def test_analyze_with_faceapi_models_does_not_import_torch() -> None:
     code = (
         "import sys\n"
         "from moodshift.imageio import load_image\n"
-        "from moodshift.pipeline import Models, analyze\n"
+        "from moodshift.analyze import Models, analyze\n"
         "models = Models(expression_name='faceapi')\n"
         f"result = analyze(load_image({str(ROOT / 'examples' / 'group.jpg')!r}), 'g', models)\n"
         "assert result.faces and all(f.age is not None for f in result.faces), result\n"

@@ -12,10 +12,7 @@ from typing import Mapping
 from moodshift.errors import InputFileError, UserError
 
 TASKS = ("analyze", "stylize", "generate")
-# Which stylize engine takes which option (the single-image command refuses the same ones).
-ENGINE_OPTIONS = {"fast": (), "optimize": ("steps", "size"), "trained": ("model", "size")}
 MANIFEST = "manifest.jsonl"
-MIN_GENERATE_SIZE, MAX_GENERATE_SIZE = 256, 2048
 
 
 def is_uri(path: str) -> bool:
@@ -93,9 +90,7 @@ class BatchConfig:
             if self.emotion is not None:
                 from moodshift.emotions import parse_emotion
                 parse_emotion(self.emotion)
-            if not MIN_GENERATE_SIZE <= self.size <= MAX_GENERATE_SIZE:
-                raise UserError(f"--size {self.size}: must be between {MIN_GENERATE_SIZE} and "
-                                f"{MAX_GENERATE_SIZE}")
+            self.portrait_request(None).check()
 
     def _refuse(self, task: str, **given: object) -> None:
         for name, value in given.items():
@@ -103,23 +98,33 @@ class BatchConfig:
                 raise UserError(f"--{name.replace('_', '-')}: not an option of batch {task}")
 
     def _validate_stylize(self) -> None:
-        from moodshift.pipeline import parse_emotion_request
-        from moodshift.style import load_palette
-
         self._refuse("stylize", annotate=self.annotate or None)
         if self.emotion is None:
             raise UserError("batch stylize needs --emotion (auto, an emotion or a blend)")
-        parse_emotion_request(self.emotion)
-        if self.engine not in ENGINE_OPTIONS:
-            raise UserError(f"--engine {self.engine}: valid: {', '.join(ENGINE_OPTIONS)}")
-        foreign = sorted(set(self.engine_options) - set(ENGINE_OPTIONS[self.engine]))
-        if foreign:
-            flags = ", ".join("--" + k.replace("_", "-") for k in foreign)
-            raise UserError(f"{flags}: not an option of --engine {self.engine}")
-        load_palette(self.palette)  # a bad palette file fails here, before any worker starts
-        if self.style_image is not None:
-            from moodshift.imageio import load_image
-            load_image(self.style_image)
+        # the single-image command's checks, on the request each worker will build
+        self.style_request().check()
+
+    def style_request(self):  # -> moodshift.stylize.StyleRequest
+        """The stylize request of every item: palette and style image read here (a bad file
+        fails before any worker starts)."""
+        from moodshift.imageio import load_image
+        from moodshift.style import load_palette
+        from moodshift.stylize import StyleRequest
+
+        style = load_image(self.style_image) if self.style_image is not None else None
+        return StyleRequest(emotion=self.emotion or "auto", strength=self.strength,
+                            preserve_color=self.preserve_color or None, style_image=style,
+                            palette=load_palette(self.palette), engine=self.engine,
+                            engine_options=dict(self.engine_options),
+                            style_name=str(self.style_image))
+
+    def portrait_request(self, emotion: str | None, age_group: str | None = None,
+                         gender: str | None = None):  # -> PortraitRequest
+        """generate: one portrait for a description read as emotion, age group and gender."""
+        from moodshift.generate.portraits import PortraitRequest
+
+        return PortraitRequest(emotion=emotion, age_group=age_group, gender=gender, n=1,
+                               seed=self.seed, size=self.size, strength=self.strength)
 
     # ------------------------------------------------------------------------------ derived
     @property
@@ -141,7 +146,7 @@ class BatchConfig:
         def file_hash(path: Path | None) -> str | None:
             return None if path is None else hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
-        options = {k: (file_hash(Path(v)) if k == "model" else v)
+        options = {k: (file_hash(Path(v)) if k in ("model", "vgg_weights") else v)
                    for k, v in sorted(self.engine_options.items())}
         settings = {"version": __version__, "task": self.task, "detector": self.detector,
                     "expression_model": self.expression_model, "annotate": self.annotate,

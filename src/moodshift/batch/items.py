@@ -30,11 +30,10 @@ def content_key(data: bytes, settings: str) -> str:
 def output_tag(config: BatchConfig) -> str:
     if config.task == "analyze":
         return "annotated"
-    from moodshift.pipeline import emotion_label, parse_emotion_request
+    from moodshift.emotions import EmotionMix
 
     # the single-image command's naming: <stem>.<emotion>.png, a blend as happy0.70+sad0.30
-    return emotion_label(parse_emotion_request(config.emotion or "auto")).replace(
-        ",", "+").replace(":", "")
+    return EmotionMix.parse(config.emotion or "auto").label.replace(",", "+").replace(":", "")
 
 
 @dataclass(frozen=True)

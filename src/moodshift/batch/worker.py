@@ -55,7 +55,7 @@ class Processor:
         config = self.config
         if config.task == "generate":
             return
-        from moodshift.pipeline import Models, StyleRequest
+        from moodshift.analyze import Models
 
         self.models = Models(detector_name=config.detector,
                              expression_name=config.expression_model,
@@ -64,15 +64,7 @@ class Processor:
         self.models.expression  # noqa: B018
         self.models.age_gender  # noqa: B018
         if config.task == "stylize":
-            from moodshift.imageio import load_image
-            from moodshift.style import load_palette
-
-            style = load_image(config.style_image) if config.style_image is not None else None
-            self.request = StyleRequest(
-                emotion=config.emotion or "auto", strength=config.strength,
-                preserve_color=config.preserve_color or None, style_image=style,
-                palette=load_palette(config.palette), engine=config.engine,
-                engine_options=dict(config.engine_options))
+            self.request = config.style_request()
 
     def process(self, item: Item, data: bytes, done_key: str | None = None) -> dict[str, object]:
         """The item's manifest record; a failure is recorded (one line), never raised."""
@@ -97,9 +89,9 @@ class Processor:
 
     # ---- the three tasks, each as its single-image command does it -----------------------
     def _analyze(self, item: Item, data: bytes) -> dict[str, object]:
+        from moodshift.analyze import analyze
         from moodshift.annotate import annotate
         from moodshift.imageio import load_image_bytes, save_image
-        from moodshift.pipeline import analyze
 
         image = load_image_bytes(data, item.input)
         result = analyze(image, item.input, self.models)
@@ -110,28 +102,25 @@ class Processor:
 
     def _stylize(self, item: Item, data: bytes) -> dict[str, object]:
         from moodshift.imageio import load_image_bytes, save_image
-        from moodshift.pipeline import stylize
+        from moodshift.stylize import stylize
 
         image = load_image_bytes(data, item.input)
         styled, report = stylize(image, item.input, self.request, self.models)
         target = str(item.output)
-        if self.request.emotion == "auto":
+        if self.request.mix.is_auto:
             target = target.replace(".auto.png", f".{report.emotion}.png")
         save_image(styled, target, metadata=report.intent())
         return report.to_json() | {"output": target}
 
     def _generate(self, item: Item, data: bytes) -> dict[str, object]:
-        from moodshift.generate.portraits import PortraitRequest, generate_portraits, read_request
+        from moodshift.generate.portraits import generate_portraits, read_request
         from moodshift.imageio import save_image
 
         text = data.decode("utf-8")
         emotion, age, gender, reading = read_request(text, self.config.emotion)
         if emotion is None:
             raise UserError(f"{item.source}: no emotion read from the description")
-        request = PortraitRequest(emotion=emotion, age_group=age, gender=gender, n=1,
-                                  seed=self.config.seed, size=self.config.size,
-                                  strength=self.config.strength)
-        [portrait] = generate_portraits(request)
+        [portrait] = generate_portraits(self.config.portrait_request(emotion, age, gender))
         save_image(portrait.image, str(item.output), metadata=portrait.intent)
         return (portrait.intent | {"output": str(item.output), "size": self.config.size}
                 | ({"text": reading} if reading else {}))

@@ -1,7 +1,5 @@
-"""``moodshift batch analyze|stylize|generate SRC OUT``: parse, run_batch, print the summary.
-
-Only light imports at the top: the CLI builds every parser at start-up.
-"""
+"""`moodshift batch analyze|stylize|generate SRC OUT`: whole folders on local processes or Ray
+(parse, run_batch, print the summary)."""
 
 from __future__ import annotations
 
@@ -10,10 +8,12 @@ import json
 import sys
 from pathlib import Path
 
+from moodshift.cli.common import add_model_options
 from moodshift.emotions import EMOTIONS
+from moodshift.style.options import BACKBONES, ENGINE_OPTIONS, ENGINES, INITS, OPTIMIZERS
 
 
-def add_batch_arguments(p: argparse.ArgumentParser) -> None:
+def add_arguments(p: argparse.ArgumentParser) -> None:
     tasks = p.add_subparsers(dest="batch_task", required=True)
     for task, summary in (("analyze", "faces, expressions and mood of every image"),
                           ("stylize", "restyle every image for an emotion"),
@@ -37,9 +37,7 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
                             "and settings")
         g.add_argument("--json", action="store_true", help="print the summary as JSON")
         if task != "generate":
-            t.add_argument("--detector", default="auto", choices=["auto", "ssd", "haar"])
-            t.add_argument("--expression-model", default="auto",
-                           help="auto, moodshift, faceapi, fer or a checkpoint path")
+            add_model_options(t)
         if task == "analyze":
             t.add_argument("--annotate", action="store_true",
                            help="also write each photo with labelled boxes")
@@ -51,10 +49,17 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
             t.add_argument("--preserve-color", action="store_true")
             t.add_argument("--style-image", type=Path, help="use this painting's style")
             t.add_argument("--palette", type=Path, help="TOML file overriding the palette")
-            t.add_argument("--engine", default="fast", choices=["fast", "optimize", "trained"])
-            t.add_argument("--steps", type=int, help="optimize: optimisation steps")
-            t.add_argument("--size", type=int, help="optimize/trained: working size in pixels")
-            t.add_argument("--model", type=Path, help="trained: the style network (.onnx)")
+            t.add_argument("--engine", default="fast", choices=ENGINES)
+            e = t.add_argument_group("optimize and trained engines (as in `moodshift stylize`)")
+            e.add_argument("--steps", type=int, help="optimize: optimisation steps")
+            e.add_argument("--size", type=int, help="longer side in pixels the engine works at")
+            e.add_argument("--backbone", choices=BACKBONES, help="optimize: feature network")
+            e.add_argument("--optimizer", choices=[o for o in OPTIMIZERS if o != "auto"])
+            e.add_argument("--time-budget", type=float, metavar="SECONDS",
+                           help="optimize: stop each image after this many seconds")
+            e.add_argument("--init", choices=INITS, help="optimize: starting image")
+            e.add_argument("--vgg-weights", type=Path, metavar="PATH")
+            e.add_argument("--model", type=Path, help="trained: a network from `train style`")
         if task == "generate":
             t.add_argument("--emotion", help="override the emotion read from each line")
             t.add_argument("--seed", type=int, default=0, help="random seed for every line")
@@ -62,7 +67,7 @@ def add_batch_arguments(p: argparse.ArgumentParser) -> None:
             t.add_argument("--strength", type=float, help="style strength 0..1")
 
 
-def run_batch_command(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from moodshift.batch import BatchConfig, run_batch
 
     task = args.batch_task
@@ -71,8 +76,8 @@ def run_batch_command(args: argparse.Namespace) -> int:
         extra = {"emotion": args.emotion, "strength": args.strength,
                  "preserve_color": args.preserve_color, "style_image": args.style_image,
                  "palette": args.palette, "engine": args.engine,
-                 "engine_options": {k: getattr(args, k) for k in ("steps", "size", "model")
-                                    if getattr(args, k) is not None}}
+                 "engine_options": {k: getattr(args, k) for opts in ENGINE_OPTIONS.values()
+                                    for k in opts if getattr(args, k) is not None}}
     elif task == "generate":
         extra = {"emotion": args.emotion, "seed": args.seed, "size": args.size,
                  "strength": args.strength}

@@ -1,6 +1,6 @@
-"""moodshift batch on local processes and on Ray (local mode, one session for the module):
-outputs and manifest, a corrupt image, resume, a killed worker, Ctrl-C, and equality with the
-single-image commands.
+"""moodshift.batch on local processes and on Ray (local mode, one session for the module):
+outputs and manifest, a corrupt image, resume, a killed worker, and equality with the
+single-image commands (tests/cli/test_batch_command.py drives `moodshift batch` itself).
 
 Ray starts once per module (several seconds, more on a loaded machine); every run uses tiny
 generated images and at most 2 workers.
@@ -11,10 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,7 +23,6 @@ from moodshift.batch.worker import Processor
 from moodshift.cli import main
 from moodshift.errors import UserError
 
-ROOT = Path(__file__).resolve().parents[1]
 GOOD = ["a.png", "b.png", "c.jpg", "sub/d.png", "sub/deeper/e.png"]
 BAD = "sub/broken.png"
 
@@ -179,38 +175,6 @@ def test_a_killed_worker_is_replaced_and_its_items_retried(where, photos, tmp_pa
     assert rows["b.png"]["status"] == "ok" and rows["b.png"]["faces"] is not None
 
 
-def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path) -> None:
-    """A real SIGINT to the command: one line, exit 130, a valid manifest; --resume completes."""
-    src = tmp_path / "many"
-    src.mkdir()
-    for i in range(12):
-        Image.fromarray(portrait_like(64, 80, seed=i)).save(src / f"p{i:02d}.png")
-    out = tmp_path / "out"
-    env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
-    argv = [sys.executable, "-m", "moodshift", "batch", "analyze", str(src), str(out),
-            "--workers", "1", "--batch-size", "1"]
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    manifest = out / "manifest.jsonl"
-    deadline = time.monotonic() + 300
-    while not (manifest.exists() and manifest.read_text().count("\n") >= 1):
-        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGINT)
-    stdout, stderr = proc.communicate(timeout=120)
-    assert proc.returncode == 130, stderr
-    assert stderr.strip().splitlines()[-1] == "moodshift: interrupted"
-    assert "Traceback" not in stderr
-    first = records(out)
-    assert 1 <= len(first) < 12 and all(r["status"] == "ok" for r in first)
-    resumed = subprocess.run(argv + ["--resume", "--json"], env=env, capture_output=True,
-                             text=True, timeout=600)
-    assert resumed.returncode == 0, resumed.stderr
-    summary = json.loads(resumed.stdout)
-    assert summary["skipped"] == len(first) and summary["done"] == 12 - len(first)
-    assert sorted(r["source"] for r in records(out)) == [f"p{i:02d}.png" for i in range(12)]
-
-
 def test_generate_from_descriptions_matches_the_command(tmp_path, capsys) -> None:
     lines = ["a joyful old man", "", "# a comment", "a young woman, heartbroken"]
     (tmp_path / "people.txt").write_text("\n".join(lines) + "\n")
@@ -255,15 +219,3 @@ def test_config_refuses_bad_settings(photos, tmp_path, config, message) -> None:
     with pytest.raises(UserError, match=message.replace("+", r"\+")):
         BatchConfig(**settings).validate()
     assert not (tmp_path / "out").exists()
-
-
-def test_without_ray_installed_says_how_to_get_it(photos, tmp_path, monkeypatch,
-                                                  capsys) -> None:
-    import moodshift.batch.on_ray as on_ray
-
-    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails as if not installed
-    with pytest.raises(UserError, match=r"pip install 'moodshift\[ray\]'"):
-        on_ray.import_ray()
-    code = main(["batch", "analyze", str(photos), str(tmp_path / "out"), "--ray", "local"])
-    err = capsys.readouterr().err
-    assert code == 2 and "pip install 'moodshift[ray]'" in err and len(err.splitlines()) == 1

@@ -53,8 +53,11 @@ class BatchConfig:
             value = getattr(self, name)
             if value is not None and value < 1:
                 raise UserError(f"--{name.replace('_', '-')} {value}: must be at least 1")
-        if self.ray is not None and not self.ray.strip():
-            raise UserError("--ray: give auto, local or a cluster address (host:port)")
+        if self.ray is not None:
+            if not self.ray.strip():
+                raise UserError("--ray: give auto, local or a cluster address (host:port)")
+            from moodshift.batch.on_ray import import_ray
+            import_ray()  # installed? (else: how to install it)
         if is_uri(self.src):
             if self.ray is None:
                 raise UserError(f"{self.src}: reading from a URI needs --ray (Ray Data reads it)")

@@ -62,7 +62,9 @@ def run_case(task: str, photos: Path, out: Path, workers: int, ray: bool) -> dic
             "wall_s": round(wall, 2), "startup_s": summary["startup_seconds"],
             "images_per_s": round(n / wall, 3), "steady_images_per_s": round(steady, 3),
             "per_worker_images_per_s": round(1 / item_seconds, 3),
-            "peak_rss_mb_driver": round(usage.ru_maxrss / 1024), "load_avg_1min": round(load, 1)}
+            # the largest of the command and the processes it reaped: local workers count, Ray's
+            # actors (children of Ray's own daemons) do not
+            "peak_rss_mb": round(usage.ru_maxrss / 1024), "load_avg_1min": round(load, 1)}
 
 
 def ray_init_seconds() -> float:
@@ -89,7 +91,8 @@ def main() -> Path:
                 print(json.dumps(case), flush=True)
                 cases.append(case)
     init = ray_init_seconds()
-    rows = [Measurement(f"batch {c['task']} {c['runner']} x{c['workers']}", c["wall_s"], 0.0,
+    rows = [Measurement(f"batch {c['task']} {c['runner']} x{c['workers']}", c["wall_s"],
+                        c["peak_rss_mb"],
                         f"{c['images_per_s']} img/s overall, {c['steady_images_per_s']} steady, "
                         f"{c['per_worker_images_per_s']} per worker; start-up {c['startup_s']} s;"
                         f" load {c['load_avg_1min']}") for c in cases]

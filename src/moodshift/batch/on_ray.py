@@ -43,14 +43,7 @@ def connect(address: str, workers: int | None) -> bool:
     options = {"include_dashboard": False, "log_to_driver": False,
                "logging_level": logging.ERROR}
     if address == "auto":
-        if os.environ.get("RAY_ADDRESS"):
-            address = os.environ["RAY_ADDRESS"]
-        else:
-            try:
-                ray.init(address="auto", **options)
-                return True
-            except ConnectionError:
-                address = "local"
+        address = os.environ.get("RAY_ADDRESS") or _started_cluster() or "local"
     if address == "local":
         cpus = max(os.cpu_count() or 1, workers or 1)
         ray.init(num_cpus=cpus, **options)
@@ -62,6 +55,16 @@ def connect(address: str, workers: int | None) -> bool:
         raise UserError(f"--ray {address}: cannot join the Ray cluster ({reason}); start one "
                         "with `ray start --head` on the head machine") from None
     return True
+
+
+def _started_cluster() -> str | None:
+    """The address `ray start` left on this machine, if any. (Ray's own address="auto" would
+    also join any Ray instance it finds running here, even another program's private one.)"""
+    try:
+        from ray._private.utils import read_ray_address
+        return read_ray_address()
+    except (ImportError, OSError):
+        return None
 
 
 def cluster_cpus() -> int:

@@ -74,9 +74,9 @@ def run_batch(config: BatchConfig, *, progress: bool | None = None,
         runner = f"ray {config.ray}"
     try:
         if config.ray is not None:
-            workers = min(config.workers or on_ray.cluster_cpus(), on_ray.cluster_cpus(), chunks)
-            threads = config.threads or (config.thread_count(workers) if config.ray == "local"
-                                         else 1)
+            cpus = on_ray.cluster_cpus()
+            workers = min(config.workers or cpus, cpus, chunks)
+            threads = config.threads or max(1, cpus // workers)
             records = on_ray.run_ray(config, the_plan, items, done, settings, workers, threads,
                                      make)
         else:

@@ -31,7 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                                                     "(default: one per CPU)")
         g.add_argument("--batch-size", type=int, default=4, help="items per task (default 4)")
         g.add_argument("--threads", type=int, help="compute threads per worker "
-                                                    "(default: CPUs / workers; on a cluster 1)")
+                                                    "(default: CPUs / workers)")
         g.add_argument("--resume", action="store_true",
                        help="continue an interrupted run: skip items done with the same content "
                             "and settings")

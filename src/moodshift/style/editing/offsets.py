@@ -10,7 +10,8 @@ face showing that emotion sit relative to a neutral one. Faces whose mesh score 
 MIN_PRESENCE, or that look sideways (yaw ratio above MAX_YAW), are left out.
 
 Stored as safetensors (``neutral_shape``: (468, 2); ``<emotion>``: (468, 2) offsets; ``counts``)
-in the package's data folder, with its sha256 pinned below and checked on every load.
+in the package's data folder, with its sha256 pinned in moodshift.models.shipped and checked on
+every load.
 """
 
 from __future__ import annotations
@@ -24,10 +25,10 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
+from moodshift.models.shipped import shipped_file
 
-SHIPPED = Path(__file__).resolve().parents[2] / "data" / "models" / "editing" / \
-    "mesh-offsets.safetensors"
-SHIPPED_SHA256 = "10795dab6be98e439e97d2bbc8fd304033dc1c7539c2f0abe4bfdc455f3886f9"
+SHIPPED = shipped_file("moodshift-expression-offsets").path
+SHIPPED_SHA256 = shipped_file("moodshift-expression-offsets").sha256
 MIN_PRESENCE = 0.5
 MAX_YAW = 0.35
 RIGHT_EYE = (33, 133, 159, 145)

@@ -28,12 +28,13 @@ Box = tuple[int, int, int, int]
 def graded_photo(image: np.ndarray, mix: dict[str, float], palette: object,
                  strength: float) -> np.ndarray:
     """The photo with only the emotion's colour grade (no strokes), at the palette strength."""
-    from moodshift.style import _mean_grade
-    from moodshift.style.color import finish
+    from moodshift.style.color import Grade, finish
 
     entries = {e: palette[e] for e in mix}  # type: ignore[index]
     anchored = sum(w for e, w in mix.items() if entries[e].tone == "photo") >= 0.5
-    return finish(image, image, _mean_grade(mix, entries), strength, anchored)
+    grade = Grade(**{f: sum(w * getattr(entries[e].grade, f) for e, w in mix.items())
+                     for f in ("brightness", "contrast", "saturation", "warmth")})
+    return finish(image, image, grade, strength, anchored)
 
 
 def render_faces(image: np.ndarray, boxes: list[Box], mix: dict[str, float], palette: object,

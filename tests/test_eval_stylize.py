@@ -103,3 +103,14 @@ def test_cli_runs_end_to_end_on_the_bundled_portrait(tmp_path: Path, capsys) -> 
     assert set(out["per_emotion"]) == {"happy", "sad"}
     assert out["overall"]["pairs"] == 2 and set(out["overall"]["judges"]) >= {"fer", "faceapi"}
     assert out["overall"]["judges"]["fer"]["counted"] is True
+    # a log makes the run resumable: pairs already in it are read back, not redone
+    log = tmp_path / "pairs.jsonl"
+    assert main(["eval", "stylize", "--data", str(data), "--emotions", "happy", "--json",
+                 "--log", str(log)]) == 0
+    capsys.readouterr()
+    log.write_text(log.read_text() + '{"half-written')
+    assert main(["eval", "stylize", "--data", str(data), "--emotions", "happy,sad", "--json",
+                 "--log", str(log)]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert resumed["overall"]["pairs"] == 2
+    assert len([ln for ln in log.read_text().splitlines() if ln.startswith('{"photo"')]) == 2

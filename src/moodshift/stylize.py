@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Mapping
 
 import numpy as np
 
-from moodshift.analyze import Models, analyze, expression_rows
+from moodshift.analyze import Analysis, Models, analyze, expression_rows
 from moodshift.emotions import VAD, EmotionMix
 from moodshift.errors import UserError
 from moodshift.mood import measure_mood
@@ -132,16 +132,19 @@ class StyleRequest:
                                 "shorter side")
 
 
-def stylize(image: np.ndarray, name: str, request: StyleRequest,
-            models: Models) -> tuple[np.ndarray, StylizeReport]:
-    """Restyle an image to express an emotion (or its own dominant one) and measure the shift."""
+def stylize(image: np.ndarray, name: str, request: StyleRequest, models: Models,
+            before: Analysis | None = None) -> tuple[np.ndarray, StylizeReport]:
+    """Restyle an image to express an emotion (or its own dominant one) and measure the shift.
+
+    ``before``: the image's analysis when the caller has it already (one photo styled for
+    several emotions is then detected and read once)."""
     from moodshift.style import load_palette, stylize_image
     from moodshift.style.editing.render import render_faces
 
     request.check()
     started = time.perf_counter()
     palette = request.palette or load_palette()
-    before = analyze(image, name, models)
+    before = before if before is not None else analyze(image, name, models)
     mix = request.mix.resolve(before.dominant_emotion)
     strength = (request.strength if request.strength is not None
                 else sum(w * palette[e].strength for e, w in mix.weights))

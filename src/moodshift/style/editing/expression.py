@@ -37,7 +37,7 @@ MAX_YAW = 0.5             # beyond this the far half of the face is hidden (prof
 MAX_OUTSIDE = 0.15        # share of the face outline that may lie outside the image
 LEARNED_GAIN = 2.0
 AU_GAIN = 1.0
-CANCEL_GAIN = 1.0
+CANCEL_GAIN = 1.3
 # points no expression moves much: upper face outline, nose, eye corners (identity check)
 IDENTITY_POINTS = (10, 338, 297, 332, 284, 251, 389, 356, 454, 127, 162, 21, 54, 103, 67, 109,
                    234, 93, 323, 1, 4, 5, 6, 168, 195, 197, 33, 133, 362, 263)
@@ -99,13 +99,18 @@ OPEN_MOUTH = 0.04     # inner-lip gap (eye distance 1) above which a mouth count
 CLOSE_SHARE = 0.85    # how much of an open mouth's gap a closed-mouth target takes away
 
 
+def closed_share(mix: dict[str, float]) -> float:
+    """How much of the blend wants a closed mouth (no jaw drop, not happy)."""
+    keep_open = sum(w for e, w in mix.items() if PROTOTYPES.get(e, {}).get(26) or e == "happy")
+    return max(0.0, 1.0 - keep_open)
+
+
 def close_mouth(points: np.ndarray, mix: dict[str, float]) -> np.ndarray:
     """Moves that bring open lips together when the target keeps the mouth closed (no jaw drop
     and not mainly happy): a photographed grin's teeth are squeezed out of sight instead of
     staying between lips that were asked to look sad or angry."""
-    keep_open = sum(w for e, w in mix.items() if PROTOTYPES.get(e, {}).get(26) or e == "happy")
     out = np.zeros_like(points)
-    share = CLOSE_SHARE * max(0.0, 1.0 - keep_open)
+    share = CLOSE_SHARE * closed_share(mix)
     gap = float(np.hypot(*(points[14] - points[13])))
     if share <= 0 or gap <= OPEN_MOUTH:
         return out
@@ -166,6 +171,7 @@ def edit_face(image: np.ndarray, points: np.ndarray, mix: dict[str, float], stre
         local_after, eye, region.shape[:2])
     region = texture.shade(region, crease + fold)
     region = texture.paint_mouth(region, local_before, local_after, eye, units[26])
+    region = texture.hide_teeth(region, local_after, eye, strength * closed_share(mix))
     out[y0:y1, x0:x1] = np.where((field_ != 0).any(-1, keepdims=True) | (crease + fold > 0)[
         ..., None], region, out[y0:y1, x0:x1])
     return out, moved, units

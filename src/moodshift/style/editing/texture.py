@@ -12,7 +12,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from moodshift.faces.masks import LIPS_INNER, polygon_mask
+from moodshift.faces.masks import LIPS_INNER, LIPS_OUTER, polygon_mask
 
 MIN_OPENING = 0.05      # inner-lip gap (eye distance = 1) the interior needs before it shows
 FULL_OPENING = 0.14
@@ -89,4 +89,36 @@ def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
         colour = np.array([235.0, 228.0, 214.0]) * np.clip(0.5 + lum / 400.0, 0.5, 0.9)
         t = (alpha * 0.7 * teeth)[..., None]
         out = out * (1 - t) + colour * t
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def hide_teeth(image: np.ndarray, points: np.ndarray, eye: float, amount: float) -> np.ndarray:
+    """Paint over visible teeth with the lips' own colour, for a target
+    whose mouth should be closed: a photographed grin's teeth are the strongest smile cue and
+    no landmark warp removes them. Teeth: pixels inside the lips that are much lighter and less
+    coloured than the lips around them."""
+    if amount <= 0:
+        return image
+    shape = image.shape[:2]
+    mouth = polygon_mask(shape, [points[list(LIPS_OUTER), :2]], 0.0) > 0.5
+    if mouth.sum() < 12:
+        return image
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lum, chroma = lab[..., 0], np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
+    lip_l, lip_c = float(np.median(lum[mouth])), float(np.median(chroma[mouth]))
+    teeth = mouth & (lum > lip_l + 18) & (chroma < 0.75 * lip_c + 4)
+    if teeth.sum() < 4:
+        return image
+    grow = max(int(round(0.02 * eye)), 1)
+    mask = cv2.dilate(teeth.astype(np.uint8), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    mask &= mouth.astype(np.uint8)
+    lips = mouth & ~mask.astype(bool)
+    lips &= lum >= np.median(lum[lips]) if lips.any() else lips  # lip tissue, not the dark gap
+    colour = np.median(image[lips], axis=0) if lips.sum() >= 4 else np.array([150.0, 90, 85])
+    # lips' own colour, a little darker toward the middle where the lips meet
+    depth = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(0.02 * eye, 0.7))
+    depth /= max(float(depth.max()), 1e-6)
+    filled = colour[None, None, :].astype(np.float32) * (1.0 - 0.15 * depth[..., None])
+    alpha = amount * cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(0.01 * eye, 0.5))
+    out = image.astype(np.float32) * (1 - alpha[..., None]) + filled * alpha[..., None]
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)

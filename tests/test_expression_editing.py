@@ -138,3 +138,20 @@ def test_region_strengths_are_checked() -> None:
     with pytest.raises(UserError, match="face-strength"):
         RegionStrengths(face=1.5)
     assert RegionStrengths(1.0, 1.0, 1.0).uniform
+
+
+@needs_mesh
+def test_thirty_faces_and_a_face_larger_than_the_frame_are_handled(astronaut) -> None:
+    from moodshift.style.editing.expression import edit_expressions
+
+    image, (x, y, w, h) = astronaut
+    face = image[max(y - h // 4, 0):y + h + h // 4, max(x - w // 4, 0):x + w + w // 4]
+    fh, fw = face.shape[:2]
+    crowd = np.tile(face, (5, 6, 1))
+    boxes = [(c * fw + w // 4, r * fh + h // 4, w, h) for r in range(5) for c in range(6)]
+    out, edits, _ = edit_expressions(crowd, boxes, {"angry": 1.0}, 1.0)
+    assert len(edits) == 30 and out.shape == crowd.shape
+    assert all(e.applied or e.reason for e in edits)
+    zoomed = image[y + h // 4:y + 3 * h // 4, x + w // 4:x + 3 * w // 4]  # the box exceeds it
+    out, [edit], _ = edit_expressions(zoomed, [(-w // 4, -h // 4, w, h)], {"sad": 1.0}, 1.0)
+    assert out.shape == zoomed.shape and (edit.applied or edit.reason)

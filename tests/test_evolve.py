@@ -124,6 +124,7 @@ print(state.evaluations, state.initial_best, state.history[-1][4])
 """
 
 
+@pytest.mark.slow
 def test_cma_me_emitter(tmp_path) -> None:
     import subprocess
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")  # plain Python: no minute-long compile

@@ -54,6 +54,7 @@ from moodshift.expression.training.distill import (
     init_weights,
 )
 from moodshift.expression.training.outputs import FinishedRun, finish_outputs
+from moodshift.imageio import atomic_write_text
 from moodshift.training.checkpoint import atomic_torch_save, count_parameters, load_checkpoint
 from moodshift.training.precision import use_bf16
 from moodshift.training.run import progress_bar, stop_on_ctrl_c
@@ -271,7 +272,7 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
                             "val_acc": val_acc, "lr": lr, "seconds": train_time,
                             "eval_seconds": time.time() - t_ep - train_time})
             save_checkpoint(epoch + 1)
-            (out / "history.json").write_text(json.dumps(history, indent=1) + "\n")
+            atomic_write_text(out / "history.json", json.dumps(history, indent=1) + "\n")
             log(f"epoch {epoch + 1}/{epochs}: train loss {tl / max(tn, 1):.4f} "
                 f"acc {tc / max(tn, 1):.4f} | val loss {val_loss:.4f} acc {val_acc:.4f} | "
                 f"{train_time:.0f}s")

@@ -21,7 +21,7 @@ def limit_threads(threads: int) -> None:
     import torch
 
     from moodshift.models import runtime
-    from moodshift.style import fast
+    from moodshift.style.engines import fast
 
     torch.set_num_threads(threads)
     # read when each ONNX session is created, i.e. after this call in a fresh worker

@@ -21,7 +21,7 @@ from PIL import Image
 from moodshift.batch import BatchConfig, run_batch
 from moodshift.batch.worker import Processor
 from moodshift.cli import main
-from moodshift.errors import UserError
+from moodshift.errors import ModelMissingError, UserError
 
 GOOD = ["a.png", "b.png", "c.jpg", "sub/d.png", "sub/deeper/e.png"]
 BAD = "sub/broken.png"
@@ -173,6 +173,18 @@ def test_a_killed_worker_is_replaced_and_its_items_retried(where, photos, tmp_pa
     assert (summary.done, summary.failed) == (5, 1)
     rows = {r["source"]: r for r in records(tmp_path / "out")}
     assert rows["b.png"]["status"] == "ok" and rows["b.png"]["faces"] is not None
+
+
+class MissingModel(Processor):
+    def _load(self):
+        raise ModelMissingError("model faceapi-ssd is not in the cache: run `moodshift models pull`")
+
+
+def test_a_worker_that_cannot_start_stops_the_batch(photos, tmp_path) -> None:
+    with pytest.raises(UserError, match="run `moodshift models pull`"):
+        run_batch(BatchConfig("analyze", str(photos), str(tmp_path / "out"), workers=1),
+                  make=MissingModel)
+    assert records(tmp_path / "out") == []
 
 
 def test_generate_from_descriptions_matches_the_command(tmp_path, capsys) -> None:

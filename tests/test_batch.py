@@ -77,7 +77,7 @@ def ray_session():
     ray.shutdown()
 
 
-@pytest.fixture(params=["local", "ray"])
+@pytest.fixture(params=["local", pytest.param("ray", marks=pytest.mark.slow)])
 def where(request) -> str | None:
     """None: local processes; "auto": the module's Ray session."""
     if request.param == "ray":
@@ -187,6 +187,7 @@ def test_a_worker_that_cannot_start_stops_the_batch(photos, tmp_path) -> None:
     assert records(tmp_path / "out") == []
 
 
+@pytest.mark.slow
 def test_generate_from_descriptions_matches_the_command(tmp_path, capsys) -> None:
     lines = ["a joyful old man", "", "# a comment", "a young woman, heartbroken"]
     (tmp_path / "people.txt").write_text("\n".join(lines) + "\n")

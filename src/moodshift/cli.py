@@ -283,6 +283,8 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
              "synthesise images for an emotion target by MAP-Elites (pyribs)"),
             (sub, "rate", "moodshift.rate.commands:add_rate_arguments:run_rate",
              "Self-Assessment Manikin ratings: web page and report"),
+            (sub, "serve", "moodshift.web.commands:add_serve_arguments:run_serve",
+             "the web studio: analyze, stylize, portraits and ratings in a browser"),
             (tsub, "style", "moodshift.style.train_commands:add_train_style_arguments:"
              "run_train_style", "train a per-emotion feed-forward style network (Johnson)"),
             (tsub, "gan", "moodshift.generate.commands:add_train_gan_arguments:run_train_gan",

@@ -53,16 +53,17 @@ def settings_from(args: argparse.Namespace):
 
 def run_serve(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    count = 0
     if settings.images is not None:  # check the study now: bad input is one line, exit 2
         from moodshift.rate.study import scan_images
 
-        scan_images(settings.images)
+        count = len(scan_images(settings.images)[0])
     from moodshift.web.server import serve
 
     def announce(live) -> None:
         if live.images is not None:
-            print(f"moodshift serve: rating study: images from {live.images}, ratings in "
-                  f"{live.ratings_db}", file=sys.stderr)
+            print(f"moodshift serve: rating study: {count} image(s) from {live.images}, "
+                  f"ratings in {live.ratings_db}", file=sys.stderr)
         if not live.loopback:
             print(f"moodshift serve: warning: bound to {live.host}; anyone who can reach this "
                   "address can use the studio and submit ratings", file=sys.stderr)

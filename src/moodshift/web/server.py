@@ -4,9 +4,12 @@ one-line error), worker processes, and time limits for slow or stalled connectio
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import socket
-import sys
 import tempfile
+import time
+from dataclasses import replace
 from pathlib import Path
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
@@ -71,6 +74,14 @@ def bind(settings: WebSettings) -> socket.socket:
     return sock
 
 
+def uvicorn_options(settings: WebSettings) -> dict:
+    TimedH11Protocol.header_timeout = settings.header_timeout
+    return dict(http=TimedH11Protocol, backlog=LISTEN_BACKLOG, limit_concurrency=MAX_CONNECTIONS,
+                timeout_keep_alive=5, timeout_graceful_shutdown=5,
+                log_level="info" if settings.log else "warning", access_log=settings.log,
+                server_header=False)
+
+
 def serve(settings: WebSettings, announce) -> None:
     """Bind, then serve until Ctrl-C or SIGTERM (both stop cleanly)."""
     import uvicorn
@@ -83,23 +94,22 @@ def serve(settings: WebSettings, announce) -> None:
     own_jobs_dir = jobs_dir is None and settings.workers > 1
     if own_jobs_dir:  # the workers share one folder of optimize jobs
         jobs_dir = Path(tempfile.mkdtemp(prefix="moodshift-jobs-"))
-    settings = WebSettings(**{**settings.__dict__, "port": port, "jobs_dir": jobs_dir})
-    TimedH11Protocol.header_timeout = settings.header_timeout
-    common = dict(http=TimedH11Protocol, backlog=LISTEN_BACKLOG,
-                  limit_concurrency=MAX_CONNECTIONS, timeout_keep_alive=5,
-                  timeout_graceful_shutdown=5, log_level="info" if settings.log else "warning",
-                  access_log=settings.log, server_header=False)
+    settings = replace(settings, port=port, jobs_dir=jobs_dir)
+    common = uvicorn_options(settings)
+    previous = _stop_on_sigterm()
     try:
         if settings.workers == 1:
-            config = uvicorn.Config(guarded_app(settings), **common)
-            server = uvicorn.Server(config)
+            server = uvicorn.Server(uvicorn.Config(guarded_app(settings), **common))
             announce(settings)
-            server.run(sockets=[sock])
+            try:
+                server.run(sockets=[sock])
+            except KeyboardInterrupt:
+                pass  # uvicorn stopped gracefully, then passed the signal on
         else:
             from uvicorn.supervisors import Multiprocess
 
             os.environ[SETTINGS_ENV] = settings.to_env()
-            assert app_from_env  # the factory each worker imports
+            assert app_from_env  # the factory each worker process imports
             config = uvicorn.Config("moodshift.web.app:app_from_env", factory=True,
                                     workers=settings.workers, **common)
             server = uvicorn.Server(config)
@@ -107,8 +117,63 @@ def serve(settings: WebSettings, announce) -> None:
             Multiprocess(config, target=server.run, sockets=[sock]).run()
     finally:
         sock.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
         if own_jobs_dir:
-            import shutil
-
             shutil.rmtree(jobs_dir, ignore_errors=True)
-        sys.stderr.flush()
+
+
+def _stop_on_sigterm():
+    """Treat SIGTERM (service managers, `kill`) like Ctrl-C: stop cleanly, say so, exit 0."""
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        return None
+
+
+class BackgroundServer:
+    """The app served by uvicorn on a thread of this process (tests and benchmarks).
+
+    with BackgroundServer(WebSettings(port=0, ...)) as srv: urlopen(srv.url) ...
+    """
+
+    def __init__(self, settings: WebSettings) -> None:
+        self.settings = settings
+
+    def __enter__(self) -> BackgroundServer:
+        import threading
+
+        import uvicorn
+
+        from moodshift.web.app import create_app
+
+        self._sock = bind(self.settings)
+        self.settings = replace(self.settings, port=self._sock.getsockname()[1])
+        self.app = create_app(self.settings)
+        self.context = self.app.state.ctx
+        config = uvicorn.Config(self.app.state.guarded, **uvicorn_options(self.settings))
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run,
+                                        kwargs={"sockets": [self._sock]}, daemon=True)
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the server did not start")
+            time.sleep(0.02)
+        return self
+
+    @property
+    def url(self) -> str:
+        return self.settings.url
+
+    @property
+    def server_address(self) -> tuple[str, int]:
+        return self.settings.host, self.settings.port
+
+    def __exit__(self, *exc) -> None:
+        self._server.should_exit = True
+        self._thread.join(30)
+        self._sock.close()

@@ -36,15 +36,15 @@ from moodshift.rate.db import (
 )
 from moodshift.rate.report import intended_emotion, summarize
 from moodshift.rate.sam import DIMENSIONS, LEVELS, manikin_svg
-from moodshift.rate.study import scan_images
-from moodshift.web.server import BackgroundServer
-from moodshift.web.settings import WebSettings
 from moodshift.rate.stats import (
     krippendorff_alpha_interval,
     krippendorff_alpha_nominal,
     pearson,
     sam_to_unit,
 )
+from moodshift.rate.study import scan_images
+from moodshift.web.server import BackgroundServer
+from moodshift.web.settings import WebSettings
 
 INTENDED = ("happy", "sad", "angry")
 

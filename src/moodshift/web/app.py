@@ -37,14 +37,21 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
 
 
 def _warm(c: WebContext) -> None:
-    """Load every network the studio uses once, before the first request needs it."""
+    """Load the networks the pages use once, before the first request needs them."""
     import numpy as np
 
-    from moodshift.pipeline import StyleRequest, stylize
+    if "studio" in c.settings.pages:
+        from moodshift.pipeline import StyleRequest, stylize
 
-    image = np.full((96, 96, 3), 128, np.uint8)
-    stylize(image, "warm-up", StyleRequest(emotion="sad"), c.models)
-    _ = c.models.age_gender
+        image = np.full((96, 96, 3), 128, np.uint8)
+        stylize(image, "warm-up", StyleRequest(emotion="sad"), c.models)
+        _ = c.models.age_gender
+    if "portraits" in c.settings.pages:
+        from moodshift.generate.gan import load_generator
+        from moodshift.text import read_text
+
+        read_text(["a calm person"])
+        load_generator()
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:
@@ -63,7 +70,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if settings.warm and "studio" in settings.pages:
+        if settings.warm and settings.pages != ("ratings",):
             try:
                 c.pool.submit(lambda: _warm(c)).result()
             except UserError as exc:  # e.g. a model not pulled: say so, serve the rest

@@ -112,9 +112,11 @@ def serve(settings: WebSettings, announce) -> None:
             assert app_from_env  # the factory each worker process imports
             config = uvicorn.Config("moodshift.web.app:app_from_env", factory=True,
                                     workers=settings.workers, **common)
-            server = uvicorn.Server(config)
             announce(settings)
-            Multiprocess(config, target=server.run, sockets=[sock]).run()
+            try:
+                Multiprocess(config, sockets=[sock]).run()
+            except KeyboardInterrupt:
+                pass
     finally:
         sock.close()
         if previous is not None:

@@ -7,6 +7,7 @@ Light imports only at the top: the CLI builds every parser at start-up.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -53,6 +54,8 @@ def settings_from(args: argparse.Namespace):
 
 def run_serve(args: argparse.Namespace) -> int:
     settings = settings_from(args)
+    # Optimize jobs report progress to the page; no progress bars in the server's log.
+    os.environ.setdefault("TQDM_DISABLE", "1")
     count = 0
     if settings.images is not None:  # check the study now: bad input is one line, exit 2
         from moodshift.rate.study import scan_images

@@ -228,7 +228,7 @@ function describeShift(report) {
 
 // A small bar chart: valence and arousal before, after and the target, on -1..1.
 function chart(report) {
-  const W = 320, H = 120, mid = 200, scale = 90;
+  const W = 360, H = 124, mid = 250, scale = 100;
   const svg = document.createElementNS(SVG, "svg");
   svg.setAttribute("viewBox", "0 0 " + W + " " + H);
   svg.setAttribute("width", W); svg.setAttribute("height", H);

@@ -92,7 +92,8 @@ function target() {
   if (m === "one") return $("emotion").value;
   if (m === "blend") {
     const w = $("blend-w").value / 100, a = $("blend-a").value, b = $("blend-b").value;
-    if (a === b) return a;
+    if (a === b || w === 0) return a;
+    if (w === 1) return b;
     return a + ":" + (1 - w).toFixed(2) + "," + b + ":" + w.toFixed(2);
   }
   if (m === "pad") return padBlend();

@@ -300,7 +300,7 @@ def test_resume_with_fewer_iterations_only_rewrites_outputs(tmp_path, capsys) ->
 
 
 def test_image_grid_places_tiles_and_empty_cells() -> None:
-    from moodshift.evolve.outputs import EMPTY_GREY, image_grid
+    from moodshift.sheets import EMPTY_GREY, image_grid
 
     red = np.zeros((4, 4, 3), np.uint8)
     red[..., 0] = 255

@@ -89,7 +89,7 @@ def test_resize_bilinear_is_tf_legacy() -> None:
 # --- puller and detector choice -----------------------------------------------------------------
 
 def test_pull_without_npm_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from moodshift.models import faceapi_source
+    from moodshift.models.sources import faceapi as faceapi_source
 
     monkeypatch.setattr(faceapi_source.shutil, "which", lambda name: None)
     with pytest.raises(UserError, match="npm is missing.*Haar"):
@@ -321,7 +321,7 @@ def test_analyze_with_faceapi_models_does_not_import_torch() -> None:
     code = (
         "import sys\n"
         "from moodshift.imageio import load_image\n"
-        "from moodshift.pipeline import Models, analyze\n"
+        "from moodshift.analyze import Models, analyze\n"
         "models = Models(expression_name='faceapi')\n"
         f"result = analyze(load_image({str(ROOT / 'examples' / 'group.jpg')!r}), 'g', models)\n"
         "assert result.faces and all(f.age is not None for f in result.faces), result\n"

@@ -130,7 +130,7 @@ def test_missing_vgg_weights(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(vgg.urllib.request, "urlopen", offline)
     with pytest.raises(UserError, match="vgg19 weights not found: looked for .*vgg19-dcbb9e9d"):
         load_backbone("vgg19")
-    backbones._SAID.clear()
+    backbones.base._SAID.clear()
     net = load_backbone("auto")
     assert net.name == "mobilenet"
     load_backbone("auto")

@@ -98,7 +98,7 @@ def diversity(images: np.ndarray) -> float:
 def judge_emotion(images: np.ndarray, model: object) -> np.ndarray:
     """(n, 7) probabilities of an ExpressionModel, each image being the whole face box (the
     same reading `moodshift evolve` uses, so the comparison table judges both alike)."""
-    from moodshift.evolve.fitness import whole_image_probs
+    from moodshift.expression.base import whole_image_probs
 
     return whole_image_probs(model, images)
 
@@ -170,8 +170,8 @@ def load_judges(names: list[str], log: Callable[[str], None] = print) -> dict[st
 def sample_grid(samples: dict[str, np.ndarray], path: Path, columns: int = 8,
                 scale: int = 2) -> None:
     """One row per target (label on the left), ``columns`` samples each, written atomically."""
-    from moodshift.evolve.outputs import image_grid
     from moodshift.imageio import save_image
+    from moodshift.sheets import image_grid
 
     cols = min(columns, min(len(v) for v in samples.values()))
     tile = next(iter(samples.values())).shape[1] * scale

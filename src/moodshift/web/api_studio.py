@@ -32,7 +32,7 @@ OPTIMIZE_SIZE = (64, 1024)
 
 
 def style_controls() -> list[str]:
-    from moodshift.pipeline import StyleRequest
+    from moodshift.stylize import StyleRequest
 
     names = {f.name for f in dataclasses.fields(StyleRequest)}
     return [c for c in OPTIONAL_CONTROLS if c in names]
@@ -77,15 +77,12 @@ def _check_strength(name: str, value: float | None) -> None:
 
 def _style_request(emotion: str, strength: float | None, engine: str, preserve_color: bool,
                    controls: dict[str, float | None], engine_options: dict | None = None):
-    from moodshift.pipeline import StyleRequest, parse_emotion_request
+    """The library's request, checked by the library (unknown emotion, strength, engine...)."""
+    from moodshift.stylize import StyleRequest
 
     if engine not in ENGINES:
         raise ApiError(400, f"engine {engine[:20]!r}: choose one of {', '.join(ENGINES)}")
     _check_strength("strength", strength)
-    try:
-        parse_emotion_request(emotion)
-    except UserError as exc:
-        raise ApiError(400, f"emotion: {exc}") from None
     offered = style_controls()
     extra = {}
     for name, value in controls.items():
@@ -95,15 +92,20 @@ def _style_request(emotion: str, strength: float | None, engine: str, preserve_c
             raise ApiError(400, f"{name}: this moodshift has no such control")
         _check_strength(name, value)
         extra[name] = value
-    return StyleRequest(emotion=emotion, strength=strength, engine=engine,
-                        preserve_color=True if preserve_color else None,
-                        engine_options=engine_options or {}, **extra)
+    try:
+        request = StyleRequest(emotion=emotion, strength=strength, engine=engine,
+                               preserve_color=True if preserve_color else None,
+                               engine_options=engine_options or {}, **extra)
+        request.check()
+    except UserError as exc:
+        raise ApiError(400, str(exc)) from None
+    return request
 
 
 def stylize_png(data: bytes, name: str, request, c: WebContext) -> tuple[bytes, dict]:
     """Decode, stylize and measure (in a pool thread); the PNG carries the intent."""
     from moodshift.imageio import encode_image
-    from moodshift.pipeline import stylize
+    from moodshift.stylize import stylize
 
     image = decode_image(data, name, c.settings.max_pixels)
     try:
@@ -129,7 +131,7 @@ async def analyze_image(request: Request, image: Upload = None, example: Text = 
     data, name = await read_input(c, image, example)
 
     def work() -> dict:
-        from moodshift.pipeline import analyze
+        from moodshift.analyze import analyze
 
         img = decode_image(data, name, c.settings.max_pixels)
         result = analyze(img, name, c.models)

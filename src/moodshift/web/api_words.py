@@ -95,6 +95,7 @@ async def generate(body: GenerateBody, request: Request) -> dict:
                     seed=body.seed, size=body.size, styled=body.styled,
                     style_emotion=style_emotion, style_label=body.style,
                     strength=body.strength)
+                request.check()
                 portraits += generate_portraits(request)
         except UserError as exc:
             raise ApiError(400, str(exc)) from None

@@ -41,7 +41,7 @@ def _warm(c: WebContext) -> None:
     import numpy as np
 
     if "studio" in c.settings.pages:
-        from moodshift.pipeline import StyleRequest, stylize
+        from moodshift.stylize import StyleRequest, stylize
 
         image = np.full((96, 96, 3), 128, np.uint8)
         stylize(image, "warm-up", StyleRequest(emotion="sad"), c.models)

@@ -14,7 +14,7 @@ from moodshift.web.pool import WorkPool
 from moodshift.web.settings import WebSettings
 
 if TYPE_CHECKING:
-    from moodshift.pipeline import Models
+    from moodshift.analyze import Models
     from moodshift.rate.study import RatingStudy
 
 
@@ -29,7 +29,7 @@ class WebContext:
     @property
     def models(self) -> Models:
         if self._models is None:
-            from moodshift.pipeline import Models
+            from moodshift.analyze import Models
 
             self._models = Models()
         return self._models

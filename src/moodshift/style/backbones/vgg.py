@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from moodshift.errors import InputFileError, UserError
 from moodshift.models.store import sha256_file
-from moodshift.style.backbones import Backbone, print_once_to_stderr
+from moodshift.style.backbones.base import Backbone, print_once_to_stderr
 
 # Channel plans; "M" is a 2x2 max-pool. torchvision's `features` indexes conv, ReLU and pool
 # modules in one Sequential, so conv i's weights are `features.<index>.weight`.

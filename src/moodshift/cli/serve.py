@@ -1,7 +1,7 @@
 """`moodshift serve` (and `moodshift rate serve`, its ratings-only alias): arguments, the
 start-up lines and the warning for a public address; the app is moodshift.web.app.
 
-Light imports only at the top: the CLI builds every parser at start-up.
+Light imports only at the top: uvicorn, FastAPI and the models load inside run.
 """
 
 from __future__ import annotations
@@ -52,7 +52,11 @@ def settings_from(args: argparse.Namespace):
                        queue=args.queue, request_timeout=args.timeout, log=args.log)
 
 
-def run_serve(args: argparse.Namespace) -> int:
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    add_serve_arguments(p)
+
+
+def run(args: argparse.Namespace) -> int:
     settings = settings_from(args)
     # Optimize jobs report progress to the page; no progress bars in the server's log.
     os.environ.setdefault("TQDM_DISABLE", "1")

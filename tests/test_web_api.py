@@ -21,7 +21,6 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from moodshift.cli import main
 from moodshift.emotions import EMOTIONS
 from moodshift.imageio import METADATA_KEY
 from moodshift.web.app import create_app
@@ -184,15 +183,17 @@ def test_info_pages_docs_and_security_headers(client) -> None:
     assert "no rating study" in error_of(client.get("/api/ratings/next?rater=a"), 404)
 
 
-def test_analyze_and_stylize_mirror_the_cli_json(client, tmp_path: Path, capsys) -> None:
+def test_analyze_and_stylize_mirror_the_cli_json(client, tmp_path: Path) -> None:
+    from moodshift.analyze import Models, analyze
+    from moodshift.imageio import load_image
+
     data = png_bytes(96, 80)
     analysis = client.post("/api/analyze", files={"image": ("a.png", data)}).json()
     photo = tmp_path / "a.png"
     photo.write_bytes(data)
-    assert main(["analyze", str(photo), "--json"]) == 0
-    cli = json.loads(capsys.readouterr().out)
-    assert {k: v for k, v in analysis.items() if k not in ("width", "height")} == \
-        {**cli, "image": "a.png"}
+    # the object `moodshift analyze --json` prints
+    library = analyze(load_image(photo), "a.png", Models()).to_json()
+    assert {k: v for k, v in analysis.items() if k not in ("width", "height")} == library
     assert (analysis["width"], analysis["height"]) == (96, 80)
 
     reply = client.post("/api/stylize", files={"image": ("a.png", data)},

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import tempfile
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -162,6 +161,3 @@ def app_from_env():
     """Factory for uvicorn's worker processes (settings passed through the environment)."""
     return guarded_app(WebSettings.from_env(os.environ[SETTINGS_ENV]))
 
-
-def remove_folder(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)

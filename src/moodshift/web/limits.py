@@ -100,7 +100,7 @@ class BodyLimit:
         try:
             if declared is not None and declared.strip().isdigit() \
                     and int(declared) > self.max_bytes:
-                drained = await self._drain(receive, int(declared) - 0)
+                drained = await self._drain(receive, int(declared))
                 return await send_error(send, 413, too_large, close=not drained)
             chunks, size = [], 0
             loop = asyncio.get_running_loop()

@@ -57,7 +57,7 @@ class WebSettings:
         if (self.ratings_db is None) != (self.images is None):
             raise UserError("--ratings-db and --images go together: the rating study needs "
                             "both the images to rate and the database for the ratings")
-        if "ratings" in self.pages and self.pages == ("ratings",) and self.images is None:
+        if self.pages == ("ratings",) and self.images is None:
             raise UserError("the ratings page needs --images DIR and --ratings-db FILE")
         for name in ("max_upload_bytes", "max_pixels", "threads"):
             if getattr(self, name) < 1:

@@ -12,11 +12,12 @@ import pytest
 import torch
 
 from moodshift.errors import UserError
-from moodshift.style import backbones, optimize
+from moodshift.style import backbones
 from moodshift.style.backbones import load_backbone, mobilenet, vgg
+from moodshift.style.engines import optimize
+from moodshift.style.engines.optimize import Objective, optimize_image, stylize_optimize, to_tensor
+from moodshift.style.engines.optimize_settings import parse_options
 from moodshift.style.losses import content_loss, gram, style_loss, tv_loss
-from moodshift.style.optimize import Objective, optimize_image, stylize_optimize, to_tensor
-from moodshift.style.optimize_settings import parse_options
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -13,10 +13,8 @@ import numpy as np
 from moodshift.emotions import EMOTIONS, VAD, nearest_emotion
 from moodshift.errors import ModelMissingError
 from moodshift.expression.base import ExpressionModel
-from moodshift.faces.base import AgeGender, AgeGenderModel, Detection, FaceDetector
+from moodshift.faces.base import AgeGender, AgeGenderModel, Box, Detection, FaceDetector
 from moodshift.mood import measure_mood
-
-Box = tuple[int, int, int, int]
 
 
 @dataclass(frozen=True)

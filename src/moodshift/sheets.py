@@ -7,12 +7,14 @@ sheets, training curves); callers write the result with moodshift.imageio.
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from moodshift.drawing import default_font
+from moodshift.imageio import atomic_write_bytes
 
 EMPTY_GREY = 96     # the colour of an empty grid cell
 
@@ -53,8 +55,19 @@ def image_grid(rows: list[list[np.ndarray | None]], tile: int,
     return canvas
 
 
-def figure_png(fig: Any, dpi: int = 100) -> bytes:
-    """A matplotlib figure as PNG bytes (trimmed to its content)."""
+def figure_png(fig: Any, dpi: int = 100, tight: bool = True) -> bytes:
+    """A matplotlib figure as PNG bytes (trimmed to its content unless tight is False)."""
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=dpi, **({"bbox_inches": "tight"} if tight else {}))
     return buf.getvalue()
+
+
+def save_figure(fig: Any, path: Path, dpi: int = 100) -> None:
+    """Write a matplotlib figure as a PNG file (atomically) and close it."""
+    import matplotlib.pyplot as plt
+
+    try:
+        data = figure_png(fig, dpi, tight=False)
+    finally:
+        plt.close(fig)
+    atomic_write_bytes(path, data)

@@ -83,7 +83,7 @@ class StyleRequest:
             flags = ", ".join("--" + k.replace("_", "-") for k in foreign)
             raise UserError(f"{flags}: not an option of --engine {self.engine}")
         if self.style_image is not None and self.engine == "optimize":
-            from moodshift.style.optimize_settings import MIN_STYLE_SIDE
+            from moodshift.style.engines.optimize_settings import MIN_STYLE_SIDE
 
             h, w = self.style_image.shape[:2]
             if min(h, w) < MIN_STYLE_SIDE:

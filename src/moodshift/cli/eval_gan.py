@@ -8,7 +8,7 @@ from pathlib import Path
 from moodshift.cli.common import print_json
 from moodshift.cli.generate import add_truncation
 from moodshift.emotions import EMOTIONS
-from moodshift.generate.gan_eval import JUDGES, MAX_EVAL_N, MIN_EVAL_N
+from moodshift.generate.gan.evaluate import JUDGES, MAX_EVAL_N, MIN_EVAL_N
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -28,7 +28,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from moodshift.generate.gan_eval import GanEvalRequest, run_gan_eval
+    from moodshift.generate.gan.evaluate import GanEvalRequest, run_gan_eval
 
     gen, result = run_gan_eval(GanEvalRequest(
         n=args.n, model=args.model, judge=args.judge, real=args.real, seed=args.seed,

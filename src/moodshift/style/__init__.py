@@ -17,7 +17,7 @@ from moodshift.emotions import EmotionMix
 from moodshift.errors import UserError
 from moodshift.style.color import Grade, apply_grade, blend, finish
 from moodshift.style.color import preserve_color as keep_colour
-from moodshift.style.fast import style_vector, stylize_arbitrary, stylize_multistyle
+from moodshift.style.engines.fast import style_vector, stylize_arbitrary, stylize_multistyle
 from moodshift.style.options import ENGINES
 from moodshift.style.palette import (
     Palette,
@@ -84,7 +84,7 @@ def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float] | Emotio
         raise UserError(f"unknown engine {engine!r}; valid: {', '.join(ENGINES)}")
     options = dict(engine_options or {})
     if engine == "optimize":
-        from moodshift.style.optimize import stylize_optimize
+        from moodshift.style.engines.optimize import stylize_optimize
         styles = ([(style_image, 1.0)] if style_image is not None
                   else [(entry_style_image(entries[e]), w) for e, w in mix.items()])
         out = stylize_optimize(img, styles, options)
@@ -92,7 +92,7 @@ def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float] | Emotio
         if style_image is not None:  # a trained network knows only the style it learnt
             raise UserError("--style-image does not apply to --engine trained: train a network "
                             "for that painting with `moodshift train style --style IMG`")
-        from moodshift.style.trained import stylize_trained
+        from moodshift.style.engines.trained import stylize_trained
         out = stylize_trained(img, mix, entries, options)
     elif style_image is None and all(entries[e].engine == "multistyle26" for e in mix):
         weights = sum(w * np.asarray(entries[e].weights, np.float32) for e, w in mix.items())

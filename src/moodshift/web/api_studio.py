@@ -183,7 +183,7 @@ async def start_job(request: Request, image: Upload = None, example: Text = None
     decode_image(data, name, c.settings.max_pixels)  # a bad upload fails now, not in the job
 
     def work(progress) -> tuple[bytes, dict]:
-        from moodshift.style.optimize import STEP_LISTENER
+        from moodshift.style.engines.optimize import STEP_LISTENER
 
         token = STEP_LISTENER.set(lambda done, total: progress(done / max(1, total)))
         try:

@@ -62,7 +62,7 @@ class FaceSet:
                 "gender": tally(self.gender, GENDERS)}
 
 
-def _grey(path: Path, size: int) -> np.ndarray:
+def read_grey(path: Path, size: int) -> np.ndarray:
     try:
         with Image.open(path) as img:
             g = img.convert("L")
@@ -174,14 +174,14 @@ def load_fer(root: Path, size: int, limit_per_class: int | None = None,
             f"(cached in {cache})")
         bar = tqdm(total=len(missing), unit="face", disable=not show_progress)
         try:
-            found = auto_label((_grey(files[i][0], 48) for i in missing),
+            found = auto_label((read_grey(files[i][0], 48) for i in missing),
                                progress=bar.update)
         finally:
             bar.close()
         for i, lab in zip(missing, found):
             known[keys[i]] = lab
         write_labels(cache, known)
-    images = np.stack([_grey(f, size) for f, _ in files])
+    images = np.stack([read_grey(f, size) for f, _ in files])
     return FaceSet(images=images,
                    emotion=np.array([e for _, e in files], dtype=np.int64),
                    # the group is re-derived from the cached age, so band changes apply

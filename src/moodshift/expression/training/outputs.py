@@ -17,8 +17,8 @@ from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.expression import nets
 from moodshift.expression.augment import predict_logits_tta, view_batch
-from moodshift.expression.datasets import DataSplits, load_splits
-from moodshift.expression.reports import (
+from moodshift.expression.training.datasets import DataSplits, load_splits
+from moodshift.expression.training.reports import (
     confusion_matrix,
     plot_confusion,
     plot_curves,
@@ -26,7 +26,7 @@ from moodshift.expression.reports import (
 )
 
 if TYPE_CHECKING:
-    from moodshift.expression.train import TrainConfig, TrainResult
+    from moodshift.expression.training.config import TrainConfig, TrainResult
 
 
 def finish_outputs(out: Path, model: nn.Module, arch: str, options: dict[str, object],
@@ -35,7 +35,7 @@ def finish_outputs(out: Path, model: nn.Module, arch: str, options: dict[str, ob
                    cfg: TrainConfig, use_bf16: bool, interrupted: bool,
                    log: Callable[[str], None]) -> TrainResult:
     """Weights, config, plots, metrics and model card (also after an interruption)."""
-    from moodshift.expression.train import TrainResult, export_config, save_weights
+    from moodshift.expression.training.config import TrainResult, export_config, save_weights
     from moodshift.models.store import sha256_file
 
     img_size = int(recipe["img_size"])
@@ -108,7 +108,7 @@ def rebuild_outputs(out: str | Path, data: str | None = None,
                     precision: str = "auto") -> TrainResult:
     """Recreate weights, plots, metrics and model card from ``out/checkpoint.pt`` (for a run
     whose process ended before writing them, or to apply batch-norm recalibration afterwards)."""
-    from moodshift.expression.train import CHECKPOINT_KEYS, RECIPES, TrainConfig
+    from moodshift.expression.training.config import CHECKPOINT_KEYS, RECIPES, TrainConfig
     from moodshift.training import load_checkpoint, use_bf16
 
     out = Path(out)

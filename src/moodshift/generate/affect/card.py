@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from moodshift.emotions import EMOTIONS
-from moodshift.generate.affect import WEIGHTS_NAME
+from moodshift.generate.affect.generator import WEIGHTS_NAME
+from moodshift.sheets import save_figure
 
 if TYPE_CHECKING:
-    from moodshift.generate.affect_train import AffectTrainConfig
+    from moodshift.generate.affect.train import AffectTrainConfig
 
 
 def plot_curves(history: list[dict[str, float]], kind: str, path: Path) -> None:
@@ -36,10 +36,7 @@ def plot_curves(history: list[dict[str, float]], kind: str, path: Path) -> None:
     for ax in axes:
         ax.set_xlabel("step"), ax.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.part.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=90)
 
 
 def write_model_card(out: Path, cfg: AffectTrainConfig, config: dict[str, object],

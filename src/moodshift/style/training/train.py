@@ -30,8 +30,8 @@ import numpy as np
 import torch
 
 from moodshift.errors import InputFileError, UserError
-from moodshift.style.johnson import MULTIPLE, TransformerNet, export_onnx
-from moodshift.style.train_data import ContentImages
+from moodshift.style.training.data import ContentImages
+from moodshift.style.training.johnson import MULTIPLE, TransformerNet, export_onnx
 from moodshift.training import (
     ThreadChooser,
     atomic_torch_save,
@@ -246,7 +246,7 @@ def train_style(cfg: StyleTrainConfig, log: Callable[[str], None] = print) -> St
     """Train (or resume) a style network; see the module docstring for what it writes."""
     from moodshift.imageio import atomic_write_text
     from moodshift.style import losses
-    from moodshift.style.train_report import (
+    from moodshift.style.training.report import (
         model_metadata,
         plot_losses,
         sample_sheet,

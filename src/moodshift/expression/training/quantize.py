@@ -39,8 +39,8 @@ class QuantizeResult:
 
 def _faces(data: str, n: int, seed: int, store_size: int) -> tuple[np.ndarray, np.ndarray]:
     """n calibration crops from the training split and n check crops from validation."""
-    from moodshift.expression.datasets import load_splits
     from moodshift.expression.facecrop import resize_to
+    from moodshift.expression.training.datasets import load_splits
 
     splits = load_splits(data, size=None)
     rng = np.random.default_rng(seed)

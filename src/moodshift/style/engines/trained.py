@@ -60,10 +60,10 @@ def shipped_model(emotion: str) -> Path | None:
     path = SHIPPED_DIR / name
     if not path.is_file():
         raise ModelMissingError(f"{path}: shipped style model is missing from the installation")
-    from moodshift.models.runtime import _verified
+    from moodshift.models.runtime import verified_once
 
     stat = path.stat()
-    if not _verified(str(path), stat.st_size, stat.st_mtime_ns, expected):
+    if not verified_once(str(path), stat.st_size, stat.st_mtime_ns, expected):
         raise UserError(f"{path}: checksum mismatch (expected {expected[:12]}…); "
                         "reinstall moodshift")
     return path
@@ -121,7 +121,7 @@ def model_path_for(emotion: str, entry: object, options: Mapping[str, object]) -
 def stylize_trained(image: np.ndarray, mix: Mapping[str, float], entries: Mapping[str, object],
                     options: Mapping[str, object]) -> np.ndarray:
     """Stylise an RGB uint8 image with the trained networks of an emotion mix (same size)."""
-    from moodshift.style.fast import _run
+    from moodshift.style.engines.fast import run_tiled
 
     paths = {e: model_path_for(e, entries.get(e), options) for e in mix}
     missing = [e for e, p in paths.items() if p is None]
@@ -139,7 +139,7 @@ def stylize_trained(image: np.ndarray, mix: Mapping[str, float], entries: Mappin
     models = {e: load_model(p) for e, p in paths.items() if p is not None}
     out = np.zeros(image.shape, np.float32)
     for emotion, weight in mix.items():
-        styled = _run(image, models[emotion].run, MAX_FULL_PIXELS, TILE,
+        styled = run_tiled(image, models[emotion].run, MAX_FULL_PIXELS, TILE,
                       int(size) if size is not None else None)
         out += weight * styled.astype(np.float32)
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)

@@ -14,9 +14,10 @@ import torch
 from PIL import Image, ImageDraw
 
 from moodshift.drawing import default_font
+from moodshift.sheets import save_figure
 
 if TYPE_CHECKING:
-    from moodshift.style.train_style import LossRecipe, StyleTrainConfig
+    from moodshift.style.training.train import LossRecipe, StyleTrainConfig
 
 MODEL_KIND = "moodshift-johnson-style"     # metadata "kind" of every trained style model
 TILE = 192
@@ -41,7 +42,7 @@ def sample_sheet(net: torch.nn.Module, samples: np.ndarray, style: np.ndarray, s
                  path: Path) -> None:
     """Top row: the style and the fixed content crops; bottom row: the network's outputs."""
     from moodshift.imageio import save_image
-    from moodshift.style.train_data import centre_crop
+    from moodshift.style.training.data import centre_crop
 
     with torch.no_grad():
         x = torch.from_numpy(samples).permute(0, 3, 1, 2).float() / 255.0
@@ -81,10 +82,7 @@ def plot_losses(history: list[dict[str, float]], path: Path) -> None:
     ax.grid(alpha=0.3, which="both")
     ax.legend()
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.part.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=100)
 
 
 def write_model_card(path: Path, cfg: "StyleTrainConfig", meta: Mapping[str, object],
@@ -93,7 +91,7 @@ def write_model_card(path: Path, cfg: "StyleTrainConfig", meta: Mapping[str, obj
                      n_images: int, n_bad: int, interrupted: bool = False) -> None:
     from moodshift.imageio import atomic_write_text
     from moodshift.models.store import sha256_file
-    from moodshift.style.johnson import TransformerNet
+    from moodshift.style.training.johnson import TransformerNet
     from moodshift.training import count_parameters
 
     last = history[-1] if history else {}

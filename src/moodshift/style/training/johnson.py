@@ -114,42 +114,18 @@ def export_onnx(net: TransformerNet, path: Path, fp16: bool = False,
     the weights are stored as float16 (half the file size) and cast back to float32 inside the
     graph, so the model still takes and returns float32 and computes in float32.
     """
-    import os
-    import tempfile
-    import warnings
+    from moodshift.models.onnx_export import export_module
 
-    import numpy as np
-
-    from moodshift.errors import UserError
-    from moodshift.models.onnx_export import OPSET, max_abs_diff
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     net = net.eval()
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        axes = {"image": {0: "batch", 2: "height", 3: "width"},
-                "stylized": {0: "batch", 2: "height", 3: "width"}}
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            torch.onnx.export(net, (torch.rand(1, 3, 64, 64),), str(tmp), dynamo=False,
-                              input_names=["image"], output_names=["stylized"],
-                              dynamic_axes=axes, opset_version=OPSET, do_constant_folding=True)
-        _finish_graph(tmp, fp16, metadata or {})
-        if fp16:
-            net = _rounded_copy(net)      # what the fp16 file computes, for the check below
-        for shape in ((1, 3, check_side, check_side), (1, 3, check_side // 2, check_side + 4)):
-            diff = max_abs_diff(net, tmp, [shape])
-            if not np.isfinite(diff) or diff >= atol:
-                raise UserError(f"{path.name}: ONNX export differs from torch by {diff:.3g} "
-                                f"(limit {atol:g}); not written")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+    axes = {"image": {0: "batch", 2: "height", 3: "width"},
+            "stylized": {0: "batch", 2: "height", 3: "width"}}
+    shapes = [[(1, 3, check_side, check_side)], [(1, 3, check_side // 2, check_side + 4)]]
+    return export_module(net, torch.rand(1, 3, 64, 64), Path(path), True,
+                         input_names=["image"], output_names=["stylized"], atol=atol,
+                         dynamic_axes=axes, check_shapes=shapes,
+                         finish=lambda tmp: _finish_graph(tmp, fp16, metadata or {}),
+                         # what the fp16 file computes, for the check
+                         reference=_rounded_copy(net) if fp16 else net)
 
 
 def _rounded_copy(net: TransformerNet) -> TransformerNet:

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import shutil
 import time
 from dataclasses import asdict, dataclass, field
@@ -32,9 +31,11 @@ import torch.nn.functional as F
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
-from moodshift.generate.gan_data import LABELS_FILE, FaceSet, labels_path, load_faces
-from moodshift.generate.gan_nets import Discriminator, Generator, condition_vector
+from moodshift.generate.gan.data import LABELS_FILE, FaceSet, labels_path, load_faces
+from moodshift.generate.gan.nets import Discriminator, Generator, condition_vector
+from moodshift.imageio import atomic_write
 from moodshift.people import AGE_GROUPS, GENDERS
+from moodshift.sheets import save_figure
 from moodshift.training import atomic_torch_save, count_parameters
 
 
@@ -135,12 +136,9 @@ def export_generator(ema: Generator, cfg: GanConfig, out: Path, meta: dict[str, 
     from safetensors.torch import save_file
 
     target = out / "generator.safetensors"
-    tmp = out / ".generator.safetensors.part"
     state = {k: v.detach().contiguous().clone() for k, v in ema.state_dict().items()
              if not k.endswith("num_batches_tracked")}
-    save_file(state, str(tmp))
-    os.chmod(tmp, 0o644)  # the temporary file is private; the export is an ordinary output
-    os.replace(tmp, target)
+    atomic_write(target, lambda tmp: save_file(state, str(tmp)))
     from moodshift.models.store import sha256_file
     config = {"arch": "gan_nets.Generator", "latent_dim": cfg.latent_dim, "width": cfg.width,
               "image_size": cfg.image_size, "channels": 1, "emotions": list(EMOTIONS),
@@ -191,10 +189,7 @@ def _plot_curves(history: list[dict[str, float]], path: Path) -> None:
         ax.set_xlabel("step")
         ax.legend(fontsize=8)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.part.png")
-    fig.savefig(tmp, dpi=90)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=90)
 
 
 def write_model_card(out: Path, cfg: GanConfig, data: FaceSet, seconds: float, steps: int,

@@ -20,7 +20,7 @@ import torch
 
 from moodshift.emotions import EMOTION_VAD, EMOTIONS, canonical_emotion
 from moodshift.errors import ModelMissingError, UserError
-from moodshift.generate.affect_nets import KINDS, AffectGeneratorNet
+from moodshift.generate.affect.nets import KINDS, AffectGeneratorNet
 from moodshift.models.shipped import MODELS_DATA, shipped_file
 from moodshift.training import first_line, load_checkpoint
 

@@ -26,8 +26,8 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
-from moodshift.generate.gan import ConditionalGenerator, check_truncation, upscale
-from moodshift.generate.gan_data import _grey, fer_files
+from moodshift.generate.gan.data import fer_files, read_grey
+from moodshift.generate.gan.generator import ConditionalGenerator, check_truncation, upscale
 from moodshift.people import AGE_GROUPS, GENDERS
 
 DEFAULT_REAL = Path("../shared/datasets/fer2013/val")
@@ -63,7 +63,7 @@ class GanEvalRequest:
 def run_gan_eval(request: GanEvalRequest) -> tuple[ConditionalGenerator, GanEval]:
     """Check the request, its real faces and the plot's folder (before minutes of generating),
     evaluate the generator and write the plot if asked."""
-    from moodshift.generate.gan import load_generator
+    from moodshift.generate.gan.generator import load_generator
     from moodshift.imageio import check_writable_dir
 
     request.check()
@@ -185,7 +185,7 @@ def _real_faces(folder: Path, per_class: int, seed: int) -> tuple[np.ndarray, np
         if of_e:
             take = rng.choice(len(of_e), size=min(per_class, len(of_e)), replace=False)
             picked += [of_e[i] for i in sorted(take)]
-    return (np.stack([_grey(f, 48) for f, _ in picked]),
+    return (np.stack([read_grey(f, 48) for f, _ in picked]),
             np.array([e for _, e in picked], dtype=np.int64))
 
 

@@ -274,7 +274,7 @@ def split_set(data: ImageSet, fractions: tuple[float, float, float] = SPLIT_FRAC
                  for p, k in zip(parts, ("train", "val", "test")))
 
 
-def _split_dirs(root: Path) -> dict[str, Path]:
+def split_dirs(root: Path) -> dict[str, Path]:
     found: dict[str, Path] = {}
     for child in root.iterdir() if root.is_dir() else []:
         if child.is_dir():
@@ -300,7 +300,7 @@ def read_dataset(path: str | Path, size: int | None = None) -> ImageSet:
         return read_labels_csv(path, size)
     if (path / "label.lst").is_file() or (path / "label" / "label.lst").is_file():
         return read_expw(path, size or 48)
-    splits = _split_dirs(path)
+    splits = split_dirs(path)
     if splits:
         return _concat([read_class_folders(p, size) for p in splits.values()], str(path))
     return read_class_folders(path, size)
@@ -319,7 +319,7 @@ def load_splits(path: str | Path, size: int | None = 48) -> DataSplits:
             return DataSplits(sets["train"], val, test, "the CSV's Usage column")
         train, val, test = split_set(_concat(list(sets.values()), str(path)))
         return DataSplits(train, val, test, "70:20:10 stratified split, seed %d" % SPLIT_SEED)
-    splits = _split_dirs(path) if path.is_dir() else {}
+    splits = split_dirs(path) if path.is_dir() else {}
     if "train" in splits and ("val" in splits or "test" in splits):
         train = read_class_folders(splits["train"], size)
         val_dir = splits.get("val") or splits["test"]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -32,15 +31,16 @@ import torch.nn.functional as F
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
-from moodshift.generate.affect import WEIGHTS_NAME, AffectGenerator
-from moodshift.generate.affect_losses import (
+from moodshift.generate.affect.generator import WEIGHTS_NAME, AffectGenerator
+from moodshift.generate.affect.losses import (
     FrozenClassifier,
     emotion_vad_table,
     mode_seeking_loss,
     mood_vad,
     total_variation,
 )
-from moodshift.generate.affect_nets import KINDS, AffectGeneratorNet
+from moodshift.generate.affect.nets import KINDS, AffectGeneratorNet
+from moodshift.imageio import atomic_write
 from moodshift.training import atomic_torch_save, count_parameters, load_checkpoint
 
 INDEPENDENT_JUDGES = ("fer", "faceapi")  # expression models unrelated to moodshift's msnet
@@ -273,8 +273,8 @@ def finish_outputs(out: Path, net: AffectGeneratorNet, cfg: AffectTrainConfig,
                    log: Callable[[str], None], judges: dict[str, object] | None = None
                    ) -> AffectTrainResult:
     """Weights, config, curves, judged report, sample grid and model card."""
-    from moodshift.generate import affect_report
-    from moodshift.generate.affect_card import plot_curves, write_model_card
+    from moodshift.generate.affect import report as affect_report
+    from moodshift.generate.affect.card import plot_curves, write_model_card
     from moodshift.imageio import atomic_write_text
     from moodshift.models.store import sha256_file
 
@@ -320,7 +320,4 @@ def save_weights(net: torch.nn.Module, path: Path) -> None:
     from safetensors.torch import save_file
 
     state = {k: v.detach().float().contiguous() for k, v in net.state_dict().items()}
-    tmp = path.with_name(f".{path.name}.part")
-    save_file(state, str(tmp), metadata={"format": "pt"})
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    atomic_write(path, lambda tmp: save_file(state, str(tmp), metadata={"format": "pt"}))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import os
 import platform
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -14,10 +13,11 @@ import torch
 
 from moodshift.emotions import EMOTIONS
 from moodshift.expression import nets
+from moodshift.sheets import save_figure
 
 if TYPE_CHECKING:
-    from moodshift.expression.datasets import DataSplits
-    from moodshift.expression.train import TrainConfig
+    from moodshift.expression.training.config import TrainConfig
+    from moodshift.expression.training.datasets import DataSplits
 
 
 def confusion_matrix(labels: np.ndarray, preds: np.ndarray, k: int = len(EMOTIONS)) -> np.ndarray:
@@ -41,10 +41,7 @@ def plot_curves(history: list[dict[str, float]], path: Path) -> None:
     a2.plot(ep, [h["val_loss"] for h in history], label="val")
     a2.set_xlabel("epoch"), a2.set_ylabel("cross-entropy"), a2.legend(), a2.grid(alpha=0.3)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.part.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=100)
 
 
 def plot_confusion(cm: np.ndarray, path: Path, title: str) -> None:
@@ -66,17 +63,14 @@ def plot_confusion(cm: np.ndarray, path: Path, title: str) -> None:
     ax.set_title(title, fontsize=10)
     fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
-    tmp = path.with_name(f".{path.stem}.part.png")
-    fig.savefig(tmp, dpi=100)
-    plt.close(fig)
-    os.replace(tmp, path)
+    save_figure(fig, path, dpi=100)
 
 
 def write_model_card(out: Path, arch: str, options: dict[str, object], recipe: dict[str, object],
                      config: dict[str, object], history: list[dict[str, float]],
                      metrics: dict[str, object], splits: DataSplits, cfg: TrainConfig,
                      use_bf16: bool, sha256: str, size: int) -> None:
-    from moodshift.expression.train import ROTATE_DEGREES, ROTATE_TARGET  # no import cycle
+    from moodshift.expression.training.config import ROTATE_DEGREES, ROTATE_TARGET
     from moodshift.imageio import atomic_write_text
 
     n_params = sum(int(np.prod(v.shape)) for v in nets.build(arch, **options).state_dict().values()

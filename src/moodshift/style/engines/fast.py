@@ -31,6 +31,7 @@ import numpy as np
 from PIL import Image
 
 from moodshift.errors import ModelMissingError, UserError
+from moodshift.imageio import atomic_write
 from moodshift.models.registry import styletransfer_dir
 from moodshift.models.store import cache_dir
 
@@ -247,7 +248,7 @@ def _ramp(n: int, overlap: int) -> np.ndarray:
     return np.minimum(np.minimum(x + 1, n - x) / (overlap + 1), 1.0)
 
 
-def _run(image: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], max_full_pixels: int,
+def run_tiled(image: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], max_full_pixels: int,
          tile: int, work_side: int | None) -> np.ndarray:
     """Apply fn (float HxWx3 -> float HxWx3, H and W multiples of 4) at full size or tiled."""
     img = _as_rgb_uint8(image)
@@ -256,7 +257,7 @@ def _run(image: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], max_full_pix
         scale = work_side / max(h, w)
         small = cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))),
                            interpolation=cv2.INTER_AREA)
-        out_small = _run(small, fn, max_full_pixels, tile, None)
+        out_small = run_tiled(small, fn, max_full_pixels, tile, None)
         return cv2.resize(out_small, (w, h), interpolation=cv2.INTER_LANCZOS4)
     padded = _pad4(img)
     ph, pw = padded.shape[:2]
@@ -307,12 +308,13 @@ def style_vector(style_image: np.ndarray) -> np.ndarray:
         sess = _session("arbitrary_predict.onnx")
         vec = sess.run(None, {sess.get_inputs()[0].name: x[None] / 255.0})[0]
         vec = vec.reshape(-1).astype(np.float32)
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as fh:
+                np.save(fh, vec)
+
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".part.npy")
-            np.save(tmp, vec)
-            tmp.replace(path)
-        except OSError:
+            atomic_write(path, write)
+        except (OSError, UserError):
             pass  # read-only cache: recompute next time
     _VECTOR_CACHE[key] = vec
     if len(_VECTOR_CACHE) > _VECTOR_CACHE_SIZE:
@@ -336,7 +338,7 @@ def stylize_arbitrary(image: np.ndarray, style_vec: np.ndarray, *, work_side: in
     def fn(x: np.ndarray) -> np.ndarray:
         return sess.run(None, {content: x[None], style: vec})[0][0]
 
-    return _run(image, fn, max_full_pixels, tile, work_side)
+    return run_tiled(image, fn, max_full_pixels, tile, work_side)
 
 
 def multistyle_weights(weights: Sequence[float] | dict[int, float]) -> np.ndarray:
@@ -367,4 +369,4 @@ def stylize_multistyle(image: np.ndarray, weights: Sequence[float] | dict[int, f
         nchw = np.ascontiguousarray(x.transpose(2, 0, 1)[None])
         return sess.run(None, {"image": nchw, "style_weights": w})[0][0].transpose(1, 2, 0)
 
-    return _run(image, fn, max_full_pixels, tile, work_side)
+    return run_tiled(image, fn, max_full_pixels, tile, work_side)

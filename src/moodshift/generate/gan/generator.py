@@ -63,7 +63,7 @@ class ConditionalGenerator:
         None mean "unspecified" (a trained input: the generator picks what fits the code)."""
         import torch
 
-        from moodshift.generate.gan_nets import condition_vector
+        from moodshift.generate.gan.nets import condition_vector
 
         z = np.asarray(z, dtype=np.float32)
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
@@ -110,7 +110,7 @@ def load_generator(path: Path | str | None = None) -> ConditionalGenerator:
     """The shipped generator (None; checksum verified) or a `moodshift train gan` output."""
     import torch
 
-    from moodshift.generate.gan_nets import Generator
+    from moodshift.generate.gan.nets import Generator
     from moodshift.models.store import load_verified_file
     from moodshift.training import first_line, first_problem
 

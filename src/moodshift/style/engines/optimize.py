@@ -36,9 +36,13 @@ from PIL import Image
 
 from moodshift.errors import UserError
 from moodshift.style.backbones import Backbone, load_backbone
+from moodshift.style.engines.optimize_image import ImageParameter
+from moodshift.style.engines.optimize_settings import (
+    MIN_STYLE_SIDE,
+    OptimizeSettings,
+    parse_options,
+)
 from moodshift.style.losses import content_loss, gram, style_loss, tv_loss
-from moodshift.style.optimize_image import ImageParameter
-from moodshift.style.optimize_settings import MIN_STYLE_SIDE, OptimizeSettings, parse_options
 from moodshift.training import use_bf16
 
 # TV is a sum over pixels; its weight is meant at the seed's 512x512 working size and scaled by

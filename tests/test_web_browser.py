@@ -141,6 +141,31 @@ def test_studio_upload_faces_sad_strength_compare_download(browser, studio, shot
     page.close()
 
 
+def test_studio_optimize_job_progress_cancel_and_result(browser, studio) -> None:
+    page = browser.new_page(viewport={"width": 1100, "height": 900})
+    errors = no_errors(page)
+    page.goto(studio.url + "studio")
+    page.click("button[data-example=astronaut]")
+    page.wait_for_selector("#controls", state="visible", timeout=60_000)
+    page.check("input[name=engine][value=optimize]")
+    assert page.is_visible("#optimize-row")
+    page.fill("#steps", "500")
+    page.fill("#size", "64")
+    page.click("#go")
+    page.wait_for_selector("#cancel", state="visible", timeout=30_000)
+    wait_until(page, "document.getElementById('style-progress').value > 0", timeout=60_000)
+    page.click("#cancel")
+    wait_until(page, "document.getElementById('style-status').textContent"
+                     ".includes('cancelled')", timeout=60_000)
+    assert page.is_hidden("#cancel") and page.is_hidden("#result")
+    page.fill("#steps", "3")
+    page.click("#go")
+    page.wait_for_selector("#result", state="visible", timeout=60_000)
+    assert "with the optimize engine" in page.inner_text("#style-status")
+    assert not errors, errors
+    page.close()
+
+
 def test_studio_on_a_phone_screen(browser, studio, shots) -> None:
     page = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
     errors = no_errors(page)

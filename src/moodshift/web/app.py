@@ -46,7 +46,7 @@ def _warm(c: WebContext) -> None:
         stylize(image, "warm-up", StyleRequest(emotion="sad"), c.models)
         _ = c.models.age_gender
     if "portraits" in c.settings.pages:
-        from moodshift.generate.gan import load_generator
+        from moodshift.generate.gan.generator import load_generator
         from moodshift.text import read_text
 
         read_text(["a calm person"])

@@ -109,9 +109,8 @@ def serve(settings: WebSettings, announce) -> None:
             from uvicorn.supervisors import Multiprocess
 
             os.environ[SETTINGS_ENV] = settings.to_env()
-            assert app_from_env  # the factory each worker process imports
-            config = uvicorn.Config("moodshift.web.app:app_from_env", factory=True,
-                                    workers=settings.workers, **common)
+            factory = f"{app_from_env.__module__}:{app_from_env.__name__}"  # each worker's
+            config = uvicorn.Config(factory, factory=True, workers=settings.workers, **common)
             announce(settings)
             try:
                 Multiprocess(config, sockets=[sock]).run()

@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import math
 import time
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -53,6 +54,11 @@ TV_REFERENCE_PIXELS = 512 * 512
 # mobilenet and ~2.25 KB/px for vgg19; rounded up for the jitter cache and the pyramid.
 BYTES_PER_PIXEL = {"mobilenet": 2_500, "vgg16": 2_800, "vgg19": 3_000}
 BASE_BYTES = 600 * 2**20
+# A front end that shows progress or offers a cancel button sets this in the thread running the
+# optimisation: it is called after every step with (steps done, steps planned), and an exception
+# it raises ends the run (the web studio's optimize jobs).
+STEP_LISTENER: ContextVar[Callable[[int, int], None] | None] = ContextVar(
+    "moodshift_optimize_step_listener", default=None)
 
 
 @dataclass
@@ -259,6 +265,7 @@ def optimize_image(image: np.ndarray, styles: Sequence[tuple[np.ndarray, float]]
     parts = LossParts(0.0, 0.0, 0.0, 0.0)
     bar = tqdm(total=settings.steps, desc=f"optimize ({backbone.name})", unit="step",
                disable=not progress, leave=False)
+    listener = STEP_LISTENER.get()
     try:
         for li, (size, n_steps) in enumerate(zip(levels, plan)):
             content = to_tensor(image, size)
@@ -310,6 +317,8 @@ def optimize_image(image: np.ndarray, styles: Sequence[tuple[np.ndarray, float]]
                 param.project()
                 steps_done += 1
                 bar.update(1)
+                if listener is not None:
+                    listener(steps_done, settings.steps)
                 bar.set_postfix(level=f"{size[1]}x{size[0]}", total=f"{parts.total:.3g}",
                                 content=f"{parts.content:.3g}", style=f"{parts.style:.3g}",
                                 tv=f"{parts.tv:.3g}", refresh=False)

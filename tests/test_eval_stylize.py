@@ -81,6 +81,8 @@ def test_bad_config_is_a_user_error(tmp_path: Path) -> None:
         StylizeEvalConfig(data=tmp_path, emotions=("joyish",))
 
 
+@pytest.mark.slow
+@pytest.mark.models
 def test_cli_runs_end_to_end_on_the_bundled_portrait(tmp_path: Path, capsys) -> None:
     import json
     import shutil

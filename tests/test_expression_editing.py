@@ -21,8 +21,12 @@ def _ready(*names: str) -> bool:
     return set(names) <= ok
 
 
-needs_mesh = pytest.mark.skipif(not _ready("mediapipe-face-mesh", "faceapi-ssd"),
+needs_mesh_models = pytest.mark.skipif(not _ready("mediapipe-face-mesh", "faceapi-ssd"),
                                 reason="face mesh / detector not pulled (moodshift models pull)")
+
+
+def needs_mesh(test):
+    return pytest.mark.models(needs_mesh_models(test))
 
 
 @pytest.fixture(scope="module")

@@ -56,6 +56,8 @@ class BatchConfig:
         if self.ray is not None:
             if not self.ray.strip():
                 raise UserError("--ray: give auto, local or a cluster address (host:port)")
+            from moodshift.batch.ray_import import import_ray
+
             import_ray()  # installed? (else: how to install it)
         if is_uri(self.src):
             if self.ray is None:
@@ -158,17 +160,3 @@ class BatchConfig:
                     "palette": file_hash(self.palette), "seed": self.seed, "size": self.size}
         text = json.dumps(settings, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
-INSTALL = "pip install 'moodshift[ray]'"
-
-
-def import_ray():
-    """Ray, or a one-line error saying how to install the optional extra."""
-    try:
-        import ray
-        import ray.data  # noqa: F401
-    except ImportError:
-        raise UserError(f"--ray needs Ray, an optional extra: {INSTALL} "
-                        "(or leave out --ray to run on local processes)") from None
-    return ray

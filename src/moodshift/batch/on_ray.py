@@ -15,8 +15,9 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from moodshift.batch.config import BatchConfig, import_ray, is_uri
+from moodshift.batch.config import BatchConfig, is_uri
 from moodshift.batch.items import Item, Plan
+from moodshift.batch.ray_import import import_ray
 from moodshift.batch.worker import INPUT_FIELD, Processor
 from moodshift.errors import UserError
 

@@ -11,7 +11,9 @@
   runs with the shape rewrite done directly on the protobuf bytes.
 * multistyle26: a conditional-instance-norm network with 26 built-in styles, any input size.
 
-Both nets downsample by 4, so inputs are reflect-padded to a multiple of 4 and cropped after.
+Both nets downsample by 4, so inputs are reflect-padded to a multiple of 4 and cropped after;
+sides under MIN_SIDE are first padded up to it (edge pixels repeated), because the networks'
+own reflect pads (4 px at the first layer) need more pixels than a 1-4 px side has.
 Above MAX_FULL_PIXELS (2048x2048 for arbitrary, 1536x1536 for multistyle26; ~1.5 GB peak each)
 images are processed in overlapping tiles blended with linear feathering. Sessions are created
 once per process with 2 intra-op threads and no spin-waiting (on a shared, busy CPU spinning
@@ -37,6 +39,7 @@ from moodshift.models.store import cache_dir
 STYLE_SIZE = 256
 NUM_STYLES = 26
 MULTIPLE = 4
+MIN_SIDE = 16  # smallest side the networks run on; smaller images are padded, then cropped
 # Above these sizes images are tiled: peak RSS is ~330 B/pixel (arbitrary) and ~650 B/pixel
 # (multistyle26), so both stay near 1.5 GB.
 MAX_FULL_PIXELS = 2048 * 2048
@@ -227,7 +230,7 @@ def _as_rgb_uint8(image: np.ndarray) -> np.ndarray:
 
 def _pad4(arr: np.ndarray) -> np.ndarray:
     h, w = arr.shape[:2]
-    ph, pw = (-h) % MULTIPLE, (-w) % MULTIPLE
+    ph, pw = max((-h) % MULTIPLE, MIN_SIDE - h), max((-w) % MULTIPLE, MIN_SIDE - w)
     if not (ph or pw):
         return arr
     mode = "reflect" if min(h, w) > MULTIPLE else "edge"

@@ -122,7 +122,8 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     request = StyleRequest(emotion=args.emotion, strength=args.strength,
                            preserve_color=args.preserve_color or None,
                            style_image=style, palette=palette, engine=args.engine,
-                           engine_options=_engine_options(args))
+                           engine_options=_engine_options(args),
+                           **({} if args.max_pixels is None else {"max_pixels": args.max_pixels}))
     inputs = expand_inputs(args.images)
     tag = emotion_label(wanted).replace(",", "+").replace(":", "")
     outputs = dict(zip(inputs, plan_outputs(inputs, args.output, tag)))
@@ -221,7 +222,13 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
     p.add_argument("images", nargs="+", help="image files, folders, or - for stdin")
     p.add_argument("--emotion", required=True, metavar=EMOTION_CHOICES,
                    help="target emotion, auto (the photo's own), or a blend like happy:0.7,sad:0.3")
-    p.add_argument("-o", "--output", help="output file, folder (default out/) or - for stdout")
+    p.add_argument("-o", "--output", help="output file, folder (default out/) or - for stdout; "
+                                          "missing parent folders are created")
+    p.add_argument("--max-pixels", type=int, metavar="N",
+                   help="working size: the fast and trained networks see at most N pixels "
+                        "(default 24000000); a larger photo is styled at that size and scaled "
+                        "back up, the output keeps its size. Up to 50000000 (the load limit) "
+                        "styles every pixel: memory stays bounded, time grows with pixels")
     p.add_argument("--strength", type=float, help="0 (unchanged) .. 1 (full style)")
     p.add_argument("--preserve-color", action="store_true", help="keep the photo's own colours")
     p.add_argument("--style-image", type=Path, help="use this painting instead of the palette's")
@@ -269,7 +276,8 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
     ps = psub.add_parser("show", help="render the palette and a photo in all seven emotions")
     ps.add_argument("--photo", default=str(Path(__file__).parent / "data" / "astronaut.png"))
     ps.add_argument("--palette", type=Path, help="TOML override")
-    ps.add_argument("-o", "--output", default="palette.png")
+    ps.add_argument("-o", "--output", default="palette.png",
+                    help="the sheet (default palette.png); missing parent folders are created")
     p.set_defaults(func=cmd_palette)
 
     # Training and evaluation pull in torch; their options are built only when asked for, so

@@ -182,6 +182,13 @@ def target_vad(emotion: str | dict[str, float]) -> VAD:
                  for f in ("valence", "arousal", "dominance")))
 
 
+# The most pixels the style networks work on by default (a 6000x4000 photo; the loader accepts up
+# to imageio.MAX_PIXELS). A larger image is styled at this working size, scaled back up and
+# finished at full size; StyleRequest.max_pixels (`stylize --max-pixels`) raises or lowers it.
+WORK_PIXELS = 24_000_000
+MIN_WORK_PIXELS = 4096
+
+
 @dataclass(frozen=True)
 class StyleRequest:
     emotion: str = "auto"              # auto, an emotion, or a blend "happy:0.7,sad:0.3"
@@ -191,6 +198,17 @@ class StyleRequest:
     palette: Palette | None = None     # None: the shipped default palette
     engine: str = "fast"               # fast | optimize | trained
     engine_options: Mapping[str, object] = field(default_factory=dict)  # steps, size, model...
+    max_pixels: int | None = WORK_PIXELS  # working size of the networks; None: every pixel
+
+    def __post_init__(self) -> None:
+        strength, cap = self.strength, self.max_pixels
+        if strength is not None and not (isinstance(strength, (int, float))
+                                         and 0.0 <= strength <= 1.0):
+            raise UserError(f"strength {strength}: must be between 0 and 1")
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int)
+                                or cap < MIN_WORK_PIXELS):
+            raise UserError(f"max pixels {cap}: must be a whole number, at least "
+                            f"{MIN_WORK_PIXELS}")
 
 
 def stylize(image: np.ndarray, name: str, request: StyleRequest,
@@ -209,7 +227,8 @@ def stylize(image: np.ndarray, name: str, request: StyleRequest,
     styled = stylize_image(image, mix, palette, strength=strength,
                            preserve_color=request.preserve_color,
                            style_image=request.style_image, engine=request.engine,
-                           engine_options=request.engine_options)
+                           engine_options=request.engine_options,
+                           max_pixels=request.max_pixels)
     boxes = [f.box for f in before.faces]  # geometry is unchanged: re-read the same faces
     after_rows = _expression_rows(models.expression, styled, boxes)
     report = StylizeReport(

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 
 from moodshift.errors import UserError
+from moodshift.evolve.bounds import BOUNDS_HELP
+from moodshift.seeds import SEED_HELP
 
 GENOME_CHOICES = ("pixels", "cppn", "gan-latent")
 LAYOUT_CHOICES = ("auto", "emotions", "va", "prob-detail")
@@ -20,10 +22,12 @@ def add_evolve_arguments(p: argparse.ArgumentParser) -> None:
                    help="pixels: direct pixels; cppn: image = f(x, y) (default); gan-latent: "
                         "latent space of moodshift's conditional GAN (CMA-ME)")
     p.add_argument("--iterations", type=int, required=True,
-                   help="total iterations of the run (with --resume: continue up to this many)")
+                   help="total iterations of the run (with --resume: continue up to this many); "
+                        + BOUNDS_HELP)
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--batch", type=int, default=64, help="images evaluated per iteration")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch", type=int, default=64,
+                   help="images evaluated per iteration (memory grows with batch x size²)")
+    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--size", type=int, default=64, help="image side in pixels (default 64)")
@@ -50,12 +54,14 @@ def add_evolve_arguments(p: argparse.ArgumentParser) -> None:
 
 def check_arguments(args: argparse.Namespace) -> None:
     """Reject bad values before anything is loaded or written."""
-    if args.iterations <= 0:
-        raise UserError(f"--iterations {args.iterations}: must be a positive whole number")
-    if args.batch <= 0:
-        raise UserError(f"--batch {args.batch}: must be a positive whole number")
+    from moodshift.evolve.bounds import check_batch, check_iterations
+    from moodshift.seeds import check_seed
+
     if not MIN_SIZE <= args.size <= MAX_SIZE:
         raise UserError(f"--size {args.size}: must be between {MIN_SIZE} and {MAX_SIZE} pixels")
+    check_seed(args.seed, "--seed")
+    check_batch(args.batch, args.size, args.genome)
+    check_iterations(args.iterations, args.batch, args.size)
     if args.genome not in GENOME_CHOICES:
         raise UserError(f"--genome {args.genome}: unknown genome; valid genomes: "
                         f"{', '.join(GENOME_CHOICES)}")

@@ -45,6 +45,13 @@ class EvolveConfig:
     settings: dict[str, Any] = field(default_factory=dict)
     gan: str = ""  # gan-latent: the --gan generator ("" = the installed one)
 
+    def __post_init__(self) -> None:
+        from moodshift.evolve.bounds import check_batch
+        from moodshift.seeds import check_seed
+
+        check_seed(self.seed)
+        check_batch(self.batch, self.size, self.genome)
+
     def fingerprint(self) -> dict[str, object]:
         grid = self.settings.get("layouts", {})
         keys = {"va": ("va_cells",), "prob-detail": ("prob_detail_cells", "detail_max")}
@@ -154,6 +161,10 @@ def evolve(state: RunState, total_iterations: int, genome: Any, fitness: Any, la
     """
     from tqdm import tqdm
 
+    from moodshift.evolve.bounds import check_iterations
+
+    batch = sum(int(getattr(e, "batch_size", 1)) for e in state.scheduler.emitters)
+    check_iterations(total_iterations, max(1, batch), genome.size)
     scheduler, archive = state.scheduler, state.archive
     bar = tqdm(total=total_iterations, initial=state.iterations, disable=not progress,
                unit="it", desc="evolve", file=sys.stderr, dynamic_ncols=True)

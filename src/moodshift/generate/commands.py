@@ -14,6 +14,7 @@ from pathlib import Path
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.generate.portraits import DEFAULT_TRUNCATION, GENERATORS
+from moodshift.seeds import SEED_HELP
 
 # Refuse larger requests: every face is upscaled and styled (~0.2-0.5 s each on 2 cores), and
 # eval's pairwise distances grow with n squared.
@@ -37,7 +38,7 @@ def add_generate_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--age", help="child|teen|young_adult|middle_aged|elderly "
                                  "(default: the text's, else unspecified)")
     p.add_argument("--gender", help="female|male (default: the text's, else unspecified)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same faces)")
+    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
     p.add_argument("--n", type=int, default=1, help=f"how many faces (1..{MAX_GENERATE_N})")
     p.add_argument("--style", metavar="EMOTION|IMG",
                    help="style the faces for this emotion or like this image "
@@ -53,7 +54,8 @@ def add_generate_arguments(p: argparse.ArgumentParser) -> None:
                    help="gan: the conditional GAN (default); affect: the affect generator")
     p.add_argument("--model", type=Path, help="a trained generator (default: the shipped one)")
     p.add_argument("-o", "--output", required=True,
-                   help="output image (.png); with --n > 1 a folder or a name to number")
+                   help="output image (.png); with --n > 1 a folder or a name to number; "
+                        "missing parent folders are created")
     p.add_argument("--json", action="store_true", help="one JSON object per written image")
 
 

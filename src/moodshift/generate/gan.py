@@ -18,6 +18,7 @@ import numpy as np
 from moodshift.emotions import EMOTIONS, parse_emotion
 from moodshift.errors import ModelMissingError, UserError
 from moodshift.generate.gan_data import AGE_GROUPS, GENDERS
+from moodshift.seeds import check_seed
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "gan"
 SHIPPED_NAME = "generator.safetensors"
@@ -80,6 +81,8 @@ class ConditionalGenerator:
         truncation < 1 pulls the codes towards the mean code (z * truncation, the "truncation
         trick" of BigGAN / StyleGAN): less varied faces whose requested expression is read
         more often (see MODEL_CARD.md)."""
+        if seed is not None:
+            check_seed(seed)
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
         return (z * truncation).astype(np.float32)
 

@@ -40,6 +40,11 @@ class PortraitRequest:
     style_label: str | None = None          # what the user named as the style (for the intent)
     strength: float | None = None           # None: the palette's
 
+    def __post_init__(self) -> None:
+        from moodshift.seeds import check_seed
+
+        check_seed(self.seed)
+
 
 @dataclass(frozen=True)
 class Portrait:

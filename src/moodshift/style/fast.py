@@ -266,20 +266,47 @@ def _run(image: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], max_full_pix
     if ph * pw <= max_full_pixels:
         out = fn(padded.astype(np.float32) / 255.0)
     else:  # independent tiles; instance-norm statistics differ a little, feathering hides seams
-        tile = max(MULTIPLE * 4, tile - tile % MULTIPLE)
-        overlap = min(OVERLAP, tile // 4)
-        out = np.zeros((ph, pw, 3), np.float32)
-        weight = np.zeros((ph, pw, 1), np.float32)
-        for y in _starts(ph, tile, overlap):
-            for x in _starts(pw, tile, overlap):
-                crop = padded[y:y + tile, x:x + tile].astype(np.float32) / 255.0
-                res = fn(crop)
-                wgt = (_ramp(crop.shape[0], overlap)[:, None, None]
-                       * _ramp(crop.shape[1], overlap)[None, :, None])
-                out[y:y + tile, x:x + tile] += res * wgt
-                weight[y:y + tile, x:x + tile] += wgt
-        out /= weight
-    return (np.clip(out[:h, :w], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        return _run_tiled(padded, fn, tile, h, w)
+    return _to_uint8(out[:h, :w])
+
+
+def _to_uint8(x: np.ndarray) -> np.ndarray:
+    return (np.clip(x, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def _run_tiled(padded: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], tile: int,
+               h: int, w: int) -> np.ndarray:
+    """fn over overlapping feathered tiles, one band of tile rows at a time.
+
+    Only the current band (and the rows it shares with the next) is kept in float32, so memory
+    is ~16 bytes x tile x width on top of the uint8 result, whatever the image's height.
+    """
+    ph, pw = padded.shape[:2]
+    tile = max(MULTIPLE * 4, tile - tile % MULTIPLE)
+    overlap = min(OVERLAP, tile // 4)
+    result = np.empty((h, w, 3), np.uint8)
+    ys = _starts(ph, tile, overlap)
+    carry_acc = carry_wgt = None  # rows from the next band's start to this band's end
+    for k, y in enumerate(ys):
+        rows = min(tile, ph - y)
+        acc = np.zeros((rows, pw, 3), np.float32)
+        wgt = np.zeros((rows, pw, 1), np.float32)
+        if carry_acc is not None:
+            acc[:len(carry_acc)] += carry_acc
+            wgt[:len(carry_wgt)] += carry_wgt
+        ramp_y = _ramp(rows, overlap)[:, None, None]
+        for x in _starts(pw, tile, overlap):
+            crop = padded[y:y + rows, x:x + tile].astype(np.float32) / 255.0
+            res = fn(crop)
+            wx = ramp_y * _ramp(crop.shape[1], overlap)[None, :, None]
+            acc[:, x:x + tile] += res * wx
+            wgt[:, x:x + tile] += wx
+        done = (ys[k + 1] if k + 1 < len(ys) else ph) - y  # rows no later band touches
+        top, bottom = y, min(y + done, h)
+        if bottom > top:
+            result[top:bottom] = _to_uint8(acc[:bottom - top, :w] / wgt[:bottom - top, :w])
+        carry_acc, carry_wgt = acc[done:].copy(), wgt[done:].copy()
+    return result
 
 
 # ---- public API ------------------------------------------------------------------------------

@@ -331,9 +331,9 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else argv
-    parser = build_parser(with_training=bool(words) and words[0] in ("train", "eval"))
-    args = parser.parse_args(argv)
     try:
+        parser = build_parser(with_training=bool(words) and words[0] in ("train", "eval"))
+        args = parser.parse_args(argv)
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"moodshift: error: {exc}", file=sys.stderr)

@@ -43,7 +43,7 @@ def _read_source(path: str | Path) -> tuple[bytes | Path, str]:
         info = p.stat()
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise InputFileError(p, "symlink loop (the link points back to itself)") from None
+            raise InputFileError(p, "symlink loop") from None
         if exc.errno in (errno.ENOENT, errno.ENOTDIR):
             raise InputFileError(p, "no such file") from None
         raise InputFileError(p, f"cannot read ({exc.strerror or exc})") from None

@@ -36,3 +36,14 @@ def test_fifo_is_refused_without_blocking(tmp_path: Path) -> None:
 def test_device_is_refused() -> None:
     with pytest.raises(InputFileError, match="not a regular file"):
         load_image("/dev/zero")
+
+
+def test_stylize_of_a_symlink_loop_is_one_line(capsys, tmp_path: Path) -> None:
+    from moodshift.cli import main
+
+    a, b = tmp_path / "a.png", tmp_path / "b.png"
+    a.symlink_to(b)
+    b.symlink_to(a)
+    code = main(["stylize", str(a), "--emotion", "sad", "-o", str(tmp_path / "out")])
+    _, err = capsys.readouterr()
+    assert code == 2 and err == f"moodshift: error: {a}: symlink loop\n"

@@ -214,6 +214,7 @@ def _session(name: str):  # -> onnxruntime.InferenceSession
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.enable_cpu_mem_arena = False  # give activations back after each run (bounded RSS)
     model: bytes | str = (_transform_model()[0] if name == "arbitrary_transform.onnx"
                           else str(_model_file(name)))
     return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])

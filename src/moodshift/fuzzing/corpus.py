@@ -205,7 +205,7 @@ def _whole_files(w: _Writer, seeds: list[tuple[str, str, bytes]]) -> None:
     w.bytes("empty", ".jpg", b"\xff\xd8\xff\xd9", "SOI + EOI")
 
 
-def _bombs(w: _Writer) -> None:
+def _bombs(w: _Writer, heavy: bool) -> None:
     face = seed_images()["face"]
     png, jpg = encode(face, "PNG"), encode(face, "JPEG")
     for width, height in ((100000, 100000), (60000, 60000), (50001, 1000), (8000, 7000)):
@@ -217,6 +217,8 @@ def _bombs(w: _Writer) -> None:
             "65535x65535")
     w.bytes("bomb_declared", ".bmp", bmp_with_size(encode(face, "BMP"), 100000, -100000),
             "100000x-100000")
+    if not heavy:
+        return
     # Real bombs: tiny files that decode to more pixels than the loader accepts.
     for width, height, mode in ((8000, 7000, "L"), (10000, 10000, "1"), (12000, 5000, "L")):
         w.bytes("bomb_real", ".png", encode(Image.new(mode, (width, height), 0), "PNG"),
@@ -310,13 +312,13 @@ def _exif(w: _Writer) -> None:
         w.bytes("exif", ".jpg", encode(face, "JPEG", exif=blob), note)
 
 
-def _text_chunks(w: _Writer) -> None:
+def _text_chunks(w: _Writer, heavy: bool) -> None:
     png = encode(seed_images()["gradient"], "PNG")
     w.bytes("text_chunk", ".png", png_insert(png, png_chunk(b"tEXt", b"Comment\x00"
                                                             + b"A" * 8_000_000)), "8 MB tEXt")
-    bomb = zlib.compress(b"\x00" * 100_000_000, 9)
+    bomb = zlib.compress(b"\x00" * (100_000_000 if heavy else 2_000_000), 9)
     w.bytes("text_chunk", ".png", png_insert(png, png_chunk(b"zTXt", b"Comment\x00\x00" + bomb)),
-            "zTXt inflating to 100 MB")
+            "zTXt inflating to 100 MB" if heavy else "zTXt inflating to 2 MB")
     w.bytes("text_chunk", ".png", png_insert(png, png_chunk(
         b"iTXt", b"moodshift\x00\x01\x00\x00\x00" + bomb)), "compressed iTXt, 100 MB")
     w.bytes("text_chunk", ".png", png_insert(png, png_chunk(b"iCCP", b"p\x00\x00" + bomb)),
@@ -362,10 +364,13 @@ def _file_system(w: _Writer, sample: bytes) -> None:
         w.add(path, "odd_name", repr(odd))
 
 
-def build_corpus(folder: str | Path, n: int = 2000, seed: int = 0) -> list[Case]:
+def build_corpus(folder: str | Path, n: int = 2000, seed: int = 0,
+                 heavy: bool = True) -> list[Case]:
     """Write at least n hostile inputs into folder (created, must be empty) and return them.
 
-    A manifest (manifest.json: one entry per case) is written beside them."""
+    heavy=False leaves out the real decompression bombs and makes the compressed text chunks
+    small (building those takes ~10 s). A manifest (manifest.json: one entry per case) is
+    written beside the files."""
     root = Path(folder)
     root.mkdir(parents=True, exist_ok=True)
     if any(root.iterdir()):
@@ -376,12 +381,12 @@ def build_corpus(folder: str | Path, n: int = 2000, seed: int = 0) -> list[Case]
     for fmt, name, data in seeds:
         w.bytes("valid", SEED_FORMATS[fmt], data, f"{name} {fmt} (unchanged seed)")
     _whole_files(w, seeds)
-    _bombs(w)
+    _bombs(w, heavy)
     _shapes(w, rng)
     _modes(w)
     _animated(w)
     _exif(w)
-    _text_chunks(w)
+    _text_chunks(w, heavy)
     _file_system(w, seeds[0][2])
     _mutations(w, seeds, rng, max(0, n - len(w.cases)))
     (root / MANIFEST).write_text(json.dumps([c.to_json() for c in w.cases], indent=0) + "\n")

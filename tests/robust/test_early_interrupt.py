@@ -33,7 +33,7 @@ run()
 
 
 @pytest.mark.parametrize("module", ["moodshift.cli", "argparse", "moodshift.emotions", "numpy",
-                                    "PIL.Image", "moodshift.pipeline", "onnxruntime"])
+                                    "PIL.Image", "moodshift.analyze", "onnxruntime"])
 def test_ctrl_c_while_modules_load_is_one_line_and_130(module: str) -> None:
     proc = subprocess.run([sys.executable, "-c", LAUNCH, module, "analyze", str(GROUP)],
                           capture_output=True, text=True, timeout=300,

@@ -11,7 +11,8 @@ import pytest
 
 from moodshift.errors import UserError
 from moodshift.fuzzing import build_corpus
-from moodshift.fuzzing.run import cli_sample, fingerprint
+from moodshift.fuzzing.harness import fingerprint
+from moodshift.fuzzing.run import cli_sample
 from moodshift.fuzzing.worker import Targets
 
 EVERY_KIND = {"valid", "wrong_suffix", "empty", "bomb_declared", "tiny",

@@ -13,9 +13,10 @@ from PIL import Image
 
 from moodshift.errors import InputFileError, UserError
 from moodshift.imageio import load_image
-from moodshift.pipeline import WORK_PIXELS, StyleRequest
-from moodshift.style import bands, color, fast, working_side
+from moodshift.style import bands, color, working_side
 from moodshift.style.color import Grade
+from moodshift.style.engines import fast
+from moodshift.stylize import WORK_PIXELS, StyleRequest
 
 
 def _jpeg_declaring(width: int, height: int) -> bytes:
@@ -70,7 +71,7 @@ def test_banded_tiling_matches_whole_image_accumulation(shape, tile) -> None:
     def fn(x):  # depends on the whole tile, like instance normalisation
         return x * 0.5 + x.mean() * 0.5
 
-    got = fast._run(image, fn, 1, tile, None)
+    got = fast.run_tiled(image, fn, 1, tile, None)
     np.testing.assert_array_equal(got, _reference_tiles(image, fn, tile))
 
 
@@ -120,7 +121,7 @@ def test_working_side_keeps_the_network_within_max_pixels() -> None:
 
 def test_max_pixels_styles_at_the_working_size_and_keeps_the_photo_size(monkeypatch) -> None:
     seen: list[tuple[int, int]] = []
-    real = fast._run
+    real = fast.run_tiled
 
     def spy(image, fn, max_full, tile, work_side):
         def wrapped(x):
@@ -128,7 +129,7 @@ def test_max_pixels_styles_at_the_working_size_and_keeps_the_photo_size(monkeypa
             return fn(x)
         return real(image, wrapped, max_full, tile, work_side)
 
-    monkeypatch.setattr(fast, "_run", spy)
+    monkeypatch.setattr(fast, "run_tiled", spy)
     image = np.random.default_rng(3).integers(0, 256, (300, 400, 3), np.uint8)
     from moodshift.style import stylize_image
     out = stylize_image(image, "happy", strength=1.0, max_pixels=10_000)
@@ -136,12 +137,12 @@ def test_max_pixels_styles_at_the_working_size_and_keeps_the_photo_size(monkeypa
     assert seen and all(h * w <= 12_000 for h, w in seen)  # padded to a multiple of 4
 
 
-@pytest.mark.parametrize("kwargs, words", [({"max_pixels": 10}, "max pixels 10"),
+@pytest.mark.parametrize("kwargs, words", [({"max_pixels": 10}, "max-pixels 10"),
                                            ({"max_pixels": 2.5e7}, "whole number"),
                                            ({"strength": 1.5}, "strength 1.5")])
 def test_style_request_validates_itself(kwargs, words) -> None:
     with pytest.raises(UserError, match=words):
-        StyleRequest(emotion="sad", **kwargs)
+        StyleRequest(emotion="sad", **kwargs).check()
 
 
 def test_stylize_help_states_the_default_working_size(capsys) -> None:
@@ -150,4 +151,7 @@ def test_stylize_help_states_the_default_working_size(capsys) -> None:
     with pytest.raises(SystemExit):
         main(["stylize", "--help"])
     text = " ".join(capsys.readouterr().out.split())
+    from moodshift.cli.stylize import WORK_PIXELS as HELP_DEFAULT
+
+    assert HELP_DEFAULT == WORK_PIXELS
     assert f"default {WORK_PIXELS}" in text and "missing parent folders are created" in text

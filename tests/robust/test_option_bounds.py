@@ -25,7 +25,8 @@ def test_generate_negative_seed_is_one_line_exit_2(tmp_path: Path) -> None:
                            "--seed", "-1", "-o", str(tmp_path / "x.png")],
                           capture_output=True, text=True, timeout=300)
     assert proc.returncode == 2
-    assert proc.stderr == "moodshift: error: seed -1: must be a whole number from 0 to 4294967295\n"
+    assert proc.stderr == ("moodshift: error: --seed -1: must be a whole number from 0 to "
+                           "4294967295\n")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -33,8 +34,8 @@ def test_portrait_request_checks_its_seed() -> None:
     from moodshift.generate.portraits import PortraitRequest
 
     with pytest.raises(UserError, match="seed -3"):
-        PortraitRequest(emotion="happy", seed=-3)
-    assert PortraitRequest(emotion="happy", seed=SEED_MAX).seed == SEED_MAX
+        PortraitRequest(emotion="happy", seed=-3).check()
+    PortraitRequest(emotion="happy", seed=SEED_MAX).check()
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -64,15 +65,14 @@ def test_reasonable_runs_pass_the_bounds() -> None:
         check_iterations(MAX_ITERATIONS + 1, 1, 16)
 
 
-def test_evolve_config_checks_batch_and_seed() -> None:
-    from moodshift.evolve.run import EvolveConfig
-    from moodshift.evolve.targets import parse_target
+def test_evolve_request_checks_batch_and_seed(tmp_path: Path) -> None:
+    from moodshift.evolve.request import EvolveRequest
 
-    target = parse_target("emotions")
     with pytest.raises(UserError, match="--batch"):
-        EvolveConfig(target, "cppn", 64, "emotions", "expression", "moodshift", 10**9, 0)
-    with pytest.raises(UserError, match="seed"):
-        EvolveConfig(target, "cppn", 64, "emotions", "expression", "moodshift", 64, -1)
+        EvolveRequest("emotions", 10, tmp_path, batch=10**9).check()
+    with pytest.raises(UserError, match="--seed"):
+        EvolveRequest("emotions", 10, tmp_path, seed=-1).check()
+    EvolveRequest("emotions", 10, tmp_path).check()
 
 
 def test_evolve_help_documents_the_bounds(capsys) -> None:

@@ -11,14 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from moodshift.emotions import EMOTIONS
+from moodshift.emotions import EMOTIONS, EmotionMix
 from moodshift.errors import UserError
 from moodshift.evolve.bounds import MAX_BATCH, MAX_ITERATIONS, check_batch, check_iterations
 from moodshift.evolve.targets import parse_target
-from moodshift.pipeline import MIN_WORK_PIXELS, StyleRequest, parse_emotion_request
 from moodshift.seeds import SEED_MAX, check_seed
-from moodshift.style.optimize_settings import parse_options
+from moodshift.style.engines.optimize_settings import parse_options
 from moodshift.style.palette import ENTRY_KEYS, GRADE_KEYS, load_palette
+from moodshift.stylize import MIN_WORK_PIXELS, StyleRequest
 
 FAST = settings(max_examples=60, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -32,6 +32,11 @@ weights = st.one_of(st.floats(allow_nan=True, allow_infinity=True), st.integers(
                     st.just(""), st.text(max_size=4))
 
 
+def parse_emotion_request(text: str) -> str | dict[str, float]:
+    mix = EmotionMix.parse(text)
+    return "auto" if mix.is_auto else mix.as_dict()
+
+
 @FAST
 @given(st.text(max_size=60))
 def test_any_emotion_text_parses_or_is_a_user_error(text: str) -> None:
@@ -40,7 +45,7 @@ def test_any_emotion_text_parses_or_is_a_user_error(text: str) -> None:
     except UserError:
         return
     if isinstance(parsed, str):
-        assert parsed in EMOTIONS or parsed == "auto"
+        assert parsed == "auto" and text.strip().lower() == "auto"
     else:
         assert set(parsed) <= set(EMOTIONS) and math.isclose(sum(parsed.values()), 1.0)
         assert all(w > 0 for w in parsed.values())
@@ -65,12 +70,18 @@ def test_a_valid_single_weight_blend_is_that_emotion(name: str, weight: float) -
     assert parse_emotion_request(f"{name.upper()}:{weight}") == {name: 1.0}
 
 
+@pytest.mark.parametrize("text", ["happy:inf", "happy:nan", "happy:inf,sad:1", "sad:1e400"])
+def test_non_finite_weights_are_refused_not_read_as_auto(text: str) -> None:
+    with pytest.raises(UserError, match="non-negative number"):
+        EmotionMix.parse(text)
+
+
 @FAST
 @given(st.one_of(st.floats(), st.integers(-3, 3), st.none()))
 def test_strength_accepted_exactly_in_0_1(strength) -> None:
     ok = strength is None or (not math.isnan(strength) and 0.0 <= strength <= 1.0)
     try:
-        StyleRequest(emotion="sad", strength=strength)
+        StyleRequest(emotion="sad", strength=strength).check()
         assert ok
     except UserError:
         assert not ok
@@ -81,7 +92,7 @@ def test_strength_accepted_exactly_in_0_1(strength) -> None:
 def test_max_pixels_accepted_exactly_when_a_whole_number_large_enough(cap) -> None:
     ok = cap is None or (type(cap) is int and cap >= MIN_WORK_PIXELS)
     try:
-        StyleRequest(emotion="sad", max_pixels=cap)
+        StyleRequest(emotion="sad", max_pixels=cap).check()
         assert ok
     except UserError:
         assert not ok

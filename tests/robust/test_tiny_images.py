@@ -51,15 +51,15 @@ def test_folder_run_goes_on_after_a_bad_file_and_an_unexpected_failure(
     for name in ("a", "c", "e"):
         Image.fromarray(_noise(30, 40)).save(folder / f"{name}.png")
     (folder / "b.png").write_bytes((folder / "a.png").read_bytes()[:60])  # truncated
-    import moodshift.pipeline as pipeline
-    original = pipeline.stylize
+    import moodshift.stylize as library
+    original = library.stylize
 
     def flaky(image, name, *a, **k):  # a bug in one file's processing, not a user error
         if name.endswith("c.png"):
             raise RuntimeError("boom")
         return original(image, name, *a, **k)
 
-    monkeypatch.setattr(pipeline, "stylize", flaky)
+    monkeypatch.setattr(library, "stylize", flaky)
     code = main(["stylize", str(folder), "--emotion", "sad", "-o", str(tmp_path / "o")])
     _, err = capsys.readouterr()
     lines = err.strip().splitlines()

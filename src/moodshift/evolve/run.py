@@ -45,13 +45,6 @@ class EvolveConfig:
     settings: dict[str, Any] = field(default_factory=dict)
     gan: str = ""  # gan-latent: the --gan generator ("" = the installed one)
 
-    def __post_init__(self) -> None:
-        from moodshift.evolve.bounds import check_batch
-        from moodshift.seeds import check_seed
-
-        check_seed(self.seed)
-        check_batch(self.batch, self.size, self.genome)
-
     def fingerprint(self) -> dict[str, object]:
         grid = self.settings.get("layouts", {})
         keys = {"va": ("va_cells",), "prob-detail": ("prob_detail_cells", "detail_max")}

@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from moodshift.fuzzing.corpus import Case, jpeg_with_size
-from moodshift.fuzzing.run import Limits, Worker, classify, classify_cli, run_measured
+from moodshift.fuzzing.harness import Limits, Worker, classify, classify_cli, run_measured
 
 # A meta-path hook that sends SIGINT when a given module starts importing (see the test).
 _TRIP = """
@@ -137,7 +137,7 @@ def run_regressions(folder: Path, limits: Limits, quick: bool = False,
 
     # 5: Ctrl-C while modules load.
     env = dict(os.environ, OMP_NUM_THREADS="1")
-    for module in ("moodshift.cli", "numpy", "moodshift.pipeline", "onnxruntime"):
+    for module in ("moodshift.cli", "numpy", "moodshift.analyze", "onnxruntime"):
         code, _, err, peak, seconds = run_measured(
             [sys.executable, "-c", _TRIP, module, "analyze", str(files["tiny 1x1"])],
             limits.cli, env=env)

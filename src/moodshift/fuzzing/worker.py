@@ -52,7 +52,7 @@ class Targets:
     @property
     def models(self):  # noqa: ANN201 - pipeline.Models, imported lazily
         if self._models is None:
-            from moodshift.pipeline import Models
+            from moodshift.analyze import Models
             self._models = Models(with_age_gender=True)
         return self._models
 
@@ -64,12 +64,12 @@ class Targets:
         if target == "load":
             return f"{image.shape[1]}x{image.shape[0]}"
         if target == "analyze":
-            from moodshift.pipeline import analyze
+            from moodshift.analyze import analyze
             result = analyze(image, path, self.models)
             json.dumps(result.to_json())
             return f"{len(result.faces)} face(s), {result.dominant_emotion}"
         if target == "stylize":
-            from moodshift.pipeline import StyleRequest, stylize
+            from moodshift.stylize import StyleRequest, stylize
             request = (StyleRequest(emotion="auto") if max_pixels == "default"
                        else StyleRequest(emotion="auto", max_pixels=max_pixels))
             styled, report = stylize(image, path, request, self.models)

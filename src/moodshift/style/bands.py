@@ -16,10 +16,10 @@ import numpy as np
 from moodshift.style.color import (
     Grade,
     Stats,
-    _stats,
     blend_lab,
     from_lab,
     grade_lab,
+    grade_statistics,
     to_lab,
 )
 from moodshift.style.color import preserve_color as keep_colour
@@ -35,7 +35,7 @@ def lab_stats(image: np.ndarray) -> Stats:
     if scale < 1.0:
         image = cv2.resize(image, (max(1, round(w * scale)), max(1, round(h * scale))),
                            interpolation=cv2.INTER_AREA)
-    return _stats(to_lab(image))
+    return grade_statistics(to_lab(image))
 
 
 def finish_in_bands(content: np.ndarray, stylised: np.ndarray, grade: Grade, strength: float,

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import stat
+import struct
 import sys
 import tempfile
 import warnings
@@ -155,7 +156,8 @@ def load_image(path: str | Path) -> np.ndarray:
         raise
     except UnidentifiedImageError:
         raise InputFileError(name, "not a recognised image format") from None
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, TypeError, LookupError, ArithmeticError,
+            EOFError, struct.error) as exc:  # Pillow's decoders raise all of these on bad data
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "truncated" in reason.lower():
             reason = "image file is truncated or corrupt"

@@ -10,6 +10,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 BENCHMARKS = ["bench_stylize", "bench_expression", "bench_evolve", "bench_text"]
 BENCHMARKS.append("bench_optimize")  # the optimize engine (slow: 3 runs x 300 steps x 2 sizes)
+BENCHMARKS.append("bench_memory")    # stylize of ~50 MP images (slow: minutes per case)
 
 
 def main() -> int:

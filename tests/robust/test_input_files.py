@@ -47,3 +47,18 @@ def test_stylize_of_a_symlink_loop_is_one_line(capsys, tmp_path: Path) -> None:
     code = main(["stylize", str(a), "--emotion", "sad", "-o", str(tmp_path / "out")])
     _, err = capsys.readouterr()
     assert code == 2 and err == f"moodshift: error: {a}: symlink loop\n"
+
+
+@pytest.mark.parametrize("key, value", [("style", "loop.png"), ("model", "loop.onnx"),
+                                        ("style", "~no-such-user-here/x.png")])
+def test_palette_paths_that_cannot_resolve_are_user_errors(tmp_path: Path, key: str,
+                                                           value: str) -> None:
+    from moodshift.errors import UserError
+    from moodshift.style.palette import load_palette
+
+    for name in ("loop.png", "loop.onnx"):
+        (tmp_path / name).symlink_to(name)
+    palette = tmp_path / "palette.toml"
+    palette.write_text(f'[sad]\n{key} = "{value}"\n')
+    with pytest.raises(UserError, match=f"no such {'image' if key == 'style' else 'model'} file"):
+        load_palette(palette)

@@ -267,6 +267,12 @@ def run_tiled(image: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], max_ful
     ph, pw = padded.shape[:2]
     if ph * pw <= max_full_pixels:
         out = fn(padded.astype(np.float32) / 255.0)
+    elif pw > ph:  # bands across the shorter side keep the float accumulator small (3x100000)
+        def fn_t(x: np.ndarray) -> np.ndarray:
+            return fn(np.ascontiguousarray(x.transpose(1, 0, 2))).transpose(1, 0, 2)
+
+        out_t = _run_in_bands(padded.transpose(1, 0, 2), fn_t, tile, w, h)
+        return np.ascontiguousarray(out_t.transpose(1, 0, 2))
     else:  # independent tiles; instance-norm statistics differ a little, feathering hides seams
         return _run_in_bands(padded, fn, tile, h, w)
     return _to_uint8(out[:h, :w])
@@ -281,7 +287,8 @@ def _run_in_bands(padded: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], ti
     """fn over overlapping feathered tiles, one band of tile rows at a time.
 
     Only the current band (and the rows it shares with the next) is kept in float32, so memory
-    is ~16 bytes x tile x width on top of the uint8 result, whatever the image's height.
+    is ~16 bytes x tile x width on top of the uint8 result, whatever the image's height (the
+    caller hands a wide image over transposed, so "width" is the shorter side).
     """
     ph, pw = padded.shape[:2]
     tile = max(MULTIPLE * 4, tile - tile % MULTIPLE)

@@ -171,13 +171,20 @@ def classify(answer: dict[str, object], limit: int) -> tuple[str, str]:
     return "success", message
 
 
+def _default_sigint() -> None:
+    """In a child: SIGINT delivered as from a terminal, even when this harness runs with it
+    ignored (a background job), which every child would otherwise inherit."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def run_measured(argv: list[str], seconds: float, env: dict[str, str] | None = None,
                  sigint_after: float | None = None) -> tuple[int | None, str, str, int, float]:
     """(exit code or None on timeout, stdout, stderr, peak RSS bytes, seconds) of a command."""
     started = time.monotonic()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                env=env or dict(os.environ, OMP_NUM_THREADS="1"))
+                                env=env or dict(os.environ, OMP_NUM_THREADS="1"),
+                                preexec_fn=_default_sigint if os.name == "posix" else None)
         code: int | None = None
         usage = None
         sent = False

@@ -199,8 +199,9 @@ def main(argv: list[str] | None = None) -> int:
                         "decoded size and kind; all files are loaded)")
     p.add_argument("--cli-sample", type=int, default=40, metavar="N",
                    help="cases that also run through the command line (default 40)")
-    p.add_argument("--regressions", choices=["all", "quick", "none"], default="all",
-                   help="the issue's fixed failure classes; quick skips the ~50 MP images")
+    p.add_argument("--regressions", choices=["all", "quick", "none", "only"], default="all",
+                   help="the fixed failure cases: all, quick (without the ~50 MP images), none, "
+                        "or only (all of them and no corpus)")
     p.add_argument("--out", type=Path, default=Path("fuzz-results"),
                    help="report folder (fuzz.json, fuzz.md); default fuzz-results/")
     p.add_argument("--work", type=Path, help="corpus and scratch folder (default: a temp dir)")
@@ -214,7 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="moodshift-fuzz-"))
     corpus = work / "corpus"
     started = time.monotonic()
-    cases = build_corpus(corpus, args.n, args.seed)
+    only = args.regressions == "only"
+    cases = [] if only else build_corpus(corpus, args.n, args.seed)
     print(f"corpus: {len(cases)} files in {corpus}", flush=True)
     report = Report()
 
@@ -222,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         print(text, flush=True)
 
     run_library(cases, work, limits, report, per_shape=None if args.every else 4, log=log)
-    if args.cli_sample:
+    if args.cli_sample and not only:
         log(f"command line: {args.cli_sample} files")
         run_cli(cli_sample(cases, args.cli_sample), work, limits, report, log=log)
     if args.regressions != "none":

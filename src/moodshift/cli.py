@@ -294,6 +294,10 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
              "train the read-text classifier head on moodshift's labelled sentences"),
             (esub, "gan", "moodshift.generate.commands:add_eval_gan_arguments:run_eval_gan",
              "emotion agreement, diversity and FID-style distance of generated faces"),
+            (tsub, "mood", "moodshift.mood.commands:add_train_mood_arguments:run_train_mood",
+             "fit the human-rated mood model's heads (valence, arousal, emotions)"),
+            (esub, "mood", "moodshift.mood.commands:add_eval_mood_arguments:run_eval_mood",
+             "agreement of a mood model with human ratings (ratings.csv folder)"),
     ):
         lazy(parent, name, target, summary)
     if with_training:

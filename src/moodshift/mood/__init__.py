@@ -10,6 +10,9 @@ Two models live here:
 The names below are what callers used when this was the single module ``moodshift.mood``.
 """
 
+from functools import lru_cache
+
+from moodshift.mood.base import ColourMoodModel, Mood, MoodModel
 from moodshift.mood.colour import (
     _HUE_ANCHORS,  # noqa: F401  (generate.affect_losses reads it)
     CHROMA_FULL,
@@ -26,7 +29,38 @@ from moodshift.mood.colour import (
     measure_mood_details,
 )
 
+MOOD_MODELS = ("auto", "colour", "default", "oasis-only", "emotion6-only")
+
+
+def load_mood_model(name: str = "default", backend: str = "auto") -> MoodModel:
+    """A mood model with ``measure(image) -> Mood``, loaded once per process.
+
+    ``colour``: colour affect (Valdez & Mehrabian 1994), no emotions. ``default``: the
+    human-rated model trained on OASIS and Emotion6; ``oasis-only`` / ``emotion6-only``: the
+    same trained on one set (to judge what the default model helped tune). ``auto``: the
+    default model when the EfficientNet-Lite0 backbone is pulled, else colour. A path loads
+    heads written by ``moodshift train mood``."""
+    return _load_cached(str(name), backend)
+
+
+@lru_cache(maxsize=8)
+def _load_cached(name: str, backend: str) -> MoodModel:
+    from moodshift.errors import ModelMissingError
+
+    if name == "colour":
+        return ColourMoodModel()
+    from moodshift.mood.rated import load_rated_model
+
+    if name == "auto":
+        try:
+            return load_rated_model("default", backend)
+        except ModelMissingError:
+            return ColourMoodModel()
+    return load_rated_model(name, backend)
+
+
 __all__ = [
+    "ColourMoodModel", "Mood", "MoodModel", "MOOD_MODELS", "load_mood_model",
     "_HUE_ANCHORS", "CHROMA_FULL", "HUE_WEIGHT", "MAX_SIDE", "REF_CHROMA", "REF_COLOURFULNESS",
     "REF_CONTRAST", "REF_LIGHTNESS", "SQUASH", "Z_CLIP", "MoodReading", "measure_mood",
     "measure_mood_details",

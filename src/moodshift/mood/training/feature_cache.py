@@ -23,8 +23,11 @@ FEATURE_VERSION = "1"   # bump when the views, the taps or the colour features c
 
 @dataclass
 class ImageFeatures:
-    views: np.ndarray      # (len(ALL_VIEWS), FEATURE_DIM) float32
-    colour: np.ndarray     # (len(COLOUR_NAMES),) float32
+    views: dict[str, np.ndarray]   # view name -> (FEATURE_DIM,) float32
+    colour: np.ndarray             # (len(COLOUR_NAMES),) float32
+
+    def stack(self, views: Sequence[str]) -> np.ndarray:
+        return np.stack([self.views[v] for v in views])
 
 
 def default_cache_dir() -> Path:
@@ -33,7 +36,8 @@ def default_cache_dir() -> Path:
     return cache_dir() / "mood-features"
 
 
-def _backbone_digest() -> str:
+def backbone_digest() -> str:
+    """The cached backbone's sha256 (part of every cache key)."""
     from moodshift.models.store import read_manifest
 
     record = read_manifest().get(BACKBONE)
@@ -50,39 +54,50 @@ def _save(target: Path, feats: ImageFeatures) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".", suffix=".npz.part", dir=target.parent)
     os.close(fd)
     try:
+        arrays = {f"view:{k}": v.astype(np.float16) for k, v in feats.views.items()}
         with open(tmp, "wb") as fh:
-            np.savez(fh, views=feats.views.astype(np.float16), colour=feats.colour)
+            np.savez(fh, colour=feats.colour, **arrays)
         os.replace(tmp, target)
     finally:
         Path(tmp).unlink(missing_ok=True)
 
 
-def extract_all(paths: Sequence[Path], cache: Path | None = None,
-                extractor: FeatureExtractor | None = None,
+def _load(target: Path) -> ImageFeatures | None:
+    try:
+        with np.load(target) as data:
+            views = {k.removeprefix("view:"): data[k].astype(np.float32)
+                     for k in data.files if k.startswith("view:")}
+            if "views" in data.files:      # first cache format: every view in one array
+                views.update(zip(ALL_VIEWS, data["views"].astype(np.float32)))
+            return ImageFeatures(views, data["colour"].astype(np.float32))
+    except (OSError, ValueError, KeyError):
+        return None     # a damaged entry is extracted again
+
+
+def extract_all(paths: Sequence[Path], views: Sequence[str] = ALL_VIEWS,
+                cache: Path | None = None, extractor: FeatureExtractor | None = None,
                 progress: Callable[[int, int], None] | None = None,
-                backbone_digest: str | None = None) -> list[ImageFeatures]:
-    """Features of every image in ``paths`` (in order), from the cache where present."""
+                digest: str | None = None) -> list[ImageFeatures]:
+    """Features of ``views`` of every image in ``paths`` (in order); views already in the cache
+    are read, the others computed and added."""
     from moodshift.imageio import load_image
 
     cache = cache or default_cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
-    digest = backbone_digest or _backbone_digest()
+    digest = digest or backbone_digest()
     out: list[ImageFeatures] = []
     for i, path in enumerate(paths):
         target = cache / f"{_key(Path(path), digest)}.npz"
-        feats = None
-        if target.exists():
-            try:
-                with np.load(target) as data:
-                    feats = ImageFeatures(data["views"].astype(np.float32),
-                                          data["colour"].astype(np.float32))
-            except (OSError, ValueError, KeyError):
-                feats = None     # a damaged cache entry is extracted again
-        if feats is None:
+        feats = _load(target) if target.exists() else None
+        missing = [v for v in views if feats is None or v not in feats.views]
+        if missing:
             extractor = extractor or FeatureExtractor()
             rgb = load_image(path)
-            feats = ImageFeatures(extractor.views(rgb, ALL_VIEWS), colour_features(rgb))
+            fresh = dict(zip(missing, extractor.views(rgb, missing)))
+            feats = ImageFeatures({**(feats.views if feats else {}), **fresh},
+                                  feats.colour if feats else colour_features(rgb))
             _save(target, feats)
+        assert feats is not None
         out.append(feats)
         if progress:
             progress(i + 1, len(paths))

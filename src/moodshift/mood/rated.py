@@ -1,0 +1,199 @@
+"""The human-rated mood model: EfficientNet-Lite0 features of a few views plus the colour
+statistics, into heads fitted to mean human ratings (``moodshift train mood``).
+
+A model is two files: ``<name>.safetensors`` (feature standardisation, the valence/arousal
+head, optionally the emotion head) and ``<name>.json`` (views, per-data-set calibration, the
+backbone's sha256, the training figures). moodshift ships ``default`` (OASIS + Emotion6),
+``oasis-only`` and ``emotion6-only`` in ``moodshift/data/models/mood/``. Dominance is not
+learnt (no human dominance ratings were available): it is the colour model's.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from moodshift.emotions import EMOTIONS
+from moodshift.errors import InputFileError, UserError
+from moodshift.mood.base import Mood
+
+SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "mood"
+SHIPPED_SHA256: dict[str, str] = {}
+FORMAT = "moodshift-mood-heads/1"
+
+
+@dataclass
+class Heads:
+    """Fitted heads: x -> z-scored valence/arousal, and optional emotion logits."""
+
+    feature_mean: np.ndarray      # (d,)
+    feature_scale: np.ndarray     # (d,)
+    va_weight: np.ndarray         # (d, 2)
+    va_bias: np.ndarray           # (2,)
+    emotion_weight: np.ndarray | None   # (7, d)
+    emotion_bias: np.ndarray | None     # (7,)
+    config: dict[str, Any]
+
+    @property
+    def views(self) -> list[str]:
+        return list(self.config["views"])
+
+    def tensors(self) -> dict[str, np.ndarray]:
+        out = {"feature_mean": self.feature_mean, "feature_scale": self.feature_scale,
+               "va_weight": self.va_weight, "va_bias": self.va_bias}
+        if self.emotion_weight is not None and self.emotion_bias is not None:
+            out["emotion_weight"] = self.emotion_weight
+            out["emotion_bias"] = self.emotion_bias
+        return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in out.items()}
+
+    def predict(self, x: np.ndarray, dataset: str | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Valence, arousal on [-1, 1] (in ``dataset``'s calibration; None: the average) and
+        emotion probabilities (n, 7) or None, for feature rows x (n, d)."""
+        z = ((x - self.feature_mean) / self.feature_scale) @ self.va_weight + self.va_bias
+        cal = self.config["calibration"]
+        out = []
+        for i, axis in enumerate(("valence", "arousal")):
+            means, sds = cal[axis]["mean"], cal[axis]["sd"]
+            if dataset in means:
+                m, s = means[dataset], sds[dataset]
+            else:
+                m, s = float(np.mean(list(means.values()))), float(np.mean(list(sds.values())))
+            out.append(np.clip(z[:, i] * s + m, -1.0, 1.0))
+        probs = None
+        if self.emotion_weight is not None and self.emotion_bias is not None:
+            logits = ((x - self.feature_mean) / self.feature_scale) @ self.emotion_weight.T
+            logits = logits + self.emotion_bias
+            e = np.exp(logits - logits.max(axis=1, keepdims=True))
+            probs = e / e.sum(axis=1, keepdims=True)
+        return out[0], out[1], probs
+
+
+def save_heads(heads: Heads, folder: Path, name: str) -> tuple[Path, str]:
+    """Write ``<name>.safetensors`` and ``<name>.json`` atomically; returns the weights' path
+    and sha256 (also recorded in the JSON)."""
+    from safetensors.numpy import save
+
+    from moodshift.imageio import atomic_write_bytes, atomic_write_text
+    from moodshift.models.store import sha256_file
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.safetensors"
+    atomic_write_bytes(path, save(heads.tensors(), metadata={"format": FORMAT}))
+    digest = sha256_file(path)
+    config = {**heads.config, "format": FORMAT, "weights": path.name, "sha256": digest}
+    atomic_write_text(folder / f"{name}.json", json.dumps(config, indent=1) + "\n")
+    return path, digest
+
+
+def load_heads(weights: Path, expected_sha256: str | None = None) -> Heads:
+    """Heads from ``<name>.safetensors`` and the ``<name>.json`` beside it; the sha256 recorded
+    in the JSON (or ``expected_sha256``) must match the weights."""
+    from safetensors.numpy import load_file
+
+    from moodshift.models.store import sha256_file
+
+    config_path = weights.with_suffix(".json")
+    for p in (weights, config_path):
+        if not p.is_file():
+            raise InputFileError(p, "mood model file not found")
+    try:
+        config = json.loads(config_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InputFileError(config_path, f"unreadable mood model description ({exc})") from None
+    if config.get("format") != FORMAT:
+        raise InputFileError(config_path, f"not a moodshift mood model (format "
+                                          f"{config.get('format')!r}, expected {FORMAT})")
+    expected = expected_sha256 or config.get("sha256")
+    actual = sha256_file(weights)
+    if actual != expected:
+        raise InputFileError(weights, f"checksum mismatch (expected {str(expected)[:12]}…, "
+                                      f"got {actual[:12]}…)")
+    try:
+        t = load_file(str(weights))
+    except Exception as exc:  # safetensors raises its own error types
+        raise InputFileError(weights, f"unreadable weights ({exc})") from None
+    needed = ("feature_mean", "feature_scale", "va_weight", "va_bias")
+    missing = [k for k in needed if k not in t]
+    if missing:
+        raise InputFileError(weights, f"missing tensors {', '.join(missing)}")
+    return Heads(t["feature_mean"].astype(np.float64), t["feature_scale"].astype(np.float64),
+                 t["va_weight"].astype(np.float64), t["va_bias"].astype(np.float64),
+                 t["emotion_weight"].astype(np.float64) if "emotion_weight" in t else None,
+                 t["emotion_bias"].astype(np.float64) if "emotion_bias" in t else None, config)
+
+
+def _check_backbone(heads: Heads, origin: Path) -> None:
+    """The heads only make sense on the backbone they were fitted to."""
+    from moodshift.models.store import read_manifest
+
+    wanted = heads.config.get("backbone_sha256")
+    record = read_manifest().get("efficientnet-lite0")
+    if wanted and record is not None and record.sha256 != wanted:
+        raise UserError(f"{origin}: fitted to efficientnet-lite0 {wanted[:12]}…, but the cache "
+                        f"holds {record.sha256[:12]}…; run `moodshift models pull --force`")
+
+
+class RatedMoodModel:
+    """``measure(image) -> Mood``: valence/arousal from the heads, dominance from colour."""
+
+    def __init__(self, heads: Heads, name: str, backend: str = "auto",
+                 extractor: Any = None) -> None:
+        from moodshift.mood.features import FeatureExtractor
+
+        self.heads = heads
+        self.name = name
+        self.extractor = extractor or FeatureExtractor(backend=backend)
+
+    def features(self, image: np.ndarray) -> tuple[np.ndarray, float]:
+        """The heads' input row (d,) and the colour model's dominance."""
+        from moodshift.mood.features import as_uint8_rgb, colour_features
+
+        rgb = as_uint8_rgb(image)
+        deep = self.extractor.views(rgb, self.heads.views).mean(axis=0)
+        colour = colour_features(rgb)
+        return np.concatenate([deep, colour]).astype(np.float64), float(colour[2])
+
+    def measure(self, image: np.ndarray) -> Mood:
+        x, dominance = self.features(image)
+        v, a, p = self.heads.predict(x[None])
+        probs = None if p is None else tuple(float(q) for q in p[0])
+        return Mood(float(v[0]), float(a[0]), dominance, probs, self.name)
+
+    def measure_batch(self, images: np.ndarray | list[np.ndarray]) -> list[Mood]:
+        return [self.measure(img) for img in images]
+
+
+def shipped_names() -> list[str]:
+    return sorted(p.stem for p in SHIPPED_DIR.glob("*.safetensors"))
+
+
+def load_rated_model(name_or_path: str | Path, backend: str = "auto") -> RatedMoodModel:
+    """A shipped model by name (``default``, ``oasis-only``, ``emotion6-only``) or heads at a
+    path (``.safetensors`` with its ``.json`` beside it)."""
+    text = str(name_or_path)
+    shipped = SHIPPED_DIR / f"{text}.safetensors"
+    if "/" not in text and not text.endswith(".safetensors") and shipped.exists():
+        heads = load_heads(shipped, SHIPPED_SHA256.get(text))
+        name = text
+    else:
+        path = Path(text)
+        if path.is_dir():
+            found = sorted(path.glob("*.safetensors"))
+            if len(found) != 1:
+                raise InputFileError(path, "expected one mood model (.safetensors) in this folder")
+            path = found[0]
+        if not path.exists():
+            known = ", ".join(["colour", *shipped_names()])
+            raise UserError(f"unknown mood model {text!r}: use one of {known} or a path")
+        heads = load_heads(path)
+        name = path.stem
+    _check_backbone(heads, shipped)
+    return RatedMoodModel(heads, name, backend)
+
+
+__all__ = ["EMOTIONS", "Heads", "RatedMoodModel", "load_heads", "load_rated_model", "save_heads"]

@@ -28,33 +28,50 @@ FORMAT = "moodshift-mood-heads/1"
 
 @dataclass
 class Heads:
-    """Fitted heads: x -> z-scored valence/arousal, and optional emotion logits."""
+    """Fitted heads on standardised feature rows x: valence/arousal as per-set z-scores, either
+    linear (``va_weight``) or RBF kernel ridge on the top principal components (``basis``,
+    ``support``, ``dual``); optional emotion logits (linear)."""
 
-    feature_mean: np.ndarray      # (d,)
-    feature_scale: np.ndarray     # (d,)
-    va_weight: np.ndarray         # (d, 2)
-    va_bias: np.ndarray           # (2,)
-    emotion_weight: np.ndarray | None   # (7, d)
-    emotion_bias: np.ndarray | None     # (7,)
+    feature_mean: np.ndarray                  # (d,)
+    feature_scale: np.ndarray                 # (d,)
+    va_bias: np.ndarray                       # (2,)
     config: dict[str, Any]
+    va_weight: np.ndarray | None = None       # (d, 2)          linear head
+    basis: np.ndarray | None = None           # (d, k)          kernel head
+    support: np.ndarray | None = None         # (m, k)
+    dual: np.ndarray | None = None            # (m, 2)
+    emotion_weight: np.ndarray | None = None  # (7, d)
+    emotion_bias: np.ndarray | None = None    # (7,)
+
+    TENSORS = ("feature_mean", "feature_scale", "va_bias", "va_weight", "basis", "support",
+               "dual", "emotion_weight", "emotion_bias")
 
     @property
     def views(self) -> list[str]:
         return list(self.config["views"])
 
     def tensors(self) -> dict[str, np.ndarray]:
-        out = {"feature_mean": self.feature_mean, "feature_scale": self.feature_scale,
-               "va_weight": self.va_weight, "va_bias": self.va_bias}
-        if self.emotion_weight is not None and self.emotion_bias is not None:
-            out["emotion_weight"] = self.emotion_weight
-            out["emotion_bias"] = self.emotion_bias
-        return {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in out.items()}
+        return {k: np.ascontiguousarray(getattr(self, k), dtype=np.float32)
+                for k in self.TENSORS if getattr(self, k) is not None}
+
+    def va_z(self, x: np.ndarray) -> np.ndarray:
+        """Per-set z-scored valence/arousal (n, 2) of feature rows x (n, d)."""
+        s = (x - self.feature_mean) / self.feature_scale
+        if self.va_weight is not None:
+            return s @ self.va_weight + self.va_bias
+        if self.basis is None or self.support is None or self.dual is None:
+            raise ValueError("heads have neither a linear nor a kernel valence/arousal head")
+        a = s @ self.basis / float(self.config["basis_scale"])
+        sq = ((a * a).sum(1)[:, None] + (self.support * self.support).sum(1)[None]
+              - 2.0 * a @ self.support.T)
+        k = np.exp(-float(self.config["gamma"]) / a.shape[1] * np.maximum(sq, 0.0))
+        return k @ self.dual + self.va_bias
 
     def predict(self, x: np.ndarray, dataset: str | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Valence, arousal on [-1, 1] (in ``dataset``'s calibration; None: the average) and
         emotion probabilities (n, 7) or None, for feature rows x (n, d)."""
-        z = ((x - self.feature_mean) / self.feature_scale) @ self.va_weight + self.va_bias
+        z = self.va_z(x)
         cal = self.config["calibration"]
         out = []
         for i, axis in enumerate(("valence", "arousal")):
@@ -117,14 +134,14 @@ def load_heads(weights: Path, expected_sha256: str | None = None) -> Heads:
         t = load_file(str(weights))
     except Exception as exc:  # safetensors raises its own error types
         raise InputFileError(weights, f"unreadable weights ({exc})") from None
-    needed = ("feature_mean", "feature_scale", "va_weight", "va_bias")
+    needed = ("feature_mean", "feature_scale", "va_bias")
     missing = [k for k in needed if k not in t]
+    if "va_weight" not in t and not {"basis", "support", "dual"} <= set(t):
+        missing.append("va_weight (or basis, support, dual)")
     if missing:
         raise InputFileError(weights, f"missing tensors {', '.join(missing)}")
-    return Heads(t["feature_mean"].astype(np.float64), t["feature_scale"].astype(np.float64),
-                 t["va_weight"].astype(np.float64), t["va_bias"].astype(np.float64),
-                 t["emotion_weight"].astype(np.float64) if "emotion_weight" in t else None,
-                 t["emotion_bias"].astype(np.float64) if "emotion_bias" in t else None, config)
+    arrays = {k: t[k].astype(np.float64) for k in Heads.TENSORS if k in t}
+    return Heads(config=config, **arrays)
 
 
 def _check_backbone(heads: Heads, origin: Path) -> None:

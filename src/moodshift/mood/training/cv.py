@@ -11,6 +11,9 @@ from moodshift.mood.training.heads import (
     Calibration,
     Standardiser,
     fit_softmax_kl,
+    kernel_ridge_path,
+    pca_basis,
+    rbf_kernel,
     ridge_path,
     softmax,
 )
@@ -49,10 +52,35 @@ def cv_ridge(x: np.ndarray, va: np.ndarray, sets: np.ndarray, folds: np.ndarray,
         cals = [Calibration.fit(va[tr, i], sets[tr]) for i in range(2)]
         z = np.stack([c.to_z(va[tr, i], sets[tr]) for i, c in enumerate(cals)], axis=1)
         pred = ridge_path(std(x[tr]), z, std(x[te]), alphas)
-        for i, c in enumerate(cals):
-            scale = np.array([c.sd.get(s, np.mean(list(c.sd.values()))) for s in sets[te]])
-            shift = np.array([c.mean.get(s, np.mean(list(c.mean.values()))) for s in sets[te]])
-            out[:, te, i] = pred[:, :, i] * scale + shift
+        out[:, te] = _to_set_scale(pred, cals, sets[te])
+    return out
+
+
+def _to_set_scale(pred_z: np.ndarray, cals: list[Calibration], sets: np.ndarray) -> np.ndarray:
+    out = np.empty_like(pred_z)
+    for i, c in enumerate(cals):
+        scale = np.array([c.sd.get(s, np.mean(list(c.sd.values()))) for s in sets])
+        shift = np.array([c.mean.get(s, np.mean(list(c.mean.values()))) for s in sets])
+        out[..., i] = pred_z[..., i] * scale + shift
+    return out
+
+
+def cv_kernel(x: np.ndarray, va: np.ndarray, sets: np.ndarray, folds: np.ndarray,
+              components: int, gammas: list[float], alphas: np.ndarray) -> np.ndarray:
+    """Out-of-fold valence/arousal of RBF kernel ridge on the top principal components:
+    (len(gammas), len(alphas), n, 2)."""
+    out = np.zeros((len(gammas), len(alphas), len(x), 2))
+    for f in np.unique(folds):
+        tr, te = folds != f, folds == f
+        std = Standardiser.fit(x[tr])
+        a, b = std(x[tr]), std(x[te])
+        basis, scale = pca_basis(a, components)
+        a, b = a @ basis / scale, b @ basis / scale
+        cals = [Calibration.fit(va[tr, i], sets[tr]) for i in range(2)]
+        z = np.stack([c.to_z(va[tr, i], sets[tr]) for i, c in enumerate(cals)], axis=1)
+        for g, gamma in enumerate(gammas):
+            pred = kernel_ridge_path(rbf_kernel(a, a, gamma), z, rbf_kernel(b, a, gamma), alphas)
+            out[g, :, te] = _to_set_scale(pred, cals, sets[te]).transpose(1, 0, 2)
     return out
 
 

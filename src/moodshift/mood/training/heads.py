@@ -54,6 +54,40 @@ def ridge_fit(x: np.ndarray, y: np.ndarray, alpha: float) -> tuple[np.ndarray, n
     return x.T @ dual, y_mean
 
 
+def pca_basis(a: np.ndarray, k: int) -> tuple[np.ndarray, float]:
+    """The top-k principal directions (d, k) of centred rows ``a`` (through the n x n Gram
+    matrix, cheaper than an SVD when n < d) and the mean SD of the projections (to scale them
+    to unit size)."""
+    evals, evecs = np.linalg.eigh(a @ a.T)
+    top = np.argsort(evals)[::-1][:k]
+    basis = a.T @ (evecs[:, top] / np.sqrt(np.maximum(evals[top], 1e-12)))
+    proj = a @ basis
+    return basis, float(proj.std(axis=0).mean())
+
+
+def rbf_kernel(a: np.ndarray, b: np.ndarray, gamma: float) -> np.ndarray:
+    """exp(-gamma * |a_i - b_j|^2 / k) for rows of width k."""
+    sq = (a * a).sum(axis=1)[:, None] + (b * b).sum(axis=1)[None] - 2.0 * a @ b.T
+    return np.exp(-gamma / a.shape[1] * np.maximum(sq, 0.0))
+
+
+def kernel_ridge_path(k_train: np.ndarray, y_train: np.ndarray, k_test: np.ndarray,
+                      alphas: np.ndarray) -> np.ndarray:
+    """Kernel ridge predictions (len(alphas), n_test, n_targets); y centred here."""
+    y_mean = y_train.mean(axis=0)
+    evals, evecs = np.linalg.eigh(k_train)
+    proj = evecs.T @ (y_train - y_mean)
+    cross = k_test @ evecs
+    return np.stack([cross @ (proj / (evals + a)[:, None]) + y_mean for a in alphas])
+
+
+def kernel_ridge_fit(k_train: np.ndarray, y: np.ndarray, alpha: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """Dual coefficients (n, t) and intercept (t,)."""
+    y_mean = y.mean(axis=0)
+    return np.linalg.solve(k_train + alpha * np.eye(len(k_train)), y - y_mean), y_mean
+
+
 @dataclass
 class Calibration:
     """Per-data-set mean and SD of a target (in [-1, 1] units)."""

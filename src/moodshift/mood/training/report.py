@@ -117,9 +117,14 @@ def model_card(cfg: Any, metrics: dict[str, Any], config: dict[str, Any], digest
               f"views averaged: {', '.join(config['views'])}; features: spatial means of "
               "stages 3-7 and the head, spatial SDs of stages 3-7, and the colour model's "
               f"VAD and statistics ({len(config['colour_features'])} values).",
-              f"- Valence/arousal: ridge regression (alpha {config['alpha']:.4g}) on standardised "
-              "features; targets z-scored per data set, each set's mean and SD map the shared "
-              "axis back to its scale (new images: the average map).",
+              (f"- Valence/arousal: ridge regression (alpha {config['alpha']:.4g}) on "
+               "standardised features" if config.get("va_head") == "linear" else
+               f"- Valence/arousal: RBF kernel ridge (gamma {config.get('gamma')}, alpha "
+               f"{config['alpha']:.4g}) on the top {config.get('components')} principal "
+               "components of the standardised features (the training images' projections are "
+               "stored as support rows)") +
+              "; targets z-scored per data set, each set's mean and SD map the shared axis "
+              "back to its scale (new images: the average map).",
               f"- Emotions: softmax regression, KL to the raters' shares, L2 {config['kl_l2']}."
               if config.get("kl_l2") is not None else "- Emotions: none (no shares in the data).",
               f"- Weights: `{config['weights']}`, sha256 `{digest}`.", "",
@@ -150,6 +155,11 @@ def model_card(cfg: Any, metrics: dict[str, Any], config: dict[str, Any], digest
               "| views | alpha | mean r |", "| --- | ---: | ---: |"]
     for row in metrics["selection"]:
         lines.append(f"| {'+'.join(row['views'])} | {row['alpha']:.4g} | {row['score']:.3f} |")
+    if metrics.get("kernel_selection"):
+        lines += ["", f"RBF kernel head on the chosen views (chosen: {metrics['head']}):", "",
+                  "| gamma | alpha | mean r |", "| ---: | ---: | ---: |"]
+        for row in metrics["kernel_selection"]:
+            lines.append(f"| {row['gamma']:g} | {row['alpha']:g} | {row['score']:.3f} |")
     lines += ["", "## Plots", ""] + [f"- `{p.name}`" for p in plots]
     lines += ["", "## Limits", "",
               "- Mean ratings of two research image sets (mostly photographs of scenes, objects, "

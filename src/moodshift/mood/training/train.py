@@ -25,6 +25,7 @@ from moodshift.mood.features import ALL_VIEWS, COLOUR_NAMES
 from moodshift.mood.ratings import RatedImages, read_rated_folder
 from moodshift.mood.training.cv import (
     cv_emotions,
+    cv_kernel,
     cv_ridge,
     emotion_summary,
     grouped_folds,
@@ -34,8 +35,10 @@ from moodshift.mood.training.heads import (
     Calibration,
     Standardiser,
     fit_softmax_kl,
+    kernel_ridge_fit,
+    pca_basis,
+    rbf_kernel,
     ridge_fit,
-    ridge_path,
 )
 
 VIEW_SETS: tuple[tuple[str, ...], ...] = (
@@ -44,6 +47,9 @@ VIEW_SETS: tuple[tuple[str, ...], ...] = (
 )
 ALPHAS = tuple(float(a) for a in np.logspace(2, 5.5, 15))
 KL_L2S = (3e-3, 1e-2, 3e-2, 1e-1)
+GAMMAS = (0.5, 1.0, 1.5)
+KERNEL_ALPHAS = (0.03, 0.1, 0.3)
+COMPONENTS = 128
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,9 @@ class MoodTrainConfig:
     alphas: tuple[float, ...] = ALPHAS
     kl_l2s: tuple[float, ...] = KL_L2S
     kl_iterations: int = 150
+    gammas: tuple[float, ...] = GAMMAS          # RBF kernel head candidates; () = linear only
+    kernel_alphas: tuple[float, ...] = KERNEL_ALPHAS
+    components: int = COMPONENTS
     cache: Path | None = None
     view_sets: tuple[tuple[str, ...], ...] = VIEW_SETS   # candidates (within max_views)
     command: str = ""
@@ -173,9 +182,68 @@ def select_ridge(ds: Dataset, folds: np.ndarray, cfg: MoodTrainConfig,
     return {"best": best, "table": table}
 
 
-def cross_dataset(ds: Dataset, views: tuple[str, ...], alpha: float) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class HeadChoice:
+    """The valence/arousal head chosen by cross-validation."""
+
+    kind: str               # linear | rbf
+    views: tuple[str, ...]
+    alpha: float
+    gamma: float | None = None
+    components: int | None = None
+
+
+def select_kernel(ds: Dataset, folds: np.ndarray, views: tuple[str, ...], cfg: MoodTrainConfig,
+                  progress: Callable[[str], None]) -> dict[str, Any]:
+    """CV of the RBF kernel head on the chosen views over gammas x penalties."""
+    k = min(cfg.components, len(ds.va) - len(ds.va) // cfg.folds - 1)
+    alphas = np.asarray(cfg.kernel_alphas)
+    preds = cv_kernel(ds.x(views), ds.va, ds.sets, folds, k, list(cfg.gammas), alphas)
+    best: dict[str, Any] | None = None
+    table = []
+    for g, gamma in enumerate(cfg.gammas):
+        for a, alpha in enumerate(alphas):
+            summary = summarise(preds[g, a], ds.va, ds.sets)
+            score = _score(summary)
+            table.append({"gamma": gamma, "alpha": float(alpha), "score": round(score, 4)})
+            if best is None or score > best["score"]:
+                best = {"gamma": gamma, "alpha": float(alpha), "components": k,
+                        "score": round(score, 4), "cv": summary, "oof": preds[g, a]}
+    assert best is not None
+    progress(f"cv rbf kernel on {'+'.join(views)} ({k} components): gamma {best['gamma']:g}, "
+             f"alpha {best['alpha']:g}, mean r {best['score']:.3f}")
+    return {"best": best, "table": table}
+
+
+def fit_va(x_train: np.ndarray, va: np.ndarray, sets: np.ndarray, choice: HeadChoice
+           ) -> dict[str, Any]:
+    """Fit the valence/arousal head on rows x_train; returns the Heads fields and config."""
+    std = Standardiser.fit(x_train)
+    a = std(x_train)
+    cals = [Calibration.fit(va[:, i], sets) for i in range(2)]
+    z = np.stack([c.to_z(va[:, i], sets) for i, c in enumerate(cals)], axis=1)
+    fields: dict[str, Any] = {"feature_mean": std.mean, "feature_scale": std.scale}
+    config: dict[str, Any] = {"views": list(choice.views), "va_head": choice.kind,
+                              "calibration": {"valence": cals[0].to_json(),
+                                              "arousal": cals[1].to_json()}}
+    if choice.kind == "linear":
+        w, b = ridge_fit(a, z, choice.alpha)
+        fields.update(va_weight=w, va_bias=b)
+    else:
+        assert choice.gamma is not None and choice.components is not None
+        basis, scale = pca_basis(a, choice.components)
+        support = a @ basis / scale
+        dual, b = kernel_ridge_fit(rbf_kernel(support, support, choice.gamma), z, choice.alpha)
+        fields.update(basis=basis, support=support, dual=dual, va_bias=b)
+        config.update(gamma=choice.gamma, basis_scale=scale, components=choice.components)
+    return {"fields": fields, "config": config}
+
+
+def cross_dataset(ds: Dataset, choice: HeadChoice) -> list[dict[str, Any]]:
     """Fit on each set alone, test on each other set (r is unaffected by the scale map)."""
-    x = ds.x(views)
+    from moodshift.mood.rated import Heads
+
+    x = ds.x(choice.views)
     out = []
     names = sorted(set(ds.sets.tolist()))
     for train in names:
@@ -183,30 +251,28 @@ def cross_dataset(ds: Dataset, views: tuple[str, ...], alpha: float) -> list[dic
             if train == test:
                 continue
             tr, te = ds.sets == train, ds.sets == test
-            std = Standardiser.fit(x[tr])
-            pred = ridge_path(std(x[tr]), ds.va[tr], std(x[te]), np.array([alpha]))[0]
-            s = summarise(pred, ds.va[te], ds.sets[te])[test]
+            fit = fit_va(x[tr], ds.va[tr], ds.sets[tr], choice)
+            heads = Heads(config=fit["config"], **fit["fields"])
+            v, a, _ = heads.predict(x[te], dataset=train)
+            s = summarise(np.stack([v, a], axis=1), ds.va[te], ds.sets[te])[test]
             out.append({"train": train, "test": test, **s})
     return out
 
 
-def fit_final(ds: Dataset, views: tuple[str, ...], alpha: float, kl_l2: float | None,
+def fit_final(ds: Dataset, choice: HeadChoice, kl_l2: float | None,
               kl_iterations: int) -> tuple[Any, list[float]]:
     from moodshift.mood.rated import Heads
 
-    x = ds.x(views)
-    std = Standardiser.fit(x)
-    cals = [Calibration.fit(ds.va[:, i], ds.sets) for i in range(2)]
-    z = np.stack([c.to_z(ds.va[:, i], ds.sets) for i, c in enumerate(cals)], axis=1)
-    w, b = ridge_fit(std(x), z, alpha)
-    ew = eb = None
+    x = ds.x(choice.views)
+    fit = fit_va(x, ds.va, ds.sets, choice)
+    fields = fit["fields"]
     losses: list[float] = []
     if kl_l2 is not None:
         m = ds.has_emotions
+        std = Standardiser(fields["feature_mean"], fields["feature_scale"])
         ew, eb, losses = fit_softmax_kl(std(x[m]), ds.emotions[m], kl_l2, max_iter=kl_iterations)
-    config = {"views": list(views), "calibration": {"valence": cals[0].to_json(),
-                                                     "arousal": cals[1].to_json()}}
-    return Heads(std.mean, std.scale, w, b, ew, eb, config), losses
+        fields.update(emotion_weight=ew, emotion_bias=eb)
+    return Heads(config=fit["config"], **fields), losses
 
 
 def fit_summary(heads: Any, ds: Dataset, kl_losses: list[float]) -> dict[str, float]:
@@ -214,7 +280,7 @@ def fit_summary(heads: Any, ds: Dataset, kl_losses: list[float]) -> dict[str, fl
     error of the per-set z-scored valence/arousal (a constant predicts 1.0) and the KL loss at
     the start (the raters' average shares) and end of L-BFGS."""
     x = ds.x(tuple(heads.config["views"]))
-    z = ((x - heads.feature_mean) / heads.feature_scale) @ heads.va_weight + heads.va_bias
+    z = heads.va_z(x)
     cal = heads.config["calibration"]
     target = np.stack([[(ds.va[j, i] - cal[a]["mean"][s]) / cal[a]["sd"][s]
                         for i, a in enumerate(("valence", "arousal"))]
@@ -243,7 +309,16 @@ def train_mood(cfg: MoodTrainConfig, progress: Callable[[str], None] = print,
     folds = grouped_folds(ds.groups, ds.sets, cfg.folds, cfg.seed)
     selection = select_ridge(ds, folds, cfg, progress)
     best = selection["best"]
-    views, alpha = tuple(best["views"]), best["alpha"]
+    views = tuple(best["views"])
+    choice = HeadChoice("linear", views, best["alpha"])
+    kernel = None
+    if cfg.gammas:
+        kernel = select_kernel(ds, folds, views, cfg, progress)
+        if kernel["best"]["score"] > best["score"]:
+            kb = kernel["best"]
+            best = {**best, "cv": kb["cv"], "oof": kb["oof"], "score": kb["score"]}
+            choice = HeadChoice("rbf", views, kb["alpha"], kb["gamma"], kb["components"])
+    progress(f"valence/arousal head: {choice.kind}, views {'+'.join(views)}")
 
     kl_l2 = None
     emo_cv: dict[str, Any] | None = None
@@ -259,18 +334,21 @@ def train_mood(cfg: MoodTrainConfig, progress: Callable[[str], None] = print,
                   **emotion_summary(emo_oof, ds.emotions[m])}
         progress(f"cv emotions: l2 {kl_l2:g}, mean KL {emo_cv['mean_kl']:.3f}, "
                  f"top-1 {emo_cv['top1']:.3f}")
-    crossed = cross_dataset(ds, views, alpha) if len(set(ds.sets.tolist())) > 1 else []
+    crossed = cross_dataset(ds, choice) if len(set(ds.sets.tolist())) > 1 else []
 
-    heads, kl_losses = fit_final(ds, views, alpha, kl_l2, cfg.kl_iterations)
+    heads, kl_losses = fit_final(ds, choice, kl_l2, cfg.kl_iterations)
     heads.config.update({
         "name": cfg.name, "backbone": BACKBONE, "backbone_sha256": digest,
         "feature_version": FEATURE_VERSION, "colour_features": list(COLOUR_NAMES),
         "datasets": {s: int((ds.sets == s).sum()) for s in sorted(set(ds.sets.tolist()))},
-        "alpha": alpha, "kl_l2": kl_l2, "folds": cfg.folds, "seed": cfg.seed,
+        "alpha": choice.alpha, "kl_l2": kl_l2, "folds": cfg.folds, "seed": cfg.seed,
         "command": cfg.command,
     })
-    metrics = {"train_fit": fit_summary(heads, ds, kl_losses), "cv": best["cv"], "cv_emotions": emo_cv, "cross_dataset": crossed,
-               "selection": selection["table"], "views": list(views), "alpha": alpha,
+    metrics = {"train_fit": fit_summary(heads, ds, kl_losses), "cv": best["cv"],
+               "cv_emotions": emo_cv, "cross_dataset": crossed, "head": choice.kind,
+               "selection": selection["table"],
+               "kernel_selection": kernel["table"] if kernel else [],
+               "views": list(views), "alpha": choice.alpha, "gamma": choice.gamma,
                "kl_l2": kl_l2, "kl_train_loss": [round(v, 5) for v in kl_losses]}
     heads.config["metrics"] = {"cv": best["cv"], "cv_emotions": emo_cv,
                                "cross_dataset": crossed}

@@ -40,7 +40,8 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     from moodshift.outputs import plan_outputs
     from moodshift.pipeline import Models, analyze
 
-    models = Models(detector_name=args.detector, expression_name=args.expression_model)
+    models = Models(detector_name=args.detector, expression_name=args.expression_model,
+                    mood_name=args.mood_model)
     inputs = expand_inputs(args.images)
     annotated = dict(zip(inputs, plan_outputs(inputs, args.annotate, "annotated"))) \
         if args.annotate else {}
@@ -115,7 +116,7 @@ def cmd_stylize(args: argparse.Namespace) -> int:
     outputs = dict(zip(inputs, plan_outputs(inputs, args.output, tag)))
     # The stylize report has no age or gender: skip that network.
     models = Models(detector_name=args.detector, expression_name=args.expression_model,
-                    with_age_gender=False)
+                    with_age_gender=False, mood_name=args.mood_model)
     report_stream = sys.stderr if args.output == "-" else sys.stdout
 
     def work(path: str) -> None:
@@ -196,6 +197,9 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
                        help="face detector (auto: face-api SSD if pulled, else Haar)")
         p.add_argument("--expression-model", default="auto",
                        help="expression model: auto, moodshift, faceapi, fer or a checkpoint path")
+        p.add_argument("--mood-model", default="auto",
+                       help="image mood: auto (human-rated if pulled), default, oasis-only, "
+                            "emotion6-only, colour (colour affect) or a trained heads file")
 
     p = sub.add_parser("analyze", help="faces, expressions, age, gender and image mood")
     p.add_argument("images", nargs="+", help="image files, folders, or - for stdin")

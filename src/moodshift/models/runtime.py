@@ -72,7 +72,7 @@ def read_onnx_manifest(folder: Path | None = None) -> dict[str, dict[str, Any]]:
 
 
 @lru_cache(maxsize=None)
-def _verified(path: str, size: int, mtime_ns: int, expected: str) -> bool:
+def verified_once(path: str, size: int, mtime_ns: int, expected: str) -> bool:
     """Hash a file once per process (per size and modification time)."""
     return sha256_file(path) == expected
 
@@ -90,7 +90,7 @@ def onnx_path(name: str, folder: Path | None = None) -> Path | None:
     if source is not None and source.sha256 != record.get("source_sha256"):
         return None   # stale: the torch port reads the current weights
     stat = path.stat()
-    if not _verified(str(path), stat.st_size, stat.st_mtime_ns, str(record["sha256"])):
+    if not verified_once(str(path), stat.st_size, stat.st_mtime_ns, str(record["sha256"])):
         raise UserError(f"{path}: checksum mismatch; run `moodshift models pull --force`")
     return path
 
@@ -156,12 +156,19 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def resolve(target: str) -> Callable[..., Any]:
+    """The function a "module:function" name stands for. The store names the code that builds
+    or checks a network (in the feature that owns it) and imports it only when called, so the
+    store itself imports no feature."""
+    module, func = target.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
 def build_torch(name: str, tensors: Tensors | None = None) -> Callable[..., Any]:
     """The PyTorch port of ``name`` (see NETS) from tensors, by default the cached weights."""
     if tensors is None:
         tensors = load_tensors(name)
-    module, func = NETS[name].builder.split(":")
-    return getattr(importlib.import_module(module), func)(tensors)
+    return resolve(NETS[name].builder)(tensors)
 
 
 def load_net(name: str, tensors: Tensors | None = None,

@@ -14,8 +14,8 @@ from functools import lru_cache
 
 from moodshift.mood.base import ColourMoodModel, Mood, MoodModel
 from moodshift.mood.colour import (
-    _HUE_ANCHORS,  # noqa: F401  (generate.affect_losses reads it)
     CHROMA_FULL,
+    HUE_ANCHORS,
     HUE_WEIGHT,
     MAX_SIDE,
     REF_CHROMA,
@@ -74,7 +74,7 @@ def _load_cached(name: str, backend: str) -> MoodModel:
 
 __all__ = [
     "ColourMoodModel", "Mood", "MoodModel", "MOOD_MODELS", "check_mood_model", "load_mood_model",
-    "_HUE_ANCHORS", "CHROMA_FULL", "HUE_WEIGHT", "MAX_SIDE", "REF_CHROMA", "REF_COLOURFULNESS",
+    "HUE_ANCHORS", "CHROMA_FULL", "HUE_WEIGHT", "MAX_SIDE", "REF_CHROMA", "REF_COLOURFULNESS",
     "REF_CONTRAST", "REF_LIGHTNESS", "SQUASH", "Z_CLIP", "MoodReading", "measure_mood",
     "measure_mood_details",
 ]

@@ -21,9 +21,9 @@ from moodshift.errors import InputFileError, UserError
 from moodshift.mood.base import Mood
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "mood"
-# name -> (sha256 of <name>.safetensors, sha256 of <name>.json), written by `moodshift train mood`
-SHIPPED_SHA256: dict[str, tuple[str, str]] = {}
+SHIPPED_NAMES = ("default", "oasis-only", "emotion6-only")   # models/shipped.py: moodshift-mood-*
 FORMAT = "moodshift-mood-heads/1"
+BATCH = 16          # views per backbone call in measure_batch
 
 
 @dataclass
@@ -186,10 +186,29 @@ class RatedMoodModel:
         return Mood(float(v[0]), float(a[0]), dominance, probs, self.name)
 
     def measure_batch(self, images: np.ndarray | list[np.ndarray]) -> list[Mood]:
-        return [self.measure(img) for img in images]
+        """Moods of several images, their views through the backbone in batches of BATCH."""
+        from moodshift.mood.features import as_uint8_rgb, colour_features, make_views, normalise
+
+        rgbs = [as_uint8_rgb(img) for img in images]
+        if not rgbs:
+            return []
+        views = np.concatenate([make_views(rgb, self.heads.views) for rgb in rgbs])
+        deep = np.concatenate([np.asarray(self.extractor.net(normalise(views[i:i + BATCH]))[0])
+                               for i in range(0, len(views), BATCH)])
+        deep = deep.reshape(len(rgbs), len(self.heads.views), -1).mean(axis=1)
+        colour = np.stack([colour_features(rgb) for rgb in rgbs])
+        v, a, p = self.heads.predict(np.concatenate([deep, colour], axis=1).astype(np.float64))
+        return [Mood(float(v[i]), float(a[i]), float(colour[i, 2]),
+                     None if p is None else tuple(float(q) for q in p[i]), self.name)
+                for i in range(len(rgbs))]
 
 
-SHIPPED_NAMES = ("default", "oasis-only", "emotion6-only")
+def shipped_digests(name: str) -> tuple[str, str]:
+    """sha256 of the shipped ``<name>.safetensors`` and ``<name>.json`` (models/shipped.py)."""
+    from moodshift.models.shipped import SHIPPED
+
+    files = SHIPPED[f"moodshift-mood-{name}"].files
+    return files[0].sha256, files[1].sha256
 
 
 def load_rated_model(name_or_path: str | Path, backend: str = "auto",
@@ -201,10 +220,10 @@ def load_rated_model(name_or_path: str | Path, backend: str = "auto",
     text = str(name_or_path)
     if text in SHIPPED_NAMES:
         path = SHIPPED_DIR / f"{text}.safetensors"
-        if not path.exists() or text not in SHIPPED_SHA256:
+        if not path.exists():
             raise ModelMissingError(f"{path}: mood model {text!r} is missing from the "
                                     "installation")
-        heads = load_heads(path, SHIPPED_SHA256[text])
+        heads = load_heads(path, shipped_digests(text))
         name = text
     else:
         path = Path(text)

@@ -8,8 +8,6 @@ version, so a changed image or backbone is extracted again and an interrupted ru
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -51,15 +49,15 @@ def _key(path: Path, backbone: str) -> str:
 
 
 def _save(target: Path, feats: ImageFeatures) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".npz.part", dir=target.parent)
-    os.close(fd)
-    try:
-        arrays = {f"view:{k}": v.astype(np.float16) for k, v in feats.views.items()}
+    from moodshift.imageio import atomic_write
+
+    arrays = {f"view:{k}": v.astype(np.float16) for k, v in feats.views.items()}
+
+    def write(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
             np.savez(fh, colour=feats.colour, **arrays)
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+
+    atomic_write(target, write)
 
 
 def _load(target: Path) -> ImageFeatures | None:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -144,8 +145,11 @@ def fit_softmax_kl(x: np.ndarray, p: np.ndarray, l2: float, max_iter: int = 200,
         return loss, np.concatenate([grad_w.ravel(), diff.sum(axis=0)])
 
     losses = [objective(theta0)[0]]
-    result = minimize(objective, theta0, jac=True, method="L-BFGS-B",
-                      callback=lambda th: losses.append(objective(th)[0]),
+
+    def record(intermediate_result: Any) -> None:   # scipy passes the iterate's objective
+        losses.append(float(intermediate_result.fun))
+
+    result = minimize(objective, theta0, jac=True, method="L-BFGS-B", callback=record,
                       options={"maxiter": max_iter, "gtol": 1e-7})
     w, b = result.x[:k * d].reshape(k, d), result.x[k * d:]
     return w, b, losses

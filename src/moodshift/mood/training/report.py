@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 from typing import Any
@@ -10,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from moodshift.emotions import EMOTIONS
-from moodshift.imageio import atomic_write_bytes, atomic_write_text
+from moodshift.imageio import atomic_write_text
+from moodshift.sheets import save_figure
 
 CALIBRATION_BINS = 8
 SOURCES = {
@@ -21,12 +21,7 @@ SOURCES = {
 
 
 def _save(fig: Any, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    atomic_write_bytes(path, buf.getvalue())
+    save_figure(fig, path, dpi=90)
     return path
 
 

@@ -47,6 +47,8 @@ demo: $(MODELS)
 	$(MS) read-text "a joyful old man" "a young woman, heartbroken" "a teenager, not happy at all" --json > out/read_text.jsonl
 	$(MS) generate "a joyful old man" --seed 1 -o out/joyful_old_man.png --json > out/generate.jsonl
 	$(MS) generate --grid --seed 1 -o out/generate_grid.png --json >> out/generate.jsonl
+	rm -rf out/batch
+	$(MS) batch stylize examples out/batch --emotion sad --workers 2 --json > out/batch.json
 	rm -rf out/evolve
 	$(MS) evolve --target emotions --genome cppn --iterations 150 --size 48 --out out/evolve --json > out/evolve.json
 	@echo; echo "Results in out/:"; ls -1 out

@@ -72,6 +72,17 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 def load_image(path: str | Path) -> np.ndarray:
     """Load an image as RGB uint8 (H, W, 3): EXIF rotation applied, first frame of animations."""
     source, name = _read_source(path)
+    return _decode(source, name)
+
+
+def load_image_bytes(data: bytes, name: str) -> np.ndarray:
+    """Decode an image file's bytes exactly as load_image decodes the file; name is for messages."""
+    if not data:
+        raise InputFileError(name, "empty file (0 bytes)")
+    return _decode(data, name)
+
+
+def _decode(source: bytes | Path, name: str) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

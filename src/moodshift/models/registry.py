@@ -61,6 +61,8 @@ MODELS: tuple[ModelInfo, ...] = (
               "read-text classifier head, trained by `moodshift train text`", ""),
     ModelInfo("moodshift-mood-oasis-only", "mood", SHIPPED_SOURCE, "MIT",
               "image mood heads (OASIS only), by `moodshift train mood`", ""),
+    ModelInfo("moodshift-mood-emotion6-only", "mood", SHIPPED_SOURCE, "MIT",
+              "image mood heads (Emotion6 only), by `moodshift train mood`", ""),
 )
 
 

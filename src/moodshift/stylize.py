@@ -12,7 +12,6 @@ import numpy as np
 from moodshift.analyze import Models, analyze, expression_rows
 from moodshift.emotions import VAD, EmotionMix
 from moodshift.errors import UserError
-from moodshift.mood import measure_mood
 
 if TYPE_CHECKING:
     from moodshift.style.palette import Palette
@@ -126,7 +125,7 @@ def stylize(image: np.ndarray, name: str, request: StyleRequest,
     after_rows = expression_rows(models.expression, styled, boxes)
     report = StylizeReport(
         input=name, output="", emotion=mix.label, engine=request.engine,
-        strength=strength, mood_before=before.mood, mood_after=measure_mood(styled),
+        strength=strength, mood_before=before.mood, mood_after=models.mood.measure(styled),
         target_mood=mix.vad, seconds=time.perf_counter() - started,
         faces_before=[f.expression for f in before.faces], faces_after=after_rows)
     return styled, report

@@ -38,9 +38,11 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("train", "text", "train_text",
      "train the read-text classifier head on moodshift's labelled sentences"),
     ("train", "expression", "train_expression", "train an expression classifier"),
+    ("train", "mood", "train_mood", "fit the human-rated mood model (valence, arousal, emotions)"),
     ("eval", "gan", "eval_gan",
      "emotion agreement, diversity and FID-style distance of generated faces"),
     ("eval", "expression", "eval_expression", "accuracy of an expression classifier"),
+    ("eval", "mood", "eval_mood", "agreement of a mood model with human ratings (ratings.csv)"),
 )
 
 

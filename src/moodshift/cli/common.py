@@ -48,6 +48,9 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                    help="face detector (auto: face-api SSD if pulled, else Haar)")
     p.add_argument("--expression-model", default="auto",
                    help="expression model: auto, moodshift, faceapi, fer or a checkpoint path")
+    p.add_argument("--mood-model", default="auto",
+                   help="image mood: auto (human-rated if pulled), default, oasis-only, "
+                        "emotion6-only, colour (colour affect) or a trained heads file")
 
 
 def log_to_stderr(message: str) -> None:

@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     outputs = dict(zip(inputs, plan_outputs(inputs, args.output, tag)))
     # The stylize report has no age or gender: skip that network.
     models = Models(detector_name=args.detector, expression_name=args.expression_model,
-                    with_age_gender=False)
+                    with_age_gender=False, mood_name=args.mood_model)
     report_stream = sys.stderr if args.output == "-" else sys.stdout
 
     def work(path: str) -> None:

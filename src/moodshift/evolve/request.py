@@ -35,6 +35,7 @@ class EvolveRequest:
     layout: str = "auto"
     fitness: str = "expression"
     expression_model: str = "moodshift"
+    mood_model: str = "auto"           # --fitness mood and the va layout (moodshift.mood)
     judge: str = "fer"
     gan: str | None = None             # gan-latent: the generator (None: the installed one)
     config: Path | None = None         # TOML overriding emitters and grids
@@ -57,6 +58,9 @@ class EvolveRequest:
                             f"{', '.join(GENOMES)}")
         if self.checkpoint_every <= 0:
             raise UserError(f"--checkpoint-every {self.checkpoint_every}: must be positive")
+        from moodshift.mood import check_mood_model
+
+        check_mood_model(self.mood_model)
 
 
 @dataclass
@@ -110,7 +114,7 @@ def prepare_run(request: EvolveRequest, expression: Any = None,
     genome = make_genome(request.genome, request.size, target.nearest_emotion(), request.gan,
                          settings.get("cppn", {}))
     fitness = Fitness(target, request.fitness, expression, need_mood=layout.name == "va",
-                      need_detail=layout.name == "prob-detail")
+                      need_detail=layout.name == "prob-detail", mood_model=request.mood_model)
     if state is not None and state.iterations >= request.iterations:
         log(f"moodshift: {request.out} already ran {state.iterations} iterations (--iterations "
             f"{request.iterations}): rewriting its outputs only")

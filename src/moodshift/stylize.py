@@ -12,7 +12,6 @@ import numpy as np
 from moodshift.analyze import Analysis, Models, analyze, expression_rows
 from moodshift.emotions import VAD, EmotionMix
 from moodshift.errors import UserError
-from moodshift.mood import measure_mood
 
 if TYPE_CHECKING:
     from moodshift.style.palette import Palette
@@ -56,6 +55,13 @@ class StylizeReport:
                 "face_edits": self.face_edits, "regions": self.regions}
 
 
+# The most pixels the style networks work on by default (a 6000x4000 photo; the loader accepts up
+# to imageio.MAX_PIXELS). A larger image is styled at this working size, scaled back up and
+# finished at full size; StyleRequest.max_pixels (`stylize --max-pixels`) raises or lowers it.
+WORK_PIXELS = 24_000_000
+MIN_WORK_PIXELS = 4096
+
+
 @dataclass(frozen=True)
 class StyleRequest:
     # auto (the photo's own), an emotion, or a blend; written forms such as "sad" or
@@ -72,6 +78,7 @@ class StyleRequest:
     face_strength: float | None = None     # None: RegionStrengths' defaults
     person_strength: float | None = None
     background_strength: float | None = None
+    max_pixels: int | None = WORK_PIXELS  # working size of the networks; None: every pixel
 
     def __post_init__(self) -> None:
         if isinstance(self.emotion, str):
@@ -116,6 +123,11 @@ class StyleRequest:
             raise UserError(f"--strength {self.strength}: must be between 0 and 1")
         self.expression_strength()
         self.region_strengths()
+        cap = self.max_pixels
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int)
+                                or cap < MIN_WORK_PIXELS):
+            raise UserError(f"--max-pixels {cap}: must be a whole number, at least "
+                            f"{MIN_WORK_PIXELS}")
         if self.engine not in ENGINES:
             raise UserError(f"unknown engine {self.engine!r}; valid: {', '.join(ENGINES)}")
         foreign = sorted(set(self.engine_options) - set(ENGINE_OPTIONS[self.engine]))
@@ -155,11 +167,12 @@ def stylize(image: np.ndarray, name: str, request: StyleRequest, models: Models,
         lambda img: stylize_image(img, mix, palette, strength=strength,
                                   preserve_color=request.preserve_color,
                                   style_image=request.style_image, engine=request.engine,
-                                  engine_options=request.engine_options))
+                                  engine_options=request.engine_options,
+                                  max_pixels=request.max_pixels))
     after_rows = expression_rows(models.expression, styled, boxes)
     report = StylizeReport(
         input=name, output="", emotion=mix.label, engine=request.engine,
-        strength=strength, mood_before=before.mood, mood_after=measure_mood(styled),
+        strength=strength, mood_before=before.mood, mood_after=models.mood.measure(styled),
         target_mood=mix.vad, seconds=time.perf_counter() - started,
         faces_before=[f.expression for f in before.faces], faces_after=after_rows,
         face_edits=[e.to_json() for e in edits], regions=regions)

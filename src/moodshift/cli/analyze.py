@@ -20,7 +20,8 @@ def run(args: argparse.Namespace) -> int:
     from moodshift.imageio import expand_inputs, load_image, read_metadata, save_image
     from moodshift.outputs import plan_outputs
 
-    models = Models(detector_name=args.detector, expression_name=args.expression_model)
+    models = Models(detector_name=args.detector, expression_name=args.expression_model,
+                    mood_name=args.mood_model)
     inputs = expand_inputs(args.images)
     annotated = dict(zip(inputs, plan_outputs(inputs, args.annotate, "annotated"))) \
         if args.annotate else {}

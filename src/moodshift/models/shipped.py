@@ -70,6 +70,19 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
         _file("text/head.safetensors",
               "afc317892b2efde41f0dae3a886b3b7765dd9758063003b4fff554d900fc3988"),
     ), "all-MiniLM-L6-v2 sentence embedding (384) + 7 emotion cue counts"),
+    # heads of the human-rated mood model (weights, then the JSON with views and calibration)
+    ShippedModel("moodshift-mood-oasis-only", (
+        _file("models/mood/oasis-only.safetensors",
+              "72df6e066f761dee58e0db160b84e2438a454dd151a2820f6839d73f8c23bbd4"),
+        _file("models/mood/oasis-only.json",
+              "8ee9dc9cfdf51de09999624515407bab54f2120c25b406f2693dd220d76994e5"),
+    ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
+    ShippedModel("moodshift-mood-emotion6-only", (
+        _file("models/mood/emotion6-only.safetensors",
+              "669568f6e758440d671905fb97f1c9b73b76a24d30b4cbfa2eeb8a7591c97e78"),
+        _file("models/mood/emotion6-only.json",
+              "c5a1538b811a66add5da02b864f37cac2ea894f44f5c767a95214c48e225ea0e"),
+    ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
 )}
 
 

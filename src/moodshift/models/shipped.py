@@ -74,9 +74,9 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
     ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
     ShippedModel("moodshift-mood-emotion6-only", (
         _file("models/mood/emotion6-only.safetensors",
-              "669568f6e758440d671905fb97f1c9b73b76a24d30b4cbfa2eeb8a7591c97e78"),
+              "c1a81b33dbf8ee670fe3f0c6165f446f0229255080446a8f5bf488a1aa089538"),
         _file("models/mood/emotion6-only.json",
-              "c5a1538b811a66add5da02b864f37cac2ea894f44f5c767a95214c48e225ea0e"),
+              "bd3408f8a0aeed576bf0820c666e47adb7867f0e3977a397c85a01276ad2d1b8"),
     ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
 )}
 

@@ -66,6 +66,12 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
               "afc317892b2efde41f0dae3a886b3b7765dd9758063003b4fff554d900fc3988"),
     ), "all-MiniLM-L6-v2 sentence embedding (384) + 7 emotion cue counts"),
     # heads of the human-rated mood model (weights, then the JSON with views and calibration)
+    ShippedModel("moodshift-mood-default", (
+        _file("models/mood/default.safetensors",
+              "254daac7c448e163149280f0ffdb1df965f404321d7cdc6c3c41411414484c9e"),
+        _file("models/mood/default.json",
+              "90d5821bdf78d0a531f7a6eee13fd69dc9c0f54f192ec95945073b0c28968d0b"),
+    ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
     ShippedModel("moodshift-mood-oasis-only", (
         _file("models/mood/oasis-only.safetensors",
               "72df6e066f761dee58e0db160b84e2438a454dd151a2820f6839d73f8c23bbd4"),

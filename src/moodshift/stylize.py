@@ -46,6 +46,13 @@ class StylizeReport:
                 "faces_before": probs(self.faces_before), "faces_after": probs(self.faces_after)}
 
 
+# The most pixels the style networks work on by default (a 6000x4000 photo; the loader accepts up
+# to imageio.MAX_PIXELS). A larger image is styled at this working size, scaled back up and
+# finished at full size; StyleRequest.max_pixels (`stylize --max-pixels`) raises or lowers it.
+WORK_PIXELS = 24_000_000
+MIN_WORK_PIXELS = 4096
+
+
 @dataclass(frozen=True)
 class StyleRequest:
     # auto (the photo's own), an emotion, or a blend; written forms such as "sad" or
@@ -58,6 +65,7 @@ class StyleRequest:
     engine: str = "fast"               # fast | optimize | trained
     engine_options: Mapping[str, object] = field(default_factory=dict)  # steps, size, model...
     style_name: str = "style image"    # what to call style_image in messages (its file name)
+    max_pixels: int | None = WORK_PIXELS  # working size of the networks; None: every pixel
 
     def __post_init__(self) -> None:
         if isinstance(self.emotion, str):
@@ -75,6 +83,11 @@ class StyleRequest:
 
         if self.strength is not None and not 0.0 <= self.strength <= 1.0:
             raise UserError(f"--strength {self.strength}: must be between 0 and 1")
+        cap = self.max_pixels
+        if cap is not None and (isinstance(cap, bool) or not isinstance(cap, int)
+                                or cap < MIN_WORK_PIXELS):
+            raise UserError(f"--max-pixels {cap}: must be a whole number, at least "
+                            f"{MIN_WORK_PIXELS}")
         if self.engine not in ENGINES:
             raise UserError(f"unknown engine {self.engine!r}; valid: {', '.join(ENGINES)}")
         foreign = sorted(set(self.engine_options) - set(ENGINE_OPTIONS[self.engine]))
@@ -106,7 +119,8 @@ def stylize(image: np.ndarray, name: str, request: StyleRequest,
     styled = stylize_image(image, mix, palette, strength=strength,
                            preserve_color=request.preserve_color,
                            style_image=request.style_image, engine=request.engine,
-                           engine_options=request.engine_options)
+                           engine_options=request.engine_options,
+                           max_pixels=request.max_pixels)
     boxes = [f.box for f in before.faces]  # geometry is unchanged: re-read the same faces
     after_rows = expression_rows(models.expression, styled, boxes)
     report = StylizeReport(

@@ -72,8 +72,8 @@ def build_parser(words: list[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(words).parse_args(words)
     try:
+        args = build_parser(words).parse_args(words)
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"moodshift: error: {exc}", file=sys.stderr)

@@ -6,7 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
+from moodshift.evolve.bounds import BOUNDS_HELP
 from moodshift.evolve.request import FITNESSES, GENOMES, JUDGES, LAYOUTS
+from moodshift.seeds import SEED_HELP
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -17,10 +19,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="pixels: direct pixels; cppn: image = f(x, y) (default); gan-latent: "
                         "latent space of moodshift's conditional GAN (CMA-ME)")
     p.add_argument("--iterations", type=int, required=True,
-                   help="total iterations of the run (with --resume: continue up to this many)")
+                   help="total iterations of the run (with --resume: continue up to this many); "
+                        + BOUNDS_HELP)
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--batch", type=int, default=64, help="images evaluated per iteration")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch", type=int, default=64,
+                   help="images evaluated per iteration (memory grows with batch x size²)")
+    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--size", type=int, default=64, help="image side in pixels (default 64)")

@@ -44,13 +44,15 @@ class EvolveRequest:
 
     def check(self) -> None:
         """Reject bad values before anything is loaded or written."""
-        if self.iterations <= 0:
-            raise UserError(f"--iterations {self.iterations}: must be a positive whole number")
-        if self.batch <= 0:
-            raise UserError(f"--batch {self.batch}: must be a positive whole number")
+        from moodshift.evolve.bounds import check_batch, check_iterations
+        from moodshift.seeds import check_seed
+
         if not MIN_SIZE <= self.size <= MAX_SIZE:
             raise UserError(f"--size {self.size}: must be between {MIN_SIZE} and {MAX_SIZE} "
                             "pixels")
+        check_seed(self.seed, "--seed")
+        check_batch(self.batch, self.size, self.genome)  # memory: refused with the estimate
+        check_iterations(self.iterations, self.batch, self.size)  # time, likewise
         if self.genome not in GENOMES:
             raise UserError(f"--genome {self.genome}: unknown genome; valid genomes: "
                             f"{', '.join(GENOMES)}")

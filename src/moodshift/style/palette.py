@@ -7,6 +7,7 @@ Relative style paths are resolved against the folder of the file that names them
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +116,12 @@ def _merge(base: dict[str, dict[str, Any]], path: Path, raw: dict[str, Any]) -> 
                 slot[key] = (value, path)
 
 
+def _resolve(folder: Path, value: str) -> Path:
+    """A path written in a palette file, made absolute; os.path's versions, unlike Path's on
+    Python 3.11, do not raise on a symlink loop or an unknown ~user (is_file() then says no)."""
+    return Path(os.path.realpath(folder / os.path.expanduser(value)))
+
+
 def _entry(emotion: str, slot: dict[str, Any]) -> PaletteEntry:
     def get(key: str, default: Any) -> tuple[Any, Path]:
         return slot.get(key, (default, DEFAULT_PALETTE))
@@ -123,7 +130,7 @@ def _entry(emotion: str, slot: dict[str, Any]) -> PaletteEntry:
     if not isinstance(style, str) or not style:
         raise UserError(f"{spath}: [{emotion}].style must be \"procedural\" or a file path")
     if style != PROCEDURAL:
-        resolved = (spath.parent / Path(style).expanduser()).resolve()
+        resolved = _resolve(spath.parent, style)
         if not resolved.is_file():
             raise UserError(f"{spath}: [{emotion}].style: no such image file {str(resolved)!r}")
         style = str(resolved)
@@ -166,7 +173,7 @@ def _entry(emotion: str, slot: dict[str, Any]) -> PaletteEntry:
         if not isinstance(value, str) or not value:
             raise UserError(f"{mpath}: [{emotion}].model must be a path to a .onnx file from "
                             "`moodshift train style`")
-        resolved = (mpath.parent / Path(value).expanduser()).resolve()
+        resolved = _resolve(mpath.parent, value)
         if not resolved.is_file():
             raise UserError(f"{mpath}: [{emotion}].model: no such model file {str(resolved)!r}")
         model = str(resolved)

@@ -53,3 +53,25 @@ def test_analyze_refuses_an_unknown_mood_model(tmp_path: Path, capsys) -> None:
     assert main(["analyze", str(path), "--mood-model", "nope"]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "unknown mood model 'nope'" in err
+
+
+@pytest.mark.models
+def test_analyze_with_the_human_rated_model(tmp_path: Path, capsys) -> None:
+    """No face: dominant_emotion is the whole image's most probable emotion."""
+    from PIL import Image
+
+    from moodshift.cli import main
+    from moodshift.emotions import EMOTIONS
+    from moodshift.models.runtime import onnx_path
+
+    if onnx_path("efficientnet-lite0") is None:
+        pytest.skip("efficientnet-lite0 is not pulled (run `moodshift models pull`)")
+    path = tmp_path / "sky.png"
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 255, (96, 128, 3), dtype=np.uint8)).save(path)
+    assert main(["analyze", str(path), "--json", "--mood-model", "default"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    mood = result["mood"]
+    assert mood["model"] == "default" and list(mood["emotions"]) == list(EMOTIONS)
+    assert sum(mood["emotions"].values()) == pytest.approx(1.0, abs=1e-3)
+    assert result["dominant_emotion"] == max(mood["emotions"], key=mood["emotions"].get)

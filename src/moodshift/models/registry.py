@@ -68,6 +68,8 @@ MODELS: tuple[ModelInfo, ...] = (
               "`moodshift train expression-offsets`", ""),
     ModelInfo("moodshift-text-head", "text", SHIPPED_SOURCE, "MIT",
               "read-text classifier head, trained by `moodshift train text`", ""),
+    ModelInfo("moodshift-mood-default", "mood", SHIPPED_SOURCE, "MIT",
+              "image mood heads (OASIS + Emotion6), by `moodshift train mood`", ""),
     ModelInfo("moodshift-mood-oasis-only", "mood", SHIPPED_SOURCE, "MIT",
               "image mood heads (OASIS only), by `moodshift train mood`", ""),
     ModelInfo("moodshift-mood-emotion6-only", "mood", SHIPPED_SOURCE, "MIT",

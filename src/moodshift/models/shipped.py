@@ -71,6 +71,12 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
               "afc317892b2efde41f0dae3a886b3b7765dd9758063003b4fff554d900fc3988"),
     ), "all-MiniLM-L6-v2 sentence embedding (384) + 7 emotion cue counts"),
     # heads of the human-rated mood model (weights, then the JSON with views and calibration)
+    ShippedModel("moodshift-mood-default", (
+        _file("models/mood/default.safetensors",
+              "254daac7c448e163149280f0ffdb1df965f404321d7cdc6c3c41411414484c9e"),
+        _file("models/mood/default.json",
+              "90d5821bdf78d0a531f7a6eee13fd69dc9c0f54f192ec95945073b0c28968d0b"),
+    ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
     ShippedModel("moodshift-mood-oasis-only", (
         _file("models/mood/oasis-only.safetensors",
               "72df6e066f761dee58e0db160b84e2438a454dd151a2820f6839d73f8c23bbd4"),
@@ -79,9 +85,9 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
     ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
     ShippedModel("moodshift-mood-emotion6-only", (
         _file("models/mood/emotion6-only.safetensors",
-              "669568f6e758440d671905fb97f1c9b73b76a24d30b4cbfa2eeb8a7591c97e78"),
+              "c1a81b33dbf8ee670fe3f0c6165f446f0229255080446a8f5bf488a1aa089538"),
         _file("models/mood/emotion6-only.json",
-              "c5a1538b811a66add5da02b864f37cac2ea894f44f5c767a95214c48e225ea0e"),
+              "bd3408f8a0aeed576bf0820c666e47adb7867f0e3977a397c85a01276ad2d1b8"),
     ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
 )}
 

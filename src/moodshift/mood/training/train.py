@@ -46,7 +46,7 @@ VIEW_SETS: tuple[tuple[str, ...], ...] = (
     ("whole", "centre"), ("whole", "whole-flip", "centre", "centre-flip"), ALL_VIEWS,
 )
 ALPHAS = tuple(float(a) for a in np.logspace(2, 5.5, 15))
-KL_L2S = (3e-3, 1e-2, 3e-2, 1e-1)
+KL_L2S = (0.03, 0.1, 0.3, 1.0)
 GAMMAS = (0.5, 1.0, 1.5)
 KERNEL_ALPHAS = (0.03, 0.1, 0.3)
 COMPONENTS = 128

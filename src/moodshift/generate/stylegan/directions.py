@@ -102,7 +102,8 @@ class Directions:
 
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.part")
-        save_file(self.arrays(), str(tmp),
+        # safetensors writes the raw buffer: Fortran-ordered arrays would come back transposed
+        save_file({k: np.ascontiguousarray(v) for k, v in self.arrays().items()}, str(tmp),
                   metadata={"attributes": json.dumps(list(ATTRIBUTES)),
                             "info": json.dumps(self.info, sort_keys=True)})
         os.replace(tmp, path)

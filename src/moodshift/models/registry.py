@@ -59,6 +59,9 @@ MODELS: tuple[ModelInfo, ...] = (
               "affect generator (emotions), by `moodshift train affect-generator`", ""),
     ModelInfo("moodshift-affect-vad", "generator", SHIPPED_SOURCE, "MIT",
               "affect generator (VAD), by `moodshift train affect-generator`", ""),
+    ModelInfo("moodshift-stylegan-directions", "generator", SHIPPED_SOURCE, "MIT",
+              "emotion/age/gender directions for MobileStyleGAN (the generator itself is "
+              "research / non-commercial), by `moodshift train directions`", ""),
     ModelInfo("moodshift-text-head", "text", SHIPPED_SOURCE, "MIT",
               "read-text classifier head, trained by `moodshift train text`", ""),
 )
@@ -82,6 +85,9 @@ def shipped_files(name: str) -> list[tuple[Path, str]]:
         from moodshift.generate import affect
         kind = name.removeprefix("moodshift-affect-")
         return [(affect.SHIPPED_DIR / f"{kind}.safetensors", affect.SHIPPED_SHA256[kind])]
+    if name == "moodshift-stylegan-directions":
+        from moodshift.generate.stylegan import directions as d
+        return [(d.SHIPPED_DIR / d.SHIPPED_NAME, d.SHIPPED_SHA256)]
     if name == "moodshift-text-head":
         from moodshift.text import classifier
         return [(classifier.SHIPPED_HEAD, classifier.SHIPPED_HEAD_SHA256)]

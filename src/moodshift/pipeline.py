@@ -191,6 +191,31 @@ class StyleRequest:
     palette: Palette | None = None     # None: the shipped default palette
     engine: str = "fast"               # fast | optimize | trained
     engine_options: Mapping[str, object] = field(default_factory=dict)  # steps, size, model...
+    style_name: str = "style image"    # what to call style_image in messages (its file name)
+
+    def check(self) -> None:
+        """Refuse, before any work, what no image could make right: an unknown emotion, a
+        strength outside 0..1, an option the engine does not take (rather than ignore it), a
+        style image the engine cannot use."""
+        from moodshift.style.options import ENGINE_OPTIONS, ENGINES
+
+        parse_emotion_request(self.emotion)
+        if self.strength is not None and not 0.0 <= self.strength <= 1.0:
+            raise UserError(f"--strength {self.strength}: must be between 0 and 1")
+        if self.engine not in ENGINES:
+            raise UserError(f"unknown engine {self.engine!r}; valid: {', '.join(ENGINES)}")
+        foreign = sorted(set(self.engine_options) - set(ENGINE_OPTIONS[self.engine]))
+        if foreign:
+            flags = ", ".join("--" + k.replace("_", "-") for k in foreign)
+            raise UserError(f"{flags}: not an option of --engine {self.engine}")
+        if self.style_image is not None and self.engine == "optimize":
+            from moodshift.style.optimize_settings import MIN_STYLE_SIDE
+
+            h, w = self.style_image.shape[:2]
+            if min(h, w) < MIN_STYLE_SIDE:
+                raise UserError(f"{self.style_name}: style image is too small ({w}x{h} px); the "
+                                f"optimize engine needs at least {MIN_STYLE_SIDE} px on its "
+                                "shorter side")
 
 
 def stylize(image: np.ndarray, name: str, request: StyleRequest,
@@ -198,6 +223,7 @@ def stylize(image: np.ndarray, name: str, request: StyleRequest,
     """Restyle an image to express an emotion (or its own dominant one) and measure the shift."""
     from moodshift.style import emotion_mix, load_palette, stylize_image
 
+    request.check()
     started = time.perf_counter()
     palette = request.palette or load_palette()
     before = analyze(image, name, models)

@@ -12,8 +12,6 @@ else on every image.
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +25,7 @@ from moodshift.expression.base import ExpressionModel
 from moodshift.expression.datasets import ImageSet, load_splits, read_dataset
 
 FACE_CROP_MAX = 100
+SPLITS = ("auto", "val", "test", "train", "all")
 
 
 @dataclass
@@ -154,31 +153,22 @@ def load_eval_set(path: str | Path, split: str = "auto") -> ImageSet:
     return chosen
 
 
-def add_eval_arguments(parser: argparse.ArgumentParser) -> None:
-    """Options of ``moodshift eval expression``."""
-    parser.add_argument("--data", required=True, help="labelled faces (any training layout)")
-    parser.add_argument("--model", default="moodshift",
-                        help="moodshift (default), faceapi, fer, or a trained model's path")
-    parser.add_argument("--split", default="auto", choices=["auto", "val", "test", "train", "all"],
-                        help="part to evaluate (auto: val if the data has a split, else all)")
-    parser.add_argument("--detector", default="auto",
-                        help=f"face detector for photos larger than {FACE_CROP_MAX} px")
-    parser.add_argument("--json", action="store_true", help="print the report as JSON")
-
-
-def run_eval_command(args: argparse.Namespace, out: Callable[[str], None] = print) -> int:
+def evaluate_named(data: str | Path, model: str = "moodshift", split: str = "auto",
+                   detector: str = "auto", progress: bool = False,
+                   log: Callable[[str], None] = lambda m: print(m, file=sys.stderr,
+                                                             flush=True)) -> EvalReport:
+    """``moodshift eval expression``: the named model on a data set's chosen part (a note on
+    skipped or missing images goes to log)."""
     from moodshift.expression.load import load_expression_model
 
-    data = load_eval_set(args.data, getattr(args, "split", "auto"))
-    if data.skipped or data.missing:
+    dataset = load_eval_set(data, split)
+    if dataset.skipped or dataset.missing:
         sys.stdout.flush()
-        print(f"note: {data.report()}", file=sys.stderr, flush=True)
-    model = load_expression_model(args.model)
-    detector = None
-    if any(max(im.shape[:2]) > FACE_CROP_MAX for im in data.images):
+        log(f"note: {dataset.report()}")
+    classifier = load_expression_model(model)
+    face_detector = None
+    if any(max(im.shape[:2]) > FACE_CROP_MAX for im in dataset.images):
         from moodshift.faces.detect import load_detector
 
-        detector = load_detector(getattr(args, "detector", "auto"))
-    report = evaluate(model, data, detector, progress=not args.json and sys.stderr.isatty())
-    out(json.dumps(report.to_json(), indent=1) if args.json else report.to_text())
-    return 0
+        face_detector = load_detector(detector)
+    return evaluate(classifier, dataset, face_detector, progress=progress)

@@ -17,14 +17,14 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.expression.facecrop import MARGIN, Box, face_crops, resize_to
+from moodshift.models.shipped import SHIPPED
 
 NET_NAME = "moodshift-expression"
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "expression"
-SHIPPED_ARCH = "msnet"
-# sha256 of the shipped msnet.safetensors (from its MODEL_CARD.md).
-SHIPPED_SHA256 = "f685d1da5ce5156ac457c40bb85def1d3c47ca8293a7f4eb051d520096e5cffe"
-# sha256 of msnet.int8.onnx, the same weights quantised by `moodshift models quantize` (MODEL_CARD.md).
-SHIPPED_INT8_SHA256 = "1b4a9dcca99a64f6cf94893d4c19dc50408280670b3c7d797fb44e8137068b66"
+_FLOAT, _INT8 = SHIPPED[NET_NAME].files   # msnet.safetensors; msnet.int8.onnx (quantised)
+SHIPPED_DIR = _FLOAT.path.parent
+SHIPPED_ARCH = _FLOAT.path.name.split(".")[0]
+SHIPPED_SHA256 = _FLOAT.sha256
+SHIPPED_INT8_SHA256 = _INT8.sha256
 BATCH = 64
 
 
@@ -136,14 +136,6 @@ def load_float_onnx() -> OnnxMoodshiftExpression | None:
 
 def export_shipped(folder: Path, log: Callable[[str], None] = print) -> Path | None:
     """Export the shipped model to ONNX in folder unless a current export is already there."""
-    from moodshift.models.onnx_export import export_net
-    from moodshift.models.runtime import read_onnx_manifest
-    from moodshift.models.store import load_verified_file
+    from moodshift.models.onnx_export import export_shipped_net
 
-    record = read_onnx_manifest(folder).get(NET_NAME)
-    if record and record.get("source_sha256") == SHIPPED_SHA256:
-        return None
-    tensors = load_verified_file(shipped_weights(), SHIPPED_SHA256)
-    path = export_net(NET_NAME, folder, tensors, source_sha256=SHIPPED_SHA256)
-    log(f"  {NET_NAME}: ONNX {path.stat().st_size / 1e6:.1f} MB, checked against torch")
-    return path
+    return export_shipped_net(NET_NAME, shipped_weights(), SHIPPED_SHA256, folder, log)

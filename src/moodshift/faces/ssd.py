@@ -4,7 +4,7 @@ Pipeline (as face-api's ``SsdMobilenetv1.locateFaces`` with an image tensor): ze
 to a square at the bottom/right, TF-bilinear resize to 512x512, scale to [-1, 1], MobileNetV1
 (depthwise + pointwise convs, ReLU6) and six box predictors (5118 anchors), decode with the
 anchors and variances (10, 10, 5, 5), sigmoid face score, greedy NMS (IoU 0.5, score > 0.5).
-Weights: ``faceapi-ssd`` from the model cache (see moodshift.models.faceapi_source); the network
+Weights: ``faceapi-ssd`` from the model cache (see moodshift.models.sources.faceapi); the network
 runs through moodshift.models.runtime (PyTorch port: moodshift.faces.ssd_net), the rest is numpy.
 """
 

@@ -21,15 +21,14 @@ import torch
 from moodshift.emotions import EMOTION_VAD, EMOTIONS, canonical_emotion
 from moodshift.errors import ModelMissingError, UserError
 from moodshift.generate.affect_nets import KINDS, AffectGeneratorNet
+from moodshift.models.shipped import MODELS_DATA, shipped_file
 from moodshift.training import first_line, load_checkpoint
 
 WEIGHTS_NAME = "affect.safetensors"
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "affect"
-# kind -> sha256 of the shipped weights (SHIPPED_DIR/<kind>.safetensors; see its MODEL_CARD.md).
-SHIPPED_SHA256: dict[str, str] = {
-    "emotion": "c9d04925fd9837d2ed97f59577c05a6616a602d919890f906052162961cddb58",
-    "vad": "d160bf83500341744900cb1a84b5924bcce434b5352d3a93748172e5bc23edba",
-}
+SHIPPED_DIR = MODELS_DATA / "affect"
+# kind -> sha256 of the shipped weights (SHIPPED_DIR/<kind>.safetensors; models/shipped.py).
+SHIPPED_SHA256: dict[str, str] = {kind: shipped_file(f"moodshift-affect-{kind}").sha256
+                                  for kind in KINDS}
 TRAIN_HINT = "train one with `moodshift train affect-generator --target emotion --out MODEL`"
 
 

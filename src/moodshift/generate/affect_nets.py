@@ -16,6 +16,8 @@ import torch
 from torch import nn
 
 KINDS = ("emotion", "vad")
+# Sides the up-sampling blocks can reach: 3 or 4 times a power of two.
+IMAGE_SIZES = (16, 24, 32, 48, 64, 96, 128)
 COND_DIM = {"emotion": 7, "vad": 3}
 
 

@@ -17,45 +17,19 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS, parse_emotion
 from moodshift.errors import ModelMissingError, UserError
-from moodshift.generate.gan_data import AGE_GROUPS, GENDERS
+from moodshift.models.shipped import shipped_file
+from moodshift.people import AGE_GROUPS, GENDERS, parse_age_group, parse_gender
 
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "gan"
-SHIPPED_NAME = "generator.safetensors"
-# sha256 of the shipped generator.safetensors (also in its MODEL_CARD.md).
-SHIPPED_SHA256 = "cd697386f11e350f5ff7abc18b81f054b475d74cb3e43e7666ba9ea0f8ddeab4"
-
-AGE_SYNONYMS = {"kid": "child", "young": "young_adult", "adult": "young_adult",
-                "young-adult": "young_adult", "young adult": "young_adult",
-                "middle-aged": "middle_aged", "middle aged": "middle_aged", "middle": "middle_aged",
-                "old": "elderly", "senior": "elderly", "teenager": "teen"}
-GENDER_SYNONYMS = {"woman": "female", "f": "female", "girl": "female",
-                   "man": "male", "m": "male", "boy": "male"}
+_SHIPPED = shipped_file("moodshift-gan")    # generator.safetensors and its sha256
+SHIPPED_DIR = _SHIPPED.path.parent
+SHIPPED_NAME = _SHIPPED.path.name
+SHIPPED_SHA256 = _SHIPPED.sha256
 
 
-def parse_age_group(value: str | None) -> str | None:
-    """Canonical age group (or None for unspecified); a UserError lists the valid ones."""
-    if value is None:
-        return None
-    key = value.strip().lower()
-    key = AGE_SYNONYMS.get(key, key)
-    if key in ("any", "auto", ""):
-        return None
-    if key not in AGE_GROUPS:
-        raise UserError(f"unknown age group {value!r}: choose one of {', '.join(AGE_GROUPS)}")
-    return key
-
-
-def parse_gender(value: str | None) -> str | None:
-    if value is None:
-        return None
-    key = value.strip().lower()
-    key = GENDER_SYNONYMS.get(key, key)
-    if key in ("any", "auto", ""):
-        return None
-    if key not in GENDERS:
-        raise UserError(f"unknown gender {value!r}: choose one of {', '.join(GENDERS)}")
-    return key
-
+def check_truncation(value: float) -> None:
+    """Latent codes are scaled by the truncation: 0 (the mean face) .. 1 (no truncation)."""
+    if not 0.0 <= value <= 1.0:
+        raise UserError(f"--truncation {value}: must be between 0 and 1")
 
 @dataclass
 class ConditionalGenerator:

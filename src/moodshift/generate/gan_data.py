@@ -27,22 +27,18 @@ from PIL import Image
 
 from moodshift.emotions import EMOTIONS, canonical_emotion
 from moodshift.errors import InputFileError, UserError
+from moodshift.people import AGE_GROUPS, GENDERS, age_group_of
 
-# The age groups and bands of moodshift's text reader (moodshift.text.AGE_GROUPS; years, upper
-# bound exclusive), used to turn face-api's age regression into a group.
-AGE_GROUPS: tuple[str, ...] = ("child", "teen", "young_adult", "middle_aged", "elderly")
-AGE_BANDS: tuple[tuple[str, float], ...] = (("child", 13), ("teen", 20), ("young_adult", 40),
-                                             ("middle_aged", 65), ("elderly", float("inf")))
-GENDERS: tuple[str, ...] = ("female", "male")
 LABELS_FILE = "gan-labels.csv"
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 
 
 def age_group(age: float) -> str:
-    for name, upper in AGE_BANDS:
-        if age < upper:
-            return name
-    return AGE_GROUPS[-1]
+    """face-api's age regression as an age group (negative ages count as child, NaN as elderly,
+    as the age bands always read them)."""
+    if age != age:
+        return AGE_GROUPS[-1]
+    return age_group_of(max(age, 0.0))
 
 
 @dataclass

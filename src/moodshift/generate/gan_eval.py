@@ -25,10 +25,59 @@ from typing import Callable
 import numpy as np
 
 from moodshift.emotions import EMOTIONS
-from moodshift.generate.gan import ConditionalGenerator, upscale
-from moodshift.generate.gan_data import AGE_GROUPS, GENDERS, _grey, fer_files
+from moodshift.errors import UserError
+from moodshift.generate.gan import ConditionalGenerator, check_truncation, upscale
+from moodshift.generate.gan_data import _grey, fer_files
+from moodshift.people import AGE_GROUPS, GENDERS
 
 DEFAULT_REAL = Path("../shared/datasets/fer2013/val")
+# eval's pairwise distances grow with n squared; at least two faces per emotion: diversity is
+# a mean pairwise distance within each emotion, and one face has no pair (it would read as 0)
+MAX_EVAL_N = 5000
+MIN_EVAL_N = 2 * len(EMOTIONS)
+JUDGES = ("moodshift", "fer", "faceapi")
+
+
+@dataclass(frozen=True)
+class GanEvalRequest:
+    """What `moodshift eval gan` measures; check() refuses bad settings before any work."""
+
+    n: int = 700
+    model: Path | None = None        # None: the shipped generator
+    judge: str = "moodshift"
+    real: Path | None = None         # None: ../shared/datasets/fer2013/val if present
+    seed: int = 0
+    truncation: float = 1.0
+    plot: Path | None = None
+
+    def check(self) -> None:
+        if not MIN_EVAL_N <= self.n <= MAX_EVAL_N:
+            raise UserError(f"--n {self.n}: must be between {MIN_EVAL_N} and {MAX_EVAL_N}")
+        check_truncation(self.truncation)
+        if self.real is not None and not self.real.is_dir():
+            raise UserError(f"--real {self.real}: not a folder")
+        if self.plot is not None and self.plot.suffix.lower() != ".png":
+            raise UserError(f"--plot {self.plot}: the plot is a PNG; give a name ending in .png")
+
+
+def run_gan_eval(request: GanEvalRequest) -> tuple[ConditionalGenerator, GanEval]:
+    """Check the request, its real faces and the plot's folder (before minutes of generating),
+    evaluate the generator and write the plot if asked."""
+    from moodshift.generate.gan import load_generator
+    from moodshift.imageio import check_writable_dir
+
+    request.check()
+    if request.real is not None:
+        fer_files(request.real)
+    if request.plot is not None:
+        check_writable_dir(request.plot.parent if str(request.plot.parent) else Path("."))
+    gen = load_generator(request.model)
+    real = request.real if request.real is not None else default_real_folder()
+    result = evaluate_gan(gen, n=request.n, judge=request.judge, real=real, seed=request.seed,
+                          truncation=request.truncation)
+    if request.plot is not None:
+        plot_eval(result, request.plot)
+    return gen, result
 
 
 @dataclass

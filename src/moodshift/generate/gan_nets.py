@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn.utils import spectral_norm
 
 from moodshift.emotions import EMOTIONS
-from moodshift.generate.gan_data import AGE_GROUPS, GENDERS
+from moodshift.people import AGE_GROUPS, GENDERS
 
 N_EMOTION, N_AGE, N_GENDER = len(EMOTIONS), len(AGE_GROUPS), len(GENDERS)
 COND_DIM = N_EMOTION + N_AGE + N_GENDER

@@ -20,9 +20,7 @@ from __future__ import annotations
 import json
 import math
 import os
-import shlex
 import shutil
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -34,15 +32,9 @@ import torch.nn.functional as F
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
-from moodshift.generate.gan_data import (
-    AGE_GROUPS,
-    GENDERS,
-    LABELS_FILE,
-    FaceSet,
-    labels_path,
-    load_faces,
-)
+from moodshift.generate.gan_data import LABELS_FILE, FaceSet, labels_path, load_faces
 from moodshift.generate.gan_nets import Discriminator, Generator, condition_vector
+from moodshift.people import AGE_GROUPS, GENDERS
 from moodshift.training import atomic_torch_save, count_parameters
 
 
@@ -71,6 +63,23 @@ class GanConfig:
 
     def to_json(self) -> dict[str, object]:
         return asdict(self)
+
+    def check(self) -> None:
+        """Refuse values no run could train with (a one-line UserError naming the option)."""
+        for name in ("steps", "batch", "checkpoint_every"):
+            if getattr(self, name) < 1:
+                raise UserError(f"--{name.replace('_', '-')} {getattr(self, name)}: must be >= 1")
+        if self.batch < 2:
+            raise UserError("--batch must be at least 2")
+        if not 0 < self.lr < 1:
+            raise UserError(f"--lr {self.lr}: must be between 0 and 1")
+        # a non-positive budget or limit would export an untrained generator or read no data
+        if self.time_budget_min is not None and not self.time_budget_min > 0:
+            raise UserError(f"--time-budget {self.time_budget_min}: must be a positive number "
+                            "of minutes")
+        for name in ("limit_per_class", "threads"):
+            if getattr(self, name) is not None and getattr(self, name) < 1:
+                raise UserError(f"--{name.replace('_', '-')} {getattr(self, name)}: must be >= 1")
 
 
 @dataclass
@@ -232,6 +241,9 @@ RESUME_KEYS = ("G", "D", "ema", "opt_g", "opt_d", "step", "seconds", "history")
 def train_gan(data_path: Path, out: Path, cfg: GanConfig, resume: Path | None = None,
               log: Callable[[str], None] = print, show_progress: bool = True,
               command: str = "") -> GanTrainResult:
+    cfg.check()
+    if Path(data_path).resolve() == Path(out).resolve():
+        raise UserError(f"--out {out}: must differ from --data")
     torch.set_num_threads(max(1, cfg.threads))
     from moodshift.imageio import check_writable_dir
     check_writable_dir(out)
@@ -377,7 +389,3 @@ class GanInterrupted(KeyboardInterrupt):
     def __init__(self, result: GanTrainResult) -> None:
         super().__init__()
         self.result = result
-
-
-def command_line() -> str:
-    return "moodshift " + " ".join(shlex.quote(a) for a in sys.argv[1:])

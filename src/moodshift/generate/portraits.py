@@ -15,17 +15,21 @@ import numpy as np
 
 from moodshift.emotions import EMOTION_VAD, EMOTIONS
 from moodshift.errors import UserError
+from moodshift.generate.gan import check_truncation
 
 GENERATORS = ("gan", "affect")
 # Latent codes are scaled by this before generation (truncation trick): measured on the shipped
 # generator it raises the share of faces read as the requested emotion (MODEL_CARD.md; chosen
 # on eval seed 1 among 1, 0.7, 0.5, 0.3; the reported figures use seed 0).
 DEFAULT_TRUNCATION = 0.5
+# Refuse larger requests: every face is upscaled and styled (~0.2-0.5 s each on 2 cores).
+MAX_N = 100
+MIN_SIZE, MAX_SIZE = 256, 2048
 
 
 @dataclass(frozen=True)
 class PortraitRequest:
-    emotion: str
+    emotion: str | None                     # None only for a grid (it draws every emotion)
     age_group: str | None = None
     gender: str | None = None
     n: int = 1
@@ -39,6 +43,17 @@ class PortraitRequest:
     style_image: np.ndarray | None = field(default=None, repr=False)
     style_label: str | None = None          # what the user named as the style (for the intent)
     strength: float | None = None           # None: the palette's
+    grid: bool = False                      # one sheet: every emotion x age group x gender
+
+    def check(self) -> None:
+        """Refuse settings no generator run could satisfy, before anything is loaded."""
+        if not 1 <= self.n <= MAX_N:
+            raise UserError(f"--n {self.n}: must be between 1 and {MAX_N}")
+        if not MIN_SIZE <= self.size <= MAX_SIZE:
+            raise UserError(f"--size {self.size}: must be between {MIN_SIZE} and {MAX_SIZE}")
+        if self.strength is not None and not 0.0 <= self.strength <= 1.0:
+            raise UserError(f"--strength {self.strength}: must be between 0 and 1")
+        check_truncation(self.truncation)
 
 
 @dataclass(frozen=True)
@@ -53,7 +68,7 @@ def read_request(text: str | None, emotion: str | None = None, age: str | None =
     """(emotion, age group, gender, the text's reading) from a description and explicit
     choices; explicit choices win over what the text says."""
     from moodshift.emotions import parse_emotion
-    from moodshift.generate.gan import parse_age_group, parse_gender
+    from moodshift.people import parse_age_group, parse_gender
 
     wanted = parse_emotion(emotion) if emotion else None
     age_group, sex = parse_age_group(age), parse_gender(gender)
@@ -133,3 +148,21 @@ def generate_portraits(request: PortraitRequest) -> list[Portrait]:
                   "strength": request.strength}
         out.append(Portrait(img, intent))
     return out
+
+
+def generate_grid(request: PortraitRequest) -> np.ndarray:
+    """One sheet of the conditional GAN's faces: every emotion (rows) x age group x gender."""
+    from moodshift.generate.gan import load_generator
+    from moodshift.generate.gan_eval import render_grid
+
+    if request.generator != "gan":
+        raise UserError("--grid needs --generator gan (age and gender are GAN conditions)")
+    gen = load_generator(request.model)
+
+    def styler(img, emotion):
+        return style_face(img, request.style_emotion or emotion, request.style_image,
+                          request.strength)
+
+    return render_grid(gen, seed=request.seed, cell=max(96, request.size // 2),
+                       styler=styler if request.styled else None,
+                       truncation=request.truncation)

@@ -142,6 +142,21 @@ def export_net(name: str, folder: Path, tensors: Tensors | None = None,
     return path
 
 
+def export_shipped_net(name: str, weights: Path, sha256: str, folder: Path,
+                       log: Callable[[str], None] = print) -> Path | None:
+    """Export a network shipped as weights (checked against sha256) to ONNX in folder, unless
+    a current export (one made from these very weights) is already there."""
+    from moodshift.models.store import load_verified_file
+
+    record = read_onnx_manifest(folder).get(name)
+    if record and record.get("source_sha256") == sha256:
+        return None
+    tensors = load_verified_file(weights, sha256)
+    path = export_net(name, folder, tensors, source_sha256=sha256)
+    log(f"  {name}: ONNX {path.stat().st_size / 1e6:.1f} MB, checked against torch")
+    return path
+
+
 def export_faceapi_onnx(folder: Path, log: Callable[[str], None] = print) -> list[Path]:
     """Export faceapi-ssd, -tiny, -expression and -agegender from the cached weights in folder."""
     paths: list[Path] = []

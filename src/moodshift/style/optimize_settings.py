@@ -12,11 +12,8 @@ from pathlib import Path
 from typing import Mapping
 
 from moodshift.errors import UserError
+from moodshift.style.options import BACKBONE_CHOICES, INITS, OPTIMIZERS, PRECISIONS
 
-BACKBONE_CHOICES = ("vgg19", "vgg16", "mobilenet", "auto")
-OPTIMIZERS = ("auto", "adam", "nadam", "lbfgs")
-INITS = ("content", "noise")
-PRECISIONS = ("auto", "bf16", "fp32")
 # Starting learning rate per optimizer when the user sets none: adam decays it (cosine) within
 # each level; nadam is the seed's loop, constant 0.02; lbfgs takes whole line-searched steps.
 DEFAULT_LR = {"adam": 0.05, "nadam": 0.02, "lbfgs": 1.0}

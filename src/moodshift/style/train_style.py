@@ -134,6 +134,8 @@ def check_config(cfg: StyleTrainConfig) -> None:
                         f"to {MAX_SIZE}")
     if cfg.width < 1 or cfg.width > 256:
         raise UserError(f"--width {cfg.width}: must be from 1 to 256")
+    if cfg.style_size is not None and cfg.style_size < 32:
+        raise UserError(f"--style-size {cfg.style_size}: must be at least 32")
     if cfg.lr <= 0:
         raise UserError(f"--lr {cfg.lr}: must be positive")
     for name in ("sample_every", "checkpoint_every"):

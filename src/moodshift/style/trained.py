@@ -23,13 +23,14 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import InputFileError, ModelMissingError, UserError
+from moodshift.models.shipped import MODELS_DATA
+from moodshift.models.shipped import SHIPPED as SHIPPED_MODELS
 
-SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data" / "models" / "style"
-# Shipped models per emotion: file in SHIPPED_DIR and its sha256 (also in MODEL_CARD.md).
+SHIPPED_DIR = MODELS_DATA / "style"
+# Shipped models per emotion: file in SHIPPED_DIR and its sha256 (models/shipped.py).
 SHIPPED: dict[str, tuple[str, str]] = {
-    "sad": ("sad.onnx", "df1d2d4797d0650b4595889efd8f58a76aa69aa3c6eb00b6057c8bebf60700ee"),
-    "happy": ("happy.onnx", "e3fe37e54944bc450a782cf3d379cccd0d342edc07d050314a6023e10322de0f"),
-}
+    name.removeprefix("moodshift-style-"): (m.files[0].path.name, m.files[0].sha256)
+    for name, m in SHIPPED_MODELS.items() if name.startswith("moodshift-style-")}
 MODEL_KIND = "moodshift-johnson-style"     # == train_report.MODEL_KIND (no torch import here)
 # ~200 B/pixel peak for a width-32 network: 2048² stays near 1 GB; larger images are tiled.
 MAX_FULL_PIXELS = 2048 * 2048

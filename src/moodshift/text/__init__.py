@@ -8,7 +8,7 @@ This module stays light (no torch/numpy at import); the work is in moodshift.tex
 
 from __future__ import annotations
 
-from moodshift.text.demographics import AGE_GROUPS, REPRESENTATIVE_AGE, age_group_of
+from moodshift.people import AGE_GROUPS, REPRESENTATIVE_AGE, age_group_of
 from moodshift.text.reading import TextReading
 
 BACKENDS = ("auto", "embedding", "lexicon")

@@ -17,12 +17,12 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import InputFileError
+from moodshift.models.shipped import shipped_file
 from moodshift.text.clean import DATA_DIR
 from moodshift.text.embedding import DIMENSION
 
 SHIPPED_HEAD = DATA_DIR / "head.safetensors"
-# sha256 of the shipped head.safetensors (also in data/text/MODEL_CARD.md).
-SHIPPED_HEAD_SHA256 = "afc317892b2efde41f0dae3a886b3b7765dd9758063003b4fff554d900fc3988"
+SHIPPED_HEAD_SHA256 = shipped_file("moodshift-text-head").sha256   # models/shipped.py
 # Features per text: the 384-d all-MiniLM-L6-v2 embedding, then one cue count per emotion.
 FEATURES = DIMENSION + len(EMOTIONS)
 

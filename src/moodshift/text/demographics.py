@@ -16,25 +16,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-AGE_GROUPS: tuple[str, ...] = ("child", "teen", "young_adult", "middle_aged", "elderly")
-# Lower bound (years) of each group.
-GROUP_START = {"child": 0.0, "teen": 13.0, "young_adult": 20.0, "middle_aged": 40.0,
-               "elderly": 65.0}
-# A typical age inside each group, for code that needs one number (e.g. the portrait generator).
-REPRESENTATIVE_AGE = {"child": 8.0, "teen": 16.0, "young_adult": 28.0, "middle_aged": 52.0,
-                      "elderly": 74.0}
-MAX_AGE = 120.0
-
-
-def age_group_of(years: float) -> str:
-    """The issue's age group for an age in years (child < 13 ... elderly 65+)."""
-    if years < 0 or years != years:
-        raise ValueError(f"age {years!r} is not a valid number of years")
-    group = AGE_GROUPS[0]
-    for name in AGE_GROUPS:
-        if years >= GROUP_START[name]:
-            group = name
-    return group
+from moodshift.people import (  # noqa: F401  (REPRESENTATIVE_AGE: the package's public name)
+    AGE_GROUPS,
+    MAX_AGE,
+    REPRESENTATIVE_AGE,
+    age_group_of,
+)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,6 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-import shlex
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -194,7 +192,7 @@ def _evaluate_set(label: str, rows: list[tuple[str, str]], prep: list[PreparedTe
 
 
 def train_head(train_tsv: Path, heldout_tsvs: list[Path], out: Path, progress: bool = True,
-               log=print) -> TrainResult:
+               log=print, command: str = "moodshift train text") -> TrainResult:
     from moodshift.text.embedding import MODEL_NAME, embed
 
     started = time.perf_counter()
@@ -279,13 +277,11 @@ def train_head(train_tsv: Path, heldout_tsvs: list[Path], out: Path, progress: b
 
     atomic_write_text(out / "report.json", json.dumps(result.to_json(), indent=2,
                                                       ensure_ascii=False) + "\n")
-    atomic_write_text(out / "MODEL_CARD.md", model_card(result))
+    atomic_write_text(out / "MODEL_CARD.md", model_card(result, command))
     return result
 
 
-def model_card(r: TrainResult) -> str:
-    command = "moodshift " + " ".join(shlex.quote(a) for a in sys.argv[1:]) \
-        if Path(sys.argv[0]).name == "moodshift" else "moodshift train text"
+def model_card(r: TrainResult, command: str = "moodshift train text") -> str:
     lines = [
         "# read-text classifier head", "",
         f"Made by `{command}` in {r.seconds:.0f} s on a CPU.", "",

@@ -20,15 +20,16 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
+from moodshift.models.shipped import shipped_file
+from moodshift.people import REPRESENTATIVE_AGE
 
 ATTRIBUTES: tuple[str, ...] = (*EMOTIONS, "age", "male")
-SHIPPED_DIR = Path(__file__).resolve().parents[2] / "data" / "models" / "stylegan"
-SHIPPED_NAME = "directions.safetensors"
-# sha256 of the shipped directions.safetensors (also in its MODEL_CARD.md).
-SHIPPED_SHA256 = ""
-# Age groups (moodshift.generate.gan_data.AGE_BANDS) are aimed at these ages (years).
-AGE_TARGETS = {"child": 8.0, "teen": 16.0, "young_adult": 28.0, "middle_aged": 50.0,
-               "elderly": 72.0}
+SHIPPED = shipped_file("moodshift-stylegan-directions")
+SHIPPED_DIR = SHIPPED.path.parent
+SHIPPED_NAME = SHIPPED.path.name
+SHIPPED_SHA256 = SHIPPED.sha256   # also in the MODEL_CARD.md beside the file
+# Age groups are aimed at these ages (years).
+AGE_TARGETS = REPRESENTATIVE_AGE
 # Where the smile is held (in standard deviations along the happy direction) for emotions
 # other than happy and neutral.
 SMILE_OFF = -1.5

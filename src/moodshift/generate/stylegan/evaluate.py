@@ -30,10 +30,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from moodshift.emotions import EMOTIONS
-from moodshift.generate.gan_data import AGE_GROUPS, GENDERS, age_group
+from moodshift.errors import UserError
+from moodshift.generate.gan_data import age_group
 from moodshift.generate.gan_eval import mean_pairwise_distance
 from moodshift.generate.stylegan.generator import DEFAULT_PSI, NATIVE_SIZE, resize
 from moodshift.generate.stylegan.labels import LABEL_JUDGES, LABEL_SIZE
+from moodshift.people import AGE_GROUPS, GENDERS
 
 TARGETS = {"emotion_overall": 0.70, "emotion_each": 0.40, "age_group": 0.80, "gender": 0.95,
            "one_face": 0.99, "seconds_per_portrait": 2.0}
@@ -77,6 +79,35 @@ class StyleEval:
                 "emotion_paths": self.paths,
                 "seconds_per_portrait_1024": round(self.seconds_per_portrait, 3),
                 "peak_memory_mb": round(self.peak_memory_mb, 1), "targets": TARGETS}
+
+
+@dataclass(frozen=True)
+class StyleEvalRequest:
+    """What `moodshift eval gan --generator stylegan` measures; check() before any work."""
+
+    n: int = 700
+    judge: str = "fer"
+    seed: int = 0
+    psi: float = DEFAULT_PSI
+    identities: int = 4
+    directions: object = None        # Path | None: None for the shipped directions
+
+    def check(self) -> None:
+        from moodshift.generate.gan_eval import MAX_EVAL_N, MIN_EVAL_N
+
+        if not MIN_EVAL_N <= self.n <= MAX_EVAL_N:
+            raise UserError(f"--n {self.n}: must be between {MIN_EVAL_N} and {MAX_EVAL_N}")
+        if not 0.0 <= self.psi <= 1.0:
+            raise UserError(f"--truncation {self.psi}: must be between 0 and 1")
+        if not (self.identities == 0 or 2 <= self.identities <= 50):
+            raise UserError(f"--identities {self.identities}: must be 0 or 2..50")
+
+
+def run_style_eval(request: StyleEvalRequest, show_progress: bool = True) -> StyleEval:
+    request.check()
+    return evaluate_stylegan(n=request.n, judge=request.judge, seed=request.seed,
+                             psi=request.psi, identities=request.identities,
+                             directions=request.directions, show_progress=show_progress)
 
 
 class Descriptor:

@@ -1,7 +1,7 @@
 """MobileStyleGAN at run time: z -> style (mapping) -> 1024 px RGB face (synthesis), via OpenVINO.
 
 The two OpenVINO IR networks come from ``moodshift models pull`` (see
-moodshift.models.stylegan_source; sha256 checked on load). One 512-d style vector drives every
+moodshift.models.sources.stylegan; sha256 checked on load). One 512-d style vector drives every
 layer. ``StyleGenerator.sample_styles`` maps standard-normal z and applies the truncation trick
 (Karras et al. 2019): ``w = mean + psi * (w - mean)`` with ``mean`` the average style of
 MEAN_SAMPLES mapped codes of a fixed seed, so faces stay typical and clean.
@@ -29,8 +29,8 @@ class StyleGenerator:
     def __init__(self, cache: Path | None = None, threads: int | None = None) -> None:
         import openvino as ov
 
+        from moodshift.models.sources.stylegan import verified_files
         from moodshift.models.store import cache_dir
-        from moodshift.models.stylegan_source import verified_files
 
         files = verified_files(cache or cache_dir())
         core = ov.Core()

@@ -54,6 +54,13 @@ class StyleRequest:
     directions: Path | None = None
 
     def check(self) -> None:
+        from moodshift.generate.portraits import MAX_N
+
+        if not self.emotions:
+            raise UserError(f"give a description, --emotion or --emotions "
+                            f"({', '.join(EMOTIONS)}, all)")
+        if not 1 <= self.n <= MAX_N:
+            raise UserError(f"--n {self.n}: must be between 1 and {MAX_N}")
         for e in self.emotions:
             if e not in EMOTIONS:
                 raise UserError(f"unknown emotion {e!r}: choose one of {', '.join(EMOTIONS)}")
@@ -96,9 +103,9 @@ def render_style_grid(seed: int = 0, cell: int = 128, psi: float = DEFAULT_PSI,
     """Emotions (rows) x age group x gender (columns), one identity in every cell."""
     from PIL import Image, ImageDraw, ImageFont
 
-    from moodshift.generate.gan_data import AGE_GROUPS, GENDERS
     from moodshift.generate.stylegan.directions import load_directions
     from moodshift.generate.stylegan.generator import load_style_generator
+    from moodshift.people import AGE_GROUPS, GENDERS
 
     d = load_directions(directions)
     gen = load_style_generator()
@@ -118,3 +125,59 @@ def render_style_grid(seed: int = 0, cell: int = 128, psi: float = DEFAULT_PSI,
         for c, face in enumerate(gen.render(styles, cell)):
             sheet.paste(Image.fromarray(face), (label_w + c * cell, label_h + r * cell))
     return np.asarray(sheet)
+
+
+# Default strength of the palette style on photoreal faces: the palettes' own strengths suit
+# photos of scenes; this keeps the face legible (colours preserved).
+FACE_STYLE_STRENGTH = 0.35
+
+
+def parse_emotion_list(value: str | None) -> tuple[str, ...] | None:
+    """``all`` or a comma list of emotions; an unknown name lists the valid ones."""
+    from moodshift.emotions import canonical_emotion
+
+    if value is None:
+        return None
+    if value.strip().lower() == "all":
+        return EMOTIONS
+    out = []
+    for word in value.split(","):
+        found = canonical_emotion(word.strip())
+        if found is None:
+            raise UserError(f"--emotions: unknown emotion {word.strip()!r}: choose from "
+                            f"{', '.join(EMOTIONS)} or all")
+        out.append(found)
+    return tuple(dict.fromkeys(out))
+
+
+def style_portraits(req: StyleRequest, styled: bool = True, style_emotion: str | None = None,
+                    style_image: np.ndarray | None = None, style_label: str | None = None,
+                    strength: float | None = None) -> list:
+    """Steered faces, styled for their emotion with colours kept (unless not styled), each with
+    the intent it was made to express (moodshift.generate.portraits.Portrait)."""
+    from moodshift.emotions import EMOTION_VAD
+    from moodshift.generate.portraits import Portrait
+
+    out = []
+    s = FACE_STYLE_STRENGTH if strength is None else strength
+    for face in draw_style_faces(req):
+        img = face.image
+        if styled:
+            from moodshift.style import stylize_image
+
+            img = stylize_image(img, style_emotion or face.emotion, strength=s,
+                                preserve_color=True, style_image=style_image)
+        intent = {"tool": "generate", "emotion": face.emotion,
+                  "target_vad": EMOTION_VAD[face.emotion].to_json(),
+                  "age_group": req.age_group, "gender": req.gender, "seed": face.seed,
+                  "index": face.identity, "generator": "stylegan", "truncation": req.psi,
+                  "same_person": req.same_person,
+                  "style": (style_label or face.emotion) if styled else None,
+                  "strength": s if styled else None}
+        out.append(Portrait(img, intent))
+    return out
+
+
+def output_names(emotions: tuple[str, ...], n: int) -> list[str]:
+    """Name suffixes of the files for n identities x the emotions, in style_portraits' order."""
+    return [f"{e}-{i + 1:03d}" for e in emotions for i in range(n)]

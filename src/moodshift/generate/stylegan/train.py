@@ -15,7 +15,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -54,6 +53,8 @@ class DirectionsConfig:
             raise UserError(f"--truncation {self.psi}: must be in (0, 1]")
         if self.checkpoint_every < 1:
             raise UserError(f"--checkpoint-every {self.checkpoint_every}: must be >= 1")
+        if self.threads is not None and self.threads < 1:
+            raise UserError(f"--threads {self.threads}: must be >= 1")
         if not 1 <= self.calibration_faces <= 200:
             raise UserError(f"--calibration-faces {self.calibration_faces}: must be 1..200")
 
@@ -77,10 +78,6 @@ class DirectionsInterrupted(Exception):
     def __init__(self, done: int) -> None:
         super().__init__(f"interrupted after {done} labelled faces")
         self.done = done
-
-
-def command_line() -> str:
-    return "moodshift " + " ".join(sys.argv[1:]) if sys.argv[1:] else "moodshift train directions"
 
 
 def _save_labels(path: Path, cfg: DirectionsConfig, styles: np.ndarray,
@@ -231,10 +228,10 @@ def train_directions(out: Path, cfg: DirectionsConfig, log: Callable[[str], None
 
 
 def tally(labels: FaceLabels) -> dict[str, object]:
-    from moodshift.generate.gan_data import age_group
+    from moodshift.people import age_group_of
 
     emo = labels.emotion
-    groups = [age_group(a) for a in labels.age]
+    groups = [age_group_of(max(float(a), 0.0)) for a in labels.age]
     return {"emotion": {e: int((emo == k).sum()) for k, e in enumerate(EMOTIONS)},
             "age_group": {g: groups.count(g) for g in dict.fromkeys(sorted(groups))},
             "male": int((labels.p_male >= 0.5).sum()),
@@ -245,7 +242,7 @@ def tally(labels: FaceLabels) -> dict[str, object]:
 
 def write_card(path: Path, d: Directions, sha: str, seconds: float) -> None:
     from moodshift.imageio import atomic_write_text
-    from moodshift.models.stylegan_source import LICENCE_TEXT, PACKAGE
+    from moodshift.models.sources.stylegan import LICENCE_TEXT, PACKAGE
 
     info = d.info
     rows = "\n".join(

@@ -25,8 +25,8 @@ from typing import Callable
 import torch
 
 from moodshift.errors import UserError
+from moodshift.style.options import BACKBONES
 
-BACKBONES = ("vgg19", "vgg16", "mobilenet")
 _SAID: set[str] = set()
 
 

@@ -1,20 +1,16 @@
-"""``moodshift train affect-generator``: command-line options and runner.
-
-Only light imports here (the parser is built for every moodshift command); torch and the
-training code load inside run_train_affect.
-"""
+"""``moodshift train affect-generator``: command-line options and runner (torch loads inside
+run)."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import shlex
-import sys
 
-KINDS = ("emotion", "vad")
+from moodshift.cli.common import command_line, log_to_stderr, log_to_stdout
+from moodshift.generate.affect_nets import IMAGE_SIZES, KINDS
 
 
-def add_train_affect_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = ("Train a conditional generator (noise + target in, image out) only to "
                           "make a frozen model agree with the target: moodshift's expression "
                           "classifier (--target emotion) or its colour mood model (--target vad).")
@@ -26,7 +22,7 @@ def add_train_affect_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch", type=int, default=8,
                         help="conditions per step, each with two noise vectors (default 8)")
     parser.add_argument("--lr", type=float, default=5e-3, help="Adam learning rate")
-    parser.add_argument("--image-size", type=int, default=48, choices=[16, 24, 32, 48, 64, 96, 128],
+    parser.add_argument("--image-size", type=int, default=48, choices=IMAGE_SIZES,
                         help="output size in pixels (default 48: the classifier's stored size)")
     parser.add_argument("--width", type=int, default=24, help="generator width (default 24)")
     parser.add_argument("--z-dim", type=int, default=64, help="noise dimensions (default 64)")
@@ -52,21 +48,7 @@ def add_train_affect_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
-def _command_line(args: argparse.Namespace) -> str:
-    parts = ["moodshift", "train", "affect-generator"]
-    defaults = argparse.ArgumentParser()
-    add_train_affect_arguments(defaults)
-    for action in defaults._actions:
-        if not action.option_strings or action.dest in ("help", "json"):
-            continue
-        value = getattr(args, action.dest, None)
-        if value is None or value == action.default:
-            continue
-        parts += [action.option_strings[0], str(value)]
-    return " ".join(shlex.quote(p) for p in parts)
-
-
-def run_train_affect(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from moodshift.generate.affect_train import AffectTrainConfig, train_affect_generator
 
     judges = [j.strip() for j in str(args.judge).split(",") if j.strip()]
@@ -76,10 +58,8 @@ def run_train_affect(args: argparse.Namespace) -> int:
         image_size=args.image_size, diversity_weight=args.diversity_weight,
         tv_weight=args.tv_weight, saturation_weight=args.saturation_weight, judges=judges,
         eval_samples=args.eval_samples, seed=args.seed,
-        resume=args.resume, threads=args.threads, command=_command_line(args))
-    log = (lambda m: print(m, file=sys.stderr, flush=True)) if args.json else \
-        (lambda m: print(m, flush=True))
-    result = train_affect_generator(cfg, log=log)
+        resume=args.resume, threads=args.threads, command=command_line("moodshift train affect-generator", add_arguments, args))
+    result = train_affect_generator(cfg, log=log_to_stderr if args.json else log_to_stdout)
     if args.json:
         print(json.dumps(result.to_json(), indent=1))
     return 130 if result.interrupted else 0

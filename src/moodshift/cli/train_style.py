@@ -1,28 +1,16 @@
-"""``moodshift train style``: command-line options; the work is in style/train_style.py.
-
-Imports only light modules at the top so that building the CLI parser does not load torch.
-"""
+"""``moodshift train style``: a Johnson network per emotion (torch loads inside run)."""
 
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 from pathlib import Path
 
+from moodshift.cli.common import command_line, log_to_stderr, log_to_stdout
 from moodshift.emotions import EMOTIONS
-from moodshift.errors import UserError
-
-# Options echoed into the model card's command (in this order), with their defaults.
-_ECHO = (("style", None), ("emotion", None), ("palette", None), ("content", None),
-         ("out", None), ("backbone", "auto"), ("vgg_weights", None), ("steps", 2000),
-         ("size", 256), ("batch", 4), ("lr", 1e-3), ("width", 32), ("style_size", None),
-         ("content_weight", None), ("style_weight", None), ("tv_weight", None),
-         ("sample_every", 200), ("checkpoint_every", 100), ("resume", None), ("seed", 0),
-         ("precision", "auto"), ("threads", 0))
+from moodshift.style.options import BACKBONE_CHOICES, PRECISIONS
 
 
-def add_train_style_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--style", metavar="IMG", help="the style image (a painting, a texture)")
     source.add_argument("--emotion", metavar="E",
@@ -34,7 +22,7 @@ def add_train_style_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder of content photos (searched recursively)")
     parser.add_argument("--out", required=True, metavar="MODEL",
                         help="model file to write (.onnx); training files go to MODEL_training/")
-    parser.add_argument("--backbone", choices=["auto", "vgg16", "vgg19", "mobilenet"],
+    parser.add_argument("--backbone", choices=BACKBONE_CHOICES,
                         default="auto", help="loss network (auto: vgg16 if its weights are in "
                                              "the torch hub cache, else mobilenet)")
     parser.add_argument("--vgg-weights", metavar="PATH", help="torchvision VGG checkpoint")
@@ -56,7 +44,7 @@ def add_train_style_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--resume", nargs="?", const="auto", metavar="CKPT",
                         help="continue from MODEL_training/checkpoint.pt (or the one given)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--precision", choices=["auto", "bf16", "fp32"], default="auto",
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
                         help="bf16 autocast where the CPU has bf16 units (auto), or fp32")
     parser.add_argument("--threads", type=int, default=0,
                         help="CPU threads; 0 (default) picks 1 or 2 by measured speed")
@@ -65,19 +53,7 @@ def add_train_style_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
-def _command(args: argparse.Namespace) -> str:
-    words = ["moodshift", "train", "style"]
-    for key, default in _ECHO:
-        value = getattr(args, key, None)
-        if value is None or value == default:
-            continue
-        words += [f"--{key.replace('_', '-')}", str(value)]
-    if getattr(args, "fp32_weights", False):
-        words.append("--fp32-weights")
-    return " ".join(shlex.quote(w) for w in words)
-
-
-def run_train_style(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     import json
 
     from moodshift.style.train_style import StyleTrainConfig, train_style
@@ -91,12 +67,8 @@ def run_train_style(args: argparse.Namespace) -> int:
         tv_weight=args.tv_weight, sample_every=args.sample_every,
         checkpoint_every=args.checkpoint_every, resume=args.resume, seed=args.seed,
         precision=args.precision, threads=args.threads, fp16=not args.fp32_weights,
-        command=_command(args))
-    if args.style_size is not None and args.style_size < 32:
-        raise UserError(f"--style-size {args.style_size}: must be at least 32")
-    log = (lambda m: print(m, file=sys.stderr, flush=True)) if args.json else \
-        (lambda m: print(m, flush=True))
-    result = train_style(cfg, log=log)
+        command=command_line("moodshift train style", add_arguments, args))
+    result = train_style(cfg, log=log_to_stderr if args.json else log_to_stdout)
     if args.json:
         print(json.dumps(result.to_json()), flush=True)
     return 130 if result.interrupted else 0

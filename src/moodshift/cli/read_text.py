@@ -1,4 +1,4 @@
-"""`moodshift read-text` and `moodshift train text` (argument parsing and printing only).
+"""`moodshift read-text`: emotion, age group and gender from descriptions.
 
 Only light imports here: the sentence model (torch, tokenizers) loads inside run_*.
 """
@@ -14,7 +14,7 @@ from moodshift.errors import InputFileError, UserError
 from moodshift.text import BACKENDS
 
 
-def add_read_text_arguments(p: argparse.ArgumentParser) -> None:
+def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("texts", nargs="*", metavar="TEXT", help="descriptions, e.g. "
                    "\"an old man beaming at his grandchildren\"")
     p.add_argument("--file", "-f", action="append", default=[], metavar="F",
@@ -51,7 +51,7 @@ def _read_lines(name: str) -> list[tuple[str, str]]:
     return lines
 
 
-def run_read_text(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from moodshift.text.reader import read_texts, text_problem
 
     if args.head is not None and args.backend == "lexicon":
@@ -78,39 +78,4 @@ def run_read_text(args: argparse.Namespace) -> int:
         age = f" (age {r.age:g})" if r.age is not None else ""
         note = f"  [{r.note}]" if r.note else ""
         print(f"{r.text}: {r.emotion} {r.confidence:.0%}; {who}{age}{note}")
-    return 0
-
-
-def add_train_text_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--data", type=Path, metavar="TSV",
-                   help="training sentences, 'emotion<TAB>text' with a header "
-                        "(default: the shipped data/text/train.tsv)")
-    p.add_argument("--heldout", type=Path, metavar="TSV", action="append",
-                   help="held-out sentences for the report, repeatable (default: "
-                        "data/text/heldout*.tsv)")
-    p.add_argument("--out", type=Path, default=Path("runs/text"), metavar="PATH",
-                   help="folder for head.safetensors, head.json, report.json, MODEL_CARD.md "
-                        "(default runs/text; the shipped head is src/moodshift/data/text)")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
-
-
-def run_train_text(args: argparse.Namespace) -> int:
-    from moodshift.imageio import check_writable_dir
-    from moodshift.text.train import DEFAULT_HELDOUT, DEFAULT_TRAIN, train_head
-
-    check_writable_dir(args.out)
-    result = train_head(args.data or DEFAULT_TRAIN, args.heldout or list(DEFAULT_HELDOUT), args.out,
-                        progress=not args.no_progress,
-                        log=lambda s: print(s, file=sys.stderr, flush=True))
-    if args.json:
-        print(json.dumps(result.to_json(), ensure_ascii=False))
-    else:
-        print(f"wrote {result.weights} (sha256 {result.sha256[:12]}...)")
-        for h, n in zip(result.heldout, result.n_heldout):
-            print(f"{h.name}: {h.accuracy:.1%} on {n} sentences; "
-                  + ", ".join(f"{e} {v:.0%}" for e, v in h.per_class.items()))
-        for a in result.ablations:
-            print(f"  {a.name}: {a.accuracy:.1%}")
-        print(f"report: {args.out / 'report.json'}, {args.out / 'MODEL_CARD.md'}")
     return 0

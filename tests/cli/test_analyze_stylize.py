@@ -15,7 +15,7 @@ from PIL import Image
 from moodshift.cli import main
 from moodshift.emotions import EMOTIONS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 GROUP = ROOT / "examples" / "group.jpg"
 ASTRONAUT = ROOT / "examples" / "astronaut.png"
 
@@ -89,7 +89,7 @@ def test_mood_moves_toward_the_target(capsys, tmp_path: Path, emotion: str, sign
 
 
 def test_stdin_to_stdout(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "moodshift.cli", "stylize", "-", "--emotion",
+    proc = subprocess.run([sys.executable, "-m", "moodshift", "stylize", "-", "--emotion",
                            "sad", "-o", "-"], input=GROUP.read_bytes(), capture_output=True,
                           timeout=300)
     assert proc.returncode == 0, proc.stderr.decode()
@@ -114,7 +114,7 @@ def test_batch_with_one_bad_file_processes_the_rest(capsys, tmp_path: Path) -> N
 
 
 def test_missing_file_in_a_real_process_has_no_traceback(tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "moodshift.cli", "analyze",
+    proc = subprocess.run([sys.executable, "-m", "moodshift", "analyze",
                            str(tmp_path / "nope.jpg")], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"moodshift: error: {tmp_path / 'nope.jpg'}: no such file"

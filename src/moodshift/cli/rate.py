@@ -1,7 +1,6 @@
 """`moodshift rate serve` and `moodshift rate report`: arguments and printing only.
 
-Imports at the top stay light (argparse, pathlib, moodshift.errors): the server, numpy and
-matplotlib load inside the run functions.
+The server, numpy and matplotlib load inside the run functions.
 """
 
 from __future__ import annotations
@@ -12,10 +11,8 @@ import signal
 import sys
 from pathlib import Path
 
-from moodshift.errors import UserError
 
-
-def add_rate_arguments(parser: argparse.ArgumentParser) -> None:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="rate_command", required=True)
     p = sub.add_parser("serve", help="web page collecting SAM ratings of a folder of images")
     p.add_argument("--images", required=True, type=Path, metavar="DIR",
@@ -35,7 +32,7 @@ def add_rate_arguments(parser: argparse.ArgumentParser) -> None:
                    help="write intended_vs_rated.png and emotion_agreement.png here")
 
 
-def run_rate(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     if args.rate_command == "serve":
         return run_serve(args)
     return run_report(args)
@@ -78,40 +75,14 @@ def _stop_on_sigterm():
 
 
 def run_report(args: argparse.Namespace) -> int:
-    from moodshift.imageio import atomic_write_text, check_writable_dir
-    from moodshift.rate.db import RatingStore
-    from moodshift.rate.report import format_text, ratings_csv, report_csv, summarize, write_plots
+    from moodshift.rate.report import ReportRequest, format_text, make_report
 
-    # Check every output location first: a bad one fails before anything is written.
-    for path in (args.csv, args.ratings_csv):
-        if path is not None:
-            if path.is_dir():
-                raise UserError(f"{path}: is a folder, expected a CSV file name")
-            # Only .csv names: a slip like `--csv study/img.png` must not overwrite an input.
-            if path.suffix.lower() != ".csv":
-                raise UserError(f"{path}: expected a file name ending in .csv")
-            check_writable_dir(path.parent if str(path.parent) else Path("."))
-    if args.csv is not None and args.ratings_csv is not None \
-            and args.csv.resolve() == args.ratings_csv.resolve():
-        raise UserError(f"{args.csv}: --csv and --ratings-csv must be different files")
-    if args.plots is not None:
-        check_writable_dir(args.plots)
-    if args.db.resolve() in {p.resolve() for p in (args.csv, args.ratings_csv) if p}:
-        raise UserError(f"{args.db}: refusing to overwrite the database with a CSV")
-
-    store = RatingStore(args.db, create=False)
-    images, ratings = store.images(), store.ratings()
-    report = summarize(images, ratings, str(args.db))
-    if args.csv is not None:
-        atomic_write_text(args.csv, report_csv(report))
-    if args.ratings_csv is not None:
-        atomic_write_text(args.ratings_csv, ratings_csv(ratings, images))
-    plots = write_plots(report, args.plots) if args.plots is not None else []
+    report, written = make_report(ReportRequest(db=args.db, csv=args.csv,
+                                                ratings_csv=args.ratings_csv, plots=args.plots))
     if args.json:
         print(json.dumps(report.to_json(), ensure_ascii=False), flush=True)
     else:
         print(format_text(report))
-        for path in [args.csv, args.ratings_csv, *plots]:
-            if path is not None:
-                print(f"wrote {path}")
+        for path in written:
+            print(f"wrote {path}")
     return 0

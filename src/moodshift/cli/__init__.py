@@ -1,0 +1,87 @@
+"""The `moodshift` command: argument parsing and printing only; the work is in the library.
+
+Each command is a module of this package with ``add_arguments(parser)`` and ``run(args) -> int``
+(parse, call one library function, print). ``COMMANDS`` lists them; a new command is one line
+there. A command's module is imported only when that command (or a full ``--help`` listing of
+its group) is asked for, so ``analyze`` and ``stylize`` start without the training code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from moodshift import __version__
+from moodshift.errors import UserError
+
+# (parent, name, module in moodshift.cli or "" for a group of subcommands, one-line summary);
+# parent "" is the top level. Order is the order of `moodshift --help`.
+COMMANDS: tuple[tuple[str, str, str, str], ...] = (
+    ("", "analyze", "analyze", "faces, expressions, age, gender and image mood"),
+    ("", "stylize", "stylize", "restyle images to express an emotion"),
+    ("", "models", "models", "pull, list and verify pretrained networks"),
+    ("", "palette", "palette", "the emotion palette"),
+    ("", "train", "", "train moodshift's own models"),
+    ("", "eval", "", "evaluate models on labelled data"),
+    ("", "read-text", "read_text", "emotion, age group and gender from a description"),
+    ("", "generate", "generate",
+     "generate portraits for an emotion, age and gender, then style them"),
+    ("", "evolve", "evolve", "synthesise images for an emotion target by MAP-Elites (pyribs)"),
+    ("", "rate", "rate", "Self-Assessment Manikin ratings: web page and report"),
+    ("train", "style", "train_style", "train a per-emotion feed-forward style network (Johnson)"),
+    ("train", "gan", "train_gan", "train the conditional portrait GAN"),
+    ("train", "directions", "train_directions",
+     "fit emotion/age/gender directions in MobileStyleGAN's style space"),
+    ("train", "affect-generator", "train_affect",
+     "train a generator against the frozen emotion classifier / mood model"),
+    ("train", "text", "train_text",
+     "train the read-text classifier head on moodshift's labelled sentences"),
+    ("train", "expression", "train_expression", "train an expression classifier"),
+    ("eval", "gan", "eval_gan",
+     "emotion agreement, diversity and FID-style distance of generated faces"),
+    ("eval", "expression", "eval_expression", "accuracy of an expression classifier"),
+)
+
+
+def _wanted(words: list[str] | None, parent: str, name: str) -> bool:
+    """Whether a command's options are needed to parse these words (None: build them all)."""
+    if words is None:
+        return True
+    path = [w for w in words if not w.startswith("-")][:2]
+    return path[:2] == [parent, name] if parent else path[:1] == [name]
+
+
+def build_parser(words: list[str] | None = None) -> argparse.ArgumentParser:
+    """The full parser, or with words, one whose only built commands are those words name."""
+    parser = argparse.ArgumentParser(prog="moodshift", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"moodshift {__version__}")
+    groups = {"": parser.add_subparsers(dest="command", required=True)}
+    for parent, name, module, summary in COMMANDS:
+        sub = groups[parent].add_parser(name, help=summary)
+        if not module:
+            groups[name] = sub.add_subparsers(dest=f"{name}_command", required=True)
+        elif _wanted(words, parent, name):
+            mod = importlib.import_module(f"moodshift.cli.{module}")
+            mod.add_arguments(sub)
+            sub.set_defaults(func=mod.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(words).parse_args(words)
+    try:
+        return int(args.func(args) or 0)
+    except UserError as exc:
+        print(f"moodshift: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("moodshift: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

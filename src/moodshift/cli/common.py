@@ -1,0 +1,68 @@
+"""What several commands share: JSON lines, the per-image loop, the model options."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+from typing import Callable
+
+from moodshift.errors import UserError
+from moodshift.faces.detect import DETECTORS
+
+
+def print_json(obj: object, stream=None) -> None:
+    print(json.dumps(obj, ensure_ascii=False), file=stream or sys.stdout, flush=True)
+
+
+def for_each_image(paths: list[str], work: Callable[[str], None]) -> int:
+    """Run work on each input; a bad file is reported on one line and the rest still run."""
+    from moodshift.imageio import expand_inputs
+
+    failures = 0
+    for path in expand_inputs(paths):
+        try:
+            work(path)
+        except UserError as exc:
+            print(f"moodshift: error: {exc}", file=sys.stderr)
+            failures += 1
+    return 2 if failures else 0
+
+
+def add_model_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--detector", default="auto", choices=DETECTORS,
+                   help="face detector (auto: face-api SSD if pulled, else Haar)")
+    p.add_argument("--expression-model", default="auto",
+                   help="expression model: auto, moodshift, faceapi, fer or a checkpoint path")
+
+
+def log_to_stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def log_to_stdout(message: str) -> None:
+    print(message, flush=True)
+
+
+def command_line(words: str, add_arguments: Callable[[argparse.ArgumentParser], None],
+                 args: argparse.Namespace) -> str:
+    """The command that reproduces a training run, for its model card: ``words`` and every
+    option the user set to something other than its default, in the parser's order (output
+    switches such as --json and --no-progress left out)."""
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    parts = words.split()
+    for action in parser._actions:
+        if not action.option_strings or action.dest in ("help", "json", "no_progress"):
+            continue
+        value = getattr(args, action.dest, None)
+        if value is None or value == action.default or value == []:
+            continue
+        flag = action.option_strings[-1] if action.option_strings[-1].startswith("--") \
+            else action.option_strings[0]
+        if value is True and action.nargs == 0:
+            parts.append(flag)
+        else:
+            parts += [flag, *(str(v) for v in (value if isinstance(value, list) else [value]))]
+    return " ".join(shlex.quote(p) for p in parts)

@@ -1,0 +1,94 @@
+"""`moodshift stylize`: restyle images to express an emotion."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from moodshift.cli.common import add_model_options, for_each_image, print_json
+from moodshift.emotions import EMOTIONS
+from moodshift.style.options import BACKBONES, ENGINE_OPTIONS, ENGINES, INITS, OPTIMIZERS
+
+EMOTION_CHOICES = "auto|" + "|".join(EMOTIONS)
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", nargs="+", help="image files, folders, or - for stdin")
+    p.add_argument("--emotion", required=True, metavar=EMOTION_CHOICES,
+                   help="target emotion, auto (the photo's own), or a blend like happy:0.7,sad:0.3")
+    p.add_argument("-o", "--output", help="output file, folder (default out/) or - for stdout")
+    p.add_argument("--strength", type=float, help="0 (unchanged) .. 1 (full style)")
+    p.add_argument("--preserve-color", action="store_true", help="keep the photo's own colours")
+    p.add_argument("--style-image", type=Path, help="use this painting instead of the palette's")
+    p.add_argument("--palette", type=Path, help="TOML file overriding the emotion palette")
+    p.add_argument("--engine", default="fast", choices=ENGINES,
+                   help="fast: pretrained networks; optimize: Gatys optimisation; "
+                        "trained: a network made by `moodshift train style`")
+    p.add_argument("--json", action="store_true", help="one JSON report per image")
+    add_model_options(p)
+    g = p.add_argument_group("optimize and trained engines")
+    g.add_argument("--steps", type=int, help="optimisation steps (optimize)")
+    g.add_argument("--size", type=int, help="longer side in pixels the engine works at")
+    g.add_argument("--backbone", choices=BACKBONES,
+                   help="feature network (optimize; default vgg19 if its weights exist, "
+                        "else mobilenet)")
+    g.add_argument("--optimizer", choices=[o for o in OPTIMIZERS if o != "auto"],
+                   help="optimize: default nadam (the seed's) with VGG, adam with mobilenet")
+    g.add_argument("--time-budget", type=float, metavar="SECONDS",
+                   help="optimize: stop after this many seconds")
+    g.add_argument("--init", choices=INITS, help="optimize: starting image")
+    g.add_argument("--vgg-weights", type=Path, metavar="PATH",
+                   help="torchvision-format VGG checkpoint (default: the torch hub cache)")
+    g.add_argument("--model", type=Path, metavar="MODEL",
+                   help="trained: a style network from `moodshift train style`")
+
+
+def run(args: argparse.Namespace) -> int:
+    from moodshift.imageio import expand_inputs, load_image, save_image
+    from moodshift.outputs import plan_outputs
+    from moodshift.pipeline import (
+        Models,
+        StyleRequest,
+        emotion_label,
+        parse_emotion_request,
+        stylize,
+    )
+    from moodshift.style import load_palette
+
+    wanted = parse_emotion_request(args.emotion)
+    palette = load_palette(args.palette)  # once per run; a bad file fails before any work
+    # Read the style image once, up front: a bad one fails before any output is written.
+    style = load_image(args.style_image) if args.style_image is not None else None
+    given = {k: getattr(args, k) for opts in ENGINE_OPTIONS.values() for k in opts
+             if getattr(args, k) is not None}  # unset ones keep the engine's default
+    request = StyleRequest(emotion=args.emotion, strength=args.strength,
+                           preserve_color=args.preserve_color or None,
+                           style_image=style, palette=palette, engine=args.engine,
+                           engine_options=given, style_name=str(args.style_image))
+    request.check()
+    inputs = expand_inputs(args.images)
+    tag = emotion_label(wanted).replace(",", "+").replace(":", "")
+    outputs = dict(zip(inputs, plan_outputs(inputs, args.output, tag)))
+    # The stylize report has no age or gender: skip that network.
+    models = Models(detector_name=args.detector, expression_name=args.expression_model,
+                    with_age_gender=False)
+    report_stream = sys.stderr if args.output == "-" else sys.stdout
+
+    def work(path: str) -> None:
+        image = load_image(path)
+        styled, report = stylize(image, path, request, models)
+        target = outputs[path]
+        if args.emotion == "auto" and target != "-":
+            target = target.replace(".auto.png", f".{report.emotion}.png")
+        save_image(styled, target, metadata=report.intent())
+        data = report.to_json() | {"output": target}
+        if args.json:
+            print_json(data, report_stream)
+        else:
+            b, a = report.mood_before, report.mood_after
+            print(f"{path} -> {target}: {report.emotion}, valence {b.valence:+.2f} -> "
+                  f"{a.valence:+.2f}, arousal {b.arousal:+.2f} -> {a.arousal:+.2f} "
+                  f"({report.seconds:.2f} s)", file=report_stream)
+
+    return for_each_image(inputs, work)

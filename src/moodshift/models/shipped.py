@@ -1,0 +1,76 @@
+"""The models moodshift ships in its package: name -> files, sha256, licence, input.
+
+One table that the model store (``registry``: status, verify) and the features that load the
+models (expression, style, generate, text) both read, so a digest is written down once and the
+store needs to import no feature. Each model's MODEL_CARD.md repeats its digests for readers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+MODELS_DATA = DATA / "models"
+
+
+@dataclass(frozen=True)
+class ShippedFile:
+    path: Path
+    sha256: str
+
+
+@dataclass(frozen=True)
+class ShippedModel:
+    name: str
+    files: tuple[ShippedFile, ...]
+    input: str                   # what the network takes, for readers and the model card
+    licence: str = "MIT"
+    onnx_net: str = ""           # runtime.NETS entry `models pull` exports to ONNX ("" none)
+
+
+def _file(relative: str, sha256: str) -> ShippedFile:
+    return ShippedFile(DATA / relative, sha256)
+
+
+SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
+    ShippedModel("moodshift-expression", (
+        _file("models/expression/msnet.safetensors",
+              "f685d1da5ce5156ac457c40bb85def1d3c47ca8293a7f4eb051d520096e5cffe"),
+        # the same weights quantised by `moodshift models quantize`
+        _file("models/expression/msnet.int8.onnx",
+              "1b4a9dcca99a64f6cf94893d4c19dc50408280670b3c7d797fb44e8137068b66"),
+    ), "grey face crop 44x44 (48x48 with a centre crop), 0..1", onnx_net="moodshift-expression"),
+    ShippedModel("moodshift-style-sad", (
+        _file("models/style/sad.onnx",
+              "df1d2d4797d0650b4595889efd8f58a76aa69aa3c6eb00b6057c8bebf60700ee"),
+    ), "RGB image, any size, 0..255"),
+    ShippedModel("moodshift-style-happy", (
+        _file("models/style/happy.onnx",
+              "e3fe37e54944bc450a782cf3d379cccd0d342edc07d050314a6023e10322de0f"),
+    ), "RGB image, any size, 0..255"),
+    ShippedModel("moodshift-gan", (
+        _file("models/gan/generator.safetensors",
+              "cd697386f11e350f5ff7abc18b81f054b475d74cb3e43e7666ba9ea0f8ddeab4"),
+    ), "latent (64) + emotion, age group, gender conditions -> 48x48 grey face"),
+    ShippedModel("moodshift-affect-emotion", (
+        _file("models/affect/emotion.safetensors",
+              "c9d04925fd9837d2ed97f59577c05a6616a602d919890f906052162961cddb58"),
+    ), "noise + emotion -> RGB image"),
+    ShippedModel("moodshift-affect-vad", (
+        _file("models/affect/vad.safetensors",
+              "d160bf83500341744900cb1a84b5924bcce434b5352d3a93748172e5bc23edba"),
+    ), "noise + valence, arousal, dominance -> RGB image"),
+    ShippedModel("moodshift-stylegan-directions", (
+        _file("models/stylegan/directions.safetensors", ""),
+    ), "MobileStyleGAN style (512) -> positions along 7 emotion, age and gender directions"),
+    ShippedModel("moodshift-text-head", (
+        _file("text/head.safetensors",
+              "afc317892b2efde41f0dae3a886b3b7765dd9758063003b4fff554d900fc3988"),
+    ), "all-MiniLM-L6-v2 sentence embedding (384) + 7 emotion cue counts"),
+)}
+
+
+def shipped_file(name: str, index: int = 0) -> ShippedFile:
+    """File ``index`` of shipped model ``name``."""
+    return SHIPPED[name].files[index]

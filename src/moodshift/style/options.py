@@ -1,0 +1,17 @@
+"""The names of the stylize engines and of their options: one home for the choices that the
+library validates and the front ends offer."""
+
+from __future__ import annotations
+
+ENGINES = ("fast", "optimize", "trained")
+# Which stylize options each engine takes (the command line refuses the others).
+ENGINE_OPTIONS: dict[str, tuple[str, ...]] = {
+    "fast": (),
+    "optimize": ("steps", "size", "backbone", "optimizer", "time_budget", "init", "vgg_weights"),
+    "trained": ("model", "size"),
+}
+BACKBONES = ("vgg19", "vgg16", "mobilenet")
+BACKBONE_CHOICES = BACKBONES + ("auto",)
+OPTIMIZERS = ("auto", "adam", "nadam", "lbfgs")
+INITS = ("content", "noise")
+PRECISIONS = ("auto", "bf16", "fp32")

@@ -72,8 +72,9 @@ class Directions:
     def emotion_wanted(self, emotion: str, target: float | None = None) -> dict[str, float]:
         """Positions that show ``emotion``: its own direction at ``target`` (default: the
         calibrated one) and, for every emotion but happy and neutral, the smile held at
-        SMILE_OFF (FFHQ faces mostly smile, and a smile overrides other expressions); the
-        smile is left alone when the two directions are too close to set apart."""
+        SMILE_OFF (FFHQ faces mostly smile, and a smile overrides other expressions; those
+        directions are fit with the smile projected out, see fit.CONDITIONED_ON); the smile
+        is left alone when the two directions are too close to set apart."""
         k = self.index(emotion)
         wanted = {emotion: float(self.targets[k] if target is None else target)}
         h = self.index("happy")

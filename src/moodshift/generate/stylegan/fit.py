@@ -6,7 +6,7 @@ probability from msnet and face-api, face-api's age in years, its p(male)); the 
 accuracy, and an L2 logistic regression on the rest gives its normal. Conditional independence:
 each emotion normal has the age and gender normals projected out, age has gender and happy
 projected out, gender has age and happy (so making a face smile does not make it younger, and
-making it older does not change its sex or smile).
+making it older does not change its sex or smile); see CONDITIONED_ON for the emotions.
 """
 
 from __future__ import annotations
@@ -20,7 +20,14 @@ from moodshift.generate.stylegan.labels import FaceLabels
 EXTREME_FRACTION = 0.3
 HOLDOUT = 0.25
 C = 0.1   # inverse L2 strength; 512 dimensions and a few hundred samples need regularising
-CONDITIONED_ON = {**{e: ("age", "male") for e in EMOTIONS},
+# FFHQ faces mostly smile, so every other emotion's raw boundary is mostly "not smiling"
+# (cosine -0.5 to -0.85 with happy in the shipped fit): those emotions also have happy and
+# neutral projected out, leaving what sets them apart from a plain unsmiling face; generating
+# them then holds the smile off separately (Directions.emotion_wanted).
+SMILE_DIRECTIONS = ("happy", "neutral")
+CONDITIONED_ON = {**{e: ("age", "male", *SMILE_DIRECTIONS) for e in EMOTIONS
+                     if e not in SMILE_DIRECTIONS},
+                  "happy": ("age", "male"), "neutral": ("age", "male"),
                   "age": ("male", "happy"), "male": ("age", "happy")}
 
 

@@ -32,7 +32,7 @@ CALIBRATION_FILE = "calibration.json"
 CARD_FILE = "MODEL_CARD.md"
 # Positions tried along each emotion direction, in standard deviations of the labelled
 # styles' positions along it.
-CALIBRATION_LEVELS = (1.5, 3.0, 4.5, 6.0)
+CALIBRATION_LEVELS = (2.0, 4.0, 6.0, 8.0, 10.0)
 CALIBRATION_SEED_OFFSET = 1_000_003   # calibration styles never overlap the labelled ones
 GOOD_DIRECTION = 0.5                  # calibrated read rate above which a direction is "good"
 
@@ -167,6 +167,7 @@ def calibrate(gen, labeller, d: Directions, spreads: np.ndarray, out: Path,
                                    LABEL_SIZE)
                 lab = labeller(faces)
                 row[str(level)] = float((lab.emotion == k).mean())
+                row[f"{level}_prob"] = float(lab.emotion_probs[:, k].mean())
                 row[f"{level}_one_face"] = float((lab.faces_found == 1).mean())
             done[e] = row
             from moodshift.imageio import atomic_write_text
@@ -179,12 +180,15 @@ def calibrate(gen, labeller, d: Directions, spreads: np.ndarray, out: Path,
 
 
 def choose_targets(calibration: dict[str, dict[str, float]], spreads: np.ndarray) -> np.ndarray:
-    """The smallest tried position with the best read rate (and a single detected face)."""
+    """The tried position with the best read rate, then the highest mean probability of the
+    emotion (a few calibration faces often tie on the rate), where the detector still finds
+    exactly one face in every image."""
     targets = np.zeros(len(ATTRIBUTES))
     for k, e in enumerate(EMOTIONS):
         row = calibration[e]
         best = max(CALIBRATION_LEVELS,
-                   key=lambda lv: (row[str(lv)] * (row[f"{lv}_one_face"] >= 0.99), -lv))
+                   key=lambda lv: (row[f"{lv}_one_face"] >= 0.99, row[str(lv)],
+                                   row[f"{lv}_prob"], -lv))
         targets[k] = best * spreads[k]
     return targets
 
@@ -252,7 +256,8 @@ def write_card(path: Path, d: Directions, sha: str, seconds: float) -> None:
     cal = info["calibration"]
     levels = CALIBRATION_LEVELS
     cal_rows = "\n".join(
-        f"| {e} | {cal[e]['none']:.0%} | " + " | ".join(f"{cal[e][str(lv)]:.0%}" for lv in levels)
+        f"| {e} | {cal[e]['none']:.0%} | "
+        + " | ".join(f"{cal[e][str(lv)]:.0%} ({cal[e][f'{lv}_prob']:.2f})" for lv in levels)
         + f" | {d.targets[k] / info['spreads'][k]:.1f} | "
         + ("style space" if info["good_direction"][e] else "weak: expression editing needed")
         + " |" for k, e in enumerate(EMOTIONS))
@@ -279,9 +284,11 @@ Labels (argmax of the mean expression reading): {json.dumps(info['label_tally'])
 
 ## Boundaries (InterFaceGAN, Shen et al. 2020)
 Top vs bottom 30 % of each reading, L2 logistic regression; accuracy on a held-out 25 % of
-those samples. The shipped normals are conditionally independent: emotions have age and gender
-projected out; age has gender and happy; gender has age and happy (cosine to the raw boundary
-in the last column).
+those samples. The shipped normals are conditionally independent: happy and neutral have age
+and gender projected out; the other emotions also happy and neutral (FFHQ's faces mostly smile,
+so their raw boundaries are mostly "not smiling"; generating them holds the smile off
+separately); age has gender and happy; gender has age and happy (cosine to the raw boundary in
+the last column).
 
 | attribute | held-out accuracy | held-out n | mean reading low -> high | cos(raw, conditional) |
 |---|---|---|---|---|
@@ -292,7 +299,8 @@ MAE {line['heldout_mae_years']} years (predicting the mean: {line['heldout_basel
 
 ## Calibration (emotion read by msnet + face-api on held-out styles; these also labelled)
 Share of calibration faces read as the emotion when set at a position of k standard deviations
-along its direction ("none": unedited faces). The chosen k is the smallest with the best rate
+along its direction ("none": unedited faces), and in brackets the mean probability of the
+emotion. The chosen k has the best rate, then the highest mean probability, among the positions
 where the detector still finds exactly one face in every image.
 
 | emotion | none | {' | '.join(f'k={lv}' for lv in levels)} | chosen k | path |

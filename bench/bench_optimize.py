@@ -70,8 +70,8 @@ def time_to_reach(history: list[tuple[float, int, float]], last_level: int,
 
 def compare(size: int, ref_steps: int, photo: np.ndarray, style: np.ndarray,
             backbone) -> dict[str, object]:
-    from moodshift.style.optimize import optimize_image
-    from moodshift.style.optimize_settings import parse_options
+    from moodshift.style.engines.optimize import optimize_image
+    from moodshift.style.engines.optimize_settings import parse_options
 
     base = {"size": size, "backbone": backbone.name}
     ref_settings = parse_options(base | {"steps": ref_steps} | REFERENCE)

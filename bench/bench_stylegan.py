@@ -30,7 +30,7 @@ if kind == "stylegan":
     def one(i):
         return gen.render(steer(d, gen.sample_styles(1, i, 0.7), "sad", "elderly", "female"))[0]
 else:
-    from moodshift.generate.gan import load_generator, upscale
+    from moodshift.generate.gan.generator import load_generator, upscale
     gen = load_generator()
     def one(i):
         return upscale(gen.generate(gen.sample_latent(1, i, 0.5), "sad", "elderly", "female")[0],

@@ -2,7 +2,7 @@
 
 Both methods optimise against the same frozen model (moodshift's shipped msnet expression
 classifier, the whole image as the face) and are read by the same independent judges (fer,
-faceapi) and the same diversity measure (moodshift.generate.affect_report: mean pairwise L1 of
+faceapi) and the same diversity measure (moodshift.generate.affect.report: mean pairwise L1 of
 grey 32x32 images).
 
 - Affect generator: a trained model (``--generator``; default the shipped one), ``--n`` samples
@@ -70,7 +70,7 @@ def best_elites(result: dict, n: int) -> np.ndarray:
 
 
 def score(images: dict[str, np.ndarray], method: str, judges: dict[str, object]):
-    from moodshift.generate.affect_report import AffectReport, score_emotion
+    from moodshift.generate.affect.report import AffectReport, score_emotion
 
     report = AffectReport(method, "emotion")
     for target, imgs in images.items():
@@ -124,8 +124,8 @@ def main() -> int:
 
     torch.set_num_threads(1)
     from moodshift.emotions import EMOTIONS
-    from moodshift.generate.affect import load_affect_generator
-    from moodshift.generate.affect_report import load_judges, sample_grid
+    from moodshift.generate.affect.generator import load_affect_generator
+    from moodshift.generate.affect.report import load_judges, sample_grid
 
     RUNS.mkdir(parents=True, exist_ok=True)
     results = {}

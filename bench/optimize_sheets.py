@@ -99,8 +99,8 @@ def main() -> int:
     from tqdm import tqdm
 
     from moodshift.style.backbones import load_backbone
-    from moodshift.style.optimize import optimize_image, to_tensor, to_uint8
-    from moodshift.style.optimize_settings import parse_options
+    from moodshift.style.engines.optimize import optimize_image, to_tensor, to_uint8
+    from moodshift.style.engines.optimize_settings import parse_options
 
     torch.set_num_threads(2)
     backbone = load_backbone("mobilenet")

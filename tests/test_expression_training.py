@@ -17,10 +17,10 @@ from PIL import Image
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
-from moodshift.expression import datasets as ds
 from moodshift.expression.evaluate import EvalReport, evaluate
 from moodshift.expression.own import MoodshiftExpression
-from moodshift.expression.train import TrainConfig, train_expression
+from moodshift.expression.training import datasets as ds
+from moodshift.expression.training.train import TrainConfig, train_expression
 
 PER_CLASS = 12
 
@@ -78,7 +78,7 @@ def test_resume_continues(trained, tmp_path: Path, tiny_tree: Path) -> None:
 
 def test_interrupt_leaves_usable_checkpoint(tmp_path: Path, tiny_tree: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
-    from moodshift.expression import train as train_mod
+    from moodshift.expression.training import train as train_mod
 
     calls = {"n": 0}
     real = train_mod._lr_at

@@ -181,6 +181,7 @@ def _to_emotions(faceapi_probs: list[float]) -> np.ndarray:
     return np.array([by_name[e] for e in EMOTIONS])
 
 
+@pytest.mark.models
 def test_face_nets_reproduce_faceapi_on_a_pattern(nets: dict) -> None:
     ref = REFERENCE["pattern"]
     img = _pattern(ref["size"])
@@ -193,6 +194,7 @@ def test_face_nets_reproduce_faceapi_on_a_pattern(nets: dict) -> None:
                                                                               abs=1e-5)
 
 
+@pytest.mark.models
 def test_ssd_reproduces_faceapi(nets: dict, reference_image: np.ndarray) -> None:
     ref = REFERENCE["ssd"]
     boxes, scores = nets["ssd"].raw(reference_image)
@@ -205,6 +207,7 @@ def test_ssd_reproduces_faceapi(nets: dict, reference_image: np.ndarray) -> None
     assert found[0].score == pytest.approx(ref["detections"][0]["score"], abs=1e-5)
 
 
+@pytest.mark.models
 def test_tiny_reproduces_faceapi(nets: dict, reference_image: np.ndarray) -> None:
     ref = REFERENCE["tiny"]
     found = nets["tiny"].detect(reference_image)
@@ -213,6 +216,7 @@ def test_tiny_reproduces_faceapi(nets: dict, reference_image: np.ndarray) -> Non
     assert found[0].score == pytest.approx(ref["detections"][0]["score"], abs=1e-5)
 
 
+@pytest.mark.models
 def test_face_nets_reproduce_faceapi_on_the_detected_face(nets: dict,
                                                           reference_image: np.ndarray) -> None:
     (face,) = REFERENCE["ssd"]["faces"]
@@ -225,6 +229,7 @@ def test_face_nets_reproduce_faceapi_on_the_detected_face(nets: dict,
     assert pred.gender_probability == pytest.approx(face["gender"][1], abs=1e-5)
 
 
+@pytest.mark.models
 def test_whole_pipeline_on_the_astronaut(nets: dict, astronaut: np.ndarray) -> None:
     (face,) = nets["ssd"].detect(astronaut)
     x, y, w, h = face.box
@@ -248,6 +253,7 @@ def test_haar_finds_the_astronaut(astronaut: np.ndarray) -> None:
 
 # --- ONNX runtime: verified exports, no torch at inference -------------------------------------
 
+@pytest.mark.models
 def test_nets_run_on_the_chosen_backend(nets: dict) -> None:
     from moodshift.models.runtime import OnnxNet, TorchNet
 
@@ -321,7 +327,7 @@ def test_analyze_with_faceapi_models_does_not_import_torch() -> None:
     code = (
         "import sys\n"
         "from moodshift.imageio import load_image\n"
-        "from moodshift.pipeline import Models, analyze\n"
+        "from moodshift.analyze import Models, analyze\n"
         "models = Models(expression_name='faceapi')\n"
         f"result = analyze(load_image({str(ROOT / 'examples' / 'group.jpg')!r}), 'g', models)\n"
         "assert result.faces and all(f.age is not None for f in result.faces), result\n"

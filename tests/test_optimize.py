@@ -12,11 +12,12 @@ import pytest
 import torch
 
 from moodshift.errors import UserError
-from moodshift.style import backbones, optimize
+from moodshift.style import backbones
 from moodshift.style.backbones import load_backbone, mobilenet, vgg
+from moodshift.style.engines import optimize
+from moodshift.style.engines.optimize import Objective, optimize_image, stylize_optimize, to_tensor
+from moodshift.style.engines.optimize_settings import parse_options
 from moodshift.style.losses import content_loss, gram, style_loss, tv_loss
-from moodshift.style.optimize import Objective, optimize_image, stylize_optimize, to_tensor
-from moodshift.style.optimize_settings import parse_options
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -130,7 +131,7 @@ def test_missing_vgg_weights(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.setattr(vgg.urllib.request, "urlopen", offline)
     with pytest.raises(UserError, match="vgg19 weights not found: looked for .*vgg19-dcbb9e9d"):
         load_backbone("vgg19")
-    backbones._SAID.clear()
+    backbones.base._SAID.clear()
     net = load_backbone("auto")
     assert net.name == "mobilenet"
     load_backbone("auto")

@@ -17,7 +17,6 @@ from moodshift.errors import UserError
 from moodshift.mood import measure_mood
 from moodshift.style import (
     emotion_mix,
-    fast,
     load_palette,
     procedural,
     render_contact_sheet,
@@ -25,6 +24,7 @@ from moodshift.style import (
     stylize_image,
 )
 from moodshift.style.color import Grade, apply_grade, blend, preserve_color, rgb_to_ycbcr
+from moodshift.style.engines import fast
 from moodshift.style.procedural import generate_style, recipe
 
 

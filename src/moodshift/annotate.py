@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw
 
+from moodshift.analyze import Analysis
 from moodshift.drawing import default_font
-from moodshift.pipeline import Analysis
 
 # One colour per emotion so a glance at the picture tells the expressions apart.
 EMOTION_COLOURS: dict[str, tuple[int, int, int]] = {

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
@@ -72,6 +72,17 @@ def _to_rgb(img: Image.Image) -> Image.Image:
 def load_image(path: str | Path) -> np.ndarray:
     """Load an image as RGB uint8 (H, W, 3): EXIF rotation applied, first frame of animations."""
     source, name = _read_source(path)
+    return _decode(source, name)
+
+
+def load_image_bytes(data: bytes, name: str) -> np.ndarray:
+    """Decode an image file's bytes exactly as load_image decodes the file; name is for messages."""
+    if not data:
+        raise InputFileError(name, "empty file (0 bytes)")
+    return _decode(data, name)
+
+
+def _decode(source: bytes | Path, name: str) -> np.ndarray:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -179,18 +190,21 @@ def _umask() -> int:
     return mask
 
 
-def atomic_write_bytes(path: str | Path, data: bytes) -> None:
-    """Write to a temporary file beside the target, then rename: no partial files, ever."""
+def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """The one way moodshift writes a file: ``write(tmp)`` fills a hidden temporary file beside
+    the target (and may check it, raising to refuse it), which is then renamed over the target.
+    The target is the old file or the new one, never half-written (Ctrl-C, a full disk, a
+    failed check). A file system error is a one-line InputFileError naming the target."""
     target = Path(path)
     check_writable_dir(target.parent if str(target.parent) else Path("."))
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        os.close(fd)
     except OSError as exc:
         raise InputFileError(target, f"cannot write output ({exc.strerror or exc})") from None
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+        write(Path(tmp))
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; outputs get normal permissions
         os.replace(tmp, target)
     except BaseException as exc:
@@ -199,6 +213,12 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
         if isinstance(exc, OSError):
             raise InputFileError(target, f"cannot write output ({exc.strerror or exc})") from None
         raise
+    return target
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write to a temporary file beside the target, then rename: no partial files, ever."""
+    atomic_write(path, lambda tmp: tmp.write_bytes(data))
 
 
 def save_image(img: np.ndarray, path: str | Path,

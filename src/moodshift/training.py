@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -11,17 +10,13 @@ from typing import Sequence
 import numpy as np
 import torch
 
+from moodshift.imageio import atomic_write
+
 
 def atomic_torch_save(obj: object, path: Path) -> None:
     """torch.save to a hidden temporary file beside path, then rename: a checkpoint is either the
     old one or the new one, never half-written (Ctrl-C or a full disk mid-save)."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.part")
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
 @lru_cache(maxsize=1)

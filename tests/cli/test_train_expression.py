@@ -8,7 +8,7 @@ import pytest
 
 from moodshift.cli.train_expression import add_arguments as add_train_arguments
 from moodshift.errors import UserError
-from moodshift.expression.train import TrainConfig, train_expression
+from moodshift.expression.training.train import TrainConfig, train_expression
 
 
 def test_train_arguments() -> None:

@@ -15,10 +15,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from moodshift.analyze import Models, analyze
     from moodshift.annotate import annotate
     from moodshift.imageio import expand_inputs, load_image, save_image
     from moodshift.outputs import plan_outputs
-    from moodshift.pipeline import Models, analyze
 
     models = Models(detector_name=args.detector, expression_name=args.expression_model)
     inputs = expand_inputs(args.images)

@@ -9,7 +9,7 @@ from moodshift.cli.common import print_json
 from moodshift.cli.generate import add_truncation, chosen_generator
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
-from moodshift.generate.gan_eval import JUDGES, MAX_EVAL_N, MIN_EVAL_N
+from moodshift.generate.gan.evaluate import JUDGES, MAX_EVAL_N, MIN_EVAL_N
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -38,7 +38,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from moodshift.generate.gan_eval import GanEvalRequest, run_gan_eval
+    from moodshift.generate.gan.evaluate import GanEvalRequest, run_gan_eval
 
     if chosen_generator(args) == "stylegan":
         return run_stylegan(args)

@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def run_quantize(args: argparse.Namespace) -> int:
-    from moodshift.expression.quantize import quantize_shipped
+    from moodshift.expression.training.quantize import quantize_shipped
 
     result = quantize_shipped(args.data, args.output, n=args.n, seed=args.seed,
                               log=log_to_stderr)

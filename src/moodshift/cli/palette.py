@@ -18,7 +18,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from moodshift.imageio import load_image, save_image
-    from moodshift.pipeline import palette_sheet
+    from moodshift.stylize import palette_sheet
 
     photo = load_image(args.photo)
     save_image(palette_sheet(photo, args.palette), args.output)

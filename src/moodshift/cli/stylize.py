@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from moodshift.cli.common import add_model_options, for_each_image, print_json
-from moodshift.emotions import EMOTIONS
+from moodshift.emotions import EMOTIONS, EmotionMix
 from moodshift.style.options import BACKBONES, ENGINE_OPTIONS, ENGINES, INITS, OPTIMIZERS
 
 EMOTION_CHOICES = "auto|" + "|".join(EMOTIONS)
@@ -45,30 +45,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from moodshift.analyze import Models
     from moodshift.imageio import expand_inputs, load_image, save_image
     from moodshift.outputs import plan_outputs
-    from moodshift.pipeline import (
-        Models,
-        StyleRequest,
-        emotion_label,
-        parse_emotion_request,
-        stylize,
-    )
     from moodshift.style import load_palette
+    from moodshift.stylize import StyleRequest, stylize
 
-    wanted = parse_emotion_request(args.emotion)
+    wanted = EmotionMix.parse(args.emotion)
     palette = load_palette(args.palette)  # once per run; a bad file fails before any work
     # Read the style image once, up front: a bad one fails before any output is written.
     style = load_image(args.style_image) if args.style_image is not None else None
     given = {k: getattr(args, k) for opts in ENGINE_OPTIONS.values() for k in opts
              if getattr(args, k) is not None}  # unset ones keep the engine's default
-    request = StyleRequest(emotion=args.emotion, strength=args.strength,
+    request = StyleRequest(emotion=wanted, strength=args.strength,
                            preserve_color=args.preserve_color or None,
                            style_image=style, palette=palette, engine=args.engine,
                            engine_options=given, style_name=str(args.style_image))
     request.check()
     inputs = expand_inputs(args.images)
-    tag = emotion_label(wanted).replace(",", "+").replace(":", "")
+    tag = wanted.label.replace(",", "+").replace(":", "")
     outputs = dict(zip(inputs, plan_outputs(inputs, args.output, tag)))
     # The stylize report has no age or gender: skip that network.
     models = Models(detector_name=args.detector, expression_name=args.expression_model,
@@ -79,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
         image = load_image(path)
         styled, report = stylize(image, path, request, models)
         target = outputs[path]
-        if args.emotion == "auto" and target != "-":
+        if wanted.is_auto and target != "-":
             target = target.replace(".auto.png", f".{report.emotion}.png")
         save_image(styled, target, metadata=report.intent())
         data = report.to_json() | {"output": target}

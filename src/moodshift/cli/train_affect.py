@@ -7,7 +7,7 @@ import argparse
 import json
 
 from moodshift.cli.common import command_line, log_to_stderr, log_to_stdout
-from moodshift.generate.affect_nets import IMAGE_SIZES, KINDS
+from moodshift.generate.affect.nets import IMAGE_SIZES, KINDS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from moodshift.generate.affect_train import AffectTrainConfig, train_affect_generator
+    from moodshift.generate.affect.train import AffectTrainConfig, train_affect_generator
 
     judges = [j.strip() for j in str(args.judge).split(",") if j.strip()]
     cfg = AffectTrainConfig(

@@ -48,7 +48,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run ``moodshift train expression`` from parsed arguments; returns the exit code."""
-    from moodshift.expression.train import TrainConfig, train_expression
+    from moodshift.expression.training.train import TrainConfig, train_expression
 
     cfg = TrainConfig(data=args.data, arch=args.arch, out=args.out, epochs=args.epochs,
                       batch=args.batch, lr=args.lr, img_size=args.img_size, balance=args.balance,

@@ -29,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from moodshift.generate.gan_train import GanConfig, GanInterrupted, train_gan
+    from moodshift.generate.gan.train import GanConfig, GanInterrupted, train_gan
 
     cfg = GanConfig(steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
                     checkpoint_every=args.checkpoint_every, time_budget_min=args.time_budget,

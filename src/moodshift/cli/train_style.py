@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from moodshift.style.train_style import StyleTrainConfig, train_style
+    from moodshift.style.training.train import StyleTrainConfig, train_style
 
     cfg = StyleTrainConfig(
         content=args.content, out=args.out, style=args.style, emotion=args.emotion,

@@ -15,6 +15,7 @@ import numpy as np
 from moodshift.emotions import EMOTION_VAD, EMOTIONS
 from moodshift.errors import UserError
 from moodshift.evolve.targets import Target
+from moodshift.expression.base import whole_image_probs
 
 FITNESS_MODELS = ("expression", "mood")
 JUDGES = ("fer", "faceapi", "none")
@@ -56,20 +57,6 @@ def detail(images: np.ndarray) -> np.ndarray:
     dx = np.abs(np.diff(grey, axis=2)).mean(axis=(1, 2))
     dy = np.abs(np.diff(grey, axis=1)).mean(axis=(1, 2))
     return (dx + dy) / 2.0
-
-
-def whole_image_probs(model: Any, images: np.ndarray) -> np.ndarray:
-    """Expression probabilities (n, 7) with each whole image as the face box.
-
-    Models with a crop-level path (moodshift's own) get one batched network call; others are
-    asked image by image.
-    """
-    n, h, w = images.shape[:3]
-    box = [(0, 0, w, h)]
-    if hasattr(model, "prepare") and hasattr(model, "predict_crops"):
-        crops = np.concatenate([model.prepare(img, box) for img in images])
-        return np.asarray(model.predict_crops(crops), dtype=np.float64)
-    return np.concatenate([np.asarray(model.predict(img, box), np.float64) for img in images])
 
 
 class Fitness:

@@ -22,7 +22,7 @@ LATENT_BOUND = 3.0
 def load_gan(path: str | None) -> Any:
     """moodshift's conditional generator (moodshift.generate.gan.load_generator)."""
     try:
-        from moodshift.generate.gan import load_generator
+        from moodshift.generate.gan.generator import load_generator
     except ImportError:
         raise UserError("--genome gan-latent: no conditional GAN installed: run "
                         "`moodshift train gan ...` first (moodshift.generate is missing)") from None

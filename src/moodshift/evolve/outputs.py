@@ -14,16 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PIL import Image, ImageDraw
 
-from moodshift.emotions import EMOTION_VAD, EMOTIONS
-from moodshift.evolve.fitness import TOP_ELITES, judge_agreement, whole_image_probs
+from moodshift.emotions import EMOTION_VAD, EMOTIONS, nearest_emotion
+from moodshift.evolve.fitness import TOP_ELITES, judge_agreement
 from moodshift.evolve.run import EvolveConfig, RunState
-from moodshift.evolve.targets import nearest_emotion
+from moodshift.expression.base import whole_image_probs
+from moodshift.sheets import figure_png, image_grid
 
 RESULT = "result.json"
 ELITES = "elites"
-EMPTY_GREY = 96
 RENDER_BATCH = 64
 
 
@@ -84,12 +83,6 @@ def objective_label(config: EvolveConfig) -> str:
     return f"closeness of {model} {what} to {t.label}"
 
 
-def _png(fig: Any) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
-    return buf.getvalue()
-
-
 def heatmap_png(layout: Any, elites: list[Elite], title: str, objective: str) -> bytes:
     """The best objective per cell (grey: empty)."""
     import matplotlib
@@ -115,47 +108,9 @@ def heatmap_png(layout: Any, elites: list[Elite], title: str, objective: str) ->
             ax.set_xlabel(objective if layout.axes[0] == "objective" else layout.axes[0])
             ax.set_ylabel(layout.axes[1])
         ax.set_title(title, fontsize=10)
-        return _png(fig)
+        return figure_png(fig)
     finally:
         plt.close(fig)
-
-
-def image_grid(rows: list[list[np.ndarray | None]], tile: int,
-               row_labels: list[str] | None = None,
-               captions: list[list[str]] | None = None, nearest: bool = False) -> Image.Image:
-    """Tiles of ``tile`` px in rows (None: an empty grey tile), with an optional label left of
-    each row and an optional caption (lines split by newline) under each tile.
-
-    The one grid writer for evolve's archive grids and the affect generator's sample sheets."""
-    from moodshift.drawing import default_font
-
-    gap, line_h = 2, 13
-    font = default_font(12)
-    label_w = 0
-    if row_labels:
-        label_w = 8 + max(int(ImageDraw.Draw(Image.new("RGB", (1, 1))).textlength(t, font=font))
-                          for t in row_labels)
-    caption_h = max((c.count("\n") + 1 for r in captions or [] for c in r), default=0) * line_h
-    ncols = max(len(r) for r in rows)
-    row_h = tile + caption_h + gap
-    canvas = Image.new("RGB", (label_w + ncols * (tile + gap) + gap, len(rows) * row_h + gap),
-                       (255, 255, 255))
-    draw = ImageDraw.Draw(canvas)
-    resample = Image.NEAREST if nearest else Image.BILINEAR
-    for r, row in enumerate(rows):
-        y = gap + r * row_h
-        if row_labels:
-            draw.text((4, y + tile // 2 - 7), row_labels[r], fill=(0, 0, 0), font=font)
-        for c, img in enumerate(row):
-            x = label_w + gap + c * (tile + gap)
-            canvas.paste(Image.new("RGB", (tile, tile), (EMPTY_GREY,) * 3) if img is None else
-                         Image.fromarray(img).convert("RGB").resize((tile, tile), resample),
-                         (x, y))
-            if captions:
-                for k, text in enumerate(captions[r][c].split("\n")):
-                    draw.text((x + 2, y + tile + 1 + k * line_h), text, fill=(0, 0, 0),
-                              font=font)
-    return canvas
 
 
 def grid_png(layout: Any, elites: list[Elite], tile: int) -> bytes:

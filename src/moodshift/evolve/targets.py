@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from moodshift.emotions import EMOTION_VAD, EMOTIONS, canonical_emotion
+from moodshift.emotions import EMOTION_VAD, EMOTIONS, canonical_emotion, nearest_emotion
 from moodshift.errors import UserError
 
 TARGET_FORMS = "emotion:E (E one of " + ", ".join(EMOTIONS) + "), emotions, va:V,A or vad:V,A,D"
@@ -47,13 +47,6 @@ class Target:
         if self.vad:
             out["vad"] = list(self.vad)
         return out
-
-
-def nearest_emotion(vad: tuple[float, ...]) -> str:
-    """The emotion whose Russell & Mehrabian coordinates lie closest (over the dims given)."""
-    k = len(vad)
-    return min(EMOTIONS, key=lambda e: sum((a - b) ** 2 for a, b in
-                                           zip(EMOTION_VAD[e].as_tuple()[:k], vad)))
 
 
 def _coordinates(text: str, kind: str, count: int) -> tuple[float, ...]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -17,3 +17,17 @@ class ExpressionModel(Protocol):
         image. Each model crops and normalises in its own way. A box covering the whole image
         classifies an image that is already a face crop."""
         ...
+
+
+def whole_image_probs(model: Any, images: np.ndarray) -> np.ndarray:
+    """Expression probabilities (n, 7) with each whole image as the face box.
+
+    Models with a crop-level path (moodshift's own) get one batched network call; others are
+    asked image by image.
+    """
+    n, h, w = images.shape[:3]
+    box = [(0, 0, w, h)]
+    if hasattr(model, "prepare") and hasattr(model, "predict_crops"):
+        crops = np.concatenate([model.prepare(img, box) for img in images])
+        return np.asarray(model.predict_crops(crops), dtype=np.float64)
+    return np.concatenate([np.asarray(model.predict(img, box), np.float64) for img in images])

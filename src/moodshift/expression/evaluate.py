@@ -5,7 +5,7 @@ Images no larger than FACE_CROP_MAX (100 px) on their longer side are taken to b
 the largest face is classified; when no face is found the whole photo is classified and the
 image is counted in ``faces_not_found``.
 
-Data: any layout ``moodshift.expression.datasets`` reads. By default a data set with its own
+Data: any layout ``moodshift.expression.training.datasets`` reads. By default a data set with its own
 split is evaluated on its validation part (FER2013's ``val`` = its public test), and anything
 else on every image.
 """
@@ -22,7 +22,7 @@ import numpy as np
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.expression.base import ExpressionModel
-from moodshift.expression.datasets import ImageSet, load_splits, read_dataset
+from moodshift.expression.training.datasets import ImageSet, load_splits, read_dataset
 
 FACE_CROP_MAX = 100
 SPLITS = ("auto", "val", "test", "train", "all")
@@ -140,9 +140,9 @@ def load_eval_set(path: str | Path, split: str = "auto") -> ImageSet:
         return read_dataset(path, size=None)
     p = Path(path)
     if split == "auto":
-        from moodshift.expression.datasets import _split_dirs
+        from moodshift.expression.training.datasets import split_dirs
 
-        has_split = (p.is_dir() and bool(_split_dirs(p))) or p.suffix.lower() == ".csv"
+        has_split = (p.is_dir() and bool(split_dirs(p))) or p.suffix.lower() == ".csv"
         if not has_split:
             return read_dataset(path, size=None)
         split = "val"

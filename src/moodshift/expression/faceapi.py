@@ -14,7 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from moodshift.emotions import EMOTIONS
-from moodshift.faces.crops import Box, face_batch, to_nchw
+from moodshift.faces.base import Box
+from moodshift.faces.crops import face_batch, to_nchw
 from moodshift.models.runtime import Tensors, load_net, softmax
 
 NAME = "faceapi"

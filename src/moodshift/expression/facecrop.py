@@ -9,8 +9,9 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image
 
+from moodshift.faces.base import Box
+
 MARGIN = 0.0
-Box = tuple[int, int, int, int]
 
 
 def to_grey(image: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
+from moodshift.faces.base import Box
 
 NAME = "fer"
 WEIGHTS = "fer-xception"
@@ -42,7 +43,6 @@ MODULES = tuple(
      f"batch_normalization_{5 + 3 * i}") for i in range(4))
 HEAD = "conv2d_7"
 
-Box = tuple[int, int, int, int]
 
 
 def check_weights(weights: dict[str, np.ndarray]) -> None:

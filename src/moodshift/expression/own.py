@@ -29,8 +29,9 @@ from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.expression import nets
 from moodshift.expression.augment import view_batch
-from moodshift.expression.facecrop import MARGIN, Box, face_crops
+from moodshift.expression.facecrop import MARGIN, face_crops
 from moodshift.expression.own_runtime import SHIPPED_ARCH, SHIPPED_DIR, SHIPPED_SHA256
+from moodshift.faces.base import Box
 from moodshift.training import first_line, load_weights, use_bf16
 
 NAME = "moodshift"
@@ -196,16 +197,11 @@ def export_onnx(model: MoodshiftExpression, path: str | Path, check: bool = True
     net = _OnnxWrapper(model.model).eval().float()
     s = model.img_size
     dummy = torch.randn(2, model.channels, s, s)
-    tmp = path.with_name(f".{path.name}.part")
-    import warnings
+    from moodshift.models.onnx_export import export_module
 
-    with warnings.catch_warnings():   # the TorchScript exporter is deprecated but needs no extras
-        warnings.simplefilter("ignore")
-        torch.onnx.export(net, (dummy,), str(tmp), input_names=["faces"],
-                          output_names=["probabilities"], opset_version=17,
-                          dynamic_axes={"faces": {0: "n"}, "probabilities": {0: "n"}},
-                          dynamo=False)
-    tmp.replace(path)
+    export_module(net, dummy, path, True, input_names=["faces"], output_names=["probabilities"],
+                  dynamic_axes={"faces": {0: "n"}, "probabilities": {0: "n"}},
+                  check_shapes=None if check else [])
     if not check:
         return 0.0
     import onnxruntime as ort

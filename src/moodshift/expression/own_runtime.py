@@ -16,7 +16,8 @@ from typing import Any, Callable
 import numpy as np
 
 from moodshift.emotions import EMOTIONS
-from moodshift.expression.facecrop import MARGIN, Box, face_crops, resize_to
+from moodshift.expression.facecrop import MARGIN, face_crops, resize_to
+from moodshift.faces.base import Box
 from moodshift.models.shipped import SHIPPED
 
 NET_NAME = "moodshift-expression"

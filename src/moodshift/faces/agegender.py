@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from moodshift.faces.base import AgeGender
-from moodshift.faces.crops import Box, face_batch, to_nchw
+from moodshift.faces.base import AgeGender, Box
+from moodshift.faces.crops import face_batch, to_nchw
 from moodshift.models.runtime import Tensors, load_net, softmax
 
 NAME = "faceapi-agegender"

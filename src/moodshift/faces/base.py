@@ -7,12 +7,15 @@ from typing import Protocol
 
 import numpy as np
 
+# A face box in pixels of the image it was found in: (x, y, width, height).
+Box = tuple[int, int, int, int]
+
 
 @dataclass(frozen=True)
 class Detection:
     """A face box in pixel coordinates of the input image: (x, y, w, h), and a score in [0, 1]."""
 
-    box: tuple[int, int, int, int]
+    box: Box
     score: float
 
     @property
@@ -38,5 +41,5 @@ class AgeGender:
 class AgeGenderModel(Protocol):
     name: str
 
-    def predict(self, image: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[AgeGender]:
+    def predict(self, image: np.ndarray, boxes: list[Box]) -> list[AgeGender]:
         ...

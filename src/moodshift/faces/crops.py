@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-Box = tuple[int, int, int, int]
+from moodshift.faces.base import Box
 
 
 def clip_box(box: Box, width: int, height: int, margin: float = 0.0) -> Box:

@@ -15,7 +15,7 @@ import numpy as np
 
 from moodshift.emotions import EMOTION_VAD, EMOTIONS
 from moodshift.errors import UserError
-from moodshift.generate.gan import check_truncation
+from moodshift.generate.gan.generator import check_truncation
 
 GENERATORS = ("gan", "affect")
 # Latent codes are scaled by this before generation (truncation trick): measured on the shipped
@@ -114,14 +114,14 @@ def style_face(img: np.ndarray, emotion: str, style_image: np.ndarray | None,
 def draw_faces(request: PortraitRequest) -> np.ndarray:
     """The generator's faces at its native size, uint8 (n, S, S, 3)."""
     if request.generator == "affect":
-        from moodshift.generate.affect import load_affect_generator
+        from moodshift.generate.affect.generator import load_affect_generator
 
         return load_affect_generator(request.model).generate(request.emotion, request.n,
                                                              request.seed)
     if request.generator != "gan":
         raise UserError(f"unknown generator {request.generator!r}; valid: "
                         f"{', '.join(GENERATORS)}")
-    from moodshift.generate.gan import load_generator
+    from moodshift.generate.gan.generator import load_generator
 
     gen = load_generator(request.model)
     z = gen.sample_latent(request.n, request.seed, request.truncation)
@@ -130,7 +130,7 @@ def draw_faces(request: PortraitRequest) -> np.ndarray:
 
 def generate_portraits(request: PortraitRequest) -> list[Portrait]:
     """Draw request.n faces, enlarge them to request.size and style them (unless not styled)."""
-    from moodshift.generate.gan import upscale
+    from moodshift.generate.gan.generator import upscale
 
     faces = draw_faces(request)
     out: list[Portrait] = []
@@ -152,8 +152,8 @@ def generate_portraits(request: PortraitRequest) -> list[Portrait]:
 
 def generate_grid(request: PortraitRequest) -> np.ndarray:
     """One sheet of the conditional GAN's faces: every emotion (rows) x age group x gender."""
-    from moodshift.generate.gan import load_generator
-    from moodshift.generate.gan_eval import render_grid
+    from moodshift.generate.gan.evaluate import render_grid
+    from moodshift.generate.gan.generator import load_generator
 
     if request.generator != "gan":
         raise UserError("--grid needs --generator gan (age and gender are GAN conditions)")

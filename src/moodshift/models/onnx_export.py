@@ -10,8 +10,6 @@ imports torch for the face-api networks at pull time; inference never imports it
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -70,11 +68,21 @@ def max_abs_diff(module: Callable[..., Any], path: Path, shapes: Sequence[tuple[
 def export_module(module: Callable[..., Any], example: torch.Tensor | Sequence[torch.Tensor],
                   path: Path, dynamic_batch: bool, *, input_names: Sequence[str] | None = None,
                   output_names: Sequence[str] | None = None,
-                  batched_outputs: Sequence[str] | None = None, atol: float = ATOL) -> Path:
+                  batched_outputs: Sequence[str] | None = None, atol: float = ATOL,
+                  dynamic_axes: dict[str, dict[int, str]] | None = None,
+                  check_shapes: Sequence[Sequence[tuple[int, ...]]] | None = None,
+                  finish: Callable[[Path], None] | None = None,
+                  reference: Callable[..., Any] | None = None) -> Path:
     """Export ``module`` (an nn.Module or a callable of float32 tensors) traced on ``example``
-    to ``path``, atomically. With dynamic_batch, axis 0 of every input and of the outputs in
-    batched_outputs (default: all) is dynamic. The export is accepted only if onnxruntime
-    matches torch within ``atol`` on a random input; otherwise a UserError, and no file."""
+    to ``path``, atomically: the one ONNX exporter. With dynamic_batch, axis 0 of every input
+    and of the outputs in batched_outputs (default: all) is dynamic; dynamic_axes replaces that
+    rule (e.g. free height and width too). ``finish(tmp)`` may rewrite the exported graph
+    (e.g. float16 weights) before the check. The export is accepted only if onnxruntime matches
+    ``reference`` (default: the module) within ``atol`` on random inputs of each entry of
+    check_shapes (default: the example's shapes, with a batch of 3 when it is dynamic);
+    otherwise a UserError, and no file."""
+    from moodshift.imageio import atomic_write
+
     examples = tuple(example) if isinstance(example, (tuple, list)) else (example,)
     wrapped = module if isinstance(module, torch.nn.Module) else _Wrapped(module)
     wrapped.eval()
@@ -84,32 +92,31 @@ def export_module(module: Callable[..., Any], example: torch.Tensor | Sequence[t
                                   [f"input{i}" for i in range(len(examples))]))
     outputs = list(output_names or (["output"] if n_out == 1 else
                                     [f"output{i}" for i in range(n_out)]))
-    axes = None
-    if dynamic_batch:
+    axes = dynamic_axes
+    if axes is None and dynamic_batch:
         batched = outputs if batched_outputs is None else list(batched_outputs)
         axes = {name: {0: "batch"} for name in [*inputs, *batched]}
+    if check_shapes is None:
+        batch = CHECK_BATCH if dynamic_batch else None
+        check_shapes = [[tuple(x.shape) if batch is None else (batch, *x.shape[1:])
+                         for x in examples]]
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+
+    def write(tmp: Path) -> None:
         with torch.no_grad(), warnings.catch_warnings():
             warnings.simplefilter("ignore")     # the TorchScript exporter's deprecation notices
             torch.onnx.export(wrapped, examples, str(tmp), dynamo=False, input_names=inputs,
                               output_names=outputs, dynamic_axes=axes, opset_version=OPSET,
                               do_constant_folding=True)
-        batch = CHECK_BATCH if dynamic_batch else None
-        shapes = [tuple(x.shape) if batch is None else (batch, *x.shape[1:]) for x in examples]
-        diff = max_abs_diff(wrapped, tmp, shapes)
-        if not diff < atol:
-            raise UserError(f"{path.name}: ONNX export differs from torch by {diff:.3g} "
-                            f"(limit {atol:g}); not installed")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+        if finish is not None:
+            finish(tmp)
+        for shapes in check_shapes:
+            diff = max_abs_diff(reference or wrapped, tmp, shapes)
+            if not np.isfinite(diff) or not diff < atol:
+                raise UserError(f"{path.name}: ONNX export differs from torch by {diff:.3g} "
+                                f"(limit {atol:g}); not installed")
+
+    return atomic_write(path, write)
 
 
 def _write_records(records: dict[str, dict[str, Any]], folder: Path) -> None:

@@ -70,7 +70,7 @@ def read_onnx_manifest(folder: Path | None = None) -> dict[str, dict[str, Any]]:
 
 
 @lru_cache(maxsize=None)
-def _verified(path: str, size: int, mtime_ns: int, expected: str) -> bool:
+def verified_once(path: str, size: int, mtime_ns: int, expected: str) -> bool:
     """Hash a file once per process (per size and modification time)."""
     return sha256_file(path) == expected
 
@@ -88,7 +88,7 @@ def onnx_path(name: str, folder: Path | None = None) -> Path | None:
     if source is not None and source.sha256 != record.get("source_sha256"):
         return None   # stale: the torch port reads the current weights
     stat = path.stat()
-    if not _verified(str(path), stat.st_size, stat.st_mtime_ns, str(record["sha256"])):
+    if not verified_once(str(path), stat.st_size, stat.st_mtime_ns, str(record["sha256"])):
         raise UserError(f"{path}: checksum mismatch; run `moodshift models pull --force`")
     return path
 

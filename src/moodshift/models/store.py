@@ -18,6 +18,7 @@ from platformdirs import user_cache_dir
 from safetensors.numpy import load_file, save_file
 
 from moodshift.errors import ModelMissingError, UserError
+from moodshift.imageio import atomic_write
 
 CACHE_ENV = "MOODSHIFT_CACHE"
 MANIFEST = "manifest.json"
@@ -77,9 +78,8 @@ def store_tensors(name: str, tensors: dict[str, np.ndarray], source: str, licenc
     folder = folder or cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{name}.safetensors"
-    tmp = folder / f".{name}.safetensors.part"
-    save_file({k: np.ascontiguousarray(v) for k, v in tensors.items()}, str(tmp))
-    os.replace(tmp, target)
+    arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
+    atomic_write(target, lambda tmp: save_file(arrays, str(tmp)))
     record = ModelRecord(name=name, file=target.name, sha256=sha256_file(target),
                          size=target.stat().st_size, source=source, licence=licence)
     records = read_manifest(folder)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from moodshift.emotions import EMOTION_VAD, EMOTIONS, canonical_emotion
+from moodshift.emotions import EMOTION_VAD, EMOTIONS, EmotionMix
 from moodshift.errors import UserError
 from moodshift.imageio import atomic_write_bytes
 from moodshift.rate.db import RatedImage, Rating
@@ -37,17 +37,7 @@ def intended_emotion(intent: dict[str, object]) -> str | None:
     label = intent.get("emotion")
     if not isinstance(label, str) or not label.strip():
         return None
-    best, best_weight = None, -math.inf
-    for part in label.split(","):
-        name, _, weight = part.partition(":")
-        try:
-            w = float(weight) if weight else 1.0
-        except ValueError:
-            continue
-        found = canonical_emotion(name)
-        if found is not None and w > best_weight:
-            best, best_weight = found, w
-    return best
+    return EmotionMix.parse(label, lenient=True).heaviest
 
 
 def intended_vad(intent: dict[str, object]) -> dict[str, float] | None:

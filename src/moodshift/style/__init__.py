@@ -13,11 +13,11 @@ from typing import Mapping
 
 import numpy as np
 
-from moodshift.emotions import parse_emotion
+from moodshift.emotions import EmotionMix
 from moodshift.errors import UserError
 from moodshift.style.color import Grade, apply_grade, blend, finish
 from moodshift.style.color import preserve_color as keep_colour
-from moodshift.style.fast import style_vector, stylize_arbitrary, stylize_multistyle
+from moodshift.style.engines.fast import style_vector, stylize_arbitrary, stylize_multistyle
 from moodshift.style.options import ENGINES
 from moodshift.style.palette import (
     Palette,
@@ -41,20 +41,9 @@ def _default_palette() -> Palette:
     return _DEFAULT
 
 
-def emotion_mix(emotion: str | Mapping[str, float]) -> dict[str, float]:
-    """Canonical emotion -> weight (summing to 1) from a name or a {name: weight} blend."""
-    if isinstance(emotion, str):
-        return {parse_emotion(emotion): 1.0}
-    mix: dict[str, float] = {}
-    for name, weight in emotion.items():
-        if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
-            raise UserError(f"emotion weight for {name!r} must be a non-negative number")
-        key = parse_emotion(name)
-        mix[key] = mix.get(key, 0.0) + float(weight)
-    total = sum(mix.values())
-    if total <= 0:
-        raise UserError("an emotion blend needs at least one positive weight")
-    return {k: v / total for k, v in mix.items() if v > 0}
+def emotion_mix(emotion: str | Mapping[str, float] | EmotionMix) -> dict[str, float]:
+    """Canonical emotion -> weight (summing to 1) from a name, a {name: weight} blend or a mix."""
+    return EmotionMix.of(emotion).as_dict()
 
 
 def _mean_grade(mix: dict[str, float], entries: dict[str, PaletteEntry]) -> Grade:
@@ -63,7 +52,7 @@ def _mean_grade(mix: dict[str, float], entries: dict[str, PaletteEntry]) -> Grad
                     for f in fields})
 
 
-def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float],
+def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float] | EmotionMix,
                   palette: Palette | None = None, strength: float | None = None,
                   preserve_color: bool | None = None, style_image: np.ndarray | None = None,
                   work_side: int | None = None, engine: str = "fast",
@@ -95,7 +84,7 @@ def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float],
         raise UserError(f"unknown engine {engine!r}; valid: {', '.join(ENGINES)}")
     options = dict(engine_options or {})
     if engine == "optimize":
-        from moodshift.style.optimize import stylize_optimize
+        from moodshift.style.engines.optimize import stylize_optimize
         styles = ([(style_image, 1.0)] if style_image is not None
                   else [(entry_style_image(entries[e]), w) for e, w in mix.items()])
         out = stylize_optimize(img, styles, options)
@@ -103,7 +92,7 @@ def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float],
         if style_image is not None:  # a trained network knows only the style it learnt
             raise UserError("--style-image does not apply to --engine trained: train a network "
                             "for that painting with `moodshift train style --style IMG`")
-        from moodshift.style.trained import stylize_trained
+        from moodshift.style.engines.trained import stylize_trained
         out = stylize_trained(img, mix, entries, options)
     elif style_image is None and all(entries[e].engine == "multistyle26" for e in mix):
         weights = sum(w * np.asarray(entries[e].weights, np.float32) for e, w in mix.items())

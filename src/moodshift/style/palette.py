@@ -19,7 +19,7 @@ from moodshift.drawing import default_font
 from moodshift.emotions import EMOTIONS, canonical_emotion
 from moodshift.errors import InputFileError, UserError
 from moodshift.style.color import Grade
-from moodshift.style.fast import NUM_STYLES, multistyle_weights
+from moodshift.style.engines.fast import NUM_STYLES, multistyle_weights
 
 DEFAULT_PALETTE = Path(__file__).resolve().parent.parent / "data" / "palette.toml"
 PROCEDURAL = "procedural"

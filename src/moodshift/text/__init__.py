@@ -9,9 +9,7 @@ This module stays light (no torch/numpy at import); the work is in moodshift.tex
 from __future__ import annotations
 
 from moodshift.people import AGE_GROUPS, REPRESENTATIVE_AGE, age_group_of
-from moodshift.text.reading import TextReading
-
-BACKENDS = ("auto", "embedding", "lexicon")
+from moodshift.text.reading import BACKENDS, TextReading
 
 
 def read_text(texts: list[str], backend: str = "auto") -> list[TextReading]:

@@ -65,19 +65,15 @@ def head_config_path(weights: Path) -> Path:
 def save_head(weights_path: Path, weight: np.ndarray, bias: np.ndarray,
               config: dict[str, object]) -> str:
     """Write weights and config atomically; returns the weights' sha256."""
-    import os
 
     from safetensors.numpy import save_file
 
-    from moodshift.imageio import atomic_write_text
+    from moodshift.imageio import atomic_write, atomic_write_text
     from moodshift.models.store import sha256_file
 
-    weights_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = weights_path.with_name(f".{weights_path.name}.part")
-    save_file({"weight": np.ascontiguousarray(weight, np.float32),
-               "bias": np.ascontiguousarray(bias, np.float32)}, str(tmp))
-    os.chmod(tmp, 0o644)              # safetensors writes 0600; the head is package data
-    os.replace(tmp, weights_path)
+    tensors = {"weight": np.ascontiguousarray(weight, np.float32),
+               "bias": np.ascontiguousarray(bias, np.float32)}
+    atomic_write(weights_path, lambda tmp: save_file(tensors, str(tmp)))
     digest = sha256_file(weights_path)
     config = dict(config) | {"sha256": digest, "classes": list(EMOTIONS)}
     atomic_write_text(head_config_path(weights_path), json.dumps(config, indent=2) + "\n")

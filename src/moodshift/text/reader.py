@@ -14,11 +14,10 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
-from moodshift.text import BACKENDS
 from moodshift.text.clean import has_letters, load_cues, normalize
 from moodshift.text.demographics import extract_demographics
 from moodshift.text.features import PreparedText, prepare
-from moodshift.text.reading import TextReading
+from moodshift.text.reading import BACKENDS, TextReading
 
 # Without emotion words the sentence model is trusted only above this probability.
 CONFIDENT_WITHOUT_CUES = 0.6

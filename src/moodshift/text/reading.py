@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from moodshift.emotions import EMOTION_VAD, VAD
 
+BACKENDS = ("auto", "embedding", "lexicon")
+
 
 @dataclass
 class TextReading:

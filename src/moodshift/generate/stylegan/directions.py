@@ -96,19 +96,16 @@ class Directions:
 
     def save(self, path: Path) -> str:
         """Write atomically; returns the file's sha256."""
-        import os
-
         from safetensors.numpy import save_file
 
+        from moodshift.imageio import atomic_write
         from moodshift.models.store import sha256_file
 
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.part")
         # safetensors writes the raw buffer: Fortran-ordered arrays would come back transposed
-        save_file({k: np.ascontiguousarray(v) for k, v in self.arrays().items()}, str(tmp),
-                  metadata={"attributes": json.dumps(list(ATTRIBUTES)),
-                            "info": json.dumps(self.info, sort_keys=True)})
-        os.replace(tmp, path)
+        arrays = {k: np.ascontiguousarray(v) for k, v in self.arrays().items()}
+        meta = {"attributes": json.dumps(list(ATTRIBUTES)),
+                "info": json.dumps(self.info, sort_keys=True)}
+        atomic_write(path, lambda tmp: save_file(arrays, str(tmp), metadata=meta))
         return sha256_file(path)
 
 

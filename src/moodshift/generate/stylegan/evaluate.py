@@ -31,8 +31,8 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
-from moodshift.generate.gan_data import age_group
-from moodshift.generate.gan_eval import mean_pairwise_distance
+from moodshift.generate.gan.data import age_group
+from moodshift.generate.gan.evaluate import mean_pairwise_distance
 from moodshift.generate.stylegan.generator import DEFAULT_PSI, NATIVE_SIZE, resize
 from moodshift.generate.stylegan.labels import LABEL_JUDGES, LABEL_SIZE
 from moodshift.people import AGE_GROUPS, GENDERS
@@ -93,7 +93,7 @@ class StyleEvalRequest:
     directions: object = None        # Path | None: None for the shipped directions
 
     def check(self) -> None:
-        from moodshift.generate.gan_eval import MAX_EVAL_N, MIN_EVAL_N
+        from moodshift.generate.gan.evaluate import MAX_EVAL_N, MIN_EVAL_N
 
         if not MIN_EVAL_N <= self.n <= MAX_EVAL_N:
             raise UserError(f"--n {self.n}: must be between {MIN_EVAL_N} and {MAX_EVAL_N}")

@@ -82,11 +82,13 @@ class DirectionsInterrupted(Exception):
 
 def _save_labels(path: Path, cfg: DirectionsConfig, styles: np.ndarray,
                  labels: FaceLabels) -> None:
-    import os
+    from moodshift.imageio import atomic_write
 
-    tmp = path.with_name(f".{path.name}.part.npz")
-    np.savez(tmp, styles=styles, config=json.dumps(asdict(cfg)), **labels.arrays())
-    os.replace(tmp, path)
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:   # a file object: np.savez would append .npz to a name
+            np.savez(fh, styles=styles, config=json.dumps(asdict(cfg)), **labels.arrays())
+
+    atomic_write(path, write)
 
 
 def _load_labels(path: Path, cfg: DirectionsConfig) -> tuple[np.ndarray, FaceLabels] | None:

@@ -13,7 +13,6 @@ non-commercial use only.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from moodshift.errors import ModelMissingError, UserError
+from moodshift.imageio import atomic_write_bytes
 from moodshift.models.store import ModelRecord, record_file, sha256_file
 
 PACKAGE = "random-face==2021.7.21.1"
@@ -94,9 +94,7 @@ def extract(wheel: Path, folder: Path) -> None:
                 data = zf.read(MEMBER_DIR + name)
                 if hashlib.sha256(data).hexdigest() != digest:
                     raise UserError(f"{wheel}: {MEMBER_DIR}{name} has an unexpected sha256")
-                tmp = folder / f".{name}.part"
-                tmp.write_bytes(data)
-                os.replace(tmp, folder / name)
+                atomic_write_bytes(folder / name, data)
     except (zipfile.BadZipFile, KeyError, OSError) as exc:
         raise UserError(f"{wheel}: cannot read the IR files ({exc})") from None
 

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from moodshift.errors import ModelMissingError, UserError
-from moodshift.style.backbones import Backbone
+from moodshift.style.backbones.base import Backbone
 
 STORE_NAME = "style-mobilenet"
 ONNX_FILE = "arbitrary_predict.onnx"

@@ -11,8 +11,6 @@ given instead). Used by the optimize engine and by ``moodshift train style`` (tr
 
 from __future__ import annotations
 
-import os
-import tempfile
 import urllib.request
 from pathlib import Path
 from typing import Callable
@@ -22,7 +20,7 @@ import torch.nn.functional as F
 
 from moodshift.errors import InputFileError, UserError
 from moodshift.models.store import sha256_file
-from moodshift.style.backbones import Backbone, print_once_to_stderr
+from moodshift.style.backbones.base import Backbone, print_once_to_stderr
 
 # Channel plans; "M" is a 2x2 max-pool. torchvision's `features` indexes conv, ReLU and pool
 # modules in one Sequential, so conv i's weights are `features.<index>.weight`.
@@ -84,20 +82,27 @@ def hub_checkpoint_dir() -> Path:
 
 def download(arch: str, target: Path) -> Path:
     """Fetch the official checkpoint into `target` (atomically, after checking its digest)."""
+    from moodshift.imageio import atomic_write
+
     url = URL.format(file=FILES[arch])
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "wb") as out, \
-                urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
-            for block in iter(lambda: response.read(1 << 20), b""):
-                out.write(block)
+
+    class DownloadFailed(Exception):   # carries the network's error past atomic_write's own
+        pass
+
+    def fetch(tmp: Path) -> None:
+        with open(tmp, "wb") as out:
+            try:
+                with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+                    for block in iter(lambda: response.read(1 << 20), b""):
+                        out.write(block)
+            except OSError as exc:
+                raise DownloadFailed() from exc
         check_sha256(tmp, expected_digest(arch))
-        os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return target
+
+    try:
+        return atomic_write(target, fetch)
+    except DownloadFailed as failed:
+        raise failed.__cause__ from None
 
 
 def find_vgg_weights(arch: str, path: Path | None = None,

@@ -1,0 +1,127 @@
+"""Restyle a photo to express an emotion (or its own dominant one) and measure the shift."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Mapping
+
+import numpy as np
+
+from moodshift.analyze import Models, analyze, expression_rows
+from moodshift.emotions import VAD, EmotionMix
+from moodshift.errors import UserError
+from moodshift.mood import measure_mood
+
+if TYPE_CHECKING:
+    from moodshift.style.palette import Palette
+
+
+@dataclass(frozen=True)
+class StylizeReport:
+    input: str
+    output: str
+    emotion: str
+    engine: str
+    strength: float
+    mood_before: VAD
+    mood_after: VAD
+    target_mood: VAD
+    seconds: float
+    faces_before: list[dict[str, float]] = field(default_factory=list)
+    faces_after: list[dict[str, float]] = field(default_factory=list)
+
+    def intent(self) -> dict[str, object]:
+        """What the output was made to express, stored in the image file (imageio metadata)."""
+        return {"tool": "stylize", "emotion": self.emotion, "target_vad": self.target_mood.to_json(),
+                "engine": self.engine, "strength": round(self.strength, 4), "source": self.input}
+
+    def to_json(self) -> dict[str, object]:
+        def probs(rows: list[dict[str, float]]) -> list[dict[str, float]]:
+            return [{k: round(v, 4) for k, v in r.items()} for r in rows]
+        return {"input": self.input, "output": self.output, "emotion": self.emotion,
+                "engine": self.engine, "strength": round(self.strength, 4),
+                "mood_before": self.mood_before.to_json(), "mood_after": self.mood_after.to_json(),
+                "target_mood": self.target_mood.to_json(), "seconds": round(self.seconds, 3),
+                "faces_before": probs(self.faces_before), "faces_after": probs(self.faces_after)}
+
+
+@dataclass(frozen=True)
+class StyleRequest:
+    # auto (the photo's own), an emotion, or a blend; written forms such as "sad" or
+    # "happy:0.7,sad:0.3" are parsed once, here
+    emotion: EmotionMix | str = EmotionMix()
+    strength: float | None = None      # None: the palette's
+    preserve_color: bool | None = None
+    style_image: np.ndarray | None = None
+    palette: Palette | None = None     # None: the shipped default palette
+    engine: str = "fast"               # fast | optimize | trained
+    engine_options: Mapping[str, object] = field(default_factory=dict)  # steps, size, model...
+    style_name: str = "style image"    # what to call style_image in messages (its file name)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.emotion, str):
+            object.__setattr__(self, "emotion", EmotionMix.parse(self.emotion))
+
+    @property
+    def mix(self) -> EmotionMix:
+        return EmotionMix.of(self.emotion)
+
+    def check(self) -> None:
+        """Refuse, before any work, what no image could make right: an unknown emotion, a
+        strength outside 0..1, an option the engine does not take (rather than ignore it), a
+        style image the engine cannot use."""
+        from moodshift.style.options import ENGINE_OPTIONS, ENGINES
+
+        if self.strength is not None and not 0.0 <= self.strength <= 1.0:
+            raise UserError(f"--strength {self.strength}: must be between 0 and 1")
+        if self.engine not in ENGINES:
+            raise UserError(f"unknown engine {self.engine!r}; valid: {', '.join(ENGINES)}")
+        foreign = sorted(set(self.engine_options) - set(ENGINE_OPTIONS[self.engine]))
+        if foreign:
+            flags = ", ".join("--" + k.replace("_", "-") for k in foreign)
+            raise UserError(f"{flags}: not an option of --engine {self.engine}")
+        if self.style_image is not None and self.engine == "optimize":
+            from moodshift.style.engines.optimize_settings import MIN_STYLE_SIDE
+
+            h, w = self.style_image.shape[:2]
+            if min(h, w) < MIN_STYLE_SIDE:
+                raise UserError(f"{self.style_name}: style image is too small ({w}x{h} px); the "
+                                f"optimize engine needs at least {MIN_STYLE_SIDE} px on its "
+                                "shorter side")
+
+
+def stylize(image: np.ndarray, name: str, request: StyleRequest,
+            models: Models) -> tuple[np.ndarray, StylizeReport]:
+    """Restyle an image to express an emotion (or its own dominant one) and measure the shift."""
+    from moodshift.style import load_palette, stylize_image
+
+    request.check()
+    started = time.perf_counter()
+    palette = request.palette or load_palette()
+    before = analyze(image, name, models)
+    mix = request.mix.resolve(before.dominant_emotion)
+    strength = (request.strength if request.strength is not None
+                else sum(w * palette[e].strength for e, w in mix.weights))
+    styled = stylize_image(image, mix, palette, strength=strength,
+                           preserve_color=request.preserve_color,
+                           style_image=request.style_image, engine=request.engine,
+                           engine_options=request.engine_options)
+    boxes = [f.box for f in before.faces]  # geometry is unchanged: re-read the same faces
+    after_rows = expression_rows(models.expression, styled, boxes)
+    report = StylizeReport(
+        input=name, output="", emotion=mix.label, engine=request.engine,
+        strength=strength, mood_before=before.mood, mood_after=measure_mood(styled),
+        target_mood=mix.vad, seconds=time.perf_counter() - started,
+        faces_before=[f.expression for f in before.faces], faces_after=after_rows)
+    return styled, report
+
+
+def palette_sheet(photo: np.ndarray, palette_path: Path | None = None) -> np.ndarray:
+    """The seven emotion styles above the photo restyled for each emotion."""
+    from moodshift.style import load_palette, render_contact_sheet, stylize_image
+
+    palette = load_palette(palette_path)
+    return render_contact_sheet(photo, palette,
+                                lambda img, emotion: stylize_image(img, emotion, palette))

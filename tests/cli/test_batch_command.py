@@ -1,0 +1,97 @@
+"""`moodshift batch` as a user drives it: Ctrl-C, --resume, exit codes and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import portrait_like
+from PIL import Image
+
+from moodshift.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def records(out: Path) -> list[dict]:
+    return [json.loads(line) for line in (out / "manifest.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    src = tmp_path / "photos"
+    src.mkdir()
+    for i in range(3):
+        Image.fromarray(portrait_like(64, 80, seed=i)).save(src / f"p{i}.png")
+    return src
+
+
+def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path) -> None:
+    """A real SIGINT to the command: one line, exit 130, a valid manifest; --resume completes."""
+    src = tmp_path / "many"
+    src.mkdir()
+    for i in range(12):
+        Image.fromarray(portrait_like(64, 80, seed=i)).save(src / f"p{i:02d}.png")
+    out = tmp_path / "out"
+    env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
+    argv = [sys.executable, "-m", "moodshift", "batch", "analyze", str(src), str(out),
+            "--workers", "1", "--batch-size", "1"]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    manifest = out / "manifest.jsonl"
+    deadline = time.monotonic() + 300
+    while not (manifest.exists() and manifest.read_text().count("\n") >= 1):
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1] == "moodshift: interrupted"
+    assert "Traceback" not in stderr
+    first = records(out)
+    assert 1 <= len(first) < 12 and all(r["status"] == "ok" for r in first)
+    resumed = subprocess.run(argv + ["--resume", "--json"], env=env, capture_output=True,
+                             text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads(resumed.stdout)
+    assert summary["skipped"] == len(first) and summary["done"] == 12 - len(first)
+    assert sorted(r["source"] for r in records(out)) == [f"p{i:02d}.png" for i in range(12)]
+
+
+def test_without_ray_installed_says_how_to_get_it(photos, tmp_path, monkeypatch,
+                                                  capsys) -> None:
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails as if not installed
+    code = main(["batch", "analyze", str(photos), str(tmp_path / "out"), "--ray", "local"])
+    err = capsys.readouterr().err
+    assert code == 2 and "pip install 'moodshift[ray]'" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["stylize", "{src}", "{out}", "--emotion", "sad", "--strength", "2"],
+     "--strength 2.0: must be between 0 and 1"),
+    (["stylize", "{src}", "{out}", "--emotion", "sad", "--steps", "9"],
+     "--steps: not an option of --engine fast"),
+    (["analyze", "{src}", "{src}"], "must not be the source folder"),
+    (["analyze", "{out}/missing", "{out}"], "no such file or folder"),
+])
+def test_bad_settings_one_line_exit_2(photos, tmp_path, capsys, argv, message) -> None:
+    words = [w.format(src=photos, out=tmp_path / "out") for w in argv]
+    code = main(["batch", *words])
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and len(err.splitlines()) == 1, err
+    assert not (tmp_path / "out" / "manifest.jsonl").exists()
+
+
+def test_an_earlier_run_needs_resume(photos, tmp_path, capsys) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "manifest.jsonl").write_text('{"source": "p0.png", "status": "ok"}\n')
+    code = main(["batch", "analyze", str(photos), str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and "add --resume" in err and len(err.splitlines()) == 1

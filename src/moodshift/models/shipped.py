@@ -62,7 +62,8 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
               "d160bf83500341744900cb1a84b5924bcce434b5352d3a93748172e5bc23edba"),
     ), "noise + valence, arousal, dominance -> RGB image"),
     ShippedModel("moodshift-stylegan-directions", (
-        _file("models/stylegan/directions.safetensors", ""),
+        _file("models/stylegan/directions.safetensors",
+              "e7042f2efd0f34b9e38e507f4c4a416031ce93bbb3ca23ee7ba5a3bad0dd164b"),
     ), "MobileStyleGAN style (512) -> positions along 7 emotion, age and gender directions"),
     ShippedModel("moodshift-text-head", (
         _file("text/head.safetensors",

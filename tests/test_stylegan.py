@@ -197,3 +197,18 @@ def test_moving_along_directions_moves_the_judges_reading() -> None:
         lo = labeller(gen.render(d.set_positions(base, {attr: low * s}), 256))
         hi = labeller(gen.render(d.set_positions(base, {attr: high * s}), 256))
         assert np.all(read(hi) > read(lo)), (attr, read(lo), read(hi))
+
+
+@pytest.mark.models
+@pytest.mark.slow
+@needs_generator
+def test_evolve_genome_maps_solutions_to_styles_and_back() -> None:
+    from moodshift.evolve.stylegan_genome import StyleGenome
+    from moodshift.generate.stylegan.generator import load_style_generator
+
+    genome = StyleGenome(load_style_generator(), size=32)
+    x = np.random.default_rng(0).uniform(-2, 2, (3, genome.solution_dim)).astype(np.float32)
+    assert np.allclose(genome.to_solutions(genome.to_styles(x)), x, atol=1e-3)
+    # typical faces sit inside the search box: whitened coordinates of about unit spread
+    start = genome.initial_solutions(8, np.random.default_rng(1))
+    assert start.shape == (8, 512) and 0.3 < float(start.std()) < 1.5

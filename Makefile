@@ -48,6 +48,8 @@ demo: $(MODELS)
 	$(MS) generate "a joyful old man" --seed 1 -o out/joyful_old_man.png --json > out/generate.jsonl
 	$(MS) generate --grid --generator cgan --seed 1 -o out/generate_grid.png --json >> out/generate.jsonl
 	$(MS) generate --emotions all --same-person --seed 3 --size 512 --no-style -o out/same_person --json >> out/generate.jsonl
+	rm -rf out/batch
+	$(MS) batch stylize examples out/batch --emotion sad --workers 2 --json > out/batch.json
 	rm -rf out/evolve
 	$(MS) evolve --target emotions --genome cppn --iterations 150 --size 48 --out out/evolve --json > out/evolve.json
 	@echo; echo "Results in out/:"; ls -1 out

@@ -60,6 +60,7 @@ def _first_last(history: list[dict], key: str, k: int = 2) -> tuple[float, float
             float(np.mean([h[key] for h in history[-k:]])))
 
 
+@pytest.mark.slow
 def test_emotion_training_lowers_loss_and_saves_a_working_model(tmp_path: Path) -> None:
     torch.manual_seed(0)
     cfg = _tiny("emotion", tmp_path / "m", steps=80, lr=1e-2, diversity_weight=0.01,
@@ -90,6 +91,7 @@ def test_emotion_training_lowers_loss_and_saves_a_working_model(tmp_path: Path) 
     assert np.array_equal(again.generate("sad", 2, 1), gen.generate("sad", 2, 1))
 
 
+@pytest.mark.slow
 def test_vad_training_moves_mood_towards_targets(tmp_path: Path) -> None:
     torch.manual_seed(0)
     result = train_affect_generator(_tiny("vad", tmp_path / "v", steps=60, lr=5e-3),
@@ -104,6 +106,7 @@ def test_vad_training_moves_mood_towards_targets(tmp_path: Path) -> None:
     assert all(s["mean_vad_error"] is not None for s in report["scores"])
 
 
+@pytest.mark.slow
 def test_resume_continues_and_interrupt_keeps_a_checkpoint(tmp_path: Path,
                                                            monkeypatch) -> None:
     out = tmp_path / "r"
@@ -198,6 +201,7 @@ def test_refuses_to_overwrite_a_model_and_unknown_judges(tmp_path: Path, monkeyp
         train_affect_generator(_tiny("vad", fresh, steps=2), log=lambda m: None)
 
 
+@pytest.mark.slow
 def test_resume_says_which_settings_come_from_the_checkpoint(tmp_path: Path) -> None:
     out = tmp_path / "m"
     train_affect_generator(_tiny("vad", out, steps=2), log=lambda m: None)

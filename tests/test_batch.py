@@ -21,7 +21,7 @@ from PIL import Image
 from moodshift.batch import BatchConfig, run_batch
 from moodshift.batch.worker import Processor
 from moodshift.cli import main
-from moodshift.errors import UserError
+from moodshift.errors import ModelMissingError, UserError
 
 GOOD = ["a.png", "b.png", "c.jpg", "sub/d.png", "sub/deeper/e.png"]
 BAD = "sub/broken.png"
@@ -77,7 +77,7 @@ def ray_session():
     ray.shutdown()
 
 
-@pytest.fixture(params=["local", "ray"])
+@pytest.fixture(params=["local", pytest.param("ray", marks=pytest.mark.slow)])
 def where(request) -> str | None:
     """None: local processes; "auto": the module's Ray session."""
     if request.param == "ray":
@@ -175,6 +175,19 @@ def test_a_killed_worker_is_replaced_and_its_items_retried(where, photos, tmp_pa
     assert rows["b.png"]["status"] == "ok" and rows["b.png"]["faces"] is not None
 
 
+class MissingModel(Processor):
+    def _load(self):
+        raise ModelMissingError("model faceapi-ssd is not in the cache: run `moodshift models pull`")
+
+
+def test_a_worker_that_cannot_start_stops_the_batch(photos, tmp_path) -> None:
+    with pytest.raises(UserError, match="run `moodshift models pull`"):
+        run_batch(BatchConfig("analyze", str(photos), str(tmp_path / "out"), workers=1),
+                  make=MissingModel)
+    assert records(tmp_path / "out") == []
+
+
+@pytest.mark.slow
 def test_generate_from_descriptions_matches_the_command(tmp_path, capsys) -> None:
     lines = ["a joyful old man", "", "# a comment", "a young woman, heartbroken"]
     (tmp_path / "people.txt").write_text("\n".join(lines) + "\n")

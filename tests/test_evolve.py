@@ -5,12 +5,10 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from moodshift.cli import main
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.evolve.fitness import Fitness, judge_agreement, load_judge
@@ -22,14 +20,6 @@ from moodshift.evolve.run import EvolveConfig, evolve, new_state
 from moodshift.evolve.settings import load_settings
 from moodshift.evolve.targets import parse_target
 from moodshift.imageio import read_metadata
-
-FAST = ["--size", "16", "--batch", "8", "--judge", "none", "--no-progress"]
-
-
-def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
-    code = main(["evolve", *argv])
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
 
 
 def test_targets_parse_and_reject() -> None:
@@ -45,11 +35,6 @@ def test_targets_parse_and_reject() -> None:
         parse_target("va:2,0")
     with pytest.raises(UserError, match="expected 3 numbers"):
         parse_target("vad:0,0")
-
-
-def mood_run(out: Path, iterations: int, *extra: str) -> list[str]:
-    return ["--target", "va:0.6,0.4", "--fitness", "mood", "--genome", "pixels",
-            "--iterations", str(iterations), "--out", str(out), *FAST, *extra]
 
 
 def test_emotions_layout_offers_each_image_to_every_emotion(tmp_path) -> None:
@@ -124,6 +109,7 @@ print(state.evaluations, state.initial_best, state.history[-1][4])
 """
 
 
+@pytest.mark.slow
 def test_cma_me_emitter(tmp_path) -> None:
     import subprocess
     env = dict(os.environ, NUMBA_DISABLE_JIT="1")  # plain Python: no minute-long compile
@@ -180,14 +166,3 @@ def test_resume_refuses_another_gan(tmp_path) -> None:
     other = EvolveConfig(target, "gan-latent", 16, "prob-detail", "expression", "moodshift", 8,
                          0, gan="b.safetensors")
     assert first.fingerprint() != other.fingerprint()
-
-
-def test_image_grid_places_tiles_and_empty_cells() -> None:
-    from moodshift.sheets import EMPTY_GREY, image_grid
-
-    red = np.zeros((4, 4, 3), np.uint8)
-    red[..., 0] = 255
-    grid = np.asarray(image_grid([[red, None], [None, red]], 10))
-    assert grid.shape == (2 * 12 + 2, 2 * 12 + 2, 3)   # 10 px tiles, 2 px gaps
-    assert grid[7, 7].tolist() == [255, 0, 0] and grid[7, 19].tolist() == [EMPTY_GREY] * 3
-    assert grid[19, 19].tolist() == [255, 0, 0] and grid[19, 7].tolist() == [EMPTY_GREY] * 3

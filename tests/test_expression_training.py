@@ -76,6 +76,7 @@ def test_resume_continues(trained, tmp_path: Path, tiny_tree: Path) -> None:
     assert res.history[:6] == trained.history
 
 
+@pytest.mark.slow
 def test_interrupt_leaves_usable_checkpoint(tmp_path: Path, tiny_tree: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     from moodshift.expression.training import train as train_mod
@@ -134,6 +135,7 @@ def test_onnx_export_matches(trained, tmp_path: Path) -> None:
     assert diff < 1e-4
 
 
+@pytest.mark.slow
 def test_distillation_from_teachers(trained, tmp_path: Path, tiny_tree: Path) -> None:
     """A student started from the trained weights and taught by them: the distillation term is
     in its loss (the training loss differs from plain training), the run records teachers and

@@ -14,7 +14,7 @@ import torch
 from moodshift.errors import UserError
 from moodshift.style import backbones
 from moodshift.style.backbones import load_backbone, mobilenet, vgg
-from moodshift.style.engines import optimize
+from moodshift.style.engines import optimize, optimize_schedule
 from moodshift.style.engines.optimize import Objective, optimize_image, stylize_optimize, to_tensor
 from moodshift.style.engines.optimize_settings import parse_options
 from moodshift.style.losses import content_loss, gram, style_loss, tv_loss
@@ -263,20 +263,20 @@ def test_stylize_image_with_the_optimize_engine() -> None:
 # ---- speed settings: Adam schedule, bf16, jitter share --------------------------------------
 
 def test_cosine_schedule_warms_up_then_decays() -> None:
-    rates = [optimize.cosine_lr(i, 100, 0.05, 0.1) for i in range(100)]
-    assert rates[0] == pytest.approx(0.05 / optimize.WARMUP_STEPS, rel=0.05)  # gentle first step
-    assert max(rates) == pytest.approx(rates[optimize.WARMUP_STEPS - 1]) and max(rates) < 0.05
+    rates = [optimize_schedule.cosine_lr(i, 100, 0.05, 0.1) for i in range(100)]
+    assert rates[0] == pytest.approx(0.05 / optimize_schedule.WARMUP_STEPS, rel=0.05)  # gentle first step
+    assert max(rates) == pytest.approx(rates[optimize_schedule.WARMUP_STEPS - 1]) and max(rates) < 0.05
     assert rates[-1] == pytest.approx(0.005)  # lr_final x the starting rate
-    decay = rates[optimize.WARMUP_STEPS:]
+    decay = rates[optimize_schedule.WARMUP_STEPS:]
     assert all(b <= a for a, b in zip(decay, decay[1:]))
 
 
 def test_short_levels_and_cut_levels_reach_their_low_rate() -> None:
     # A 10-step level warms up over 2 steps, then reaches the peak rate.
-    rates = [optimize.cosine_lr(i, 10, 0.05, 0.1) for i in range(10)]
+    rates = [optimize_schedule.cosine_lr(i, 10, 0.05, 0.1) for i in range(10)]
     assert max(rates) > 0.04 and rates[-1] == pytest.approx(0.005)
     # A level whose deadline has passed is at its end rate whatever the step count said.
-    assert optimize.cosine_lr(20, 200, 0.05, 0.1, progress=1.0) == pytest.approx(0.005)
+    assert optimize_schedule.cosine_lr(20, 200, 0.05, 0.1, progress=1.0) == pytest.approx(0.005)
 
 
 def test_lbfgs_runs_without_jitter() -> None:
@@ -346,7 +346,7 @@ def test_engine_settings_lower_the_loss(options: dict[str, object]) -> None:
                               "multiscale": False} | options)
     photo = portrait()
     net = load_backbone("mobilenet")
-    size = optimize.work_size(photo.shape[:2], 64)
+    size = optimize_schedule.work_size(photo.shape[:2], 64)
     content = to_tensor(photo, size)
     start = Objective(net, content, [(stripes(), 1.0)], net.default_weights).evaluate(content)
     out, result = optimize_image(photo, [(stripes(), 1.0)], settings, progress=False)
@@ -363,7 +363,7 @@ def test_defaults_seed_nadam_with_vgg_adam_with_mobilenet_fp32() -> None:
     assert settings.lr_for("adam") == 0.05 and settings.lr_for("nadam") == 0.02
     nadam = parse_options({"optimizer": "nadam"})
     assert nadam.optimizer_for("mobilenet") == "nadam"
-    from moodshift.training import use_bf16
+    from moodshift.training.precision import use_bf16
     assert use_bf16("fp32") is False and use_bf16("bf16") is True
 
 

@@ -1,5 +1,6 @@
-"""SAM rating: pictograms, validation, the HTTP API with two raters at once, the SQLite store and
-the report (statistics, CSV, plots, JSON), all on tiny generated images."""
+"""SAM rating: pictograms, validation, the HTTP API (moodshift.web, served by uvicorn) with two
+raters at once, the SQLite store and the report (statistics, CSV, plots, JSON), all on tiny
+generated images."""
 
 from __future__ import annotations
 
@@ -32,13 +33,15 @@ from moodshift.rate.db import (
 )
 from moodshift.rate.report import intended_emotion
 from moodshift.rate.sam import DIMENSIONS, LEVELS, manikin_svg
-from moodshift.rate.server import make_server
 from moodshift.rate.stats import (
     krippendorff_alpha_interval,
     krippendorff_alpha_nominal,
     pearson,
     sam_to_unit,
 )
+from moodshift.rate.study import scan_images
+from moodshift.web.server import BackgroundServer
+from moodshift.web.settings import WebSettings
 
 INTENDED = ("happy", "sad", "angry")
 
@@ -59,17 +62,18 @@ def make_images(folder: Path, with_plain: bool = False) -> dict[str, str]:
     return hashes
 
 
+def rating_settings(tmp_path: Path, **extra) -> WebSettings:
+    return WebSettings(port=0, pages=("ratings",), images=tmp_path / "images",
+                       ratings_db=tmp_path / "ratings.db", warm=False, **extra)
+
+
 @pytest.fixture
 def server(tmp_path: Path):
     hashes = make_images(tmp_path / "images")
-    srv = make_server(tmp_path / "images", tmp_path / "ratings.db", port=0)
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    srv.hashes = hashes
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with BackgroundServer(rating_settings(tmp_path)) as srv:
+        srv.hashes = hashes
+        srv.store = srv.context.study.store
+        yield srv
 
 
 def request(srv, path: str, payload: object = None, content_type: str = "application/json",
@@ -85,7 +89,7 @@ def request(srv, path: str, payload: object = None, content_type: str = "applica
 
 
 def post_rating(srv, **fields) -> tuple[int, dict]:
-    status, body, _ = request(srv, "/api/rating", fields)
+    status, body, _ = request(srv, "/api/ratings", fields)
     return status, json.loads(body)
 
 
@@ -138,17 +142,26 @@ def test_parse_rating_accepts_good_and_empty_emotion() -> None:
 # --- HTTP API ------------------------------------------------------------------------------
 
 def test_page_and_image_bytes(server, tmp_path: Path) -> None:
-    status, body, ctype = request(server, "/")
-    page = body.decode()
-    assert status == 200 and ctype.startswith("text/html")
-    assert page.count("<svg") == 27 and all(f'value="{e}"' in page for e in EMOTIONS)
+    status, body, ctype = request(server, "/")  # the ratings-only server opens on its page
+    assert status == 200 and ctype.startswith("text/html") and b"Rater id" in body
+    status, body, _ = request(server, "/api/ratings/sam")
+    sam = json.loads(body)
+    assert [d["name"] for d in sam["dimensions"]] == list(DIMENSIONS)
+    assert sum(lv["svg"].count("<svg") for d in sam["dimensions"] for lv in d["levels"]) == 27
+    assert sam["emotions"] == list(EMOTIONS)
+    # only the ratings page: the studio and its API are not served by `rate serve`
+    assert request(server, "/studio")[0] == 404
+    assert request(server, "/api/generate", {"emotion": "sad"})[0] == 404
     digest = server.hashes["happy"]
     status, body, ctype = request(server, f"/image/{digest}")
     assert status == 200 and ctype == "image/png"
     assert body == (tmp_path / "images" / "happy.png").read_bytes()
     assert request(server, "/image/" + "0" * 64)[0] == 404
     assert request(server, "/image/../ratings.db")[0] == 404
-    assert request(server, "/nope")[0] == 404
+    assert request(server, "/image/%2e%2e%2fratings.db")[0] == 404
+    assert request(server, "/static/../../rate/db.py")[0] == 404
+    status, body, ctype = request(server, "/nope")
+    assert status == 404 and ctype == "application/json" and json.loads(body)["error"]
 
 
 def test_foreign_host_header_and_changed_image_are_refused(server, tmp_path: Path) -> None:
@@ -167,7 +180,7 @@ def test_foreign_host_header_and_changed_image_are_refused(server, tmp_path: Pat
 
 def test_api_stores_one_rating_and_rejects_bad_requests(server, tmp_path: Path) -> None:
     db = tmp_path / "ratings.db"
-    status, body, _ = request(server, "/api/next?rater=ann")
+    status, body, _ = request(server, "/api/ratings/next?rater=ann")
     first = json.loads(body)
     assert status == 200 and first["rated"] == 0 and first["total"] == 3
     digest = first["image"]["hash"]
@@ -178,7 +191,7 @@ def test_api_stores_one_rating_and_rejects_bad_requests(server, tmp_path: Path) 
     [row] = rows(db)
     assert row[:6] == ("ann", digest, 8, 3, 6, "happy") and row[6].endswith("+00:00")
     # the rater now gets a different image; the duplicate is refused
-    nxt = json.loads(request(server, "/api/next?rater=ann")[1])
+    nxt = json.loads(request(server, "/api/ratings/next?rater=ann")[1])
     assert nxt["rated"] == 1 and nxt["image"]["hash"] != digest
     code, reply = post_rating(server, rater="ann", image=digest, valence=1, arousal=1,
                               dominance=1, emotion="")
@@ -188,18 +201,25 @@ def test_api_stores_one_rating_and_rejects_bad_requests(server, tmp_path: Path) 
            ({"rater": "ann", "image": digest, "valence": 12, "arousal": 5, "dominance": 5},
             "valence:"),
            ({"rater": "<script>", "image": digest, "valence": 5, "arousal": 5, "dominance": 5},
-            "rater:")]
+            "rater:"),
+           ({"rater": "ann", "image": "../ratings.db", "valence": 5, "arousal": 5,
+             "dominance": 5}, "image: must be"),
+           ({"rater": "ann", "image": digest, "valence": 5, "arousal": 5, "dominance": 5,
+             "note": "<b>hi</b>"}, "note: unknown field"),
+           ({"rater": "ann", "image": digest, "valence": True, "arousal": 5, "dominance": 5},
+            "valence:")]
     for payload, message in bad:
         code, reply = post_rating(server, **payload)
         assert code == 400 and reply["error"].startswith(message)
-    status, body, _ = request(server, "/api/rating", raw=b"{not json")
+    status, body, _ = request(server, "/api/ratings", raw=b"{not json")
     assert status == 400 and json.loads(body)["error"] == "body: not valid JSON"
-    status, _, _ = request(server, "/api/rating", raw=b"rater=ann",
+    status, _, _ = request(server, "/api/ratings", raw=b"rater=ann",
                            content_type="application/x-www-form-urlencoded")
     assert status == 415
-    status, _, _ = request(server, "/api/rating", raw=b"x" * 5000)
+    status, _, _ = request(server, "/api/ratings", raw=b"x" * 5000)
     assert status == 413
-    assert request(server, "/api/next?rater=")[0] == 400
+    assert request(server, "/api/ratings/next?rater=")[0] == 400
+    assert request(server, "/api/ratings/next?rater=%3Cb%3E")[0] == 400
     assert len(rows(db)) == 1  # nothing bad got in
 
 
@@ -213,7 +233,7 @@ def test_database_failure_is_a_json_503_not_a_dropped_connection(server, monkeyp
     code, reply = post_rating(server, rater="ann", image=server.hashes["sad"], valence=2,
                               arousal=2, dominance=2, emotion="")
     assert code == 503 and reply["error"].startswith("database: database is locked")
-    status, body, ctype = request(server, "/api/next?rater=ann")
+    status, body, ctype = request(server, "/api/ratings/next?rater=ann")
     assert status == 503 and ctype == "application/json" and "locked" in json.loads(body)["error"]
     assert "Traceback" not in capsys.readouterr().err
 
@@ -225,7 +245,7 @@ def test_two_raters_at_once_each_rate_every_image(server, tmp_path: Path) -> Non
     def rate_all(rater: str, score: int) -> None:
         barrier.wait()
         while True:
-            nxt = json.loads(request(server, f"/api/next?rater={rater}")[1])
+            nxt = json.loads(request(server, f"/api/ratings/next?rater={rater}")[1])
             if nxt["image"] is None:
                 break
             code, _ = post_rating(server, rater=rater, image=nxt["image"]["hash"],
@@ -284,7 +304,7 @@ def test_serve_command_stops_cleanly_on_signal(tmp_path: Path) -> None:
                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         lines = [proc.stderr.readline() for _ in range(2)]
-        assert "3 image(s)" in lines[0]
+        assert "3 image(s)" in lines[0], lines
         url = lines[1].split("open ", 1)[1].split(" ")[0]
         assert url.startswith("http://127.0.0.1:")  # localhost by default
         with urllib.request.urlopen(url, timeout=10) as resp:
@@ -331,7 +351,6 @@ def seeded_db(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     hashes = make_images(folder, with_plain=True)
     db = tmp_path / "ratings.db"
     store = RatingStore(db, create=True)
-    from moodshift.rate.server import scan_images
     store.register_images(scan_images(folder)[1])
     scores = {  # rater -> emotion -> (valence, arousal, dominance, label)
         "ann": {"happy": (9, 6, 7, "happy"), "sad": (2, 3, 3, "sad"), "angry": (3, 8, 6, "angry"),

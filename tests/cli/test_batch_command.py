@@ -32,6 +32,7 @@ def photos(tmp_path: Path) -> Path:
     return src
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path) -> None:
     """A real SIGINT to the command: one line, exit 130, a valid manifest; --resume completes."""
     src = tmp_path / "many"

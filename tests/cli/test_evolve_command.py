@@ -94,6 +94,7 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, capsys, argv, messag
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_short_run_improves_and_writes_every_output(tmp_path, capsys) -> None:
     out = tmp_path / "run"
     code, stdout, _ = run_cli(capsys, "--target", "emotion:happy", "--genome", "cppn",

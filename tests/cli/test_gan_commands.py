@@ -80,6 +80,7 @@ def test_generate_styles_and_numbers_several_outputs(trained: Path, tmp_path: Pa
         assert np.abs(img[..., 0].astype(int) - img[..., 2]).mean() > 1.0
 
 
+@pytest.mark.slow
 def test_resume_continues_training(trained: Path, tmp_path: Path) -> None:
     out = tmp_path / "more"
     shutil.copytree(trained, out)

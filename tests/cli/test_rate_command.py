@@ -7,9 +7,6 @@ import csv
 import io
 import json
 import sqlite3
-import threading
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -26,10 +23,10 @@ from moodshift.rate.db import (
     RatingStore,
 )
 from moodshift.rate.report import summarize
-from moodshift.rate.server import make_server
 from moodshift.rate.stats import (
     krippendorff_alpha_interval,
 )
+from moodshift.rate.study import scan_images
 
 INTENDED = ("happy", "sad", "angry")
 
@@ -48,42 +45,6 @@ def make_images(folder: Path, with_plain: bool = False) -> dict[str, str]:
         Image.new("RGB", (20, 20), (9, 9, 9)).save(folder / "plain.jpg")
         hashes["plain"] = sha256_file(folder / "plain.jpg")
     return hashes
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    hashes = make_images(tmp_path / "images")
-    srv = make_server(tmp_path / "images", tmp_path / "ratings.db", port=0)
-    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
-    thread.start()
-    srv.hashes = hashes
-    yield srv
-    srv.shutdown()
-    srv.server_close()
-
-
-def request(srv, path: str, payload: object = None, content_type: str = "application/json",
-            raw: bytes | None = None) -> tuple[int, bytes, str]:
-    data = raw if raw is not None else (None if payload is None else json.dumps(payload).encode())
-    req = urllib.request.Request(srv.url.rstrip("/") + path, data=data,
-                                 headers={"Content-Type": content_type} if data else {})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, resp.read(), resp.headers.get("Content-Type", "")
-    except urllib.error.HTTPError as err:
-        return err.code, err.read(), err.headers.get("Content-Type", "")
-
-
-def post_rating(srv, **fields) -> tuple[int, dict]:
-    status, body, _ = request(srv, "/api/rating", fields)
-    return status, json.loads(body)
-
-
-def rows(db: Path) -> list[tuple]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT rater, image_hash, valence, arousal, dominance, emotion, "
-                            "created_at FROM ratings ORDER BY id").fetchall()
 
 
 # --- pictograms ---------------------------------------------------------------------------
@@ -110,7 +71,6 @@ def seeded_db(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     hashes = make_images(folder, with_plain=True)
     db = tmp_path / "ratings.db"
     store = RatingStore(db, create=True)
-    from moodshift.rate.server import scan_images
     store.register_images(scan_images(folder)[1])
     scores = {  # rater -> emotion -> (valence, arousal, dominance, label)
         "ann": {"happy": (9, 6, 7, "happy"), "sad": (2, 3, 3, "sad"), "angry": (3, 8, 6, "angry"),

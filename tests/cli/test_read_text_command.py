@@ -138,6 +138,7 @@ def test_cli_bad_line_names_file_and_line(tmp_path: Path, capsys) -> None:
     assert "--head is a classifier head for --backend embedding" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 @needs_model
 def test_train_text_tiny(tmp_path: Path, embedded, capsys) -> None:
     train, held = tmp_path / "train.tsv", tmp_path / "held.tsv"

@@ -75,6 +75,7 @@ def test_stylize_with_trained_model(trained: tuple[Path, dict], tmp_path: Path,
     assert np.abs(styled.astype(int) - photo).mean() > 2   # the network changed the photo
 
 
+@pytest.mark.slow
 def test_resume_continues_to_more_steps(trained: tuple[Path, dict], content_dir: Path,
                                         style_file: Path, tmp_path: Path) -> None:
     import torch

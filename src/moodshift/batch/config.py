@@ -56,7 +56,8 @@ class BatchConfig:
         if self.ray is not None:
             if not self.ray.strip():
                 raise UserError("--ray: give auto, local or a cluster address (host:port)")
-            from moodshift.batch.on_ray import import_ray
+            from moodshift.batch.ray_import import import_ray
+
             import_ray()  # installed? (else: how to install it)
         if is_uri(self.src):
             if self.ray is None:

@@ -17,21 +17,11 @@ import numpy as np
 
 from moodshift.batch.config import BatchConfig, is_uri
 from moodshift.batch.items import Item, Plan
+from moodshift.batch.ray_import import import_ray
 from moodshift.batch.worker import INPUT_FIELD, Processor
 from moodshift.errors import UserError
 
 MAX_ATTEMPTS = 3
-INSTALL = "pip install 'moodshift[ray]'"
-
-
-def import_ray():
-    try:
-        import ray
-        import ray.data  # noqa: F401
-    except ImportError:
-        raise UserError(f"--ray needs Ray, an optional extra: {INSTALL} "
-                        "(or leave out --ray to run on local processes)") from None
-    return ray
 
 
 def connect(address: str, workers: int | None) -> bool:

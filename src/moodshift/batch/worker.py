@@ -21,7 +21,7 @@ def limit_threads(threads: int) -> None:
     import torch
 
     from moodshift.models import runtime
-    from moodshift.style import fast
+    from moodshift.style.engines import fast
 
     torch.set_num_threads(threads)
     # read when each ONNX session is created, i.e. after this call in a fresh worker
@@ -44,12 +44,14 @@ class Processor:
         self.settings = settings
         self.worker = f"{socket.gethostname()}:{os.getpid()}"
         self.setup_error: str | None = None
-        if threads is not None:
-            limit_threads(threads)
         try:
+            if threads is not None:
+                limit_threads(threads)
             self._load()
-        except UserError as exc:  # e.g. a model not pulled: the driver stops the batch with it
-            self.setup_error = one_line(exc)
+        except Exception as exc:  # e.g. a model not pulled: the driver stops the batch with it
+            # (raised here, it would kill the worker, and every retry would fail the same way)
+            self.setup_error = one_line(exc) if isinstance(exc, UserError) else \
+                f"a worker could not start: {one_line(exc)}"
 
     def _load(self) -> None:
         config = self.config

@@ -29,6 +29,7 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
      "generate portraits for an emotion, age and gender, then style them"),
     ("", "evolve", "evolve", "synthesise images for an emotion target by MAP-Elites (pyribs)"),
     ("", "rate", "rate", "Self-Assessment Manikin ratings: web page and report"),
+    ("", "serve", "serve", "the web studio: analyze, stylize, portraits and ratings in a browser"),
     ("", "batch", "batch", "analyze, stylize or generate whole folders (local processes or Ray)"),
     ("train", "style", "train_style", "train a per-emotion feed-forward style network (Johnson)"),
     ("train", "gan", "train_gan", "train the conditional portrait GAN"),

@@ -52,11 +52,9 @@ def _read_lines(name: str) -> list[tuple[str, str]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from moodshift.text.reader import read_texts, text_problem
+    from moodshift.text.reader import check_head, read_texts, text_problem
 
-    if args.head is not None and args.backend == "lexicon":
-        raise UserError("--head is a classifier head for --backend embedding; the lexicon "
-                        "backend has none (drop --head or use --backend embedding)")
+    check_head(args.backend, args.head)   # before reading any file
 
     sourced = [(f"text {i}", t) for i, t in enumerate(args.texts, 1)]
     for name in args.file:

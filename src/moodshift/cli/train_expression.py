@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from moodshift.cli.common import command_line, log_to_stdout
-from moodshift.style.options import PRECISIONS
+from moodshift.training.precision import PRECISIONS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -29,18 +29,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from moodshift.generate.gan.train import GanConfig, GanInterrupted, train_gan
+    from moodshift.generate.gan.train import GanConfig, train_gan
 
     cfg = GanConfig(steps=args.steps, batch=args.batch, lr=args.lr, seed=args.seed,
                     checkpoint_every=args.checkpoint_every, time_budget_min=args.time_budget,
                     limit_per_class=args.limit_per_class, threads=args.threads)
     log = (lambda s: print(s, file=sys.stderr)) if args.json else print
-    try:
-        result = train_gan(args.data, args.out, cfg, resume=args.resume, log=log,
-                           show_progress=not args.no_progress,
-                           command=command_line("moodshift train gan", add_arguments, args))
-    except GanInterrupted as stop:
-        print(f"moodshift: interrupted at step {stop.result.steps}; resume with "
+    result = train_gan(args.data, args.out, cfg, resume=args.resume, log=log,
+                       show_progress=not args.no_progress,
+                       command=command_line("moodshift train gan", add_arguments, args))
+    if result.interrupted:
+        print(f"moodshift: interrupted at step {result.steps}; resume with "
               f"--resume {args.out}", file=sys.stderr)
         return 130
     if args.json:

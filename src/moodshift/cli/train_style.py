@@ -7,7 +7,8 @@ from pathlib import Path
 
 from moodshift.cli.common import command_line, log_to_stderr, log_to_stdout
 from moodshift.emotions import EMOTIONS
-from moodshift.style.options import BACKBONE_CHOICES, PRECISIONS
+from moodshift.style.options import BACKBONE_CHOICES
+from moodshift.training.precision import PRECISIONS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

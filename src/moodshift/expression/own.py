@@ -32,7 +32,8 @@ from moodshift.expression.augment import view_batch
 from moodshift.expression.facecrop import MARGIN, face_crops
 from moodshift.expression.own_runtime import SHIPPED_ARCH, SHIPPED_DIR, SHIPPED_SHA256
 from moodshift.faces.base import Box
-from moodshift.training import first_line, load_weights, use_bf16
+from moodshift.training.checkpoint import first_line, load_weights
+from moodshift.training.precision import use_bf16
 
 NAME = "moodshift"
 
@@ -172,7 +173,7 @@ def read_model_file(path: str | Path) -> tuple[dict[str, torch.Tensor], dict[str
         except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
             raise UserError(f"{p}: not a readable safetensors file ({first_line(exc)})") from None
         return state, _config_for(p), str(p)
-    from moodshift.training import load_checkpoint
+    from moodshift.training.checkpoint import load_checkpoint
 
     ckpt = load_checkpoint(p, "a moodshift expression checkpoint", ("model", "config"))
     return ckpt["model"], ckpt["config"], str(p)

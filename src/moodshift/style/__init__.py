@@ -63,8 +63,8 @@ def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float] | Emotio
     source (and forces the arbitrary engine). The networks run at full resolution unless
     work_side caps the longer side they see (faster, softer; the result is upscaled).
     engine picks how the stylised image is made: "fast" (pretrained feed-forward networks),
-    "optimize" (Gatys optimisation, style/optimize.py) or "trained" (moodshift-trained Johnson
-    networks, style/trained.py); engine_options are that engine's settings (steps, size...).
+    "optimize" (Gatys optimisation, style/engines/optimize.py) or "trained" (moodshift-trained Johnson
+    networks, style/engines/trained.py); engine_options are that engine's settings (steps, size...).
     """
     img = np.asarray(image)
     if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:

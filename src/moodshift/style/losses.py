@@ -1,6 +1,6 @@
 """Gatys et al. (2016) losses on backbone features, normalised like the seed's TensorFlow code.
 
-Used by the optimize engine (style/optimize.py) and by ``moodshift train style`` (train_style).
+Used by the optimize engine (style/engines/optimize.py) and by ``moodshift train style`` (train_style).
 The normalisation fixes what the loss weights mean (seed 000: content 1e4, style 1e-2, TV 30):
 
 * ``gram(F)`` for features F of shape (N, C, H, W) is ``F Fᵀ / (H W)``: a (N, C, C) matrix of

@@ -3,6 +3,11 @@ library validates and the front ends offer."""
 
 from __future__ import annotations
 
+from moodshift.training.precision import PRECISIONS
+
+__all__ = ["BACKBONES", "BACKBONE_CHOICES", "ENGINES", "ENGINE_OPTIONS", "INITS", "OPTIMIZERS",
+           "PRECISIONS"]
+
 ENGINES = ("fast", "optimize", "trained")
 # Which stylize options each engine takes (the command line refuses the others).
 ENGINE_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -14,4 +19,3 @@ BACKBONES = ("vgg19", "vgg16", "mobilenet")
 BACKBONE_CHOICES = BACKBONES + ("auto",)
 OPTIMIZERS = ("auto", "adam", "nadam", "lbfgs")
 INITS = ("content", "noise")
-PRECISIONS = ("auto", "bf16", "fp32")

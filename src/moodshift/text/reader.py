@@ -102,9 +102,17 @@ def _describe_cues(p: PreparedText) -> list[str]:
     return out
 
 
+def check_head(backend: str, head: str | Path | None) -> None:
+    """A classifier head belongs to the embedding backend; the lexicon has none."""
+    if head is not None and backend == "lexicon":
+        raise UserError("--head is a classifier head for --backend embedding; the lexicon "
+                        "backend has none (drop --head or use --backend embedding)")
+
+
 def read_texts(texts: list[str], backend: str = "auto", head: str | Path | None = None,
                cues: str | Path | None = None) -> list[TextReading]:
     """Read several texts at once (one batched embedding call)."""
+    check_head(backend, head)
     check_texts(texts)
     chosen = resolve_backend(backend)
     lexicon = load_cues(str(cues) if cues is not None else None)

@@ -116,7 +116,7 @@ def init_weights(model: torch.nn.Module, path: str, arch: str,
     state, config, source = read_model_file(path)
     if config.get("arch") != arch:
         raise UserError(f"{source}: --init model is {config.get('arch')}, the student {arch}")
-    from moodshift.training import load_weights
+    from moodshift.training.checkpoint import load_weights
 
     load_weights(model, state, source, f"the student {arch} {options}")
     return source

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -29,14 +30,34 @@ if TYPE_CHECKING:
     from moodshift.expression.training.config import TrainConfig, TrainResult
 
 
-def finish_outputs(out: Path, model: nn.Module, arch: str, options: dict[str, object],
-                   recipe: dict[str, object], store_size: int, channels: int,
-                   history: list[dict[str, float]], splits: DataSplits, val_x: torch.Tensor,
-                   cfg: TrainConfig, use_bf16: bool, interrupted: bool,
-                   log: Callable[[str], None]) -> TrainResult:
+@dataclass
+class FinishedRun:
+    """A trained (or interrupted) network and what its outputs are made from."""
+
+    out: Path
+    model: nn.Module
+    arch: str
+    options: dict[str, object]
+    recipe: dict[str, object]
+    store_size: int
+    channels: int
+    history: list[dict[str, float]]
+    splits: DataSplits
+    val_x: torch.Tensor
+    cfg: TrainConfig
+    use_bf16: bool
+    interrupted: bool
+
+
+def finish_outputs(run: FinishedRun, log: Callable[[str], None]) -> TrainResult:
     """Weights, config, plots, metrics and model card (also after an interruption)."""
     from moodshift.expression.training.config import TrainResult, export_config, save_weights
+    from moodshift.imageio import atomic_write_text
     from moodshift.models.store import sha256_file
+
+    out, model, arch, options, recipe = run.out, run.model, run.arch, run.options, run.recipe
+    store_size, channels, history, splits = run.store_size, run.channels, run.history, run.splits
+    cfg, use_bf16, interrupted = run.cfg, run.use_bf16, run.interrupted
 
     img_size = int(recipe["img_size"])
     crop_fraction = float(recipe["crop_fraction"])
@@ -48,9 +69,9 @@ def finish_outputs(out: Path, model: nn.Module, arch: str, options: dict[str, ob
     weights = out / f"{arch}.safetensors"
     save_weights(model, weights)
     config = export_config(arch, options, recipe, store_size, channels)
-    (out / f"{arch}.json").write_text(json.dumps(config, indent=1) + "\n")
+    atomic_write_text(out / f"{arch}.json", json.dumps(config, indent=1) + "\n")
     # Final metrics in fp32 (what inference uses)
-    probs = predict_logits_tta(model, val_x, img_size, crop_fraction, channels)
+    probs = predict_logits_tta(model, run.val_x, img_size, crop_fraction, channels)
     preds = probs.argmax(1).numpy()
     cm = confusion_matrix(splits.val.labels, preds)
     acc = float(np.trace(cm) / max(cm.sum(), 1))
@@ -61,7 +82,7 @@ def finish_outputs(out: Path, model: nn.Module, arch: str, options: dict[str, ob
                "macro_recall": float(np.mean(known)) if known else 0.0,
                "per_class_recall": recall, "confusion": cm.tolist(),
                "epochs_done": len(history), "interrupted": interrupted}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1) + "\n")
+    atomic_write_text(out / "metrics.json", json.dumps(metrics, indent=1) + "\n")
     try:
         plot_curves(history, out / "curves.png")
         plot_confusion(cm, out / "confusion.png", f"{arch} on {Path(splits.val.source).name}: "
@@ -109,7 +130,8 @@ def rebuild_outputs(out: str | Path, data: str | None = None,
     """Recreate weights, plots, metrics and model card from ``out/checkpoint.pt`` (for a run
     whose process ended before writing them, or to apply batch-norm recalibration afterwards)."""
     from moodshift.expression.training.config import CHECKPOINT_KEYS, RECIPES, TrainConfig
-    from moodshift.training import load_checkpoint, use_bf16
+    from moodshift.training.checkpoint import load_checkpoint
+    from moodshift.training.precision import use_bf16
 
     out = Path(out)
     state = load_checkpoint(out / "checkpoint.pt", "a `moodshift train expression` checkpoint",
@@ -129,6 +151,6 @@ def rebuild_outputs(out: str | Path, data: str | None = None,
     splits = load_splits(data, size=None)
     store_size = int(cfg_json["store_size"])
     val_x = torch.from_numpy(splits.val.array(store_size))
-    return finish_outputs(out, model, arch, options, recipe, store_size,
-                          int(cfg_json["channels"]), state["history"], splits, val_x, cfg,
-                          use_bf16(precision), False, log)
+    return finish_outputs(FinishedRun(out, model, arch, options, recipe, store_size,
+                                      int(cfg_json["channels"]), state["history"], splits, val_x,
+                                      cfg, use_bf16(precision), False), log)

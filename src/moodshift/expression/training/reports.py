@@ -14,6 +14,7 @@ import torch
 from moodshift.emotions import EMOTIONS
 from moodshift.expression import nets
 from moodshift.sheets import save_figure
+from moodshift.training.card import card_commands
 
 if TYPE_CHECKING:
     from moodshift.expression.training.config import TrainConfig
@@ -127,7 +128,7 @@ def write_model_card(out: Path, arch: str, options: dict[str, object], recipe: d
         "## Reproduce", "",
         ("Run these in order (the later ones resume the earlier's checkpoint):"
          if cfg.commands else "Run:"), "",
-        "```", *[c for c in cfg.commands if c], cfg.command or "(command not recorded)", "```",
+        "```", *card_commands(cfg.commands, cfg.command), "```",
         "",
         "## Metrics (validation split)", "",
         f"- Accuracy {metrics['accuracy']:.4f}, macro recall {metrics['macro_recall']:.4f} "

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from pathlib import Path
 from typing import Callable
@@ -54,14 +53,12 @@ from moodshift.expression.training.distill import (
     distillation_loss,
     init_weights,
 )
-from moodshift.expression.training.outputs import finish_outputs
-from moodshift.training import (
-    ThreadChooser,
-    atomic_torch_save,
-    count_parameters,
-    load_checkpoint,
-    use_bf16,
-)
+from moodshift.expression.training.outputs import FinishedRun, finish_outputs
+from moodshift.imageio import atomic_write_text
+from moodshift.training.checkpoint import atomic_torch_save, count_parameters, load_checkpoint
+from moodshift.training.precision import use_bf16
+from moodshift.training.run import progress_bar, stop_on_ctrl_c
+from moodshift.training.threads import ThreadChooser
 
 # ----------------------------------------------------------------------------------- tensors
 
@@ -204,10 +201,10 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
                             "command": cfg.command, "commands": cfg.commands + [cfg.command],
                             "seed": cfg.seed}, ckpt_path)
 
-    interrupted = False
     steps_taken = 0
     epoch = start_epoch
-    try:
+    with stop_on_ctrl_c(log, lambda: f"interrupted during epoch {epoch + 1}: saving a "
+                        "checkpoint that resumes there") as stop:
         for epoch in range(start_epoch, epochs):
             model.train()
             rng = np.random.default_rng(cfg.seed * 1000 + epoch)
@@ -215,12 +212,8 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
             order, rotate = _epoch_indices(train_y, balance, rng)
             tl = tc = tn = 0.0
             t_ep = time.time()
-            bar = range(steps_per_epoch)
-            if cfg.progress:
-                from tqdm import tqdm
-
-                bar = tqdm(bar, desc=f"epoch {epoch + 1}/{epochs}", unit="batch",
-                           leave=False, file=sys.stderr, mininterval=2.0)
+            bar = progress_bar(iterable=range(steps_per_epoch), desc=f"epoch {epoch + 1}/{epochs}",
+                               unit="batch", enabled=cfg.progress, leave=False)
             for step in bar:
                 chooser.before_step()
                 sel = order[step * batch:(step + 1) * batch]
@@ -279,18 +272,16 @@ def train_expression(cfg: TrainConfig, log: Callable[[str], None] = print,
                             "val_acc": val_acc, "lr": lr, "seconds": train_time,
                             "eval_seconds": time.time() - t_ep - train_time})
             save_checkpoint(epoch + 1)
-            (out / "history.json").write_text(json.dumps(history, indent=1) + "\n")
+            atomic_write_text(out / "history.json", json.dumps(history, indent=1) + "\n")
             log(f"epoch {epoch + 1}/{epochs}: train loss {tl / max(tn, 1):.4f} "
                 f"acc {tc / max(tn, 1):.4f} | val loss {val_loss:.4f} acc {val_acc:.4f} | "
                 f"{train_time:.0f}s")
             if cfg.max_steps is not None and steps_taken >= cfg.max_steps:
                 break
-    except KeyboardInterrupt:
-        interrupted = True
-        log(f"interrupted during epoch {epoch + 1}: saving a checkpoint that resumes there")
+    if stop.interrupted:
         save_checkpoint(epoch)      # weights as they are; the unfinished epoch is redone
-    result = finish_outputs(out, model, arch, options, recipe, store_size, channels, history,
-                            splits, val_x, cfg, bf16, interrupted, log)
+    result = finish_outputs(FinishedRun(out, model, arch, options, recipe, store_size, channels,
+                                        history, splits, val_x, cfg, bf16, stop.interrupted), log)
     result.checkpoint = ckpt_path
     return result
 

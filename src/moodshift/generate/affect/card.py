@@ -77,7 +77,7 @@ def write_model_card(out: Path, cfg: AffectTrainConfig, config: dict[str, object
               "- Images are whatever makes the frozen model agree: they need not look like faces "
               "or like the emotion to a person. Agreement by an independent judge measures how "
               "much of that transfers beyond the model trained against.",
-              "- Diversity is a pixel-space proxy (see moodshift/generate/affect_report.py)."]
+              "- Diversity is a pixel-space proxy (see moodshift/generate/affect/report.py)."]
     atomic_write_text(out / "MODEL_CARD.md", "\n".join(lines) + "\n")
 
 

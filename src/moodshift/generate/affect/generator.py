@@ -22,7 +22,7 @@ from moodshift.emotions import EMOTION_VAD, EMOTIONS, canonical_emotion
 from moodshift.errors import ModelMissingError, UserError
 from moodshift.generate.affect.nets import KINDS, AffectGeneratorNet
 from moodshift.models.shipped import MODELS_DATA, shipped_file
-from moodshift.training import first_line, load_checkpoint
+from moodshift.training.checkpoint import first_line, load_checkpoint
 
 WEIGHTS_NAME = "affect.safetensors"
 SHIPPED_DIR = MODELS_DATA / "affect"

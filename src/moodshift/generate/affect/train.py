@@ -1,6 +1,6 @@
 """``moodshift train affect-generator``: train a conditional generator against frozen judges.
 
-The generator (affect_nets.py) gets noise and a target and is trained ONLY to make a frozen model
+The generator (nets.py) gets noise and a target and is trained ONLY to make a frozen model
 agree with the target (no image data set, no discriminator):
 - ``--target emotion``: cross-entropy of moodshift's own expression classifier (msnet, frozen)
   on the generated image, seen through small random warps and mirroring;
@@ -12,14 +12,13 @@ plus Mao et al.'s mode-seeking diversity term (two noises per condition) and tot
 Outputs in ``--out``: ``checkpoint.pt`` (every ``--checkpoint-every`` steps, at the end and on
 Ctrl-C; pass it to ``--resume``), ``affect.safetensors`` + ``affect.json``, ``history.json``,
 ``curves.png``, ``samples.png`` (one row per emotion), ``report.json`` / ``report.md`` (agreement
-per target by independent judges, diversity; see affect_report.py) and ``MODEL_CARD.md``.
+per target by independent judges, diversity; see report.py) and ``MODEL_CARD.md``.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -41,7 +40,9 @@ from moodshift.generate.affect.losses import (
 )
 from moodshift.generate.affect.nets import KINDS, AffectGeneratorNet
 from moodshift.imageio import atomic_write
-from moodshift.training import atomic_torch_save, count_parameters, load_checkpoint
+from moodshift.training.card import earlier_commands
+from moodshift.training.checkpoint import atomic_torch_save, count_parameters, load_checkpoint
+from moodshift.training.run import progress_bar, stop_on_ctrl_c
 
 INDEPENDENT_JUDGES = ("fer", "faceapi")  # expression models unrelated to moodshift's msnet
 
@@ -199,7 +200,7 @@ def train_affect_generator(cfg: AffectTrainConfig, log: Callable[[str], None] = 
                 log(f"--resume: using the checkpoint's --{key.replace('_', '-')} {saved[key]} "
                     f"(not {getattr(cfg, key)})")
                 setattr(cfg, key, saved[key])
-        cfg.commands = list(saved.get("commands", [])) + [saved.get("command", "")] + cfg.commands
+        cfg.commands = earlier_commands(saved) + cfg.commands
     objective = Objective(cfg)           # loads the frozen classifier before any output exists
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -225,15 +226,12 @@ def train_affect_generator(cfg: AffectTrainConfig, log: Callable[[str], None] = 
                             "step": step, "history": history, "config": cfg.model_config(),
                             "train_config": asdict(cfg)}, ckpt_path)
 
-    interrupted = False
     acc: dict[str, list[float]] = {}
     t0 = time.time()
-    from tqdm import tqdm
-
-    bar = tqdm(total=cfg.steps, initial=step, desc="affect generator", unit="step",
-               file=sys.stderr, mininterval=2.0, disable=not cfg.progress)
+    bar = progress_bar(cfg.steps, step, desc="affect generator", enabled=cfg.progress)
     net.train()
-    try:
+    with stop_on_ctrl_c(log, lambda: f"interrupted at step {step}: saving a checkpoint that "
+                        "resumes there") as stop, bar:
         while step < cfg.steps:
             gen = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
             cond, labels = _conditions(cfg.kind, cfg.batch, gen)
@@ -258,14 +256,9 @@ def train_affect_generator(cfg: AffectTrainConfig, log: Callable[[str], None] = 
                 acc = {}
             if step % cfg.checkpoint_every == 0:
                 save_checkpoint()
-    except KeyboardInterrupt:
-        interrupted = True
-        log(f"interrupted at step {step}: saving a checkpoint that resumes there")
-    finally:
-        bar.close()
     save_checkpoint()
     net.eval()
-    return finish_outputs(out, net, cfg, history, step, interrupted, log, judges)
+    return finish_outputs(out, net, cfg, history, step, stop.interrupted, log, judges)
 
 
 def finish_outputs(out: Path, net: AffectGeneratorNet, cfg: AffectTrainConfig,

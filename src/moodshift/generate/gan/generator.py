@@ -112,7 +112,7 @@ def load_generator(path: Path | str | None = None) -> ConditionalGenerator:
 
     from moodshift.generate.gan.nets import Generator
     from moodshift.models.store import load_verified_file
-    from moodshift.training import first_line, first_problem
+    from moodshift.training.checkpoint import first_line, first_problem
 
     if path is None:
         weights = SHIPPED_DIR / SHIPPED_NAME

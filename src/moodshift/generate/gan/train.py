@@ -1,4 +1,4 @@
-"""``moodshift train gan``: train the conditional face GAN (networks in gan_nets.py).
+"""``moodshift train gan``: train the conditional face GAN (networks in nets.py).
 
 Recipe (seed 003): Adam lr 2e-4 (betas 0.5, 0.999), batch 64, real faces augmented by random
 mirror and small rotations (+-10 degrees); hinge adversarial loss; AC-GAN auxiliary
@@ -20,7 +20,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -36,7 +35,8 @@ from moodshift.generate.gan.nets import Discriminator, Generator, condition_vect
 from moodshift.imageio import atomic_write
 from moodshift.people import AGE_GROUPS, GENDERS
 from moodshift.sheets import save_figure
-from moodshift.training import atomic_torch_save, count_parameters
+from moodshift.training.checkpoint import atomic_torch_save, count_parameters
+from moodshift.training.run import TimeBudget, progress_bar, stop_on_ctrl_c
 
 
 @dataclass
@@ -225,7 +225,7 @@ def _load_resume(path: Path) -> dict[str, object]:
     p = path / "checkpoint.pt" if path.is_dir() else path
     if not p.is_file():
         raise UserError(f"{path}: no checkpoint.pt to resume from")
-    from moodshift.training import load_checkpoint
+    from moodshift.training.checkpoint import load_checkpoint
 
     return load_checkpoint(p, "a moodshift GAN checkpoint", RESUME_KEYS)
 
@@ -267,7 +267,7 @@ def train_gan(data_path: Path, out: Path, cfg: GanConfig, resume: Path | None = 
             ema.load_state_dict(ck["ema"])
             opt_g.load_state_dict(ck["opt_g"]), opt_d.load_state_dict(ck["opt_d"])
         except (RuntimeError, ValueError, KeyError) as exc:  # other sizes or another network
-            from moodshift.training import first_problem
+            from moodshift.training.checkpoint import first_problem
             raise UserError(f"{resume}: checkpoint does not fit this configuration "
                             f"({first_problem(exc)})") from None
         step, spent, history = int(ck["step"]), float(ck["seconds"]), list(ck["history"])
@@ -296,16 +296,14 @@ def train_gan(data_path: Path, out: Path, cfg: GanConfig, resume: Path | None = 
             break
     log(f"{len(data)} faces; generator {count_parameters(G) / 1e6:.2f} M parameters, "
         f"discriminator {count_parameters(D) / 1e6:.2f} M")
-    from tqdm import tqdm
-
-    bar = tqdm(total=cfg.steps, initial=step, unit="step", disable=not show_progress)
+    bar = progress_bar(cfg.steps, step, enabled=show_progress)
     acc: dict[str, float] = {}
     n_acc = 0
-    interrupted = False
-    start = time.time() - spent
-    try:
+    budget = TimeBudget(cfg.time_budget_min, spent)
+    with stop_on_ctrl_c(log, lambda: f"interrupted at step {step}; saving checkpoint") as stop, \
+            bar:
         while step < cfg.steps:
-            if cfg.time_budget_min and spent >= cfg.time_budget_min * 60:
+            if budget.exhausted():
                 log(f"time budget of {cfg.time_budget_min} min reached at step {step}")
                 break
             G.train(), D.train()
@@ -348,7 +346,7 @@ def train_gan(data_path: Path, out: Path, cfg: GanConfig, resume: Path | None = 
             opt_g.step()
             _update_ema(ema, G, cfg.ema if step > 100 else 0.0)
             step += 1
-            spent = time.time() - start
+            spent = budget.spent
 
             stats = {"d_real": loss_real.item(), "d_fake": loss_fake.item(),
                      "g_adv": g_adv.item(), "aux_g": aux_g.item(), "fm": fm.item(),
@@ -366,21 +364,5 @@ def train_gan(data_path: Path, out: Path, cfg: GanConfig, resume: Path | None = 
                 acc, n_acc = {}, 0
             if step % cfg.checkpoint_every == 0:
                 save_all()
-    except KeyboardInterrupt:
-        interrupted = True
-        log(f"interrupted at step {step}; saving checkpoint")
-    finally:
-        bar.close()
     save_all()
-    result = GanTrainResult(out, step, spent, interrupted, history)
-    if interrupted:
-        raise GanInterrupted(result)
-    return result
-
-
-class GanInterrupted(KeyboardInterrupt):
-    """Ctrl-C during training, after the checkpoint was saved (the CLI exits 130)."""
-
-    def __init__(self, result: GanTrainResult) -> None:
-        super().__init__()
-        self.result = result
+    return GanTrainResult(out, step, spent, stop.interrupted, history)

@@ -1,6 +1,6 @@
 """Frozen feature networks for optimisation-based style transfer.
 
-Used by the ``optimize`` engine (style/optimize.py) and by ``moodshift train style``
+Used by the ``optimize`` engine (style/engines/optimize.py) and by ``moodshift train style``
 (train_style, Johnson feed-forward networks), which both compute Gatys content and Gram style
 losses (style/losses.py) on these features. Keep this interface stable:
 

@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import math
 import time
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import torch
@@ -36,23 +36,29 @@ from PIL import Image
 from moodshift.errors import UserError
 from moodshift.style.backbones import Backbone, load_backbone
 from moodshift.style.engines.optimize_image import ImageParameter
+from moodshift.style.engines.optimize_schedule import cosine_lr, level_steps, pyramid, work_size
 from moodshift.style.engines.optimize_settings import (
     MIN_STYLE_SIDE,
     OptimizeSettings,
     parse_options,
 )
 from moodshift.style.losses import content_loss, gram, style_loss, tv_loss
-from moodshift.training import use_bf16
+from moodshift.training.precision import use_bf16
+from moodshift.training.run import memory_available
 
 # TV is a sum over pixels; its weight is meant at the seed's 512x512 working size and scaled by
 # 512² / pixels elsewhere so that one weight gives the same smoothing at every size.
 TV_REFERENCE_PIXELS = 512 * 512
-MIN_WORK_SIDE = 256
 # Peak memory per working pixel (forward activations kept for backward, their gradients and the
 # optimiser state): the ru_maxrss difference between 256 and 512 px runs was ~1.75 KB/px for
 # mobilenet and ~2.25 KB/px for vgg19; rounded up for the jitter cache and the pyramid.
 BYTES_PER_PIXEL = {"mobilenet": 2_500, "vgg16": 2_800, "vgg19": 3_000}
 BASE_BYTES = 600 * 2**20
+# A front end that shows progress or offers a cancel button sets this in the thread running the
+# optimisation: it is called after every step with (steps done, steps planned), and an exception
+# it raises ends the run (the web studio's optimize jobs).
+STEP_LISTENER: ContextVar[Callable[[int, int], None] | None] = ContextVar(
+    "moodshift_optimize_step_listener", default=None)
 
 
 @dataclass
@@ -93,50 +99,8 @@ def to_uint8(x: torch.Tensor, size: tuple[int, int] | None = None) -> np.ndarray
     return arr
 
 
-def work_size(shape: tuple[int, int], size: int) -> tuple[int, int]:
-    """(h, w) to optimise at: longer side `size`, not above the photo's unless it is tiny."""
-    h, w = shape
-    longer = min(size, max(max(h, w), MIN_WORK_SIDE))
-    scale = longer / max(h, w)
-    return max(1, round(h * scale)), max(1, round(w * scale))
-
-
-def pyramid(full: tuple[int, int], settings: OptimizeSettings) -> list[tuple[int, int]]:
-    """Level sizes, coarsest first: halvings of `full` while the longer side stays >= coarsest."""
-    levels = [full]
-    if settings.multiscale:
-        while (max(levels[0]) // 2 >= settings.coarsest
-               and len(levels) < len(settings.level_shares)):
-            h, w = levels[0]
-            levels.insert(0, (max(1, round(h / 2)), max(1, round(w / 2))))
-    return levels
-
-
-def level_steps(total: int, n_levels: int, shares: Sequence[float]) -> list[int]:
-    """Split `total` steps over levels by the last n_levels shares (each level gets >= 1)."""
-    use = list(shares[-n_levels:]) if n_levels > 1 else [1.0]
-    norm = sum(use)
-    steps = [max(1, int(round(total * s / norm))) for s in use]
-    steps[-1] = max(1, total - sum(steps[:-1])) if total > n_levels else steps[-1]
-    return steps
-
-
 def memory_needed(size: tuple[int, int], backbone: str) -> int:
     return BASE_BYTES + size[0] * size[1] * BYTES_PER_PIXEL.get(backbone, 3_000)
-
-
-def memory_available() -> int | None:
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        import os
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None
 
 
 def check_memory(size: tuple[int, int], backbone: str) -> None:
@@ -259,30 +223,6 @@ def _optimizer(name: str, params: list[torch.Tensor], lr: float) -> torch.optim.
     return torch.optim.NAdam(params, lr=lr, betas=(0.99, 0.999), eps=1e-1)
 
 
-WARMUP_STEPS = 10
-
-
-def cosine_lr(step: int, n_steps: int, lr: float, final_fraction: float,
-              progress: float | None = None) -> float:
-    """Learning rate at `step` of a level of n_steps: a linear warm-up over the first
-    min(WARMUP_STEPS, n_steps / 5) steps, times a cosine from lr down to lr x final_fraction
-    at the level's end. `progress` (0..1) is how far the level is; by default step / (n - 1),
-    under a time budget the larger of that and the share of the level's time used, so a level
-    cut short by its deadline still ends at its low rate.
-
-    The warm-up matters because Adam's first steps move every pixel by about lr regardless of
-    its gradient (a sign step), which at lr 0.05 quadruples the loss of a good starting image.
-    """
-    if n_steps <= 1:
-        return lr * final_fraction
-    warm = min(1.0, (step + 1) / max(1, min(WARMUP_STEPS, n_steps // 5)))
-    if progress is None:
-        progress = step / (n_steps - 1)
-    progress = min(1.0, max(0.0, progress))
-    return warm * lr * (final_fraction
-                        + (1 - final_fraction) * 0.5 * (1 + math.cos(math.pi * progress)))
-
-
 def optimize_image(image: np.ndarray, styles: Sequence[tuple[np.ndarray, float]],
                    settings: OptimizeSettings, backbone: Backbone | None = None,
                    progress: bool = True, record_every: int = 0,
@@ -325,6 +265,7 @@ def optimize_image(image: np.ndarray, styles: Sequence[tuple[np.ndarray, float]]
     parts = LossParts(0.0, 0.0, 0.0, 0.0)
     bar = tqdm(total=settings.steps, desc=f"optimize ({backbone.name})", unit="step",
                disable=not progress, leave=False)
+    listener = STEP_LISTENER.get()
     try:
         for li, (size, n_steps) in enumerate(zip(levels, plan)):
             content = to_tensor(image, size)
@@ -376,6 +317,8 @@ def optimize_image(image: np.ndarray, styles: Sequence[tuple[np.ndarray, float]]
                 param.project()
                 steps_done += 1
                 bar.update(1)
+                if listener is not None:
+                    listener(steps_done, settings.steps)
                 bar.set_postfix(level=f"{size[1]}x{size[0]}", total=f"{parts.total:.3g}",
                                 content=f"{parts.content:.3g}", style=f"{parts.style:.3g}",
                                 tv=f"{parts.tv:.3g}", refresh=False)

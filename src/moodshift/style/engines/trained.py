@@ -8,7 +8,7 @@ the blend's weights (stylize_image then applies strength, colour preservation an
 
 The networks run in ONNX Runtime (no torch import) at the image's own resolution; they are fully
 convolutional. Inputs are reflect-padded to a multiple of 4; above MAX_FULL_PIXELS the image is
-processed in overlapping, feathered tiles (style/fast.py's tiler), and ``options["size"]`` caps
+processed in overlapping, feathered tiles (style/engines/fast.py's tiler), and ``options["size"]`` caps
 the longer side the network sees (faster, softer; the result is scaled back up).
 """
 

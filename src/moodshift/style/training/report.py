@@ -1,5 +1,5 @@
 """What ``moodshift train style`` leaves beside a model: sample sheets, loss curves, model card,
-and the metadata stored inside the ONNX file (read back by style/trained.py)."""
+and the metadata stored inside the ONNX file (read back by style/engines/trained.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw
 
 from moodshift.drawing import default_font
 from moodshift.sheets import save_figure
+from moodshift.training.card import card_commands
 
 if TYPE_CHECKING:
     from moodshift.style.training.train import LossRecipe, StyleTrainConfig
@@ -92,11 +93,11 @@ def write_model_card(path: Path, cfg: "StyleTrainConfig", meta: Mapping[str, obj
     from moodshift.imageio import atomic_write_text
     from moodshift.models.store import sha256_file
     from moodshift.style.training.johnson import TransformerNet
-    from moodshift.training import count_parameters
+    from moodshift.training.checkpoint import count_parameters
 
     last = history[-1] if history else {}
     first = history[0] if history else {}
-    commands = [c for c in cfg.commands if c] + [cfg.command or "(library call)"]
+    commands = card_commands(cfg.commands, cfg.command, missing="(library call)")
     lines = [
         f"# Style model {model.name}",
         "",

@@ -1,9 +1,9 @@
 """``moodshift train style``: train a Johnson et al. (2016) feed-forward network for one style.
 
-The transformer network (style/johnson.py) learns to minimise a perceptual loss measured by a
+The transformer network (style/training/johnson.py) learns to minimise a perceptual loss measured by a
 frozen backbone (style/backbones): the content loss against the input photo's features and the
 Gram style loss against the style image's, plus total variation (style/losses.py). Adam,
-random square crops of any photo folder (style/train_data.py).
+random square crops of any photo folder (style/training/data.py).
 
 Loss recipes per backbone (content layers, style layers, weights) are in RECIPES. VGG16 is the
 paper's and seed 001's: content relu2_2, style relu1_2/2_2/3_3/4_3, content weight 1, style 4e5.
@@ -20,7 +20,6 @@ model) and a work folder ``MODEL_training/`` beside it: ``checkpoint.pt`` (every
 from __future__ import annotations
 
 import json
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,13 +31,12 @@ import torch
 from moodshift.errors import InputFileError, UserError
 from moodshift.style.training.data import ContentImages
 from moodshift.style.training.johnson import MULTIPLE, TransformerNet, export_onnx
-from moodshift.training import (
-    ThreadChooser,
-    atomic_torch_save,
-    count_parameters,
-    load_checkpoint,
-    use_bf16,
-)
+from moodshift.style.training.memory import estimate_training_bytes
+from moodshift.training.card import earlier_commands
+from moodshift.training.checkpoint import atomic_torch_save, count_parameters, load_checkpoint
+from moodshift.training.precision import use_bf16
+from moodshift.training.run import memory_available, progress_bar, stop_on_ctrl_c
+from moodshift.training.threads import ThreadChooser
 
 MIN_STYLE_SIDE = 64      # a smaller style image has too little texture for a Gram matrix
 MIN_SIZE, MAX_SIZE = 32, 4096
@@ -189,38 +187,6 @@ def resolve_backbone(name: str, vgg_weights: str | None):  # -> Backbone
     return load_backbone("mobilenet")
 
 
-def available_memory() -> int | None:
-    """MemAvailable from /proc/meminfo in bytes (None where that file does not exist)."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
-def estimate_training_bytes(net: torch.nn.Module, backbone, layers: tuple[str, ...],
-                            size: int, batch: int, probe: int = 64) -> int:
-    """Peak memory of one training step: autograd's saved tensors measured on a probe-sized
-    crop, scaled to size² x batch, x1.5 for the backward pass's temporaries, plus weights,
-    gradients and Adam's two moments."""
-    saved: dict[int, int] = {}
-
-    def pack(t: torch.Tensor) -> torch.Tensor:
-        saved[t.data_ptr()] = max(saved.get(t.data_ptr(), 0), t.numel() * t.element_size())
-        return t
-
-    x = torch.rand(1, 3, probe, probe)
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        y = net(x)
-        backbone.features(y, layers)
-        backbone.features(x, layers)
-    activations = sum(saved.values()) * (size / probe) ** 2 * batch
-    weights = sum(p.numel() for p in net.parameters()) * 4 * 4
-    return int(activations * 1.5 + weights)
-
-
 # ----------------------------------------------------------------------------- training
 
 _CHECKPOINT_KEYS = ("model", "optimizer", "step", "history", "config")
@@ -265,7 +231,7 @@ def train_style(cfg: StyleTrainConfig, log: Callable[[str], None] = print) -> St
         saved_cfg = state["config"]
         for key in _RESUMED_CONFIG:
             setattr(cfg, key, saved_cfg[key])     # the run continues as it started
-        cfg.commands = list(saved_cfg.get("commands", [])) + [saved_cfg.get("command", "")]
+        cfg.commands = earlier_commands(saved_cfg)
         if cfg.steps <= int(state["step"]):
             raise UserError(f"--steps {cfg.steps}: the checkpoint is already at step "
                             f"{state['step']}; ask for more steps to continue")
@@ -283,7 +249,7 @@ def train_style(cfg: StyleTrainConfig, log: Callable[[str], None] = print) -> St
     net = TransformerNet(cfg.width)
 
     need = estimate_training_bytes(net, backbone, layers, cfg.size, cfg.batch)
-    have = available_memory()
+    have = memory_available()
     if have is not None and need > 0.9 * have:
         raise UserError(f"--size {cfg.size} --batch {cfg.batch} needs about {need / 1e9:.1f} GB "
                         f"of memory to train, only {have / 1e9:.1f} GB is available; "
@@ -349,15 +315,12 @@ def train_style(cfg: StyleTrainConfig, log: Callable[[str], None] = print) -> St
                      work / "samples" / f"step_{step:06d}.png")
 
     t_start = time.time()
-    interrupted = False
     sums = {"content": 0.0, "style": 0.0, "tv": 0.0, "total": 0.0}
     count = 0
-    from tqdm import tqdm
-
-    bar = tqdm(total=cfg.steps, initial=step, desc="train style", unit="step",
-               file=sys.stderr, mininterval=2.0, disable=not cfg.progress)
+    bar = progress_bar(cfg.steps, step, desc="train style", enabled=cfg.progress)
     net.train()
-    try:
+    with stop_on_ctrl_c(log, lambda: f"interrupted at step {step}: saving a checkpoint "
+                        "(continue with --resume)") as stop, bar:
         while step < cfg.steps:
             chooser.before_step()
             x = _to_tensor(content.batch(cfg.batch, cfg.size, rng))
@@ -400,11 +363,7 @@ def train_style(cfg: StyleTrainConfig, log: Callable[[str], None] = print) -> St
                 sheet()
             if step % cfg.checkpoint_every == 0 and step != cfg.steps:
                 checkpoint()
-    except KeyboardInterrupt:
-        interrupted = True
-        log(f"interrupted at step {step}: saving a checkpoint (continue with --resume)")
-    finally:
-        bar.close()
+    interrupted = stop.interrupted
     checkpoint()
     if not interrupted and (step % cfg.sample_every):
         sheet()

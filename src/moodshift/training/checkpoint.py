@@ -1,13 +1,10 @@
-"""Small pieces every moodshift trainer shares (expression, style, GAN, affect generator)."""
+"""Checkpoints and weights: written atomically, read back weights-only, with one-line errors."""
 
 from __future__ import annotations
 
-import time
-from functools import lru_cache
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 import torch
 
 from moodshift.imageio import atomic_write
@@ -19,67 +16,8 @@ def atomic_torch_save(obj: object, path: Path) -> None:
     atomic_write(path, lambda tmp: torch.save(obj, tmp))
 
 
-@lru_cache(maxsize=1)
-def bf16_supported() -> bool:
-    """True when the CPU has native bf16 matrix units (AMX or AVX512-BF16)."""
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return "amx_bf16" in flags or "avx512_bf16" in flags
-
-
-def use_bf16(precision: str) -> bool:
-    """What a ``--precision auto|bf16|fp32`` setting means on this machine: auto is bf16 only
-    where the CPU has bf16 units."""
-    return precision == "bf16" or (precision == "auto" and bf16_supported())
-
-
 def count_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
-
-
-class ThreadChooser:
-    """Picks 1 or 2 intra-op threads by measured step time, re-checked every ``period`` steps.
-
-    On a shared 2-core machine two OpenMP threads collapse (10x slower) as soon as another
-    process takes a core; one thread then runs far faster. ``threads > 0`` fixes the count."""
-
-    def __init__(self, threads: int = 0, period: int = 60, probe: int = 4,
-                 choices: tuple[int, ...] = (1, 2)) -> None:
-        self.fixed = threads
-        self.period, self.probe, self.choices = period, probe, choices
-        self.step = 0
-        self.times: dict[int, list[float]] = {}
-        self.best = max(choices)
-        self._t = 0.0
-        torch.set_num_threads(threads if threads > 0 else self.best)
-
-    def _current(self) -> int:
-        if self.fixed > 0:
-            return self.fixed
-        phase = self.step % self.period
-        k = phase // self.probe
-        if k < len(self.choices):
-            return self.choices[k]
-        if phase == self.probe * len(self.choices):
-            # median of the probe steps, skipping the first (thread-count switch) step
-            med = {n: float(np.median(t[1:] if len(t) > 1 else t)) for n, t in self.times.items()}
-            self.best = min(med, key=med.__getitem__)
-            self.times = {}
-        return self.best
-
-    def before_step(self) -> None:
-        n = self._current()
-        if torch.get_num_threads() != n:
-            torch.set_num_threads(n)
-        self._t = time.perf_counter()
-
-    def after_step(self) -> None:
-        if self.fixed <= 0 and self.step % self.period < self.probe * len(self.choices):
-            self.times.setdefault(torch.get_num_threads(), []).append(
-                time.perf_counter() - self._t)
-        self.step += 1
 
 
 def first_problem(exc: BaseException) -> str:

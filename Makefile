@@ -6,7 +6,7 @@ MS     := $(VENV)/bin/moodshift
 STAMP  := $(VENV)/.installed
 MODELS := $(VENV)/.models-pulled
 
-.PHONY: demo test bench models setup clean lint constraints
+.PHONY: demo test bench models setup clean lint constraints fuzz
 
 setup: $(STAMP)
 
@@ -63,5 +63,12 @@ lint: $(STAMP)
 bench: $(MODELS)
 	$(PY) bench/run.py
 
+# Hostile inputs (>= 2,000 generated files, a command-line sample and the fixed regression
+# cases) through load, analyze and stylize; report in fuzz-results/. Not part of `make test`
+# (tests/robust/test_fuzz_sample.py runs a fast sample there). FUZZ_ARGS=--limit-scale 2 on a
+# slow or busy machine.
+fuzz: $(MODELS)
+	$(PY) -m moodshift.fuzzing --out fuzz-results $(FUZZ_ARGS)
+
 clean:
-	rm -rf out bench/results .pytest_cache
+	rm -rf out bench/results .pytest_cache fuzz-results

@@ -10,8 +10,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 BENCHMARKS = ["bench_stylize", "bench_expression", "bench_evolve", "bench_text", "bench_web",
               "bench_stylegan"]
+BENCHMARKS.append("bench_mood")  # human-rated mood model vs colour model, 1024 px images
 BENCHMARKS.append("bench_batch")  # batch on local processes vs Ray, 1 and 2 workers
 BENCHMARKS.append("bench_optimize")  # the optimize engine (slow: 3 runs x 300 steps x 2 sizes)
+BENCHMARKS.append("bench_memory")    # stylize of ~50 MP images (slow: minutes per case)
 
 
 def main() -> int:

@@ -20,13 +20,15 @@ FRONT_ENDS, FEATURES, ANALYSIS, MODELS, VOCABULARY = 1, 2, 3, 4, 5
 # Each top-level module or package of moodshift and its layer (an import may point to its own
 # layer or further down; within a layer, packages must not import each other in a circle).
 LAYERS: dict[str, int] = {
-    "cli": FRONT_ENDS, "web": FRONT_ENDS, "__main__": FRONT_ENDS,
+    "cli": FRONT_ENDS, "web": FRONT_ENDS, "__main__": FRONT_ENDS, "console": FRONT_ENDS,
+    "fuzzing": FRONT_ENDS,
     "stylize": FEATURES, "style": FEATURES, "generate": FEATURES, "evolve": FEATURES,
     "rate": FEATURES, "text": FEATURES, "batch": FEATURES, "annotate": FEATURES,
-    "pipeline": FEATURES,
+    "evaluate": FEATURES, "pipeline": FEATURES,
     "analyze": ANALYSIS, "faces": ANALYSIS, "expression": ANALYSIS, "mood": ANALYSIS,
     "models": MODELS, "training": MODELS,
-    "emotions": VOCABULARY, "people": VOCABULARY, "imageio": VOCABULARY, "sheets": VOCABULARY,
+    "emotions": VOCABULARY, "people": VOCABULARY, "seeds": VOCABULARY, "imageio": VOCABULARY,
+    "sheets": VOCABULARY,
     "errors": VOCABULARY, "outputs": VOCABULARY, "drawing": VOCABULARY,
     "__init__": VOCABULARY,
 }

@@ -1,7 +1,5 @@
 """`python -m moodshift` runs the same command line as the `moodshift` script."""
 
-import sys
+from moodshift.console import run
 
-from moodshift.cli import main
-
-sys.exit(main())
+run()

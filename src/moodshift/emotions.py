@@ -123,7 +123,8 @@ class EmotionMix:
             return cls(((parse_emotion(emotion), 1.0),))
         mix: dict[str, float] = {}
         for name, weight in emotion.items():
-            if not isinstance(weight, (int, float)) or isinstance(weight, bool) or weight < 0:
+            if (not isinstance(weight, (int, float)) or isinstance(weight, bool)
+                    or not 0 <= weight < float("inf")):  # NaN and infinity too
                 raise UserError(f"emotion weight for {name!r} must be a non-negative number")
             key = parse_emotion(name)
             mix[key] = mix.get(key, 0.0) + float(weight)

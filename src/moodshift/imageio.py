@@ -6,14 +6,17 @@ Images are returned as RGB uint8 numpy arrays of shape (H, W, 3).
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
+import stat
+import struct
 import sys
 import tempfile
 import warnings
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import BinaryIO, Callable, Mapping
 
 import numpy as np
 from PIL import Image, ImageOps, PngImagePlugin, UnidentifiedImageError
@@ -37,11 +40,20 @@ def _read_source(path: str | Path) -> tuple[bytes | Path, str]:
             raise InputFileError("<stdin>", "no image data on standard input")
         return data, "<stdin>"
     p = Path(path)
-    if not p.exists():
-        raise InputFileError(p, "no such file")
-    if p.is_dir():
+    try:
+        info = p.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise InputFileError(p, "symlink loop") from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise InputFileError(p, "no such file") from None
+        raise InputFileError(p, f"cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(info.st_mode):
         raise InputFileError(p, "is a directory, expected an image file")
-    if p.stat().st_size == 0:
+    if not stat.S_ISREG(info.st_mode):  # a FIFO or device would block or never end
+        raise InputFileError(p, "not a regular file (a pipe, socket or device); expected an "
+                                "image file")
+    if info.st_size == 0:
         raise InputFileError(p, "empty file (0 bytes)")
     return p, str(p)
 
@@ -69,6 +81,58 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img
 
 
+# Huffman-coded JPEG frames (baseline, extended, progressive): every 8x8 block of the first
+# component costs at least one bit (its DC difference), whatever the picture.
+_HUFFMAN_SOF = {0xC0, 0xC1, 0xC2}
+
+
+def _jpeg_shortfall(fh: BinaryIO, size: int) -> tuple[int, int] | None:
+    """(scan bytes present, fewest a Huffman JPEG with this frame header needs), or None if
+    the header cannot tell (arithmetic or lossless coding, or an unusual layout)."""
+    fh.seek(2)
+    need = None
+    for _ in range(10_000):  # segments before the first scan
+        marker = fh.read(2)
+        if len(marker) < 2 or marker[0] != 0xFF:
+            return None
+        if marker[1] in (0xFF, 0x01) or 0xD0 <= marker[1] <= 0xD7:  # no length field
+            fh.seek(-1 if marker[1] == 0xFF else 0, 1)
+            continue
+        length = int.from_bytes(fh.read(2), "big")
+        if length < 2:
+            return None
+        body = fh.read(length - 2)
+        if marker[1] in _HUFFMAN_SOF and len(body) >= 9:
+            h, w = int.from_bytes(body[1:3], "big"), int.from_bytes(body[3:5], "big")
+            factors = [body[7 + 3 * c] for c in range(body[5]) if 7 + 3 * c < len(body)]
+            if not factors:
+                return None
+            hmax = max(f >> 4 for f in factors) or 1
+            vmax = max(f & 15 for f in factors) or 1
+            cols = -(-w * ((factors[0] >> 4) or 1) // hmax)  # first component's size
+            rows = -(-h * ((factors[0] & 15) or 1) // vmax)
+            need = (-(-cols // 8) * -(-rows // 8)) // 8
+        elif marker[1] == 0xDA:
+            return None if need is None else (size - fh.tell(), need)
+    return None
+
+
+def _check_jpeg_size(source: bytes | Path, name: str, fmt: str | None) -> None:
+    """Refuse a JPEG whose scan data is too short for the pixels its header declares (Pillow
+    would fill the missing ones with grey and let a 1 KB file decode to 50 megapixels)."""
+    if fmt != "JPEG":
+        return
+    if isinstance(source, bytes):
+        found = _jpeg_shortfall(io.BytesIO(source), len(source))
+    else:
+        with open(source, "rb") as fh:
+            found = _jpeg_shortfall(fh, source.stat().st_size)
+    if found is not None and found[0] < found[1]:
+        raise InputFileError(name, f"cannot decode image (image file is truncated or corrupt: "
+                                   f"{found[0]} bytes of image data cannot hold the declared "
+                                   f"pixels, which need at least {found[1]})")
+
+
 def load_image(path: str | Path) -> np.ndarray:
     """Load an image as RGB uint8 (H, W, 3): EXIF rotation applied, first frame of animations."""
     source, name = _read_source(path)
@@ -92,6 +156,7 @@ def _decode(source: bytes | Path, name: str) -> np.ndarray:
                 raise InputFileError(name, f"image is {w}x{h} = {w * h / 1e6:.0f} megapixels, "
                                            f"over the {MAX_PIXELS // 1_000_000} MP limit "
                                            "(possible decompression bomb)")
+            _check_jpeg_size(source, name, img.format)
             if getattr(img, "n_frames", 1) > 1:
                 img.seek(0)
             img.load()
@@ -102,7 +167,8 @@ def _decode(source: bytes | Path, name: str) -> np.ndarray:
         raise
     except UnidentifiedImageError:
         raise InputFileError(name, "not a recognised image format") from None
-    except (OSError, SyntaxError, ValueError) as exc:
+    except (OSError, SyntaxError, ValueError, TypeError, LookupError, ArithmeticError,
+            EOFError, struct.error) as exc:  # Pillow's decoders raise all of these on bad data
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         if "truncated" in reason.lower():
             reason = "image file is truncated or corrupt"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from moodshift.errors import UserError
@@ -35,8 +36,10 @@ def plan_outputs(inputs: list[str], out: str | None, tag: str,
             stems[stem] = n + 1
             suffix = f"-{n}" if n else ""
             planned.append(str(target / f"{stem}{suffix}.{tag}.png"))
-    inputs_resolved = {Path(i).resolve() for i in inputs if i != STDIO}
+    # os.path.realpath, unlike Path.resolve on Python 3.11, does not raise on a symlink loop
+    # (the loop is reported when the input is read)
+    inputs_resolved = {os.path.realpath(i) for i in inputs if i != STDIO}
     for path in planned:
-        if path != STDIO and Path(path).resolve() in inputs_resolved:
+        if path != STDIO and os.path.realpath(path) in inputs_resolved:
             raise UserError(f"{path}: refusing to overwrite an input image")
     return planned

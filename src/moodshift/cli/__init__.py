@@ -40,9 +40,15 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("train", "text", "train_text",
      "train the read-text classifier head on moodshift's labelled sentences"),
     ("train", "expression", "train_expression", "train an expression classifier"),
+    ("train", "mood", "train_mood", "fit the human-rated mood model (valence, arousal, emotions)"),
+    ("train", "expression-offsets", "train_expression_offsets",
+     "learn per-emotion face-mesh offsets from labelled faces (expression editing)"),
     ("eval", "gan", "eval_gan",
      "emotion agreement, diversity and FID-style distance of generated faces"),
     ("eval", "expression", "eval_expression", "accuracy of an expression classifier"),
+    ("eval", "mood", "eval_mood", "agreement of a mood model with human ratings (ratings.csv)"),
+    ("eval", "stylize", "eval_stylize",
+     "does a stylised portrait express the target? (independent face judges)"),
 )
 
 
@@ -72,8 +78,8 @@ def build_parser(words: list[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
-    args = build_parser(words).parse_args(words)
     try:
+        args = build_parser(words).parse_args(words)
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"moodshift: error: {exc}", file=sys.stderr)

@@ -17,17 +17,30 @@ def print_json(obj: object, stream=None) -> None:
 
 
 def for_each_image(paths: list[str], work: Callable[[str], None]) -> int:
-    """Run work on each input; a bad file is reported on one line and the rest still run."""
+    """Run work on each input; a bad file is reported on one line and the rest still run.
+
+    Exit code 2 if any input was refused; 1 if one failed unexpectedly (a bug: its line says so,
+    and MOODSHIFT_DEBUG=1 re-raises it with the traceback)."""
+    import os
+
     from moodshift.imageio import expand_inputs
 
-    failures = 0
+    failures = crashes = 0
     for path in expand_inputs(paths):
         try:
             work(path)
         except UserError as exc:
             print(f"moodshift: error: {exc}", file=sys.stderr)
             failures += 1
-    return 2 if failures else 0
+        except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the others
+            if os.environ.get("MOODSHIFT_DEBUG"):
+                raise
+            reason = str(exc).splitlines()[0][:200] if str(exc) else ""
+            print(f"moodshift: error: {path}: unexpected {type(exc).__name__}: {reason} "
+                  "(a bug: please report it; MOODSHIFT_DEBUG=1 shows the traceback)",
+                  file=sys.stderr)
+            crashes += 1
+    return 1 if crashes else 2 if failures else 0
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:
@@ -35,6 +48,9 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                    help="face detector (auto: face-api SSD if pulled, else Haar)")
     p.add_argument("--expression-model", default="auto",
                    help="expression model: auto, moodshift, faceapi, fer or a checkpoint path")
+    p.add_argument("--mood-model", default="auto",
+                   help="image mood: auto (human-rated if pulled), default, oasis-only, "
+                        "emotion6-only, colour (colour affect) or a trained heads file")
 
 
 def log_to_stderr(message: str) -> None:

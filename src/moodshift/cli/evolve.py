@@ -6,7 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
+from moodshift.evolve.bounds import BOUNDS_HELP
 from moodshift.evolve.request import FITNESSES, GENOMES, JUDGES, LAYOUTS
+from moodshift.seeds import SEED_HELP
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -19,20 +21,25 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "style space of MobileStyleGAN, photoreal faces (CMA-ME; ~1.5 s per "
                         "image; research / non-commercial licence)")
     p.add_argument("--iterations", type=int, required=True,
-                   help="total iterations of the run (with --resume: continue up to this many)")
+                   help="total iterations of the run (with --resume: continue up to this many); "
+                        + BOUNDS_HELP)
     p.add_argument("--out", type=Path, required=True, help="output folder")
-    p.add_argument("--batch", type=int, default=64, help="images evaluated per iteration")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch", type=int, default=64,
+                   help="images evaluated per iteration (memory grows with batch x size²)")
+    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
     p.add_argument("--resume", action="store_true", help="continue the run saved in --out")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--size", type=int, default=64, help="image side in pixels (default 64)")
     p.add_argument("--layout", default="auto", metavar="|".join(LAYOUTS),
-                   help="archive: emotions (one cell per emotion), va (colour valence x "
+                   help="archive: emotions (one cell per emotion), va (mood valence x "
                         "arousal grid), prob-detail (objective x image detail grid); auto "
                         "picks by target")
     p.add_argument("--fitness", default="expression", choices=FITNESSES,
                    help="expression: moodshift's expression classifier (whole image = face); "
-                        "mood: the colour-mood model")
+                        "mood: the image mood model (--mood-model)")
+    p.add_argument("--mood-model", default="auto",
+                   help="mood model for --fitness mood and the va layout: auto (human-rated if "
+                        "pulled), default, oasis-only, emotion6-only, colour, or a heads file")
     p.add_argument("--expression-model", default="moodshift",
                    help="classifier giving the fitness (moodshift, faceapi, fer or a trained "
                         "model's path)")
@@ -55,7 +62,7 @@ def run(args: argparse.Namespace) -> int:
         target=args.target, iterations=args.iterations, out=out, genome=args.genome,
         batch=args.batch, seed=args.seed, resume=args.resume, size=args.size,
         layout=args.layout, fitness=args.fitness, expression_model=args.expression_model,
-        judge=args.judge, gan=args.gan, config=args.config,
+        mood_model=args.mood_model, judge=args.judge, gan=args.gan, config=args.config,
         checkpoint_every=args.checkpoint_every, progress=not args.no_progress))
     if args.json:
         print(json.dumps(result), flush=True)

@@ -19,6 +19,7 @@ from moodshift.generate.portraits import (
     MIN_SIZE,
 )
 from moodshift.people import AGE_GROUPS, GENDERS
+from moodshift.seeds import SEED_HELP
 
 GENERATOR_CHOICES = ("stylegan", "cgan", *GENERATORS)
 STYLEGAN_PSI = 0.7   # moodshift.generate.stylegan.generator.DEFAULT_PSI (not imported: openvino)
@@ -30,7 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--emotion", help=f"{'|'.join(EMOTIONS)} (overrides the text)")
     p.add_argument("--age", help=f"{'|'.join(AGE_GROUPS)} (default: the text's, else unspecified)")
     p.add_argument("--gender", help=f"{'|'.join(GENDERS)} (default: the text's, else unspecified)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same faces)")
+    p.add_argument("--seed", type=int, default=0, help=SEED_HELP)
     p.add_argument("--n", type=int, default=1, help=f"how many faces (1..{MAX_N})")
     p.add_argument("--style", metavar="EMOTION|IMG",
                    help="style the faces for this emotion or like this image "
@@ -56,7 +57,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(default: the shipped ones)")
     p.add_argument("--model", type=Path, help="a trained generator (default: the shipped one)")
     p.add_argument("-o", "--output", required=True,
-                   help="output image (.png); with --n > 1 a folder or a name to number")
+                   help="output image (.png); with --n > 1 a folder or a name to number; "
+                        "missing parent folders are created")
     p.add_argument("--json", action="store_true", help="one JSON object per written image")
 
 

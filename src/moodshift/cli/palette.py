@@ -13,7 +13,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     ps = psub.add_parser("show", help="render the palette and a photo in all seven emotions")
     ps.add_argument("--photo", default=str(DEFAULT_PHOTO))
     ps.add_argument("--palette", type=Path, help="TOML override")
-    ps.add_argument("-o", "--output", default="palette.png")
+    ps.add_argument("-o", "--output", default="palette.png",
+                    help="the sheet (default palette.png); missing parent folders are created")
 
 
 def run(args: argparse.Namespace) -> int:

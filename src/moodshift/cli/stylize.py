@@ -10,6 +10,9 @@ from moodshift.cli.common import add_model_options, for_each_image, print_json
 from moodshift.emotions import EMOTIONS, EmotionMix
 from moodshift.style.options import BACKBONES, ENGINE_OPTIONS, ENGINES, INITS, OPTIMIZERS
 
+# stylize.WORK_PIXELS, written out so this module imports nothing heavy (a test keeps them equal)
+WORK_PIXELS = 24_000_000
+
 EMOTION_CHOICES = "auto|" + "|".join(EMOTIONS)
 
 
@@ -17,7 +20,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", nargs="+", help="image files, folders, or - for stdin")
     p.add_argument("--emotion", required=True, metavar=EMOTION_CHOICES,
                    help="target emotion, auto (the photo's own), or a blend like happy:0.7,sad:0.3")
-    p.add_argument("-o", "--output", help="output file, folder (default out/) or - for stdout")
+    p.add_argument("-o", "--output", help="output file, folder (default out/) or - for stdout; "
+                                          "missing parent folders are created")
+    p.add_argument("--max-pixels", type=int, metavar="N",
+                   help="working size: the fast and trained networks see at most N pixels "
+                        f"(default {WORK_PIXELS}); a larger photo is styled at that size and "
+                        "scaled back up, the output keeps its size. Up to 50000000 (the load "
+                        "limit) styles every pixel: memory stays bounded, time grows with pixels")
     p.add_argument("--strength", type=float, help="0 (unchanged) .. 1 (full style)")
     p.add_argument("--preserve-color", action="store_true", help="keep the photo's own colours")
     p.add_argument("--style-image", type=Path, help="use this painting instead of the palette's")
@@ -26,6 +35,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="fast: pretrained networks; optimize: Gatys optimisation; "
                         "trained: a network made by `moodshift train style`")
     p.add_argument("--json", action="store_true", help="one JSON report per image")
+    p.add_argument("--expression", metavar="0..1|auto",
+                   help="move each face toward the target expression by this much (default 1 "
+                        "for a named emotion; auto or 0 keeps the faces as they are)")
+    p.add_argument("--face-strength", type=float, metavar="0..1",
+                   help="share of the style on faces (default 0.3: faces stay legible)")
+    p.add_argument("--person-strength", type=float, metavar="0..1",
+                   help="share of the style on the rest of the person (default 0.7)")
+    p.add_argument("--background-strength", type=float, metavar="0..1",
+                   help="share of the style on the background (default 1)")
     add_model_options(p)
     g = p.add_argument_group("optimize and trained engines")
     g.add_argument("--steps", type=int, help="optimisation steps (optimize)")
@@ -60,14 +78,18 @@ def run(args: argparse.Namespace) -> int:
     request = StyleRequest(emotion=wanted, strength=args.strength,
                            preserve_color=args.preserve_color or None,
                            style_image=style, palette=palette, engine=args.engine,
-                           engine_options=given, style_name=str(args.style_image))
+                           engine_options=given, style_name=str(args.style_image),
+                           expression=args.expression, face_strength=args.face_strength,
+                           person_strength=args.person_strength,
+                           background_strength=args.background_strength,
+                           **({} if args.max_pixels is None else {"max_pixels": args.max_pixels}))
     request.check()
     inputs = expand_inputs(args.images)
     tag = wanted.label.replace(",", "+").replace(":", "")
     outputs = dict(zip(inputs, plan_outputs(inputs, args.output, tag)))
     # The stylize report has no age or gender: skip that network.
     models = Models(detector_name=args.detector, expression_name=args.expression_model,
-                    with_age_gender=False)
+                    with_age_gender=False, mood_name=args.mood_model)
     report_stream = sys.stderr if args.output == "-" else sys.stdout
 
     def work(path: str) -> None:

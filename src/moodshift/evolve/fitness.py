@@ -1,8 +1,8 @@
 """Scoring evolved images: the fitness model (batched) and, separately, the judge.
 
 Fitness comes from moodshift's own expression classifier (the whole image is the face) or from
-its colour-mood model (any image). The judge that the report quotes is always a different model
-(fer or face-api), so "the classifier was fooled" and "another classifier agrees" stay apart.
+an image mood model (any image; the human-rated one by default, ``colour`` on request). The
+judge that the report quotes is always a different model (fer or face-api), so "the classifier was fooled" and "another classifier agrees" stay apart.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class Evaluation:
     """What the fitness model saw in a batch of n images (fields not needed are None)."""
 
     probs: np.ndarray | None    # (n, 7) expression probabilities
-    mood: np.ndarray | None     # (n, 3) colour valence, arousal, dominance
+    mood: np.ndarray | None     # (n, 3) valence, arousal, dominance (the mood model's)
     detail: np.ndarray | None   # (n,) mean absolute grey gradient at 32 px, 0..1 units
 
 
@@ -63,9 +63,13 @@ class Fitness:
     """Turns images into objectives for a target (see objectives())."""
 
     def __init__(self, target: Target, model_name: str, expression_model: Any = None,
-                 need_mood: bool = False, need_detail: bool = False) -> None:
+                 need_mood: bool = False, need_detail: bool = False,
+                 mood_model: str = "auto") -> None:
+        from moodshift.mood import check_mood_model
+
         if model_name not in FITNESS_MODELS:
             raise UserError(f"--fitness {model_name}: use one of {', '.join(FITNESS_MODELS)}")
+        self.mood_model = check_mood_model(mood_model)
         self.target = target
         self.model_name = model_name
         self.expression_model = expression_model
@@ -78,8 +82,9 @@ class Fitness:
             probs = whole_image_probs(self.expression_model, images)
         mood = None
         if self.need_mood:
-            from moodshift.mood import measure_mood
-            mood = np.array([measure_mood(img).as_tuple() for img in images], dtype=np.float64)
+            from moodshift.mood import load_mood_model
+            model = load_mood_model(self.mood_model)
+            mood = np.array([m.as_tuple() for m in model.measure_batch(images)], dtype=np.float64)
         return Evaluation(probs, mood, detail(images) if self.need_detail else None)
 
     def objectives(self, ev: Evaluation) -> np.ndarray:

@@ -35,6 +35,7 @@ class EvolveRequest:
     layout: str = "auto"
     fitness: str = "expression"
     expression_model: str = "moodshift"
+    mood_model: str = "auto"           # --fitness mood and the va layout (moodshift.mood)
     judge: str = "fer"
     gan: str | None = None             # gan-latent: the generator (None: the installed one)
     config: Path | None = None         # TOML overriding emitters and grids
@@ -43,18 +44,23 @@ class EvolveRequest:
 
     def check(self) -> None:
         """Reject bad values before anything is loaded or written."""
-        if self.iterations <= 0:
-            raise UserError(f"--iterations {self.iterations}: must be a positive whole number")
-        if self.batch <= 0:
-            raise UserError(f"--batch {self.batch}: must be a positive whole number")
+        from moodshift.evolve.bounds import check_batch, check_iterations
+        from moodshift.seeds import check_seed
+
         if not MIN_SIZE <= self.size <= MAX_SIZE:
             raise UserError(f"--size {self.size}: must be between {MIN_SIZE} and {MAX_SIZE} "
                             "pixels")
+        check_seed(self.seed, "--seed")
+        check_batch(self.batch, self.size, self.genome)  # memory: refused with the estimate
+        check_iterations(self.iterations, self.batch, self.size)  # time, likewise
         if self.genome not in GENOMES:
             raise UserError(f"--genome {self.genome}: unknown genome; valid genomes: "
                             f"{', '.join(GENOMES)}")
         if self.checkpoint_every <= 0:
             raise UserError(f"--checkpoint-every {self.checkpoint_every}: must be positive")
+        from moodshift.mood import check_mood_model
+
+        check_mood_model(self.mood_model)
 
 
 @dataclass
@@ -108,7 +114,7 @@ def prepare_run(request: EvolveRequest, expression: Any = None,
     genome = make_genome(request.genome, request.size, target.nearest_emotion(), request.gan,
                          settings.get("cppn", {}))
     fitness = Fitness(target, request.fitness, expression, need_mood=layout.name == "va",
-                      need_detail=layout.name == "prob-detail")
+                      need_detail=layout.name == "prob-detail", mood_model=request.mood_model)
     if state is not None and state.iterations >= request.iterations:
         log(f"moodshift: {request.out} already ran {state.iterations} iterations (--iterations "
             f"{request.iterations}): rewriting its outputs only")

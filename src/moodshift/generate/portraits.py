@@ -16,6 +16,7 @@ import numpy as np
 from moodshift.emotions import EMOTION_VAD, EMOTIONS
 from moodshift.errors import UserError
 from moodshift.generate.gan.generator import check_truncation
+from moodshift.seeds import check_seed
 
 GENERATORS = ("gan", "affect")
 # Latent codes are scaled by this before generation (truncation trick): measured on the shipped
@@ -54,6 +55,7 @@ class PortraitRequest:
         if self.strength is not None and not 0.0 <= self.strength <= 1.0:
             raise UserError(f"--strength {self.strength}: must be between 0 and 1")
         check_truncation(self.truncation)
+        check_seed(self.seed, "--seed")
 
 
 @dataclass(frozen=True)

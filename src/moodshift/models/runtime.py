@@ -50,6 +50,8 @@ NETS: dict[str, NetSpec] = {
                                  ("age", "gender_logits")),
     "moodshift-expression": NetSpec("moodshift.expression.own_runtime:build", (1, 1, 44, 44),
                                     True, ("logits",)),
+    "efficientnet-lite0": NetSpec("moodshift.mood.backbone:build", (1, 3, 224, 224), True,
+                                  ("features", "logits")),
 }
 
 

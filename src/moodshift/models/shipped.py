@@ -65,10 +65,34 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
         _file("models/stylegan/directions.safetensors",
               "e7042f2efd0f34b9e38e507f4c4a416031ce93bbb3ca23ee7ba5a3bad0dd164b"),
     ), "MobileStyleGAN style (512) -> positions along 7 emotion, age and gender directions"),
+    ShippedModel("moodshift-expression-offsets", (
+        _file("models/editing/mesh-offsets.safetensors",
+              "10795dab6be98e439e97d2bbc8fd304033dc1c7539c2f0abe4bfdc455f3886f9"),
+    ), "per-emotion offsets of MediaPipe's 468 mesh points (eye distance 1), by "
+       "`moodshift train expression-offsets`"),
     ShippedModel("moodshift-text-head", (
         _file("text/head.safetensors",
               "afc317892b2efde41f0dae3a886b3b7765dd9758063003b4fff554d900fc3988"),
     ), "all-MiniLM-L6-v2 sentence embedding (384) + 7 emotion cue counts"),
+    # heads of the human-rated mood model (weights, then the JSON with views and calibration)
+    ShippedModel("moodshift-mood-default", (
+        _file("models/mood/default.safetensors",
+              "254daac7c448e163149280f0ffdb1df965f404321d7cdc6c3c41411414484c9e"),
+        _file("models/mood/default.json",
+              "90d5821bdf78d0a531f7a6eee13fd69dc9c0f54f192ec95945073b0c28968d0b"),
+    ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
+    ShippedModel("moodshift-mood-oasis-only", (
+        _file("models/mood/oasis-only.safetensors",
+              "72df6e066f761dee58e0db160b84e2438a454dd151a2820f6839d73f8c23bbd4"),
+        _file("models/mood/oasis-only.json",
+              "8ee9dc9cfdf51de09999624515407bab54f2120c25b406f2693dd220d76994e5"),
+    ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
+    ShippedModel("moodshift-mood-emotion6-only", (
+        _file("models/mood/emotion6-only.safetensors",
+              "c1a81b33dbf8ee670fe3f0c6165f446f0229255080446a8f5bf488a1aa089538"),
+        _file("models/mood/emotion6-only.json",
+              "bd3408f8a0aeed576bf0820c666e47adb7867f0e3977a397c85a01276ad2d1b8"),
+    ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
 )}
 
 

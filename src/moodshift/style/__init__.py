@@ -9,15 +9,22 @@ their strength and grade with the same weights.
 
 from __future__ import annotations
 
+import math
 from typing import Mapping
 
 import numpy as np
 
 from moodshift.emotions import EmotionMix
 from moodshift.errors import UserError
+from moodshift.style.bands import BAND_PIXELS, finish_in_bands
 from moodshift.style.color import Grade, apply_grade, blend, finish
 from moodshift.style.color import preserve_color as keep_colour
-from moodshift.style.engines.fast import style_vector, stylize_arbitrary, stylize_multistyle
+from moodshift.style.engines.fast import (
+    MIN_SIDE,
+    style_vector,
+    stylize_arbitrary,
+    stylize_multistyle,
+)
 from moodshift.style.options import ENGINES
 from moodshift.style.palette import (
     Palette,
@@ -46,6 +53,14 @@ def emotion_mix(emotion: str | Mapping[str, float] | EmotionMix) -> dict[str, fl
     return EmotionMix.of(emotion).as_dict()
 
 
+def working_side(shape: tuple[int, int], max_pixels: int | None) -> int | None:
+    """The longer side that keeps an image of this shape within max_pixels (None: no cap)."""
+    h, w = shape
+    if max_pixels is None or h * w <= max_pixels:
+        return None
+    return max(MIN_SIDE, int(max(h, w) * math.sqrt(max_pixels / (h * w))))
+
+
 def _mean_grade(mix: dict[str, float], entries: dict[str, PaletteEntry]) -> Grade:
     fields = ("brightness", "contrast", "saturation", "warmth")
     return Grade(**{f: sum(w * getattr(entries[e].grade, f) for e, w in mix.items())
@@ -56,7 +71,8 @@ def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float] | Emotio
                   palette: Palette | None = None, strength: float | None = None,
                   preserve_color: bool | None = None, style_image: np.ndarray | None = None,
                   work_side: int | None = None, engine: str = "fast",
-                  engine_options: Mapping[str, object] | None = None) -> np.ndarray:
+                  engine_options: Mapping[str, object] | None = None,
+                  max_pixels: int | None = None) -> np.ndarray:
     """Restyle an RGB uint8 image for an emotion (or blend); same size as the input.
 
     strength / preserve_color override the palette's; style_image replaces the palette's style
@@ -65,6 +81,9 @@ def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float] | Emotio
     engine picks how the stylised image is made: "fast" (pretrained feed-forward networks),
     "optimize" (Gatys optimisation, style/engines/optimize.py) or "trained" (moodshift-trained Johnson
     networks, style/engines/trained.py); engine_options are that engine's settings (steps, size...).
+    max_pixels caps how many pixels the fast and trained networks work on (the working size:
+    a larger image is styled at that size and scaled back up, then finished at full size);
+    None: the network sees every pixel. Memory stays bounded either way (tiles and bands).
     """
     img = np.asarray(image)
     if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
@@ -83,6 +102,11 @@ def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float] | Emotio
     if engine not in ENGINES:
         raise UserError(f"unknown engine {engine!r}; valid: {', '.join(ENGINES)}")
     options = dict(engine_options or {})
+    cap = working_side(img.shape[:2], max_pixels)
+    if cap is not None:
+        work_side = cap if work_side is None else min(work_side, cap)
+        if engine == "trained":
+            options["size"] = min(int(options.get("size") or cap), cap)
     if engine == "optimize":
         from moodshift.style.engines.optimize import stylize_optimize
         styles = ([(style_image, 1.0)] if style_image is not None
@@ -106,6 +130,8 @@ def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float] | Emotio
 
     grade = _mean_grade(mix, entries)
     anchored = sum(w for e, w in mix.items() if entries[e].tone == "photo") >= 0.5
+    if img.shape[0] * img.shape[1] > BAND_PIXELS:  # bounded memory: no full-size float copies
+        return finish_in_bands(img, out, grade, s, anchored, keep)
     if keep:  # keep the photo's chroma: only the luminance part of the grade applies
         lum_grade = Grade(brightness=grade.brightness, contrast=grade.contrast)
         out = keep_colour(img, apply_grade(out, lum_grade, img if anchored else None))

@@ -68,7 +68,7 @@ def from_lab(lab: np.ndarray) -> np.ndarray:
     return (np.clip(rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def _stats(lab: np.ndarray) -> tuple[float, float, float]:
+def grade_statistics(lab: np.ndarray) -> tuple[float, float, float]:
     """Mean L*, SD of L*, mean chroma (on a <= 256 px copy: statistics need no more)."""
     h, w = lab.shape[:2]
     scale = STATS_SIDE / max(h, w)
@@ -79,15 +79,24 @@ def _stats(lab: np.ndarray) -> tuple[float, float, float]:
             float(np.hypot(lab[..., 1], lab[..., 2]).mean()))
 
 
-def grade_lab(lab: np.ndarray, grade: Grade, reference: np.ndarray | None = None) -> np.ndarray:
-    """Grade a Lab image in place (see apply_grade); returns it."""
-    if grade.is_identity() and reference is None:
+Stats = tuple[float, float, float]
+
+
+def grade_lab(lab: np.ndarray, grade: Grade, reference: np.ndarray | None = None,
+              stats: Stats | None = None, reference_stats: Stats | None = None) -> np.ndarray:
+    """Grade a Lab image in place (see apply_grade); returns it.
+
+    stats / reference_stats, when given, replace the image's and the reference's own statistics
+    (style/bands.py grades a large image band by band with its whole-image statistics)."""
+    if reference_stats is None and reference is not None:
+        reference_stats = grade_statistics(reference)
+    if grade.is_identity() and reference_stats is None:
         return lab
-    mean, sd, chroma = _stats(lab)
-    if reference is None:
+    mean, sd, chroma = stats if stats is not None else grade_statistics(lab)
+    if reference_stats is None:
         target_mean, target_sd, target_chroma = mean, sd, chroma
     else:
-        ref_mean, ref_sd, ref_chroma = _stats(reference)
+        ref_mean, ref_sd, ref_chroma = reference_stats
         target_mean, target_sd = ref_mean, float(np.sqrt(ref_sd * sd))
         target_chroma = max(ref_chroma, 0.5 * chroma)
     # brightness is additive, not multiplicative: a dark photo must visibly change too

@@ -52,7 +52,7 @@ def rgb_to_lab(rgb: torch.Tensor) -> torch.Tensor:
 
 def _hue_pleasantness(hue_deg: torch.Tensor) -> torch.Tensor:
     """Torch version of mood._hue_pleasantness: periodic piecewise-linear interpolation."""
-    anchors = mood._HUE_ANCHORS
+    anchors = mood.HUE_ANCHORS
     xs = np.concatenate([anchors[-1:, 0] - 360.0, anchors[:, 0], anchors[:1, 0] + 360.0])
     ys = np.concatenate([anchors[-1:, 1], anchors[:, 1], anchors[:1, 1]])
     xs_t = torch.tensor(xs, dtype=hue_deg.dtype)

@@ -19,6 +19,7 @@ from moodshift.emotions import EMOTIONS, parse_emotion
 from moodshift.errors import ModelMissingError, UserError
 from moodshift.models.shipped import shipped_file
 from moodshift.people import AGE_GROUPS, GENDERS, parse_age_group, parse_gender
+from moodshift.seeds import check_seed
 
 _SHIPPED = shipped_file("moodshift-gan")    # generator.safetensors and its sha256
 SHIPPED_DIR = _SHIPPED.path.parent
@@ -54,6 +55,8 @@ class ConditionalGenerator:
         truncation < 1 pulls the codes towards the mean code (z * truncation, the "truncation
         trick" of BigGAN / StyleGAN): less varied faces whose requested expression is read
         more often (see MODEL_CARD.md)."""
+        if seed is not None:
+            check_seed(seed)
         z = np.random.default_rng(seed).standard_normal((n, self.latent_dim))
         return (z * truncation).astype(np.float32)
 

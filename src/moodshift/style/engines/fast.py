@@ -11,7 +11,9 @@
   runs with the shape rewrite done directly on the protobuf bytes.
 * multistyle26: a conditional-instance-norm network with 26 built-in styles, any input size.
 
-Both nets downsample by 4, so inputs are reflect-padded to a multiple of 4 and cropped after.
+Both nets downsample by 4, so inputs are reflect-padded to a multiple of 4 and cropped after;
+sides under MIN_SIDE are first padded up to it (edge pixels repeated), because the networks'
+own reflect pads (4 px at the first layer) need more pixels than a 1-4 px side has.
 Above MAX_FULL_PIXELS (2048x2048 for arbitrary, 1536x1536 for multistyle26; ~1.5 GB peak each)
 images are processed in overlapping tiles blended with linear feathering. Sessions are created
 once per process with 2 intra-op threads and no spin-waiting (on a shared, busy CPU spinning
@@ -38,6 +40,7 @@ from moodshift.models.store import cache_dir
 STYLE_SIZE = 256
 NUM_STYLES = 26
 MULTIPLE = 4
+MIN_SIDE = 16  # smallest side the networks run on; smaller images are padded, then cropped
 # Above these sizes images are tiled: peak RSS is ~330 B/pixel (arbitrary) and ~650 B/pixel
 # (multistyle26), so both stay near 1.5 GB.
 MAX_FULL_PIXELS = 2048 * 2048
@@ -212,6 +215,7 @@ def _session(name: str):  # -> onnxruntime.InferenceSession
     opts.inter_op_num_threads = 1
     opts.log_severity_level = 3
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.enable_cpu_mem_arena = False  # give activations back after each run (bounded RSS)
     model: bytes | str = (_transform_model()[0] if name == "arbitrary_transform.onnx"
                           else str(_model_file(name)))
     return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
@@ -228,7 +232,7 @@ def _as_rgb_uint8(image: np.ndarray) -> np.ndarray:
 
 def _pad4(arr: np.ndarray) -> np.ndarray:
     h, w = arr.shape[:2]
-    ph, pw = (-h) % MULTIPLE, (-w) % MULTIPLE
+    ph, pw = max((-h) % MULTIPLE, MIN_SIDE - h), max((-w) % MULTIPLE, MIN_SIDE - w)
     if not (ph or pw):
         return arr
     mode = "reflect" if min(h, w) > MULTIPLE else "edge"
@@ -263,21 +267,55 @@ def run_tiled(image: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], max_ful
     ph, pw = padded.shape[:2]
     if ph * pw <= max_full_pixels:
         out = fn(padded.astype(np.float32) / 255.0)
+    elif pw > ph:  # bands across the shorter side keep the float accumulator small (3x100000)
+        def fn_t(x: np.ndarray) -> np.ndarray:
+            return fn(np.ascontiguousarray(x.transpose(1, 0, 2))).transpose(1, 0, 2)
+
+        out_t = _run_in_bands(padded.transpose(1, 0, 2), fn_t, tile, w, h)
+        return np.ascontiguousarray(out_t.transpose(1, 0, 2))
     else:  # independent tiles; instance-norm statistics differ a little, feathering hides seams
-        tile = max(MULTIPLE * 4, tile - tile % MULTIPLE)
-        overlap = min(OVERLAP, tile // 4)
-        out = np.zeros((ph, pw, 3), np.float32)
-        weight = np.zeros((ph, pw, 1), np.float32)
-        for y in _starts(ph, tile, overlap):
-            for x in _starts(pw, tile, overlap):
-                crop = padded[y:y + tile, x:x + tile].astype(np.float32) / 255.0
-                res = fn(crop)
-                wgt = (_ramp(crop.shape[0], overlap)[:, None, None]
-                       * _ramp(crop.shape[1], overlap)[None, :, None])
-                out[y:y + tile, x:x + tile] += res * wgt
-                weight[y:y + tile, x:x + tile] += wgt
-        out /= weight
-    return (np.clip(out[:h, :w], 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        return _run_in_bands(padded, fn, tile, h, w)
+    return _to_uint8(out[:h, :w])
+
+
+def _to_uint8(x: np.ndarray) -> np.ndarray:
+    return (np.clip(x, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def _run_in_bands(padded: np.ndarray, fn: Callable[[np.ndarray], np.ndarray], tile: int,
+               h: int, w: int) -> np.ndarray:
+    """fn over overlapping feathered tiles, one band of tile rows at a time.
+
+    Only the current band (and the rows it shares with the next) is kept in float32, so memory
+    is ~16 bytes x tile x width on top of the uint8 result, whatever the image's height (the
+    caller hands a wide image over transposed, so "width" is the shorter side).
+    """
+    ph, pw = padded.shape[:2]
+    tile = max(MULTIPLE * 4, tile - tile % MULTIPLE)
+    overlap = min(OVERLAP, tile // 4)
+    result = np.empty((h, w, 3), np.uint8)
+    ys = _starts(ph, tile, overlap)
+    carry_acc = carry_wgt = None  # rows from the next band's start to this band's end
+    for k, y in enumerate(ys):
+        rows = min(tile, ph - y)
+        acc = np.zeros((rows, pw, 3), np.float32)
+        wgt = np.zeros((rows, pw, 1), np.float32)
+        if carry_acc is not None:
+            acc[:len(carry_acc)] += carry_acc
+            wgt[:len(carry_wgt)] += carry_wgt
+        ramp_y = _ramp(rows, overlap)[:, None, None]
+        for x in _starts(pw, tile, overlap):
+            crop = padded[y:y + rows, x:x + tile].astype(np.float32) / 255.0
+            res = fn(crop)
+            wx = ramp_y * _ramp(crop.shape[1], overlap)[None, :, None]
+            acc[:, x:x + tile] += res * wx
+            wgt[:, x:x + tile] += wx
+        done = (ys[k + 1] if k + 1 < len(ys) else ph) - y  # rows no later band touches
+        top, bottom = y, min(y + done, h)
+        if bottom > top:
+            result[top:bottom] = _to_uint8(acc[:bottom - top, :w] / wgt[:bottom - top, :w])
+        carry_acc, carry_wgt = acc[done:].copy(), wgt[done:].copy()
+    return result
 
 
 # ---- public API ------------------------------------------------------------------------------

@@ -137,9 +137,13 @@ def stylize_trained(image: np.ndarray, mix: Mapping[str, float], entries: Mappin
     if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 16):
         raise UserError(f"--size {size}: must be a whole number of pixels, at least 16")
     models = {e: load_model(p) for e, p in paths.items() if p is not None}
-    out = np.zeros(image.shape, np.float32)
-    for emotion, weight in mix.items():
-        styled = run_tiled(image, models[emotion].run, MAX_FULL_PIXELS, TILE,
-                      int(size) if size is not None else None)
-        out += weight * styled.astype(np.float32)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    styled = {e: run_tiled(image, models[e].run, MAX_FULL_PIXELS, TILE,
+                           int(size) if size is not None else None) for e in mix}
+    if len(styled) == 1:
+        return next(iter(styled.values()))
+    out = np.empty_like(styled[next(iter(mix))])
+    rows = max(1, 2_000_000 // max(1, out.shape[1]))  # bands: no full-size float copy
+    for y in range(0, out.shape[0], rows):
+        acc = sum(w * styled[e][y:y + rows].astype(np.float32) for e, w in mix.items())
+        out[y:y + rows] = np.clip(acc + 0.5, 0, 255).astype(np.uint8)
+    return out

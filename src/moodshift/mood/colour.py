@@ -61,7 +61,7 @@ REF_COLOURFULNESS = (40.0, 15.0)  # Hasler & Suesstrunk M
 # Hue pleasantness anchors: (CIELAB hue angle in degrees, pleasantness). Angles are the usual
 # CIELAB positions of the Munsell hue families: R~25, YR~60, Y~90, GY~112, G~150, BG~195, B~240,
 # PB~280, P~315, RP~350.
-_HUE_ANCHORS = np.array([
+HUE_ANCHORS = np.array([
     (25.0, 0.0), (60.0, -0.3), (90.0, -1.0), (112.0, -1.0), (150.0, 0.8), (195.0, 1.0),
     (240.0, 1.0), (280.0, 0.5), (315.0, 0.3), (350.0, 0.2),
 ])
@@ -89,7 +89,7 @@ class MoodReading:
 
 def _hue_pleasantness(hue_deg: np.ndarray) -> np.ndarray:
     """Piecewise-linear, periodic interpolation of the anchors."""
-    xs, ys = _HUE_ANCHORS[:, 0], _HUE_ANCHORS[:, 1]
+    xs, ys = HUE_ANCHORS[:, 0], HUE_ANCHORS[:, 1]
     xs = np.concatenate([xs[-1:] - 360.0, xs, xs[:1] + 360.0])
     ys = np.concatenate([ys[-1:], ys, ys[:1]])
     return np.interp(np.mod(hue_deg, 360.0), xs, ys)

@@ -1,0 +1,33 @@
+"""The `moodshift` console script, kept tiny on purpose.
+
+It imports nothing but `sys` before its try block, so Ctrl-C while the command line and the
+numeric libraries are still loading (the first second or so) ends like any later interrupt: the
+one line "moodshift: interrupted" and exit code 130, never a KeyboardInterrupt traceback (nor the
+import error a half-loaded extension module can raise afterwards).
+"""
+
+import sys
+
+INTERRUPTED = 130
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        from moodshift.cli import main as cli_main
+
+        return cli_main(argv)
+    except KeyboardInterrupt:
+        try:
+            print("moodshift: interrupted", file=sys.stderr, flush=True)
+        except KeyboardInterrupt:  # a second Ctrl-C while printing: still no traceback
+            pass
+        return INTERRUPTED
+
+
+def run() -> None:
+    """Entry point of the `moodshift` script and of `python -m moodshift`."""
+    try:
+        code = main()
+    except KeyboardInterrupt:
+        code = INTERRUPTED
+    sys.exit(code)

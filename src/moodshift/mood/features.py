@@ -1,0 +1,121 @@
+"""What the human-rated mood model sees of an image: backbone features of a few 224x224 views,
+averaged, plus the colour-affect statistics.
+
+Views (all 224x224, so the backbone's ONNX export has one fixed input shape):
+
+* ``whole``: the whole picture squeezed to 224x224 (nothing cropped, aspect not kept);
+* ``centre``: shorter side to 256, the centre 224x224 (ImageNet's usual framing);
+* ``start`` / ``end``: shorter side to 224, the two 224x224 ends along the longer side;
+* ``-flip`` suffix: the same view mirrored left-right.
+
+Training extracts every view once (cached on disk); a model stores which views its heads were
+fitted on, and inference computes exactly those, with the same code.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import cv2
+import numpy as np
+
+from moodshift.mood.colour import measure_mood_details
+
+SIZE = 224
+CENTRE_SHORT = 256
+BASE_VIEWS = ("whole", "centre", "start", "end")
+ALL_VIEWS = tuple(v for b in BASE_VIEWS for v in (b, f"{b}-flip"))
+COLOUR_NAMES = ("colour_valence", "colour_arousal", "colour_dominance", "lightness", "chroma",
+                "contrast", "colourfulness", "hue_pleasantness")
+BACKBONE = "efficientnet-lite0"
+
+
+def _resize(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    shrink = width * height < w * h
+    return cv2.resize(np.ascontiguousarray(rgb), (width, height),
+                      interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
+
+
+def _short_side(rgb: np.ndarray, short: int) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    scale = short / min(h, w)
+    return _resize(rgb, max(short, round(w * scale)), max(short, round(h * scale)))
+
+
+def _crop(rgb: np.ndarray, where: str) -> np.ndarray:
+    h, w = rgb.shape[:2]
+    if where == "centre":
+        top, left = (h - SIZE) // 2, (w - SIZE) // 2
+    elif where == "start":
+        top, left = 0, 0
+    else:
+        top, left = h - SIZE, w - SIZE
+    return rgb[top:top + SIZE, left:left + SIZE]
+
+
+def make_views(rgb: np.ndarray, views: Sequence[str]) -> np.ndarray:
+    """(len(views), 224, 224, 3) uint8 views of an RGB uint8 image."""
+    made: dict[str, np.ndarray] = {}
+    out = []
+    for view in views:
+        base = view.removesuffix("-flip")
+        if base not in BASE_VIEWS:
+            raise ValueError(f"unknown view {view!r}; known: {', '.join(ALL_VIEWS)}")
+        if base not in made:
+            if base == "whole":
+                made[base] = _resize(rgb, SIZE, SIZE)
+            elif base == "centre":
+                made[base] = _crop(_short_side(rgb, CENTRE_SHORT), "centre")
+            else:
+                made[base] = _crop(_short_side(rgb, SIZE), base)
+        v = made[base]
+        out.append(v[:, ::-1] if view.endswith("-flip") else v)
+    return np.ascontiguousarray(np.stack(out))
+
+
+def normalise(rgb_uint8: np.ndarray) -> np.ndarray:
+    """(N, H, W, 3) uint8 RGB -> (N, 3, H, W) float32, (x - 127) / 128 as the weights expect."""
+    x = (np.asarray(rgb_uint8, dtype=np.float32) - 127.0) / 128.0
+    return np.ascontiguousarray(x.transpose(0, 3, 1, 2))
+
+
+def colour_features(rgb: np.ndarray) -> np.ndarray:
+    """The colour model's VAD and the statistics it is computed from (COLOUR_NAMES order)."""
+    reading = measure_mood_details(rgb)
+    return np.array([*reading.vad.as_tuple(), reading.lightness, reading.chroma,
+                     reading.contrast, reading.colourfulness, reading.hue_pleasantness],
+                    dtype=np.float32)
+
+
+def as_uint8_rgb(image: np.ndarray) -> np.ndarray:
+    """RGB uint8 (H, W, 3) from grey, RGBA or float 0..1 input."""
+    arr = np.asarray(image)
+    if arr.ndim == 2:
+        arr = np.repeat(arr[..., None], 3, axis=2)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4) or min(arr.shape[:2]) == 0:
+        raise ValueError(f"expected an RGB image (H, W, 3), got shape {arr.shape}")
+    arr = arr[..., :3]
+    if arr.dtype != np.uint8:
+        f = arr.astype(np.float32)
+        arr = np.clip(np.rint(f * 255.0 if f.max() <= 1.0 else f), 0, 255).astype(np.uint8)
+    return arr
+
+
+class FeatureExtractor:
+    """Backbone features per view for images; the network is loaded once (ONNX when exported,
+    else the PyTorch port) through moodshift.models.runtime."""
+
+    def __init__(self, backend: str = "auto", tensors: dict[str, np.ndarray] | None = None):
+        from moodshift.models.runtime import load_net
+
+        self.net = load_net(BACKBONE, tensors=tensors, backend=backend)
+
+    def views(self, image: np.ndarray, views: Sequence[str]) -> np.ndarray:
+        """(len(views), FEATURE_DIM) float32 backbone features of each view of ``image``."""
+        batch = normalise(make_views(as_uint8_rgb(image), views))
+        return np.asarray(self.net(batch)[0], dtype=np.float32)
+
+    def logits(self, image: np.ndarray, view: str = "centre") -> np.ndarray:
+        """ImageNet logits (1000,) of one view (for checking the port)."""
+        return np.asarray(self.net(normalise(make_views(as_uint8_rgb(image), [view])))[1][0])

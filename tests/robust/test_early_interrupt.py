@@ -1,0 +1,76 @@
+"""Ctrl-C while moodshift is still loading its modules: one line, exit 130, no traceback.
+
+A meta-path hook sends the process SIGINT at the moment a chosen module starts to import, so
+the interrupt lands inside the import machinery exactly where a user's early Ctrl-C does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+GROUP = ROOT / "examples" / "group.jpg"
+
+LAUNCH = """
+import os, signal, sys
+WHEN = sys.argv.pop(1)
+class Trip:
+    def find_spec(self, name, path=None, target=None):
+        if name == WHEN:
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, Trip())
+from moodshift.console import run
+run()
+"""
+
+
+def default_sigint() -> None:
+    """In the child: SIGINT as a terminal delivers it. An ignored SIGINT is inherited across
+    exec (background jobs, or a test that left it ignored), and Python then never raises
+    KeyboardInterrupt, which is right for such a process but not what is tested here."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+@pytest.mark.parametrize("module", ["moodshift.cli", "argparse", "moodshift.emotions", "numpy",
+                                    "PIL.Image", "moodshift.analyze", "onnxruntime"])
+def test_ctrl_c_while_modules_load_is_one_line_and_130(module: str) -> None:
+    proc = subprocess.run([sys.executable, "-c", LAUNCH, module, "analyze", str(GROUP)],
+                          capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT / "src")),
+                          preexec_fn=default_sigint)
+    assert proc.stderr == "moodshift: interrupted\n", proc.stderr[-2000:]
+    assert proc.returncode == 130
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_real_sigint_soon_after_start_has_no_traceback() -> None:
+    """A real SIGINT at a few moments in the first seconds of `python -m moodshift`. Before the
+    interpreter reaches moodshift's code (its own start-up) it may die of the signal silently;
+    from then on the answer is always the one line."""
+    for delay in (0.8, 1.5):
+        proc = subprocess.Popen([sys.executable, "-m", "moodshift", "analyze", str(GROUP)],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                env=dict(os.environ, PYTHONPATH=str(ROOT / "src")),
+                                preexec_fn=default_sigint)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=300)
+        assert "Traceback" not in err, err[-2000:]
+        if proc.returncode != -signal.SIGINT:
+            assert (proc.returncode, err) == (130, "moodshift: interrupted\n")
+
+
+def test_cli_main_is_still_an_entry_point(capsys) -> None:
+    from moodshift.cli import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0 and "moodshift" in capsys.readouterr().out

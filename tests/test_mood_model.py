@@ -1,0 +1,225 @@
+"""The human-rated mood model: backbone port, rated folders, training, evaluation, shipped heads.
+
+Everything runs on images and weights generated here; the tests that need the pulled
+EfficientNet-Lite0 skip when it is not in the cache.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from mood_data import generated_weights, make_rated_folder, rewrite_ratings
+
+from moodshift.emotions import EMOTIONS
+from moodshift.errors import InputFileError, ModelMissingError, UserError
+from moodshift.mood import backbone as B
+from moodshift.mood.ratings import read_rated_folder
+
+torch = pytest.importorskip("torch")
+
+
+def _pattern() -> np.ndarray:
+    yy, xx = np.mgrid[0:224, 0:224] / 223.0
+    return np.stack([np.sin(6 * xx), np.cos(5 * yy), xx * yy - 0.5]).astype(np.float32)[None]
+
+
+# --- the port ------------------------------------------------------------------------------
+
+def test_port_reproduces_fixed_outputs() -> None:
+    """Outputs of the port with generated weights, recorded when the port matched the real
+    weights' ImageNet predictions (see the model test below): a change to padding, BN, the
+    taps or the pooling moves them."""
+    net = B.build(generated_weights())
+    with torch.no_grad():
+        features, logits = net(torch.from_numpy(_pattern()))
+    assert features.shape == (1, B.FEATURE_DIM) and logits.shape == (1, 1000)
+    idx = [0, 40, 120, 232, 424, 744, 1000, 2023, 2024, 2767]
+    expected = [0.03264, 1.57393, -0.24588, 0.58157, -0.18154, 0.25411, 0.0644, 0.00394,
+                0.0952, 0.10855]
+    np.testing.assert_allclose(features[0, idx].numpy(), expected, atol=2e-4)
+    assert float(features.sum()) == pytest.approx(385.759, abs=0.05)
+    np.testing.assert_allclose(logits[0, [0, 1, 500, 999]].numpy(),
+                               [0.38385, -0.04505, 0.01523, 0.09174], atol=2e-4)
+
+
+def test_port_refuses_wrong_weights() -> None:
+    weights = generated_weights()
+    weights.pop("_fc.bias")
+    with pytest.raises(ValueError, match="missing"):
+        B.build(weights)
+    weights = generated_weights()
+    weights["_fc.weight"] = weights["_fc.weight"][:10]
+    with pytest.raises(UserError, match="shape"):
+        B.check_weights(weights)
+
+
+def _bundled(name: str) -> np.ndarray:
+    """Photos that ship with moodshift's dependencies (scikit-image, matplotlib)."""
+    import matplotlib
+    import skimage
+
+    from moodshift.imageio import load_image
+
+    roots = [Path(skimage.__file__).parent / "data",
+             Path(matplotlib.get_data_path()) / "sample_data"]
+    path = next((r / name for r in roots if (r / name).exists()), None)
+    if path is None:
+        pytest.skip(f"{name} is not installed")
+    return load_image(path)
+
+
+@pytest.mark.models
+def test_real_weights_imagenet_classes_and_onnx() -> None:
+    """ImageNet top-1 of the pulled weights on bundled photos (classes: 967 espresso; 281/282/
+    285 tabby, tiger and Egyptian cat; 652 military uniform; 665/670 moped, motor scooter;
+    657/744 missile, projectile), through the ONNX export, which must match torch."""
+    from moodshift.models.runtime import load_net, onnx_path
+    from moodshift.models.store import load_tensors
+    from moodshift.mood.features import FeatureExtractor, make_views, normalise
+
+    try:
+        tensors = load_tensors("efficientnet-lite0")
+    except ModelMissingError:
+        pytest.skip("efficientnet-lite0 is not pulled (run `moodshift models pull`)")
+    if onnx_path("efficientnet-lite0") is None:
+        pytest.skip("efficientnet-lite0 has no ONNX export (run `moodshift models pull --force`)")
+    fx = FeatureExtractor(backend="onnx")
+    cases = [("coffee.png", "centre", {967}), ("chelsea.png", "whole", {281, 282, 285}),
+             ("grace_hopper.jpg", "whole", {652}), ("motorcycle_left.png", "whole", {665, 670}),
+             ("rocket.jpg", "centre", {657, 744})]
+    for name, view, classes in cases:
+        assert int(np.argmax(fx.logits(_bundled(name), view))) in classes, name
+    batch = normalise(make_views(_bundled("coffee.png"), ["whole", "centre-flip"]))
+    onnx_out = load_net("efficientnet-lite0")(batch)
+    torch_out = load_net("efficientnet-lite0", tensors=tensors, backend="torch")(batch)
+    for a, b in zip(onnx_out, torch_out):
+        np.testing.assert_allclose(a, b, atol=1e-3)
+
+
+# --- rated folders -------------------------------------------------------------------------
+
+def test_read_both_layouts_map_scales(tmp_path: Path) -> None:
+    oasis = read_rated_folder(make_rated_folder(tmp_path, "oasis", 5, 0))
+    e6 = read_rated_folder(make_rated_folder(tmp_path, "emotion6", 5, 1))
+    assert oasis.layout.name == "oasis" and oasis.emotions is None and len(oasis) == 5
+    assert e6.layout.name == "emotion6" and e6.emotions.shape == (5, 7)
+    assert oasis.layout.to_unit([1, 4, 7]).tolist() == [-1, 0, 1]
+    assert e6.layout.to_unit([1, 5, 9]).tolist() == [-1, 0, 1]
+    assert np.all(np.abs(oasis.valence) <= 1) and np.allclose(e6.emotions.sum(1), 1)
+
+
+@pytest.mark.parametrize("layout,edit,message", [
+    ("oasis", lambda r, f: (r, [c for c in f if c != "arousal_mean"]), "row 1: missing columns"),
+    ("emotion6", lambda r, f: (r, [c for c in f if c != "p_fear"]), "row 1: .*p_fear"),
+    ("oasis", lambda r, f: ([*r[:2], {**r[2], "image": "gone.png"}, *r[3:]], f),
+     "row 4: image gone.png not found"),
+    ("oasis", lambda r, f: ([{**r[0], "valence_mean": "7.5"}, *r[1:]], f),
+     "row 2: valence_mean 7.5 is outside 1-7"),
+    ("emotion6", lambda r, f: ([r[0], {**r[1], "arousal": "0"}, *r[2:]], f),
+     "row 3: arousal 0 is outside 1-9"),
+    ("emotion6", lambda r, f: ([r[0], {**r[1], "p_happy": "0.9"}, *r[2:]], f),
+     "row 3: the p_\\* shares sum to"),
+    ("oasis", lambda r, f: ([{**r[0], "valence_mean": "high"}, *r[1:]], f),
+     "row 2: valence_mean is 'high', not a number"),
+])
+def test_bad_ratings_files_name_file_and_row(tmp_path: Path, layout, edit, message) -> None:
+    folder = make_rated_folder(tmp_path, layout, 4, 2)
+    path = rewrite_ratings(folder, edit)
+    with pytest.raises(InputFileError, match=message) as info:
+        read_rated_folder(folder)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+# --- training on generated data ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    from moodshift.mood.features import FeatureExtractor
+    from moodshift.mood.training.train import MoodTrainConfig, train_mood
+
+    root = tmp_path_factory.mktemp("mood")
+    data = (make_rated_folder(root, "oasis", 14, 10), make_rated_folder(root, "emotion6", 14, 11))
+    extractor = FeatureExtractor(backend="torch", tensors=generated_weights())
+    cfg = MoodTrainConfig(data=data, out=root / "out", name="tiny", folds=3, max_views=1,
+                          alphas=(10.0, 100.0, 1000.0), kl_l2s=(0.01, 0.1), kl_iterations=40,
+                          cache=root / "cache")
+    lines: list[str] = []
+    result = train_mood(cfg, progress=lines.append, extractor=extractor,
+                        backbone_sha256="generated-0")
+    return result, extractor, data, lines
+
+
+@pytest.mark.slow
+def test_training_lowers_the_loss_and_writes_its_outputs(trained) -> None:
+    result, _, _, lines = trained
+    fit = result.metrics["train_fit"]
+    assert fit["va_mse_z"] < 0.5 * fit["va_baseline_mse_z"]
+    assert fit["kl_end"] < fit["kl_start"]
+    for path in result.files:
+        assert path.exists() and path.stat().st_size > 0
+    assert set(result.metrics["cv"]) == {"oasis", "emotion6"}
+    assert result.metrics["cv_emotions"]["n"] == 14
+    assert {(c["train"], c["test"]) for c in result.metrics["cross_dataset"]} == {
+        ("oasis", "emotion6"), ("emotion6", "oasis")}
+    card = (result.config.out / "tiny-MODEL_CARD.md").read_text()
+    assert result.sha256 in card and "Cross-validated" in card
+    assert any(line.startswith("cv views=") for line in lines)
+
+
+@pytest.mark.slow
+def test_trained_heads_reload_and_eval_json(trained) -> None:
+    from moodshift.mood.evaluate import evaluate_mood
+    from moodshift.mood.metrics import pearson
+    from moodshift.mood.rated import RatedMoodModel, load_heads
+
+    result, extractor, data, _ = trained
+    heads = load_heads(result.weights)
+    assert heads.config["sha256"] == result.sha256 and heads.emotion_weight.shape[0] == 7
+    model = RatedMoodModel(heads, "tiny", extractor=extractor)
+    report = evaluate_mood(data[1], model).to_json()
+    assert report["n"] == 14 and report["calibration"] == "emotion6"
+    assert set(report["emotions"]) >= {"mean_kl", "top1", "majority_top1", "per_emotion"}
+    assert set(report["emotions"]["per_emotion"]) == set(EMOTIONS)
+    rated = read_rated_folder(data[1])
+    from moodshift.imageio import load_image
+
+    rows = np.stack([model.features(load_image(p))[0] for p in rated.paths])
+    v, _, probs = heads.predict(rows, dataset="emotion6")
+    assert report["valence"]["pearson_r"] == pytest.approx(pearson(v, rated.valence), abs=1e-4)
+    top1 = float(np.mean(probs.argmax(1) == rated.emotions.argmax(1)))
+    assert report["emotions"]["top1"] == pytest.approx(top1, abs=1e-4)
+    mood = model.measure(load_image(rated.paths[0]))
+    assert mood.model == "tiny" and len(mood.emotions) == 7
+    assert sum(mood.to_json()["emotions"].values()) == pytest.approx(1, abs=1e-3)
+
+
+@pytest.mark.slow
+def test_tampered_heads_are_refused(trained, tmp_path: Path) -> None:
+    import shutil
+
+    from moodshift.mood.rated import load_heads
+
+    result = trained[0]
+    copy = tmp_path / result.weights.name
+    shutil.copy(result.weights, copy)
+    shutil.copy(result.weights.with_suffix(".json"), copy.with_suffix(".json"))
+    with open(copy, "r+b") as fh:
+        fh.seek(-4, 2)
+        fh.write(b"\x00\x01\x02\x03")
+    with pytest.raises(InputFileError, match="checksum mismatch"):
+        load_heads(copy)
+
+
+@pytest.mark.slow
+def test_batch_and_single_measures_agree(trained) -> None:
+    from moodshift.imageio import load_image
+    from moodshift.mood.rated import RatedMoodModel, load_heads
+
+    result, extractor, data, _ = trained
+    model = RatedMoodModel(load_heads(result.weights), "tiny", extractor=extractor)
+    images = [load_image(p) for p in read_rated_folder(data[0]).paths[:3]]
+    for one, many in zip([model.measure(img) for img in images], model.measure_batch(images)):
+        assert one.as_tuple() == pytest.approx(many.as_tuple(), abs=1e-5)
+        assert one.emotions == pytest.approx(many.emotions, abs=1e-6)

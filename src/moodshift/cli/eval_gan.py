@@ -28,6 +28,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "same-person identity figure (0: skip; default 4)")
     p.add_argument("--directions", type=Path,
                    help="stylegan: directions from `moodshift train directions`")
+    p.add_argument("--expression-edit", action="store_true",
+                   help="stylegan: also warp the expression of emotions with a weak direction")
     p.add_argument("--real", type=Path,
                    help="real faces <emotion>/*.jpg for the FID-style distance "
                         "(default: ../shared/datasets/fer2013/val if present)")
@@ -73,7 +75,8 @@ def run_stylegan(args: argparse.Namespace) -> int:
         raise UserError("--model, --real and --plot are for --generator cgan")
     result = run_style_eval(StyleEvalRequest(
         n=args.n, judge=args.judge or "fer", seed=args.seed, psi=args.truncation,
-        identities=args.identities, directions=args.directions))
+        identities=args.identities, directions=args.directions,
+        edit_weak=args.expression_edit))
     if args.json:
         print_json(result.to_json())
         return 0

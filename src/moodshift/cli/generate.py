@@ -55,6 +55,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--directions", type=Path,
                    help="stylegan: directions from `moodshift train directions` "
                         "(default: the shipped ones)")
+    p.add_argument("--expression-edit", action="store_true",
+                   help="stylegan: also warp the expression (face mesh) of emotions whose "
+                        "style-space direction is weak (angry, disgust, fear, sad, surprise); "
+                        "measured no better by fer, see docs/stylegan.md")
     p.add_argument("--model", type=Path, help="a trained generator (default: the shipped one)")
     p.add_argument("-o", "--output", required=True,
                    help="output image (.png); with --n > 1 a folder or a name to number; "
@@ -103,8 +107,9 @@ def run(args: argparse.Namespace) -> int:
     if generator == "stylegan":
         from moodshift.cli.generate_stylegan import run_stylegan
         return run_stylegan(args)
-    if args.emotions or args.same_person or args.directions:
-        raise UserError("--emotions, --same-person and --directions need --generator stylegan")
+    if args.emotions or args.same_person or args.directions or args.expression_edit:
+        raise UserError("--emotions, --same-person, --directions and --expression-edit need "
+                        "--generator stylegan")
 
     def request_for(emotion, age, gender, style_emotion=None, style_image=None):
         return PortraitRequest(

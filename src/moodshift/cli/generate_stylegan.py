@@ -41,13 +41,13 @@ def run_stylegan(args: argparse.Namespace) -> int:
                        age_group=age, gender=gender, n=args.n, seed=args.seed,
                        psi=args.truncation, size=args.size,
                        same_person=args.same_person or len(emotions) == 1,
-                       directions=args.directions)
+                       directions=args.directions, edit_weak=args.expression_edit)
     req.check()
     style_emotion, style_image = style_source(args.style)
     if args.grid:
         check_writable_dir(Path(args.output).parent)
         sheet = render_style_grid(seed=args.seed, cell=max(96, args.size // 2), psi=req.psi,
-                                  directions=args.directions)
+                                  directions=args.directions, edit_weak=args.expression_edit)
         save_image(sheet, args.output, metadata={"tool": "generate", "grid": True,
                                                  "seed": args.seed, "generator": "stylegan"})
         if args.json:

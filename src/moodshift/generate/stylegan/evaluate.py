@@ -91,6 +91,7 @@ class StyleEvalRequest:
     psi: float = DEFAULT_PSI
     identities: int = 4
     directions: object = None        # Path | None: None for the shipped directions
+    edit_weak: bool = False          # expression-edit the emotions with a weak direction
 
     def check(self) -> None:
         from moodshift.generate.gan.evaluate import MAX_EVAL_N, MIN_EVAL_N
@@ -107,7 +108,8 @@ def run_style_eval(request: StyleEvalRequest, show_progress: bool = True) -> Sty
     request.check()
     return evaluate_stylegan(n=request.n, judge=request.judge, seed=request.seed,
                              psi=request.psi, identities=request.identities,
-                             directions=request.directions, show_progress=show_progress)
+                             directions=request.directions, edit_weak=request.edit_weak,
+                             show_progress=show_progress)
 
 
 class Descriptor:
@@ -136,7 +138,7 @@ def peak_memory_mb() -> float:
 
 
 def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: float = DEFAULT_PSI,
-                      identities: int = 4, directions=None,
+                      identities: int = 4, directions=None, edit_weak: bool = False,
                       show_progress: bool = True) -> StyleEval:
     from tqdm import tqdm
 
@@ -146,7 +148,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     from moodshift.generate.stylegan.directions import load_directions
     from moodshift.generate.stylegan.generator import load_style_generator
     from moodshift.generate.stylegan.labels import centre_box
-    from moodshift.generate.stylegan.portraits import steer
+    from moodshift.generate.stylegan.portraits import edit_if_weak, steer, weak_direction
 
     d = load_directions(directions)
     gen = load_style_generator()
@@ -173,6 +175,8 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
                                        disable=not show_progress)):
         t = time.perf_counter()
         face = gen.render(steer(d, base[i:i + 1], e, a, g), NATIVE_SIZE)[0]
+        if edit_weak:
+            face = edit_if_weak(face, e, d)
         seconds += time.perf_counter() - t
         small, box, count = read(face)
         reads.append(int(np.argmax(judge_model.predict(small, [box])[0])))
@@ -196,10 +200,9 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
                                for k in range(len(EMOTIONS))]))
     identity = identity_consistency(gen, d, describe, read, identities, seed + 7919, psi) \
         if identities >= 2 else {}
-    good = d.info.get("good_direction", {})
-    paths = {e: "style-space direction" + ("" if good.get(e, True) else
-                                           " (weak in calibration; no expression editor "
-                                           "available to hand it to)") for e in EMOTIONS}
+    paths = {e: "style-space direction" + (" + expression editing (mesh warp)"
+                                           if edit_weak and weak_direction(d, e) else "")
+             for e in EMOTIONS}
     return StyleEval(judge=judge, judge_independent=judge not in LABEL_JUDGES, n=n, psi=psi,
                      per_emotion=per_emotion, overall=float((reads_arr == wanted).mean()),
                      age_group_accuracy=float(age_ok), gender_accuracy=float(gender_ok),

@@ -52,6 +52,9 @@ class StyleRequest:
     size: int = 512
     same_person: bool = True      # one identity per index across the emotions
     directions: Path | None = None
+    # also warp the expression of emotions whose direction is weak (off by default: it did
+    # not raise fer's reading in a paired test, docs/stylegan.md)
+    edit_weak: bool = False
 
     def check(self) -> None:
         from moodshift.generate.portraits import MAX_N
@@ -94,8 +97,31 @@ def draw_style_faces(req: StyleRequest) -> list[StyleFace]:
         base = gen.sample_styles(req.n, seed, req.psi)
         styles = steer(d, base, emotion, req.age_group, req.gender)
         for i, img in enumerate(gen.render(styles, req.size)):
+            if req.edit_weak:
+                img = edit_if_weak(img, emotion, d)
             out.append(StyleFace(img, emotion, i, seed))
     return out
+
+
+def weak_direction(d: Directions, emotion: str) -> bool:
+    """Whether calibration found the emotion's style-space direction weak (model card)."""
+    return not d.info.get("good_direction", {}).get(emotion, True)
+
+
+def edit_if_weak(img: np.ndarray, emotion: str, d: Directions) -> np.ndarray:
+    """For an emotion whose direction is weak, the rendered face is also moved toward it by
+    moodshift's expression editor (face mesh warp, moodshift.style.editing); other emotions,
+    and faces the detector or the mesh cannot find, are returned as they are."""
+    if not weak_direction(d, emotion):
+        return img
+    from moodshift.faces.detect import load_detector
+    from moodshift.style.editing.expression import edit_expressions
+
+    found = load_detector("ssd").detect(img)
+    if not found:
+        return img
+    edited, _, _ = edit_expressions(img, [found[0].box], {emotion: 1.0}, 1.0)
+    return edited
 
 
 def render_style_grid(seed: int = 0, cell: int = 128, psi: float = DEFAULT_PSI,

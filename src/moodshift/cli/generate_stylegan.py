@@ -19,30 +19,23 @@ def output_paths(target: str, names: list[str], seed: int) -> list[Path]:
 
 
 def run_stylegan(args: argparse.Namespace) -> int:
-    from moodshift.generate.portraits import read_request, style_source
+    from moodshift.generate.portraits import style_source
     from moodshift.generate.stylegan.portraits import (
-        StyleRequest,
         output_names,
-        parse_emotion_list,
         render_style_grid,
+        steered_portrait_request,
         style_portraits,
     )
     from moodshift.imageio import check_writable_dir, save_image
 
     if args.output == "-":
         raise UserError("-o -: generate writes image files; give a file or folder name")
-    if args.strength is not None and not 0.0 <= args.strength <= 1.0:
-        raise UserError(f"--strength {args.strength}: must be between 0 and 1")
-    if args.same_person and not args.emotions:
-        raise UserError("--same-person goes with --emotions (e.g. --emotions all)")
-    emotion, age, gender, reading = read_request(args.text, args.emotion, args.age, args.gender)
-    emotions = parse_emotion_list(args.emotions) or ((emotion,) if emotion else ())
-    req = StyleRequest(emotions=(emotions or ("neutral",)) if args.grid else emotions,
-                       age_group=age, gender=gender, n=args.n, seed=args.seed,
-                       psi=args.truncation, size=args.size,
-                       same_person=args.same_person or len(emotions) == 1,
-                       directions=args.directions, edit_weak=args.expression_edit)
-    req.check()
+    req, reading = steered_portrait_request(
+        args.text, args.emotion, args.age, args.gender, emotions=args.emotions,
+        same_person=args.same_person, grid=args.grid, n=args.n, seed=args.seed,
+        psi=args.truncation, size=args.size, directions=args.directions,
+        edit_weak=args.expression_edit, strength=args.strength)
+    age, gender = req.age_group, req.gender
     style_emotion, style_image = style_source(args.style)
     if args.grid:
         check_writable_dir(Path(args.output).parent)
@@ -59,8 +52,7 @@ def run_stylegan(args: argparse.Namespace) -> int:
     for p in paths:
         check_writable_dir(p.parent if str(p.parent) else Path("."))
     portraits = style_portraits(req, styled=not args.no_style, style_emotion=style_emotion,
-                                style_image=style_image, style_label=args.style,
-                                strength=args.strength)
+                                style_image=style_image, style_label=args.style)
     for portrait, path in zip(portraits, paths):
         save_image(portrait.image, path, metadata=portrait.intent)
         if args.json:

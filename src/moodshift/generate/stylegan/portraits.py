@@ -42,7 +42,9 @@ def steer(d: Directions, styles: np.ndarray, emotion: str | None, age_group: str
 
 
 @dataclass(frozen=True)
-class StyleRequest:
+class SteeredPortraitRequest:
+    """What to draw: identities x emotions, steered to an age group and gender."""
+
     emotions: tuple[str, ...]
     age_group: str | None = None
     gender: str | None = None
@@ -55,10 +57,13 @@ class StyleRequest:
     # also warp the expression of emotions whose direction is weak (off by default: it did
     # not raise fer's reading in a paired test, docs/stylegan.md)
     edit_weak: bool = False
+    strength: float | None = None  # of the palette style on the faces (None: FACE_STYLE_STRENGTH)
 
     def check(self) -> None:
         from moodshift.generate.portraits import MAX_N
 
+        if self.strength is not None and not 0.0 <= self.strength <= 1.0:
+            raise UserError(f"--strength {self.strength}: must be between 0 and 1")
         if not self.emotions:
             raise UserError(f"give a description, --emotion or --emotions "
                             f"({', '.join(EMOTIONS)}, all)")
@@ -82,7 +87,7 @@ class StyleFace:
     seed: int
 
 
-def draw_style_faces(req: StyleRequest) -> list[StyleFace]:
+def draw_style_faces(req: SteeredPortraitRequest) -> list[StyleFace]:
     """For each identity (n) and emotion, one face; identities share a seed across emotions
     when same_person, else each emotion draws its own (seed + emotion's position)."""
     from moodshift.generate.stylegan.directions import load_directions
@@ -176,16 +181,36 @@ def parse_emotion_list(value: str | None) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(out))
 
 
-def style_portraits(req: StyleRequest, styled: bool = True, style_emotion: str | None = None,
-                    style_image: np.ndarray | None = None, style_label: str | None = None,
-                    strength: float | None = None) -> list:
+def steered_portrait_request(text: str | None, emotion: str | None, age: str | None,
+                             gender: str | None, emotions: str | None, same_person: bool,
+                             grid: bool, **fields) -> tuple[SteeredPortraitRequest,
+                                                            dict[str, object] | None]:
+    """The checked request, and the text's reading, from ``moodshift generate``'s options: a
+    description and/or --emotion, or an --emotions list (``all`` or names); --same-person keeps
+    one identity across the listed emotions. ``fields``: the request's other fields."""
+    from moodshift.generate.portraits import read_request
+
+    if same_person and not emotions:
+        raise UserError("--same-person goes with --emotions (e.g. --emotions all)")
+    wanted, age_group, sex, reading = read_request(text, emotion, age, gender)
+    listed = parse_emotion_list(emotions) or ((wanted,) if wanted else ())
+    req = SteeredPortraitRequest(emotions=(listed or ("neutral",)) if grid else listed,
+                                 age_group=age_group, gender=sex,
+                                 same_person=same_person or len(listed) == 1, **fields)
+    req.check()
+    return req, reading
+
+
+def style_portraits(req: SteeredPortraitRequest, styled: bool = True, style_emotion: str | None = None,
+                    style_image: np.ndarray | None = None,
+                    style_label: str | None = None) -> list:
     """Steered faces, styled for their emotion with colours kept (unless not styled), each with
     the intent it was made to express (moodshift.generate.portraits.Portrait)."""
     from moodshift.emotions import EMOTION_VAD
     from moodshift.generate.portraits import Portrait
 
     out = []
-    s = FACE_STYLE_STRENGTH if strength is None else strength
+    s = FACE_STYLE_STRENGTH if req.strength is None else req.strength
     for face in draw_style_faces(req):
         img = face.image
         if styled:

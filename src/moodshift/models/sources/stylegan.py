@@ -13,8 +13,6 @@ non-commercial use only.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tempfile
 import zipfile
 from pathlib import Path
@@ -22,6 +20,7 @@ from typing import Callable
 
 from moodshift.errors import ModelMissingError, UserError
 from moodshift.imageio import atomic_write_bytes
+from moodshift.models.sources.pip_wheel import download_wheel
 from moodshift.models.store import ModelRecord, record_file, sha256_file
 
 PACKAGE = "random-face==2021.7.21.1"
@@ -64,25 +63,6 @@ def verified_files(cache: Path) -> dict[str, Path]:
     return out
 
 
-def download_wheel(workdir: Path, log: Callable[[str], None] = print) -> Path:
-    """``python -m pip download --no-deps random-face==2021.7.21.1 -d workdir``."""
-    log(f"  pip download --no-deps {PACKAGE}")
-    cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-           "--only-binary", ":all:", PACKAGE, "-d", str(workdir)]
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=PIP_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise UserError(f"pip download {PACKAGE} took longer than {PIP_TIMEOUT_S} s") from None
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        raise UserError(f"pip download {PACKAGE} failed (exit {proc.returncode}): "
-                        + " | ".join(tail))
-    wheels = sorted(workdir.glob("random_face-*.whl"))
-    if not wheels:
-        raise UserError(f"pip download {PACKAGE} produced no wheel")
-    return wheels[0]
-
-
 def extract(wheel: Path, folder: Path) -> None:
     """Copy the four IR files out of the wheel into folder, verifying each before it lands."""
     import hashlib
@@ -102,7 +82,8 @@ def extract(wheel: Path, folder: Path) -> None:
 def pull(folder: Path, log: Callable[[str], None] = print) -> list[ModelRecord]:
     """Download the wheel, keep the verified IR files in ``folder/mobilestylegan``."""
     with tempfile.TemporaryDirectory(prefix="moodshift-stylegan-") as tmp:
-        extract(download_wheel(Path(tmp), log), model_folder(folder))
+        extract(download_wheel(PACKAGE, Path(tmp), log, timeout_s=PIP_TIMEOUT_S),
+                model_folder(folder))
     files = verified_files(folder)
     return [record_file(MAPPING, files["MappingNetwork.bin"], SOURCE, LICENCE, folder),
             record_file(SYNTHESIS, files["SynthesisNetwork.bin"], SOURCE, LICENCE, folder)]

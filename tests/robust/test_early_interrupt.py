@@ -14,22 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from moodshift.fuzzing.regressions import SIGINT_AT_IMPORT
+
 ROOT = Path(__file__).resolve().parents[2]
 GROUP = ROOT / "examples" / "group.jpg"
-
-LAUNCH = """
-import os, signal, sys
-WHEN = sys.argv.pop(1)
-class Trip:
-    def find_spec(self, name, path=None, target=None):
-        if name == WHEN:
-            sys.meta_path.remove(self)
-            os.kill(os.getpid(), signal.SIGINT)
-        return None
-sys.meta_path.insert(0, Trip())
-from moodshift.console import run
-run()
-"""
 
 
 def default_sigint() -> None:
@@ -42,7 +30,7 @@ def default_sigint() -> None:
 @pytest.mark.parametrize("module", ["moodshift.cli", "argparse", "moodshift.emotions", "numpy",
                                     "PIL.Image", "moodshift.analyze", "onnxruntime"])
 def test_ctrl_c_while_modules_load_is_one_line_and_130(module: str) -> None:
-    proc = subprocess.run([sys.executable, "-c", LAUNCH, module, "analyze", str(GROUP)],
+    proc = subprocess.run([sys.executable, "-c", SIGINT_AT_IMPORT, module, "analyze", str(GROUP)],
                           capture_output=True, text=True, timeout=300,
                           env=dict(os.environ, PYTHONPATH=str(ROOT / "src")),
                           preexec_fn=default_sigint)

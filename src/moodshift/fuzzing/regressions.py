@@ -24,8 +24,10 @@ from PIL import Image
 from moodshift.fuzzing.corpus import Case, jpeg_with_size
 from moodshift.fuzzing.harness import Limits, Worker, classify, classify_cli, run_measured
 
-# A meta-path hook that sends SIGINT when a given module starts importing (see the test).
-_TRIP = """
+# ``python -c SIGINT_AT_IMPORT <module> <moodshift args...>``: runs the command line with a
+# meta-path hook that sends SIGINT when <module> starts importing, where a user's early Ctrl-C
+# lands (also used by tests/robust/test_early_interrupt.py).
+SIGINT_AT_IMPORT = """
 import os, signal, sys
 WHEN = sys.argv.pop(1)
 class Trip:
@@ -139,7 +141,7 @@ def run_regressions(folder: Path, limits: Limits, quick: bool = False,
     env = dict(os.environ, OMP_NUM_THREADS="1")
     for module in ("moodshift.cli", "numpy", "moodshift.analyze", "onnxruntime"):
         code, _, err, peak, seconds = run_measured(
-            [sys.executable, "-c", _TRIP, module, "analyze", str(files["tiny 1x1"])],
+            [sys.executable, "-c", SIGINT_AT_IMPORT, module, "analyze", str(files["tiny 1x1"])],
             limits.cli, env=env)
         passed = code == 130 and err == "moodshift: interrupted\n"
         record(f"Ctrl-C while importing {module}", "exit 130, one line",

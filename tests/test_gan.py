@@ -8,43 +8,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from gan_data import fer_tree
 from PIL import Image
 
 from moodshift.emotions import EMOTIONS
 from moodshift.generate.gan.train import GanConfig, train_gan
 
 
-def _face(seed: int, smile: bool) -> np.ndarray:
-    """A 48x48 grey face-ish blob; the mouth curves up for the 'happy' class."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:48, 0:48]
-    img = 60 + rng.normal(0, 8, (48, 48))
-    img[((xx - 24) / 16) ** 2 + ((yy - 24) / 20) ** 2 <= 1] = 170
-    for ex in (17, 31):
-        img[(np.abs(xx - ex) < 3) & (np.abs(yy - 18) < 2)] = 30
-    curve = 32 + (np.abs(xx - 24) / 4) ** 2 / 4 * (-1 if smile else 1)
-    img[(np.abs(yy - curve) < 1.5) & (np.abs(xx - 24) < 8)] = 40
-    return np.clip(img, 0, 255).astype(np.uint8)
-
-
-def _fer_tree(root: Path, per_class: int = 6) -> Path:
-    """A FER-style folder (happy, sad) with a gan-labels.csv, so no face-api model is needed."""
-    rows = ["file,age,age_group,gender,p_gender"]
-    for k, emotion in enumerate(("happy", "sad")):
-        (root / emotion).mkdir(parents=True)
-        for i in range(per_class):
-            name = f"{emotion}/{i}.png"
-            Image.fromarray(_face(10 * k + i, emotion == "happy")).save(root / name)
-            rows.append(f"{name},{25 + 20 * (i % 3)},x,{('female', 'male')[i % 2]},0.9")
-    (root / "gan-labels.csv").write_text("\n".join(rows) + "\n")
-    return root
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory) -> Path:
     """A GAN trained for a few steps on the tiny tree (shared by the tests below)."""
     base = tmp_path_factory.mktemp("gan")
-    data = _fer_tree(base / "data")
+    data = fer_tree(base / "data")
     out = base / "model"
     result = train_gan(data, out, GanConfig(steps=4, batch=4, checkpoint_every=3),
                        log=lambda _: None, show_progress=False)
@@ -77,7 +52,7 @@ def test_same_seed_same_faces_and_conditions_change_them(trained: Path) -> None:
 def test_fer_reader_and_celeba_reader(tmp_path: Path) -> None:
     from moodshift.generate.gan.data import load_celeba, load_faces
 
-    faces = load_faces(_fer_tree(tmp_path / "fer", per_class=3), 48, show_progress=False)
+    faces = load_faces(fer_tree(tmp_path / "fer", per_class=3), 48, show_progress=False)
     assert faces.images.shape == (6, 48, 48)
     assert sorted(set(faces.emotion.tolist())) == [EMOTIONS.index("happy"), EMOTIONS.index("sad")]
     assert faces.counts()["gender"] == {"female": 4, "male": 2}

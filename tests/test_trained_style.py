@@ -8,38 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import portrait_like
-from PIL import Image
 
 from moodshift.errors import UserError
-
-FAST = ["--size", "32", "--batch", "1", "--width", "4", "--sample-every", "2",
-        "--checkpoint-every", "2", "--threads", "1"]
-
-
-def _stripes(side: int = 96) -> np.ndarray:
-    """A bold, colourful style picture (diagonal stripes)."""
-    yy, xx = np.mgrid[0:side, 0:side]
-    band = ((xx + yy) // 8) % 3
-    palette = np.array([[220, 40, 40], [30, 60, 200], [240, 220, 60]], np.uint8)
-    return palette[band]
-
-
-@pytest.fixture(scope="module")
-def content_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("faces")
-    (folder / "nested").mkdir()
-    for i in range(3):
-        Image.fromarray(portrait_like(40, 48, seed=i)).save(folder / f"face{i}.png")
-    Image.fromarray(portrait_like(36, 36, seed=9)).save(folder / "nested" / "face9.jpg")
-    (folder / "broken.jpg").write_bytes(b"not a jpeg at all")
-    return folder
-
-
-@pytest.fixture(scope="module")
-def style_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("style") / "stripes.png"
-    Image.fromarray(_stripes()).save(path)
-    return path
 
 
 @pytest.fixture(scope="module")

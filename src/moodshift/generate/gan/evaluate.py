@@ -28,7 +28,6 @@ from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.generate.gan.data import fer_files, read_grey
 from moodshift.generate.gan.generator import ConditionalGenerator, check_truncation, upscale
-from moodshift.people import AGE_GROUPS, GENDERS
 
 DEFAULT_REAL = Path("../shared/datasets/fer2013/val")
 # eval's pairwise distances grow with n squared; at least two faces per emotion: diversity is
@@ -271,23 +270,13 @@ def render_grid(gen: ConditionalGenerator, seed: int = 0, cell: int = 128,
                 styler: Callable[[np.ndarray, str], np.ndarray] | None = None,
                 truncation: float = 1.0) -> np.ndarray:
     """Emotions (rows) x age group x gender (columns), one latent code for every cell."""
-    from PIL import Image, ImageDraw, ImageFont
+    from moodshift.sheets import PERSON_COLUMNS, emotion_person_sheet
 
     z = gen.sample_latent(1, seed, truncation)
-    cols = [(a, g) for a in AGE_GROUPS for g in GENDERS]
-    label_w, label_h = 90, 34
-    sheet = Image.new("RGB", (label_w + cell * len(cols), label_h + cell * len(EMOTIONS)),
-                      "white")
-    draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default()
-    for c, (a, g) in enumerate(cols):
-        draw.text((label_w + c * cell + 4, 4), a.replace("_", " "), fill="black", font=font)
-        draw.text((label_w + c * cell + 4, 18), g, fill="black", font=font)
-    for r, emotion in enumerate(EMOTIONS):
-        draw.text((4, label_h + r * cell + cell // 2 - 6), emotion, fill="black", font=font)
-        for c, (a, g) in enumerate(cols):
+
+    def row(emotion: str):
+        for a, g in PERSON_COLUMNS:
             face = upscale(gen.generate(z, emotion, a, g)[0], cell)
-            if styler is not None:
-                face = styler(face, emotion)
-            sheet.paste(Image.fromarray(face), (label_w + c * cell, label_h + r * cell))
-    return np.asarray(sheet)
+            yield face if styler is None else styler(face, emotion)
+
+    return emotion_person_sheet((row(e) for e in EMOTIONS), cell)

@@ -132,30 +132,19 @@ def edit_if_weak(img: np.ndarray, emotion: str, d: Directions) -> np.ndarray:
 def render_style_grid(seed: int = 0, cell: int = 128, psi: float = DEFAULT_PSI,
                       directions: Path | None = None) -> np.ndarray:
     """Emotions (rows) x age group x gender (columns), one identity in every cell."""
-    from PIL import Image, ImageDraw, ImageFont
-
     from moodshift.generate.stylegan.directions import load_directions
     from moodshift.generate.stylegan.generator import load_style_generator
-    from moodshift.people import AGE_GROUPS, GENDERS
+    from moodshift.sheets import PERSON_COLUMNS, emotion_person_sheet
 
     d = load_directions(directions)
     gen = load_style_generator()
     base = gen.sample_styles(1, seed, psi)
-    cols = [(a, g) for a in AGE_GROUPS for g in GENDERS]
-    label_w, label_h = 90, 34
-    sheet = Image.new("RGB", (label_w + cell * len(cols), label_h + cell * len(EMOTIONS)),
-                      "white")
-    draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default()
-    for c, (a, g) in enumerate(cols):
-        draw.text((label_w + c * cell + 4, 4), a.replace("_", " "), fill="black", font=font)
-        draw.text((label_w + c * cell + 4, 18), g, fill="black", font=font)
-    for r, emotion in enumerate(EMOTIONS):
-        draw.text((4, label_h + r * cell + cell // 2 - 6), emotion, fill="black", font=font)
-        styles = np.concatenate([steer(d, base, emotion, a, g) for a, g in cols])
-        for c, face in enumerate(gen.render(styles, cell)):
-            sheet.paste(Image.fromarray(face), (label_w + c * cell, label_h + r * cell))
-    return np.asarray(sheet)
+
+    def row(emotion: str) -> list[np.ndarray]:
+        styles = np.concatenate([steer(d, base, emotion, a, g) for a, g in PERSON_COLUMNS])
+        return list(gen.render(styles, cell))
+
+    return emotion_person_sheet((row(e) for e in EMOTIONS), cell)
 
 
 # Default strength of the palette style on photoreal faces: the palettes' own strengths suit
@@ -201,8 +190,8 @@ def steered_portrait_request(text: str | None, emotion: str | None, age: str | N
     return req, reading
 
 
-def style_portraits(req: SteeredPortraitRequest, styled: bool = True, style_emotion: str | None = None,
-                    style_image: np.ndarray | None = None,
+def style_portraits(req: SteeredPortraitRequest, styled: bool = True,
+                    style_emotion: str | None = None, style_image: np.ndarray | None = None,
                     style_label: str | None = None) -> list:
     """Steered faces, styled for their emotion with colours kept (unless not styled), each with
     the intent it was made to express (moodshift.generate.portraits.Portrait)."""

@@ -6,7 +6,8 @@ beyond most of its anchors, and SSD misses about one portrait in ten. Padding th
 side on every edge (edge pixels replicated, so no hard border appears) shrinks the face to the
 size SSD was trained on; on ``portraits/lfw`` this finds the face on all 100 portraits.
 
-The second look runs only when the first finds nothing, so photos where faces are found (group
+The second look runs only when the first finds nothing, and only on photos up to MAX_SIDE px
+that are not extremely elongated, so photos where faces are found (group
 photos, every face-api demo image) are unchanged: no new false positives there. Boxes found on
 the canvas are mapped back and must have their centre inside the photo. Each detection says which
 pass found it (``Detection.source``).
@@ -21,6 +22,7 @@ import numpy as np
 from moodshift.faces.base import Detection, FaceDetector
 
 PAD_FRACTION = 0.5
+MAX_SIDE = 1024   # the second look is for small portraits; larger photos skip it
 
 
 class PaddedRetryDetector:
@@ -36,7 +38,10 @@ class PaddedRetryDetector:
             return found
         height, width = image.shape[:2]
         pad = int(round(self.pad_fraction * max(height, width)))
-        if pad < 1:
+        # only small, portrait-like photos (SSD sees 512 px anyway): a huge or extreme-aspect
+        # image gets no padded copy (which would cost memory for nothing)
+        if pad < 1 or max(height, width) > MAX_SIDE or min(height, width) < 0.25 * max(height,
+                                                                                    width):
             return []
         canvas = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
         out: list[Detection] = []

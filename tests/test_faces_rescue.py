@@ -41,3 +41,17 @@ def test_the_second_look_is_skipped_when_the_first_finds_a_face() -> None:
 
 def test_no_face_stays_no_face() -> None:
     assert PaddedRetryDetector(SizeLimitedDetector()).detect(np.zeros((50, 80, 3), np.uint8)) == []
+
+
+def test_a_huge_or_extremely_long_image_gets_no_padded_copy() -> None:
+    class Counting(SizeLimitedDetector):
+        calls = 0
+
+        def detect(self, image: np.ndarray) -> list[Detection]:
+            Counting.calls += 1
+            return []
+
+    detector = PaddedRetryDetector(Counting())
+    assert detector.detect(np.zeros((3, 5000, 3), np.uint8)) == []
+    assert detector.detect(np.zeros((1500, 1500, 3), np.uint8)) == []
+    assert Counting.calls == 2  # the first look only, each time

@@ -6,7 +6,8 @@ beyond most of its anchors, and SSD misses about one portrait in ten. Padding th
 side on every edge (edge pixels replicated, so no hard border appears) shrinks the face to the
 size SSD was trained on; on ``portraits/lfw`` this finds the face on all 100 portraits.
 
-The second look runs only when the first finds nothing, so photos where faces are found (group
+The second look runs only when the first finds nothing, and only on photos up to MAX_SIDE px
+that are not extremely elongated, so photos where faces are found (group
 photos, every face-api demo image) are unchanged: no new false positives there. Boxes found on
 the canvas are mapped back and must have their centre inside the photo. Each detection says which
 pass found it (``Detection.source``).
@@ -16,13 +17,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import cv2
 import numpy as np
 
 from moodshift.faces.base import Detection, FaceDetector
 
 PAD_FRACTION = 0.5
-MAX_SIDE = 1024
+MAX_SIDE = 1024   # the second look is for small portraits; larger photos skip it
 
 
 class PaddedRetryDetector:
@@ -37,27 +37,21 @@ class PaddedRetryDetector:
         if found:
             return found
         height, width = image.shape[:2]
-        # The canvas is made from a copy at most MAX_SIDE px long: the detector shrinks it to
-        # 512 px anyway, and a full-size canvas of a large or extreme image would be huge (a
-        # 3x100000 strip became 100003x200000, 56 GiB; a 7000x7000 photo 0.6 GB more).
-        scale = min(1.0, MAX_SIDE / max(height, width))
-        small = image if scale >= 1.0 else cv2.resize(
-            image, (max(1, round(width * scale)), max(1, round(height * scale))),
-            interpolation=cv2.INTER_AREA)
-        pad = int(round(self.pad_fraction * max(small.shape[:2])))
-        if pad < 1:
+        pad = int(round(self.pad_fraction * max(height, width)))
+        # only small, portrait-like photos (SSD sees 512 px anyway): a huge or extreme-aspect
+        # image gets no padded copy (which would cost memory for nothing)
+        if pad < 1 or max(height, width) > MAX_SIDE or min(height, width) < 0.25 * max(height,
+                                                                                    width):
             return []
-        canvas = np.pad(small, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
+        canvas = np.pad(image, ((pad, pad), (pad, pad), (0, 0)), mode="edge")
         out: list[Detection] = []
         for d in self.inner.detect(canvas):
-            bx, by, bw, bh = d.box
-            x, y = round((bx - pad) / scale), round((by - pad) / scale)
-            w, h = round(bw / scale), round(bh / scale)
-            cx, cy = x + w / 2, y + h / 2
+            x, y, w, h = d.box
+            cx, cy = x - pad + w / 2, y - pad + h / 2
             if not (0 <= cx < width and 0 <= cy < height):
                 continue  # a "face" in the replicated border
-            x0, y0 = max(x, 0), max(y, 0)
-            x1, y1 = min(x + w, width), min(y + h, height)
+            x0, y0 = max(x - pad, 0), max(y - pad, 0)
+            x1, y1 = min(x - pad + w, width), min(y - pad + h, height)
             if x1 > x0 and y1 > y0:
                 out.append(Detection((x0, y0, x1 - x0, y1 - y0), d.score,
                                      source=f"{self.name}+padded"))

@@ -24,6 +24,7 @@ class FaceResult:
     expression: dict[str, float]
     age: float | None
     gender: str | None
+    detector: str = ""       # which detector (and pass) found the face
 
     @property
     def top_emotion(self) -> str:
@@ -32,7 +33,8 @@ class FaceResult:
     def to_json(self) -> dict[str, object]:
         return {"box": list(self.box), "score": round(self.score, 4),
                 "expression": {k: round(v, 4) for k, v in self.expression.items()},
-                "age": None if self.age is None else round(self.age, 1), "gender": self.gender}
+                "age": None if self.age is None else round(self.age, 1), "gender": self.gender,
+                "detector": self.detector}
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,8 @@ def analyze(image: np.ndarray, name: str, models: Models) -> Analysis:
     ages: list[AgeGender | None] = [None] * len(boxes)
     if boxes and models.age_gender is not None:
         ages = list(models.age_gender.predict(image, boxes))
-    faces = [FaceResult(d.box, d.score, row, a.age if a else None, a.gender if a else None)
+    faces = [FaceResult(d.box, d.score, row, a.age if a else None, a.gender if a else None,
+                        d.source or models.detector.name)
              for d, row, a in zip(detections, rows, ages)]
     mood = models.mood.measure(image)
     return Analysis(name, faces, mood, dominant_emotion(faces, mood))

@@ -37,7 +37,8 @@ def test_analyze_json_contract_on_group_photo(capsys, tmp_path: Path) -> None:
     assert set(result) == {"image", "faces", "mood", "dominant_emotion"}
     assert len(result["faces"]) == 2
     for face in result["faces"]:
-        assert set(face) == {"box", "score", "expression", "age", "gender"}
+        assert set(face) == {"box", "score", "expression", "age", "gender", "detector"}
+        assert face["detector"].startswith("faceapi-ssd")
         assert len(face["box"]) == 4 and all(isinstance(v, int) for v in face["box"])
         assert list(face["expression"]) == list(EMOTIONS)
         assert sum(face["expression"].values()) == pytest.approx(1.0, abs=1e-3)
@@ -66,7 +67,8 @@ def test_stylize_json_contract_and_full_resolution(capsys, tmp_path: Path) -> No
     assert code == 0, err
     [report] = json_lines(out)
     assert set(report) == {"input", "output", "emotion", "engine", "strength", "mood_before",
-                           "mood_after", "target_mood", "seconds", "faces_before", "faces_after"}
+                           "mood_after", "target_mood", "seconds", "faces_before", "faces_after",
+                           "face_edits", "regions"}
     assert report["emotion"] == "fear" and report["engine"] == "fast"
     assert report["output"] == str(tmp_path / "o" / "wide.fear.png")
     assert Image.open(report["output"]).size == (333, 250)

@@ -55,8 +55,10 @@ def test_real_sigint_soon_after_start_has_no_traceback() -> None:
     """A real SIGINT at a few moments in the first seconds of `python -m moodshift`. Before the
     interpreter reaches moodshift's code (its own start-up) it may die of the signal silently;
     from then on the answer is always the one line."""
+    # enough work that the run is still going when the last signal lands, on an idle machine too
+    images = [str(GROUP)] * 40
     for delay in (0.8, 1.5):
-        proc = subprocess.Popen([sys.executable, "-m", "moodshift", "analyze", str(GROUP)],
+        proc = subprocess.Popen([sys.executable, "-m", "moodshift", "analyze", *images],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                 env=dict(os.environ, PYTHONPATH=str(ROOT / "src")),
                                 preexec_fn=default_sigint)

@@ -60,3 +60,24 @@ def test_a_sample_of_every_kind_fails_cleanly_or_succeeds(corpus, tmp_path: Path
             assert [p.name for p in out.parent.iterdir()] == ["styled.png"]
         assert fingerprint(case.path) == before, case
     assert len(styled_kinds) >= 6
+
+
+def test_the_upload_and_batch_decoder_refuses_the_same_files(corpus) -> None:
+    """The web studio's uploads and the batch runner decode bytes (imageio.load_image_bytes):
+    every regular file of the corpus gets the same answer there as from load_image."""
+    from moodshift.imageio import load_image, load_image_bytes
+
+    for case in corpus:
+        path = Path(case.path)
+        if path.is_symlink() or not path.is_file():
+            continue
+        try:
+            expected = load_image(path).shape
+        except UserError:
+            expected = None
+        try:
+            got = load_image_bytes(path.read_bytes(), path.name).shape
+        except UserError as exc:
+            assert "\n" not in str(exc).strip()
+            got = None
+        assert got == expected, case

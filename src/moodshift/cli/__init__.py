@@ -39,10 +39,14 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
      "train the read-text classifier head on moodshift's labelled sentences"),
     ("train", "expression", "train_expression", "train an expression classifier"),
     ("train", "mood", "train_mood", "fit the human-rated mood model (valence, arousal, emotions)"),
+    ("train", "expression-offsets", "train_expression_offsets",
+     "learn per-emotion face-mesh offsets from labelled faces (expression editing)"),
     ("eval", "gan", "eval_gan",
      "emotion agreement, diversity and FID-style distance of generated faces"),
     ("eval", "expression", "eval_expression", "accuracy of an expression classifier"),
     ("eval", "mood", "eval_mood", "agreement of a mood model with human ratings (ratings.csv)"),
+    ("eval", "stylize", "eval_stylize",
+     "does a stylised portrait express the target? (independent face judges)"),
 )
 
 

@@ -17,7 +17,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from moodshift.analyze import Models, analyze
     from moodshift.annotate import annotate
-    from moodshift.imageio import expand_inputs, load_image, save_image
+    from moodshift.imageio import expand_inputs, load_image, read_metadata, save_image
     from moodshift.outputs import plan_outputs
 
     models = Models(detector_name=args.detector, expression_name=args.expression_model,
@@ -31,14 +31,20 @@ def run(args: argparse.Namespace) -> int:
         result = analyze(image, path, models)
         if path in annotated:
             save_image(annotate(image, result), annotated[path])
+        intent = read_metadata(path) if path != "-" else {}
+        edited = intent.get("faces_edited")
         if args.json:
-            print_json(result.to_json())
+            print_json(result.to_json() | ({"faces_edited": edited} if edited else {}))
             return
+        if edited:
+            print(f"{path}: made by moodshift stylize: {len(edited)} face(s) edited toward "
+                  f"{intent.get('emotion')} (the expression is not as photographed)")
         m = result.mood
         print(f"{path}: {len(result.faces)} face(s), dominant {result.dominant_emotion}, "
               f"mood V {m.valence:+.2f} A {m.arousal:+.2f} D {m.dominance:+.2f}")
         for f in result.faces:
             extra = "" if f.age is None else f", age {f.age:.0f}, {f.gender}"
-            print(f"  face {f.box}: {f.top_emotion} {f.expression[f.top_emotion]:.0%}{extra}")
+            print(f"  face {f.box}: {f.top_emotion} {f.expression[f.top_emotion]:.0%}{extra}"
+                  f" [{f.detector}]")
 
     return for_each_image(inputs, work)

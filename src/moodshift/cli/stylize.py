@@ -35,6 +35,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="fast: pretrained networks; optimize: Gatys optimisation; "
                         "trained: a network made by `moodshift train style`")
     p.add_argument("--json", action="store_true", help="one JSON report per image")
+    p.add_argument("--expression", metavar="0..1|auto",
+                   help="move each face toward the target expression by this much (default 1 "
+                        "for a named emotion; auto or 0 keeps the faces as they are)")
+    p.add_argument("--face-strength", type=float, metavar="0..1",
+                   help="share of the style on faces (default 0.3: faces stay legible)")
+    p.add_argument("--person-strength", type=float, metavar="0..1",
+                   help="share of the style on the rest of the person (default 0.7)")
+    p.add_argument("--background-strength", type=float, metavar="0..1",
+                   help="share of the style on the background (default 1)")
     add_model_options(p)
     g = p.add_argument_group("optimize and trained engines")
     g.add_argument("--steps", type=int, help="optimisation steps (optimize)")
@@ -70,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
                            preserve_color=args.preserve_color or None,
                            style_image=style, palette=palette, engine=args.engine,
                            engine_options=given, style_name=str(args.style_image),
+                           expression=args.expression, face_strength=args.face_strength,
+                           person_strength=args.person_strength,
+                           background_strength=args.background_strength,
                            **({} if args.max_pixels is None else {"max_pixels": args.max_pixels}))
     request.check()
     inputs = expand_inputs(args.images)

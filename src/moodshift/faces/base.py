@@ -17,6 +17,7 @@ class Detection:
 
     box: Box
     score: float
+    source: str = ""          # which detector (and pass) found it, e.g. "faceapi-ssd+padded"
 
     @property
     def area(self) -> int:

@@ -22,8 +22,9 @@ FALLBACK_WARNING = ("face-api weights are missing, using OpenCV's Haar face dete
 
 
 def _ssd() -> FaceDetector:
+    from moodshift.faces.rescue import PaddedRetryDetector
     from moodshift.faces.ssd import SsdFaceDetector
-    return SsdFaceDetector()
+    return PaddedRetryDetector(SsdFaceDetector())  # a second, padded look at small portraits
 
 
 def _tiny() -> FaceDetector:

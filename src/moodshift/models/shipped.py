@@ -61,6 +61,11 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
         _file("models/affect/vad.safetensors",
               "d160bf83500341744900cb1a84b5924bcce434b5352d3a93748172e5bc23edba"),
     ), "noise + valence, arousal, dominance -> RGB image"),
+    ShippedModel("moodshift-expression-offsets", (
+        _file("models/editing/mesh-offsets.safetensors",
+              "10795dab6be98e439e97d2bbc8fd304033dc1c7539c2f0abe4bfdc455f3886f9"),
+    ), "per-emotion offsets of MediaPipe's 468 mesh points (eye distance 1), by "
+       "`moodshift train expression-offsets`"),
     ShippedModel("moodshift-text-head", (
         _file("text/head.safetensors",
               "afc317892b2efde41f0dae3a886b3b7765dd9758063003b4fff554d900fc3988"),

@@ -112,3 +112,33 @@ def load_verified_file(path: Path, expected_sha256: str) -> dict[str, np.ndarray
         raise UserError(f"{path}: checksum mismatch (expected {expected_sha256[:12]}…, "
                         f"got {actual[:12]}…)")
     return load_file(str(path))
+
+
+def store_file(name: str, data: bytes, suffix: str, source: str, licence: str,
+               folder: Path | None = None) -> ModelRecord:
+    """Save a model file as it is (e.g. a .tflite network), atomically, and record it."""
+    folder = folder or cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"{name}{suffix}"
+    tmp = folder / f".{name}{suffix}.part"
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+    record = ModelRecord(name=name, file=target.name, sha256=sha256_file(target),
+                         size=target.stat().st_size, source=source, licence=licence)
+    records = read_manifest(folder)
+    records[name] = record
+    _write_manifest(records, folder)
+    return record
+
+
+def verified_path(name: str, folder: Path | None = None) -> Path:
+    """The cached file of a model stored with store_file, after checking its sha256."""
+    folder = folder or cache_dir()
+    record = read_manifest(folder).get(name)
+    if record is None or not (folder / record.file).exists():
+        raise ModelMissingError(f"model {name!r} is not in the cache ({folder}); "
+                                "run `moodshift models pull`")
+    path = folder / record.file
+    if sha256_file(path) != record.sha256:
+        raise UserError(f"{path}: checksum mismatch; run `moodshift models pull --force`")
+    return path

@@ -21,12 +21,14 @@ from moodshift.emotions import EMOTIONS, canonical_emotion
 from moodshift.errors import InputFileError, UserError
 from moodshift.style.color import Grade
 from moodshift.style.engines.fast import NUM_STYLES, multistyle_weights
+from moodshift.style.look import LIMITS as LOOK_LIMITS
+from moodshift.style.look import LOOK_KEYS, Look
 
 DEFAULT_PALETTE = Path(__file__).resolve().parent.parent / "data" / "palette.toml"
 PROCEDURAL = "procedural"
 ENGINES = ("arbitrary", "multistyle26")
 ENTRY_KEYS = ("style", "engine", "strength", "preserve_color", "tone", "weights", "grade",
-              "model")
+              "model", "look")
 TONES = ("photo", "style")
 GRADE_KEYS = ("brightness", "contrast", "saturation", "warmth")
 
@@ -44,6 +46,7 @@ class PaletteEntry:
     weights: tuple[float, ...] | None = None  # normalised 26-style mix (multistyle26)
     tone: str = "photo"             # grade anchored to the photo's tones, or the style's
     model: str | None = None        # absolute path of a `train style` network (trained engine)
+    look: Look = Look()             # vignette, grain, softness, tint (moodshift.style.look)
 
     @property
     def is_procedural(self) -> bool:
@@ -54,7 +57,7 @@ class PaletteEntry:
                 "strength": self.strength, "preserve_color": self.preserve_color,
                 "tone": self.tone, "grade": vars(self.grade).copy(),
                 "weights": list(self.weights) if self.weights else None,
-                "model": self.model}
+                "model": self.model, "look": self.look.to_json()}
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,15 @@ def _merge(base: dict[str, dict[str, Any]], path: Path, raw: dict[str, Any]) -> 
             if key not in ENTRY_KEYS:
                 raise UserError(f"{path}: [{table}] unknown key {key!r} (expected one of "
                                 f"{', '.join(ENTRY_KEYS)})")
-            if key == "grade":
+            if key == "look":
+                if not isinstance(value, dict):
+                    raise UserError(f"{path}: [{table}].look must be a table")
+                for lkey, lval in value.items():
+                    if lkey not in LOOK_KEYS:
+                        raise UserError(f"{path}: [{table}.look] unknown key {lkey!r} "
+                                        f"(expected one of {', '.join(LOOK_KEYS)})")
+                    slot.setdefault("look", {})[lkey] = (lval, path)
+            elif key == "grade":
                 if not isinstance(value, dict):
                     raise UserError(f"{path}: [{table}].grade must be a table")
                 for gkey, gval in value.items():
@@ -177,7 +188,9 @@ def _entry(emotion: str, slot: dict[str, Any]) -> PaletteEntry:
         if not resolved.is_file():
             raise UserError(f"{mpath}: [{emotion}].model: no such model file {str(resolved)!r}")
         model = str(resolved)
-    return PaletteEntry(emotion, style, engine, strength, keep, grade, weights, tone, model)
+    look = Look(**{k: _number(p, f"[{emotion}.look].{k}", v, *LOOK_LIMITS[k])
+                   for k, (v, p) in slot.get("look", {}).items()})
+    return PaletteEntry(emotion, style, engine, strength, keep, grade, weights, tone, model, look)
 
 
 def load_palette(path: Path | str | None = None) -> Palette:

@@ -1,0 +1,1 @@
+"""Benchmarks that judge what moodshift makes (``moodshift eval ...``)."""

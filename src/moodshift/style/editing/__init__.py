@@ -1,0 +1,1 @@
+"""Expression editing: move each face toward a target expression by a dense, masked warp."""

@@ -1,0 +1,216 @@
+"""Move each face in a photo toward a target expression, at full resolution.
+
+Per face: MediaPipe's mesh (moodshift.faces.mesh) -> the face's points in a normalised frame
+(eye distance 1) -> a displacement per point, made of
+  * the learned mean offset of the target emotion from neutral (moodshift.style.editing.offsets,
+    ``train expression-offsets``), times LEARNED_GAIN,
+  * the emotion's action-unit prototype (moodshift.style.editing.templates), times AU_GAIN,
+  * minus the face's own expression toward other emotions: its deviation from the mean neutral
+    shape is fitted by non-negative least squares on the other emotions' offsets, and that part
+    is taken away (a smiling face asked to look sad first loses its smile),
+all scaled by strength (blends: weighted sums) -> a dense warp confined to the face region
+(moodshift.style.editing.warp) -> shading where the geometry opens the mouth or creases the skin
+(moodshift.style.editing.texture). Pixels outside each face region are never touched.
+
+Faces are skipped, with the reason reported, when they are too small to edit, when the mesh does
+not find a face in the box, when the head is turned toward profile, or when the face is cut by
+the image edge.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from moodshift.emotions import EMOTIONS
+from moodshift.faces.masks import FACE_OVAL
+from moodshift.style.editing import texture
+from moodshift.style.editing.offsets import ExpressionOffsets, align, eye_centres
+from moodshift.style.editing.templates import PROTOTYPES, emotion_displacement
+from moodshift.style.editing.warp import apply_field, displacement_field, face_crop
+
+Box = tuple[int, int, int, int]
+MIN_FACE_PX = 40          # smaller faces are skipped: too few pixels to move convincingly
+MIN_MESH_SCORE = 0.5
+MAX_YAW = 0.5             # beyond this the far half of the face is hidden (profile)
+MAX_OUTSIDE = 0.15        # share of the face outline that may lie outside the image
+LEARNED_GAIN = 2.0
+AU_GAIN = 1.0
+CANCEL_GAIN = 1.3
+# points no expression moves much: upper face outline, nose, eye corners (identity check)
+IDENTITY_POINTS = (10, 338, 297, 332, 284, 251, 389, 356, 454, 127, 162, 21, 54, 103, 67, 109,
+                   234, 93, 323, 1, 4, 5, 6, 168, 195, 197, 33, 133, 362, 263)
+
+
+@dataclass
+class FaceEdit:
+    """What was done to one face (reported in the JSON and the image's intent metadata)."""
+
+    box: Box
+    applied: bool
+    emotion: dict[str, float]
+    strength: float
+    reason: str | None = None
+    mesh_score: float | None = None
+    shape_change: float | None = None       # mean point movement, eye distance = 1
+    identity_distance: float | None = None  # Procrustes RMS of IDENTITY_POINTS, eye dist. 1
+    extras: dict[str, object] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        def r(v: float | None) -> float | None:
+            return None if v is None else round(float(v), 4)
+        return {"box": list(self.box), "applied": self.applied,
+                "emotion": {k: round(v, 4) for k, v in self.emotion.items()},
+                "strength": round(self.strength, 4), "skipped_because": self.reason,
+                "mesh_score": r(self.mesh_score), "shape_change": r(self.shape_change),
+                "identity_distance": r(self.identity_distance)} | self.extras
+
+
+def _frame(points: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """(eye midpoint, rotation R, eye distance): normalised = (p - mid) @ R.T / eye."""
+    r, left = eye_centres(points)
+    d = left - r
+    eye = float(np.hypot(*d))
+    c, s = d / max(eye, 1e-9)
+    return (r + left) / 2, np.array([[c, s], [-s, c]]), eye
+
+
+def own_expression(norm: np.ndarray, offsets: ExpressionOffsets,
+                   keep: set[str]) -> np.ndarray:
+    """The part of the face's deviation from neutral explained by the emotions not kept."""
+    from scipy.optimize import nnls
+
+    others = [e for e in EMOTIONS if e != "neutral" and e not in keep and e in offsets.offsets]
+    if not others:
+        return np.zeros_like(norm)
+    deviation = align(norm, offsets.neutral) - offsets.neutral
+    basis = np.stack([offsets.offsets[e].ravel() for e in others], 1)
+    coef, _ = nnls(basis, deviation.ravel())
+    return (basis @ np.clip(coef, 0.0, 3.0)).reshape(norm.shape)
+
+
+# inner-lip pairs (upper, lower) and the outer-lip pairs that move with them
+LIP_PAIRS = ((13, 14), (82, 87), (81, 178), (80, 88), (191, 95), (312, 317), (311, 402),
+             (310, 318), (415, 324))
+OUTER_PAIRS = ((0, 17), (37, 84), (39, 181), (40, 91), (185, 146), (267, 314), (269, 405),
+               (270, 321), (409, 375))
+OPEN_MOUTH = 0.04     # inner-lip gap (eye distance 1) above which a mouth counts as open
+CLOSE_SHARE = 0.85    # how much of an open mouth's gap a closed-mouth target takes away
+
+
+def closed_share(mix: dict[str, float]) -> float:
+    """How much of the blend wants a closed mouth (no jaw drop, not happy)."""
+    keep_open = sum(w for e, w in mix.items() if PROTOTYPES.get(e, {}).get(26) or e == "happy")
+    return max(0.0, 1.0 - keep_open)
+
+
+def close_mouth(points: np.ndarray, mix: dict[str, float]) -> np.ndarray:
+    """Moves that bring open lips together when the target keeps the mouth closed (no jaw drop
+    and not mainly happy): a photographed grin's teeth are squeezed out of sight instead of
+    staying between lips that were asked to look sad or angry."""
+    out = np.zeros_like(points)
+    share = CLOSE_SHARE * closed_share(mix)
+    gap = float(np.hypot(*(points[14] - points[13])))
+    if share <= 0 or gap <= OPEN_MOUTH:
+        return out
+    for (up, lo), (oup, olo) in zip(LIP_PAIRS, OUTER_PAIRS):
+        half = 0.5 * share * (points[lo] - points[up])
+        out[up] += half
+        out[oup] += half
+        out[lo] -= half
+        out[olo] -= half
+    return out
+
+
+def _procrustes(a: np.ndarray, b: np.ndarray) -> float:
+    from moodshift.style.editing.offsets import similarity_to
+    scale, rot, shift = similarity_to(a, b)
+    return float(np.sqrt(np.mean(np.sum((scale * a @ rot.T + shift - b) ** 2, 1))))
+
+
+def skip_reason(image: np.ndarray, box: Box, points: np.ndarray | None,
+                score: float | None, yaw: float | None) -> str | None:
+    if min(box[2], box[3]) < MIN_FACE_PX:
+        return f"face too small to edit ({min(box[2], box[3])} px; needs {MIN_FACE_PX})"
+    if points is None or score is None or score < MIN_MESH_SCORE:
+        return "no face mesh found in the box"
+    h, w = image.shape[:2]
+    outline = points[list(FACE_OVAL), :2]
+    outside = np.mean((outline[:, 0] < 0) | (outline[:, 0] >= w) | (outline[:, 1] < 0)
+                      | (outline[:, 1] >= h))
+    if outside > MAX_OUTSIDE:
+        return f"face cut by the image edge ({outside:.0%} of its outline outside)"
+    if yaw is not None and yaw > MAX_YAW:
+        return f"profile face (yaw ratio {yaw:.2f} > {MAX_YAW})"
+    return None
+
+
+def edit_face(image: np.ndarray, points: np.ndarray, mix: dict[str, float], strength: float,
+              offsets: ExpressionOffsets) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
+    """One face moved toward the blend; returns (image, moved points, applied AU amounts)."""
+    mid, rot, eye = _frame(points)
+    norm = (points[:, :2] - mid) @ rot.T / eye
+    learned = sum(w * offsets.offsets.get(e, np.zeros_like(norm)) for e, w in mix.items())
+    moves = LEARNED_GAIN * learned + AU_GAIN * emotion_displacement(mix, norm)
+    moves = moves - CANCEL_GAIN * own_expression(norm, offsets, set(mix))
+    moves = moves + close_mouth(norm + moves, mix)
+    moves_px = strength * eye * (moves @ rot)
+    crop = face_crop(points, image.shape[:2])
+    field_ = displacement_field(points, moves_px, crop, smooth=0.03 * eye)
+    out = apply_field(image, field_, crop)
+    moved = points[:, :2] + moves_px
+    # shading, drawn where the moved landmarks are, inside the same face crop
+    x0, y0, x1, y1 = crop
+    region = out[y0:y1, x0:x1]
+    local_after, local_before = moved - (x0, y0), points[:, :2] - (x0, y0)
+    units = {u: strength * sum(w * PROTOTYPES.get(e, {}).get(u, 0.0) for e, w in mix.items())
+             for u in (4, 6, 9, 12, 26)}
+    crease = 0.16 * units[4] * texture.furrows(local_after, eye, region.shape[:2])
+    fold = 0.12 * max(min(units[6], units[12]), units[9]) * texture.nasolabial(
+        local_after, eye, region.shape[:2])
+    region = texture.shade(region, crease + fold)
+    region = texture.paint_mouth(region, local_before, local_after, eye, units[26])
+    region = texture.hide_teeth(region, local_after, eye, strength * closed_share(mix))
+    out[y0:y1, x0:x1] = np.where((field_ != 0).any(-1, keepdims=True) | (crease + fold > 0)[
+        ..., None], region, out[y0:y1, x0:x1])
+    return out, moved, units
+
+
+def edit_expressions(image: np.ndarray, boxes: list[Box], mix: dict[str, float],
+                     strength: float, offsets: ExpressionOffsets | None = None,
+                     mesh_model: object | None = None
+                     ) -> tuple[np.ndarray, list[FaceEdit], list[np.ndarray]]:
+    """Every face in ``boxes`` moved toward the blend; (image, per-face edits, meshes after)."""
+    from moodshift.faces.mesh import load_face_mesh
+    from moodshift.style.editing.offsets import load_offsets
+
+    out = np.asarray(image).copy()
+    edits: list[FaceEdit] = []
+    meshes: list[np.ndarray] = []
+    if strength <= 0 or not boxes:
+        return out, [FaceEdit(b, False, mix, strength, "strength 0") for b in boxes], meshes
+    offsets = offsets or load_offsets()
+    mesh_model = mesh_model or load_face_mesh()
+    for box in boxes:
+        mesh = None
+        if min(box[2], box[3]) >= MIN_FACE_PX:
+            mesh = mesh_model.landmarks(out, box)  # type: ignore[attr-defined]
+        reason = skip_reason(out, box, None if mesh is None else mesh.points,
+                             None if mesh is None else mesh.presence,
+                             None if mesh is None else mesh.yaw_ratio)
+        if reason is not None or mesh is None:
+            edits.append(FaceEdit(box, False, mix, strength, reason,
+                                  None if mesh is None else mesh.presence))
+            if mesh is not None and mesh.presence >= MIN_MESH_SCORE:
+                meshes.append(mesh.points[:, :2])
+            continue
+        out, moved, units = edit_face(out, mesh.points, mix, strength, offsets)
+        _, _, eye = _frame(mesh.points)
+        change = float(np.mean(np.hypot(*(moved - mesh.points[:, :2]).T)) / eye)
+        ident = _procrustes(moved[list(IDENTITY_POINTS)], mesh.points[list(IDENTITY_POINTS), :2])
+        edits.append(FaceEdit(box, True, mix, strength, None, mesh.presence, change, ident / eye,
+                              {"shaded_action_units": {str(k): round(v, 3) for k, v in units.items()
+                                                if v > 0}}))
+        meshes.append(moved)
+    return out, edits, meshes

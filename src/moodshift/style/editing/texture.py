@@ -1,0 +1,124 @@
+"""Per-region shading that geometry alone cannot show: an open mouth's interior, the brow
+furrows of AU4, the nasolabial folds of AU6+12 / AU9+10.
+
+All of it is drawn in the face's own moved-landmark positions, feathered, and applied as
+multiplicative shading (folds, furrows) or alpha-blended paint (mouth interior), so it follows
+the photo's lighting. Only where the warp opened the mouth is an interior painted: a mouth that
+stays closed is never darkened.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from moodshift.faces.masks import LIPS_INNER, LIPS_OUTER, polygon_mask
+
+MIN_OPENING = 0.05      # inner-lip gap (eye distance = 1) the interior needs before it shows
+FULL_OPENING = 0.14
+CLOSED = 0.04           # an inner-lip gap below this is a closed mouth
+
+
+def _lines(shape: tuple[int, int], polylines: list[np.ndarray], width: float,
+           blur: float) -> np.ndarray:
+    canvas = np.zeros(shape, np.float32)
+    for line in polylines:
+        cv2.polylines(canvas, [np.round(line).astype(np.int32)], False, 1.0,
+                      thickness=max(int(round(width)), 1), lineType=cv2.LINE_AA)
+    return cv2.GaussianBlur(canvas, (0, 0), max(blur, 0.5))
+
+
+def shade(image: np.ndarray, amount: np.ndarray) -> np.ndarray:
+    """Darken by ``amount`` (0..1 per pixel) multiplicatively."""
+    out = image.astype(np.float32) * (1.0 - np.clip(amount, 0, 1))[..., None]
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def furrows(points: np.ndarray, eye: float, shape: tuple[int, int]) -> np.ndarray:
+    """Two short vertical creases between the inner brows (corrugator, AU4)."""
+    r, left = points[107, :2], points[336, :2]
+    mid = (r + left) / 2
+    half_gap = 0.09 * eye
+    lines = [np.array([[mid[0] + s * half_gap, mid[1] - 0.02 * eye],
+                       [mid[0] + s * half_gap * 0.8, mid[1] + 0.13 * eye]]) for s in (-1, 1)]
+    return _lines(shape, lines, 0.025 * eye, 0.02 * eye)
+
+
+def nasolabial(points: np.ndarray, eye: float, shape: tuple[int, int]) -> np.ndarray:
+    """The folds from each nose wing past the mouth corner (AU6+12, AU9+10)."""
+    lines = []
+    for wing, corner in ((129, 61), (358, 291)):
+        a, c = points[wing, :2], points[corner, :2]
+        out = np.sign(c[0] - points[1, 0]) * 0.07 * eye
+        lines.append(np.array([a + (0.0, 0.02 * eye), (a + c) / 2 + (out, 0.0),
+                               c + (out * 1.2, 0.08 * eye)]))
+    return _lines(shape, lines, 0.03 * eye, 0.025 * eye)
+
+
+def lip_opening(points: np.ndarray, eye: float) -> float:
+    return float(np.hypot(*(points[14, :2] - points[13, :2])) / max(eye, 1e-6))
+
+
+def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
+                eye: float, jaw_drop: float) -> np.ndarray:
+    """Where the warp opened the lips, shade the gap as an oral cavity (multiplicative, so the
+    stretched teeth or tongue of an already open mouth stay visible), with the upper teeth's
+    edge when the mouth was closed before."""
+    was = max(lip_opening(before, eye), 0.0)
+    gap = lip_opening(after, eye)
+    opened = gap - was
+    # only a mouth the edit opened by dropping the jaw (AU26), and only one that was closed: an
+    # open mouth's own teeth and tongue are stretched by the warp and stay as photographed
+    if jaw_drop <= 0 or was >= CLOSED or gap < MIN_OPENING or opened < 0.03:
+        return image
+    alpha = min(jaw_drop, 1.0) * float(np.clip(opened / (FULL_OPENING - MIN_OPENING), 0, 1))
+    shape = image.shape[:2]
+    inner = after[list(LIPS_INNER), :2]
+    cavity = polygon_mask(shape, [inner], 0.015 * eye)
+    out = image.astype(np.float32)
+    # a dark, warm interior: darker toward the middle of the opening
+    core = polygon_mask(shape, [inner], 0.05 * eye) * cavity
+    dark = alpha * (0.45 * cavity + 0.35 * core)
+    out *= (1.0 - dark[..., None] * np.array([0.75, 0.9, 0.9], np.float32))
+    if alpha > 0:  # the mouth was closed: show the upper teeth's edge
+        top, bottom = after[13, :2], after[14, :2]
+        band = inner.copy()
+        band[:, 1] = np.minimum(band[:, 1], top[1] + 0.25 * (bottom[1] - top[1]))
+        teeth = polygon_mask(shape, [band], 0.01 * eye) * cavity
+        lum = float(np.mean(image[cavity > 0.5])) if (cavity > 0.5).any() else 120.0
+        colour = np.array([235.0, 228.0, 214.0]) * np.clip(0.5 + lum / 400.0, 0.5, 0.9)
+        t = (alpha * 0.7 * teeth)[..., None]
+        out = out * (1 - t) + colour * t
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+
+
+def hide_teeth(image: np.ndarray, points: np.ndarray, eye: float, amount: float) -> np.ndarray:
+    """Paint over visible teeth with the lips' own colour, for a target
+    whose mouth should be closed: a photographed grin's teeth are the strongest smile cue and
+    no landmark warp removes them. Teeth: pixels inside the lips that are much lighter and less
+    coloured than the lips around them."""
+    if amount <= 0:
+        return image
+    shape = image.shape[:2]
+    mouth = polygon_mask(shape, [points[list(LIPS_OUTER), :2]], 0.0) > 0.5
+    if mouth.sum() < 12:
+        return image
+    lab = cv2.cvtColor(image, cv2.COLOR_RGB2LAB).astype(np.float32)
+    lum, chroma = lab[..., 0], np.hypot(lab[..., 1] - 128, lab[..., 2] - 128)
+    lip_l, lip_c = float(np.median(lum[mouth])), float(np.median(chroma[mouth]))
+    teeth = mouth & (lum > lip_l + 18) & (chroma < 0.75 * lip_c + 4)
+    if teeth.sum() < 4:
+        return image
+    grow = max(int(round(0.02 * eye)), 1)
+    mask = cv2.dilate(teeth.astype(np.uint8), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
+    mask &= mouth.astype(np.uint8)
+    lips = mouth & ~mask.astype(bool)
+    lips &= lum >= np.median(lum[lips]) if lips.any() else lips  # lip tissue, not the dark gap
+    colour = np.median(image[lips], axis=0) if lips.sum() >= 4 else np.array([150.0, 90, 85])
+    # lips' own colour, a little darker toward the middle where the lips meet
+    depth = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(0.02 * eye, 0.7))
+    depth /= max(float(depth.max()), 1e-6)
+    filled = colour[None, None, :].astype(np.float32) * (1.0 - 0.15 * depth[..., None])
+    alpha = amount * cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(0.01 * eye, 0.5))
+    out = image.astype(np.float32) * (1 - alpha[..., None]) + filled * alpha[..., None]
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)

@@ -1,0 +1,118 @@
+"""``moodshift eval stylize``: the figures from known judge outputs, structure measures, errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from moodshift.emotions import EMOTIONS
+from moodshift.errors import UserError
+from moodshift.evaluate.stylize import (
+    PairResult,
+    StylizeEvalConfig,
+    format_table,
+    structure,
+    summarise,
+    valence_order_rate,
+)
+
+
+def probs(top: str, p: float = 0.7) -> list[float]:
+    rest = (1 - p) / (len(EMOTIONS) - 1)
+    return [p if e == top else rest for e in EMOTIONS]
+
+
+def pair(photo: str, target: str, before: str, after: str, found: bool = True,
+         valence: float = 0.0) -> PairResult:
+    return PairResult(photo, target, True, found, {"fer": probs(before)}, {"fer": probs(after)},
+                      {"fer": probs(after) if found else None}, valence, 0.0, 0.9, 0.1)
+
+
+def test_hit_rate_esr_and_emo_s_from_known_judgements() -> None:
+    pairs = [pair("a", "happy", "neutral", "happy"),                  # hit, closer
+             pair("b", "happy", "neutral", "happy", found=False),     # lost face: a miss
+             pair("c", "happy", "happy", "sad")]                      # miss, further away
+    s = summarise(pairs)
+    fer = s["judges"]["fer"]
+    assert fer["target_hit"] == pytest.approx(1 / 3, abs=1e-4)
+    assert fer["target_hit_on_box"] == pytest.approx(2 / 3, abs=1e-4)
+    assert fer["esr"] == pytest.approx(2 / 3, abs=1e-4)
+    rest = 0.3 / 6
+    assert fer["emo_s"] == pytest.approx((2 * (0.7 - rest) + (rest - 0.7)) / 3, abs=1e-4)
+    assert s["face_found_rate"] == pytest.approx(2 / 3, abs=1e-4)
+
+
+def test_valence_order_counts_photos_with_all_three_targets() -> None:
+    pairs = [pair("a", "happy", "neutral", "happy", valence=0.5),
+             pair("a", "neutral", "neutral", "neutral", valence=0.0),
+             pair("a", "sad", "neutral", "sad", valence=-0.5),
+             pair("b", "happy", "neutral", "happy", valence=0.0),
+             pair("b", "neutral", "neutral", "neutral", valence=0.1),
+             pair("b", "sad", "neutral", "sad", valence=-0.5),
+             pair("c", "happy", "neutral", "happy", valence=0.9)]
+    assert valence_order_rate(pairs) == 0.5
+
+
+def test_structure_is_perfect_for_the_same_image_and_drops_for_noise(portrait) -> None:
+    ssim, edges = structure(portrait, portrait)
+    assert ssim == pytest.approx(1.0) and edges == 0.0
+    noisy = np.random.default_rng(0).integers(0, 256, portrait.shape, dtype=np.uint8)
+    ssim2, edges2 = structure(portrait, noisy)
+    assert ssim2 < 0.2 and edges2 > 0.05
+
+
+def test_table_lists_every_emotion_and_the_anchors() -> None:
+    from moodshift.evaluate.stylize import ANCHORS, mood_model_name
+    pairs = [pair("a", e, "neutral", e) for e in ("happy", "sad", "neutral")]
+    summary = {"per_emotion": {e: summarise([p for p in pairs if p.target == e])
+                               for e in ("happy", "sad", "neutral")},
+               "overall": summarise(pairs), "valence_order_rate": 0.0,
+               "mood_model": mood_model_name(), "anchors": list(ANCHORS)}
+    table = format_table(summary)
+    assert all(e in table for e in ("happy", "sad", "neutral", "overall", "EmoEditor"))
+
+
+def test_bad_config_is_a_user_error(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="not a folder"):
+        StylizeEvalConfig(data=tmp_path / "missing")
+    with pytest.raises(UserError):
+        StylizeEvalConfig(data=tmp_path, emotions=("joyish",))
+
+
+@pytest.mark.slow
+@pytest.mark.models
+def test_cli_runs_end_to_end_on_the_bundled_portrait(tmp_path: Path, capsys) -> None:
+    import json
+    import shutil
+
+    from moodshift.cli import main
+    from moodshift.models.registry import status
+
+    ready = {s.info.name for s in status() if s.status == "ok"}
+    if not {"fer-xception", "faceapi-expression", "faceapi-ssd"} <= ready:
+        pytest.skip("judges not pulled (run `moodshift models pull`)")
+    data = tmp_path / "photos"
+    data.mkdir()
+    shutil.copy(Path(__file__).resolve().parents[1] / "examples" / "astronaut.png", data)
+    sheet = tmp_path / "sheet.png"
+    code = main(["eval", "stylize", "--data", str(data), "--emotions", "happy,sad", "--json",
+                 "--sheet", str(sheet)])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and sheet.exists()
+    assert out["photos"] == 1 and out["emotions"] == ["happy", "sad"]
+    assert set(out["per_emotion"]) == {"happy", "sad"}
+    assert out["overall"]["pairs"] == 2 and set(out["overall"]["judges"]) >= {"fer", "faceapi"}
+    assert out["overall"]["judges"]["fer"]["counted"] is True
+    # a log makes the run resumable: pairs already in it are read back, not redone
+    log = tmp_path / "pairs.jsonl"
+    assert main(["eval", "stylize", "--data", str(data), "--emotions", "happy", "--json",
+                 "--log", str(log)]) == 0
+    capsys.readouterr()
+    log.write_text(log.read_text() + '{"half-written')
+    assert main(["eval", "stylize", "--data", str(data), "--emotions", "happy,sad", "--json",
+                 "--log", str(log)]) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    assert resumed["overall"]["pairs"] == 2
+    assert len([ln for ln in log.read_text().splitlines() if ln.startswith('{"photo"')]) == 2

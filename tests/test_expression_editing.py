@@ -1,0 +1,161 @@
+"""Expression editing and face-aware rendering on the bundled portrait and generated images."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from moodshift.emotions import EMOTIONS
+from moodshift.errors import UserError
+
+ROOT = Path(__file__).resolve().parents[1]
+ASTRONAUT = ROOT / "examples" / "astronaut.png"
+
+
+def _ready(*names: str) -> bool:
+    from moodshift.models.registry import status
+    ok = {s.info.name for s in status() if s.status == "ok"}
+    return set(names) <= ok
+
+
+needs_mesh_models = pytest.mark.skipif(not _ready("mediapipe-face-mesh", "faceapi-ssd"),
+                                reason="face mesh / detector not pulled (moodshift models pull)")
+
+
+def needs_mesh(test):
+    return pytest.mark.models(needs_mesh_models(test))
+
+
+@pytest.fixture(scope="module")
+def astronaut():
+    from moodshift.faces.detect import load_detector
+    from moodshift.imageio import load_image
+    image = load_image(ASTRONAUT)
+    box = max(load_detector().detect(image), key=lambda d: d.area).box
+    return image, box
+
+
+def test_learned_offsets_load_and_match_their_checksum(tmp_path: Path) -> None:
+    from moodshift.models.store import sha256_file
+    from moodshift.style.editing import offsets as off
+
+    assert sha256_file(off.SHIPPED) == off.SHIPPED_SHA256
+    loaded = off.load_offsets()
+    assert loaded.neutral.shape == (468, 2)
+    assert set(loaded.offsets) == set(EMOTIONS)
+    # happy pulls the mouth corners up and out (y down, image-left corner 61, right 291)
+    happy = loaded.offsets["happy"]
+    assert happy[61, 1] < 0 and happy[291, 1] < 0
+    tampered = tmp_path / "offsets.safetensors"
+    shutil.copy(off.SHIPPED, tampered)
+    with tampered.open("r+b") as fh:
+        fh.seek(-8, 2)
+        fh.write(b"\x00" * 8)
+    from moodshift.models.store import load_verified_file
+    with pytest.raises(UserError, match="checksum"):
+        load_verified_file(tampered, off.SHIPPED_SHA256)
+
+
+@needs_mesh
+def test_warp_keeps_background_pixels_and_zero_strength_returns_the_input(astronaut) -> None:
+    from moodshift.faces.masks import grown_oval, polygon_mask
+    from moodshift.faces.mesh import load_face_mesh
+    from moodshift.style.editing.expression import edit_expressions
+    from moodshift.style.editing.warp import MASK_RING
+
+    image, box = astronaut
+    same, edits, _ = edit_expressions(image, [box], {"surprise": 1.0}, 0.0)
+    assert np.array_equal(same, image) and not edits[0].applied
+    out, edits, _ = edit_expressions(image, [box], {"surprise": 1.0}, 1.0)
+    assert edits[0].applied and edits[0].reason is None
+    points = load_face_mesh().landmarks(image, box).points
+    region = polygon_mask(image.shape[:2], [grown_oval(points, MASK_RING)], 0.0) > 0
+    region = np.pad(region, 3, mode="edge")[3:-3, 3:-3]  # the polygon's anti-aliased edge
+    grown = np.zeros_like(region)
+    ys, xs = np.nonzero(region)
+    grown[max(ys.min() - 3, 0):ys.max() + 4, max(xs.min() - 3, 0):xs.max() + 4] = True
+    assert np.array_equal(out[~grown], image[~grown])
+    assert np.abs(out[region].astype(int) - image[region]).mean() > 1.0
+    assert edits[0].identity_distance is not None and edits[0].identity_distance < 0.05
+
+
+@needs_mesh
+def test_editing_toward_happy_raises_a_judges_happy_probability() -> None:
+    if not _ready("faceapi-expression"):
+        pytest.skip("face-api expression net not pulled")
+    from moodshift.expression.load import load_expression_model
+    from moodshift.faces.detect import load_detector
+    from moodshift.imageio import load_image
+    from moodshift.style.editing.expression import edit_expressions
+
+    image = load_image(ROOT / "examples" / "group.jpg")
+    boxes = [d.box for d in load_detector().detect(image)]
+    judge = load_expression_model("faceapi")
+    happy = EMOTIONS.index("happy")
+    before = judge.predict(image, boxes)[:, happy]
+    face = int(np.argmin(before))  # the face that does not smile yet
+    out, edits, _ = edit_expressions(image, [boxes[face]], {"happy": 1.0}, 1.0)
+    after = judge.predict(out, [boxes[face]])[0, happy]
+    assert edits[0].applied and after > before[face] + 0.3
+
+
+@needs_mesh
+def test_bad_inputs_are_skipped_with_a_reason(astronaut) -> None:
+    from moodshift.style.editing.expression import edit_expressions
+
+    image, (x, y, w, h) = astronaut
+    tiny = image[::8, ::8].copy()
+    _, [edit], _ = edit_expressions(tiny, [(x // 8, y // 8, w // 8, h // 8)], {"sad": 1.0}, 1.0)
+    assert not edit.applied and "too small" in edit.reason
+    cut = image[:, x + w // 2:].copy()  # half the face outside the frame
+    _, [edit], _ = edit_expressions(cut, [(0, y, w - w // 2, h)], {"sad": 1.0}, 1.0)
+    assert not edit.applied and edit.reason
+    painting = np.full((200, 300, 3), 120, np.uint8)
+    _, [edit], _ = edit_expressions(painting, [(50, 50, 100, 100)], {"sad": 1.0}, 1.0)
+    assert not edit.applied and "mesh" in edit.reason
+    grey = np.repeat(image.mean(2, keepdims=True).astype(np.uint8), 3, 2)
+    out, [edit], _ = edit_expressions(grey, [(x, y, w, h)], {"angry": 1.0}, 1.0)
+    assert edit.applied and out.shape == grey.shape
+
+
+@needs_mesh
+def test_several_faces_are_edited_each_in_place(astronaut) -> None:
+    from moodshift.style.editing.expression import edit_expressions
+
+    image, (x, y, w, h) = astronaut
+    crop = image[max(y - h // 2, 0):y + 2 * h, max(x - w // 2, 0):x + 2 * w // 1]
+    tiles = np.concatenate([crop] * 3, axis=1)
+    step = crop.shape[1]
+    ox, oy = x - max(x - w // 2, 0), y - max(y - h // 2, 0)
+    boxes = [(ox + i * step, oy, w, h) for i in range(3)]
+    out, edits, _ = edit_expressions(tiles, boxes, {"surprise": 1.0}, 1.0)
+    assert [e.applied for e in edits] == [True, True, True]
+    left, right = out[:, :step], out[:, 2 * step:]
+    assert np.array_equal(left, right)  # same face, same edit, nothing leaks across
+
+
+def test_region_strengths_are_checked() -> None:
+    from moodshift.style.editing.portrait import RegionStrengths
+    with pytest.raises(UserError, match="face-strength"):
+        RegionStrengths(face=1.5)
+    assert RegionStrengths(1.0, 1.0, 1.0).uniform
+
+
+@needs_mesh
+def test_thirty_faces_and_a_face_larger_than_the_frame_are_handled(astronaut) -> None:
+    from moodshift.style.editing.expression import edit_expressions
+
+    image, (x, y, w, h) = astronaut
+    face = image[max(y - h // 4, 0):y + h + h // 4, max(x - w // 4, 0):x + w + w // 4]
+    fh, fw = face.shape[:2]
+    crowd = np.tile(face, (5, 6, 1))
+    boxes = [(c * fw + w // 4, r * fh + h // 4, w, h) for r in range(5) for c in range(6)]
+    out, edits, _ = edit_expressions(crowd, boxes, {"angry": 1.0}, 1.0)
+    assert len(edits) == 30 and out.shape == crowd.shape
+    assert all(e.applied or e.reason for e in edits)
+    zoomed = image[y + h // 4:y + 3 * h // 4, x + w // 4:x + 3 * w // 4]  # the box exceeds it
+    out, [edit], _ = edit_expressions(zoomed, [(-w // 4, -h // 4, w, h)], {"sad": 1.0}, 1.0)
+    assert out.shape == zoomed.shape and (edit.applied or edit.reason)

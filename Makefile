@@ -46,7 +46,8 @@ demo: $(MODELS)
 	$(MS) stylize examples/astronaut.png --emotion sad --engine trained -o out/astronaut.sad.trained.png --json >> out/stylize.jsonl
 	$(MS) read-text "a joyful old man" "a young woman, heartbroken" "a teenager, not happy at all" --json > out/read_text.jsonl
 	$(MS) generate "a joyful old man" --seed 1 -o out/joyful_old_man.png --json > out/generate.jsonl
-	$(MS) generate --grid --seed 1 -o out/generate_grid.png --json >> out/generate.jsonl
+	$(MS) generate --grid --generator cgan --seed 1 -o out/generate_grid.png --json >> out/generate.jsonl
+	$(MS) generate --emotions all --same-person --seed 3 --size 512 --no-style -o out/same_person --json >> out/generate.jsonl
 	rm -rf out/batch
 	$(MS) batch stylize examples out/batch --emotion sad --workers 2 --json > out/batch.json
 	rm -rf out/evolve

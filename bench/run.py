@@ -8,7 +8,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-BENCHMARKS = ["bench_stylize", "bench_expression", "bench_evolve", "bench_text", "bench_web"]
+BENCHMARKS = ["bench_stylize", "bench_expression", "bench_evolve", "bench_text", "bench_web",
+              "bench_stylegan"]
 BENCHMARKS.append("bench_mood")  # human-rated mood model vs colour model, 1024 px images
 BENCHMARKS.append("bench_batch")  # batch on local processes vs Ray, 1 and 2 workers
 BENCHMARKS.append("bench_optimize")  # the optimize engine (slow: 3 runs x 300 steps x 2 sizes)

@@ -198,7 +198,9 @@ def test_generate_from_descriptions_matches_the_command(tmp_path, capsys) -> Non
     assert sorted(rows) == ["people.txt:1", "people.txt:4"]
     row = rows["people.txt:4"]
     assert row["output"] == str(tmp_path / "out" / "line-00004.png")
-    code = main(["generate", lines[3], "-o", str(tmp_path / "cli.png"), "--json"])
+    # batch generate draws with the conditional GAN; the command's default is stylegan
+    code = main(["generate", lines[3], "--generator", "cgan", "-o", str(tmp_path / "cli.png"),
+                 "--json"])
     cli = json.loads(capsys.readouterr().out)
     assert code == 0
     assert Path(row["output"]).read_bytes() == (tmp_path / "cli.png").read_bytes()

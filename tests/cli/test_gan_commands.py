@@ -163,7 +163,8 @@ def test_grid_mode_writes_every_emotion_age_and_gender(tmp_path: Path) -> None:
     from moodshift.generate.gan.data import AGE_GROUPS, GENDERS
 
     out = tmp_path / "grid.png"
-    assert main(["generate", "--grid", "--no-style", "--size", "256", "-o", str(out)]) == 0
+    assert main(["generate", "--grid", "--generator", "cgan", "--no-style", "--size", "256",
+                 "-o", str(out)]) == 0
     with Image.open(out) as img:
         w, h = img.size
     assert w == 90 + 128 * len(AGE_GROUPS) * len(GENDERS) and h == 34 + 128 * len(EMOTIONS)

@@ -33,6 +33,8 @@ COMMANDS: tuple[tuple[str, str, str, str], ...] = (
     ("", "batch", "batch", "analyze, stylize or generate whole folders (local processes or Ray)"),
     ("train", "style", "train_style", "train a per-emotion feed-forward style network (Johnson)"),
     ("train", "gan", "train_gan", "train the conditional portrait GAN"),
+    ("train", "directions", "train_directions",
+     "fit emotion/age/gender directions in MobileStyleGAN's style space"),
     ("train", "affect-generator", "train_affect",
      "train a generator against the frozen emotion classifier / mood model"),
     ("train", "text", "train_text",

@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 
 from moodshift.cli.common import print_json
-from moodshift.cli.generate import add_truncation
+from moodshift.cli.generate import add_truncation, chosen_generator
 from moodshift.emotions import EMOTIONS
+from moodshift.errors import UserError
 from moodshift.generate.gan.evaluate import JUDGES, MAX_EVAL_N, MIN_EVAL_N
 
 
@@ -15,9 +16,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--n", type=int, default=700,
                    help="generated faces, split evenly over the emotions "
                         f"({MIN_EVAL_N}..{MAX_EVAL_N})")
+    p.add_argument("--generator", choices=("stylegan", "cgan", "gan"),
+                   help="stylegan (default) or cgan (= gan; the default when --model is given)")
     p.add_argument("--model", type=Path, help="a trained generator (default: the shipped one)")
-    p.add_argument("--judge", default="moodshift", choices=JUDGES,
-                   help="the independent expression classifier (none of them trained the GAN)")
+    p.add_argument("--judge", choices=JUDGES,
+                   help="the independent expression classifier (default: moodshift for cgan, "
+                        "which never trained it; fer for stylegan, whose directions msnet and "
+                        "face-api labelled)")
+    p.add_argument("--identities", type=int, default=4,
+                   help="stylegan: identities rendered in all seven emotions for the "
+                        "same-person identity figure (0: skip; default 4)")
+    p.add_argument("--directions", type=Path,
+                   help="stylegan: directions from `moodshift train directions`")
+    p.add_argument("--expression-edit", action="store_true",
+                   help="stylegan: also warp the expression of emotions with a weak direction")
     p.add_argument("--real", type=Path,
                    help="real faces <emotion>/*.jpg for the FID-style distance "
                         "(default: ../shared/datasets/fer2013/val if present)")
@@ -30,6 +42,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from moodshift.generate.gan.evaluate import GanEvalRequest, run_gan_eval
 
+    if chosen_generator(args) == "stylegan":
+        return run_stylegan(args)
+    if args.directions is not None:
+        raise UserError("--directions is for --generator stylegan")
+    args.judge = args.judge or "moodshift"
     gen, result = run_gan_eval(GanEvalRequest(
         n=args.n, model=args.model, judge=args.judge, real=args.real, seed=args.seed,
         truncation=args.truncation, plot=args.plot))
@@ -48,4 +65,36 @@ def run(args: argparse.Namespace) -> int:
         print(f"  FID-style distance to {result.real_n} real faces: {result.fid:.2f}")
     if args.plot is not None:
         print(f"  plot: {args.plot}")
+    return 0
+
+
+def run_stylegan(args: argparse.Namespace) -> int:
+    from moodshift.generate.stylegan.evaluate import TARGETS, StyleEvalRequest, run_style_eval
+
+    if args.model is not None or args.real is not None or args.plot is not None:
+        raise UserError("--model, --real and --plot are for --generator cgan")
+    result = run_style_eval(StyleEvalRequest(
+        n=args.n, judge=args.judge or "fer", seed=args.seed, psi=args.truncation,
+        identities=args.identities, directions=args.directions,
+        edit_weak=args.expression_edit))
+    if args.json:
+        print_json(result.to_json())
+        return 0
+    independent = "independent" if result.judge_independent else \
+        "NOT independent: it labelled the directions"
+    print(f"stylegan; judge {result.judge} ({independent}); {result.n} portraits, "
+          f"truncation {result.psi}")
+    for e in EMOTIONS:
+        print(f"  {e:9} read as asked: {result.per_emotion[e]:6.1%}")
+    print(f"  overall   {result.overall:6.1%}  (target >= {TARGETS['emotion_overall']:.0%})")
+    print(f"  age group {result.age_group_accuracy:6.1%}, gender {result.gender_accuracy:6.1%} "
+          "(face-api age/gender: dependent, it labelled the directions)")
+    print(f"  exactly one face detected: {result.one_face:6.1%}")
+    print(f"  diversity (mean pairwise descriptor distance): {result.diversity:.3f}")
+    if result.identity:
+        i = result.identity
+        print(f"  identity: within {i['within_identity']:.3f} vs between "
+              f"{i['between_identities']:.3f} (ratio {i['ratio']:.2f})")
+    print(f"  {result.seconds_per_portrait:.2f} s per 1024 px portrait, peak memory "
+          f"{result.peak_memory_mb:.0f} MB")
     return 0

@@ -17,7 +17,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "vad:V,A,D (coordinates in [-1, 1])")
     p.add_argument("--genome", default="cppn", metavar="|".join(GENOMES),
                    help="pixels: direct pixels; cppn: image = f(x, y) (default); gan-latent: "
-                        "latent space of moodshift's conditional GAN (CMA-ME)")
+                        "latent space of moodshift's conditional GAN (CMA-ME); stylegan: "
+                        "style space of MobileStyleGAN, photoreal faces (CMA-ME; ~1.5 s per "
+                        "image; research / non-commercial licence)")
     p.add_argument("--iterations", type=int, required=True,
                    help="total iterations of the run (with --resume: continue up to this many); "
                         + BOUNDS_HELP)

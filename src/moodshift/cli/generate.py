@@ -21,6 +21,9 @@ from moodshift.generate.portraits import (
 from moodshift.people import AGE_GROUPS, GENDERS
 from moodshift.seeds import SEED_HELP
 
+GENERATOR_CHOICES = ("stylegan", "cgan", *GENERATORS)
+STYLEGAN_PSI = 0.7   # moodshift.generate.stylegan.generator.DEFAULT_PSI (not imported: openvino)
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("text", nargs="?", help="a description to read emotion, age and gender from "
@@ -40,8 +43,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_truncation(p)
     p.add_argument("--grid", action="store_true",
                    help="one image: every emotion (rows) x age group x gender (columns)")
-    p.add_argument("--generator", choices=GENERATORS, default="gan",
-                   help="gan: the conditional GAN (default); affect: the affect generator")
+    p.add_argument("--generator", choices=GENERATOR_CHOICES,
+                   help="stylegan: photoreal MobileStyleGAN faces steered by emotion, age and "
+                        "gender (default; research / non-commercial licence); cgan (= gan): "
+                        "moodshift's conditional GAN (the default when --model is given); "
+                        "affect: the affect generator")
+    p.add_argument("--emotions", metavar="LIST|all",
+                   help="stylegan: several emotions (comma list, or all), one image each")
+    p.add_argument("--same-person", action="store_true",
+                   help="stylegan: the same identity (seed) for every emotion of --emotions")
+    p.add_argument("--directions", type=Path,
+                   help="stylegan: directions from `moodshift train directions` "
+                        "(default: the shipped ones)")
+    p.add_argument("--expression-edit", action="store_true",
+                   help="stylegan: also warp the expression (face mesh) of emotions whose "
+                        "style-space direction is weak (angry, disgust, fear, sad, surprise); "
+                        "measured no better by fer, see docs/stylegan.md")
     p.add_argument("--model", type=Path, help="a trained generator (default: the shipped one)")
     p.add_argument("-o", "--output", required=True,
                    help="output image (.png); with --n > 1 a folder or a name to number; "
@@ -50,9 +67,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_truncation(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--truncation", type=float, default=DEFAULT_TRUNCATION, metavar="PSI",
-                   help="GAN latent scale 0..1: lower = clearer expression, less variety "
-                        f"(default {DEFAULT_TRUNCATION}; 1 = no truncation)")
+    p.add_argument("--truncation", type=float, default=None, metavar="PSI",
+                   help="latent truncation 0..1: lower = clearer expression, less variety "
+                        f"(default {DEFAULT_TRUNCATION} for cgan, {STYLEGAN_PSI} for stylegan; "
+                        "1 = no truncation)")
+
+
+def chosen_generator(args: argparse.Namespace) -> str:
+    """stylegan unless asked otherwise or --model names a trained cGAN / affect generator;
+    also fills in the generator's default truncation."""
+    chosen = args.generator or ("gan" if getattr(args, "model", None) else "stylegan")
+    chosen = "gan" if chosen == "cgan" else chosen
+    if args.truncation is None:
+        args.truncation = STYLEGAN_PSI if chosen == "stylegan" else DEFAULT_TRUNCATION
+    return chosen
 
 
 def output_paths(target: str, n: int, stem: str) -> list[Path]:
@@ -75,10 +103,18 @@ def run(args: argparse.Namespace) -> int:
     )
     from moodshift.imageio import check_writable_dir, save_image
 
+    generator = chosen_generator(args)
+    if generator == "stylegan":
+        from moodshift.cli.generate_stylegan import run_stylegan
+        return run_stylegan(args)
+    if args.emotions or args.same_person or args.directions or args.expression_edit:
+        raise UserError("--emotions, --same-person, --directions and --expression-edit need "
+                        "--generator stylegan")
+
     def request_for(emotion, age, gender, style_emotion=None, style_image=None):
         return PortraitRequest(
             emotion=emotion, age_group=age, gender=gender, n=args.n, seed=args.seed,
-            generator=args.generator, model=args.model, truncation=args.truncation,
+            generator=generator, model=args.model, truncation=args.truncation,
             size=args.size, styled=not args.no_style, style_emotion=style_emotion,
             style_image=style_image, style_label=args.style, strength=args.strength,
             grid=args.grid)

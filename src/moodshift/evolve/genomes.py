@@ -6,6 +6,7 @@
   is a fixed-topology network of (x, |x|, y, r, 1) whose weights are the genome. Images come out
   smooth and often symmetric, which makes them easier to read than pixel noise.
 * ``gan-latent``: a latent vector of moodshift's conditional GAN (see gan_genome.py).
+* ``stylegan``: a point in MobileStyleGAN's style space, photoreal faces (stylegan_genome.py).
 
 Every genome renders a batch of solutions in one call to uint8 (n, size, size, 3).
 """
@@ -19,7 +20,7 @@ import numpy as np
 
 from moodshift.errors import UserError
 
-GENOMES = ("pixels", "cppn", "gan-latent")
+GENOMES = ("pixels", "cppn", "gan-latent", "stylegan")
 
 
 class Genome(Protocol):
@@ -149,4 +150,7 @@ def make_genome(name: str, size: int, target_emotion: str | None, gan_path: str 
     if name == "gan-latent":
         from moodshift.evolve.gan_genome import GanLatentGenome, load_gan
         return GanLatentGenome(load_gan(gan_path), size, target_emotion)
+    if name == "stylegan":
+        from moodshift.evolve.stylegan_genome import make_style_genome
+        return make_style_genome(size)
     raise UserError(f"--genome {name}: unknown genome; valid genomes: {', '.join(GENOMES)}")

@@ -17,7 +17,7 @@ from moodshift.evolve.fitness import JUDGES
 
 __all__ = ["FITNESSES", "GENOMES", "JUDGES", "LAYOUTS", "EvolveRequest", "PreparedRun",
            "prepare_run", "run_evolve"]
-GENOMES = ("pixels", "cppn", "gan-latent")
+GENOMES = ("pixels", "cppn", "gan-latent", "stylegan")
 LAYOUTS = ("auto", "emotions", "va", "prob-detail")
 MIN_SIZE, MAX_SIZE = 16, 512
 

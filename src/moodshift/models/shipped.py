@@ -61,6 +61,10 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
         _file("models/affect/vad.safetensors",
               "d160bf83500341744900cb1a84b5924bcce434b5352d3a93748172e5bc23edba"),
     ), "noise + valence, arousal, dominance -> RGB image"),
+    ShippedModel("moodshift-stylegan-directions", (
+        _file("models/stylegan/directions.safetensors",
+              "e7042f2efd0f34b9e38e507f4c4a416031ce93bbb3ca23ee7ba5a3bad0dd164b"),
+    ), "MobileStyleGAN style (512) -> positions along 7 emotion, age and gender directions"),
     ShippedModel("moodshift-expression-offsets", (
         _file("models/editing/mesh-offsets.safetensors",
               "10795dab6be98e439e97d2bbc8fd304033dc1c7539c2f0abe4bfdc455f3886f9"),

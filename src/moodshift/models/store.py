@@ -114,6 +114,19 @@ def load_verified_file(path: Path, expected_sha256: str) -> dict[str, np.ndarray
     return load_file(str(path))
 
 
+def record_file(name: str, path: Path, source: str, licence: str,
+                folder: Path | None = None) -> ModelRecord:
+    """Record a file already placed in the cache folder (kept in its own format) in the manifest."""
+    folder = folder or cache_dir()
+    record = ModelRecord(name=name, file=path.relative_to(folder).as_posix(),
+                         sha256=sha256_file(path), size=path.stat().st_size, source=source,
+                         licence=licence)
+    records = read_manifest(folder)
+    records[name] = record
+    _write_manifest(records, folder)
+    return record
+
+
 def store_file(name: str, data: bytes, suffix: str, source: str, licence: str,
                folder: Path | None = None) -> ModelRecord:
     """Save a model file as it is (e.g. a .tflite network), atomically, and record it."""

@@ -1,0 +1,72 @@
+"""Photoreal portraits (MobileStyleGAN, `generate --generator stylegan`): seconds per 1024 px
+portrait end to end (sample, steer, synthesise) and peak memory, beside moodshift's conditional
+GAN (48 px face upscaled to 1024 px) in the same run.
+
+Goal (issue #14): <= 2 s per 1024 px portrait on 2 cores. Wall time depends on what else runs
+on the machine, so CPU seconds per portrait and the load average are reported too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from common import Measurement, write_report
+
+# Runs in a child process so that its peak RSS is its own.
+CHILD = r"""
+import json, resource, sys, time
+kind, n = sys.argv[1], int(sys.argv[2])
+t0 = time.perf_counter()
+if kind == "stylegan":
+    from moodshift.generate.stylegan.directions import load_directions
+    from moodshift.generate.stylegan.generator import load_style_generator
+    from moodshift.generate.stylegan.portraits import steer
+    gen, d = load_style_generator(), load_directions()
+    _ = gen.mean_style
+    def one(i):
+        return gen.render(steer(d, gen.sample_styles(1, i, 0.7), "sad", "elderly", "female"))[0]
+else:
+    from moodshift.generate.gan.generator import load_generator, upscale
+    gen = load_generator()
+    def one(i):
+        return upscale(gen.generate(gen.sample_latent(1, i, 0.5), "sad", "elderly", "female")[0],
+                       1024)
+load = time.perf_counter() - t0
+one(0)
+wall, cpu = [], []
+for i in range(1, n + 1):
+    s, c = time.perf_counter(), time.process_time()
+    img = one(i)
+    wall.append(time.perf_counter() - s); cpu.append(time.process_time() - c)
+assert img.shape == (1024, 1024, 3)
+wall.sort(); cpu.sort()
+print(json.dumps({"load_s": load, "median_s": wall[len(wall) // 2],
+                  "cpu_median_s": cpu[len(cpu) // 2],
+                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def measure(kind: str, n: int) -> dict[str, float]:
+    out = subprocess.run([sys.executable, "-c", CHILD, kind, str(n)], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> Path:
+    n = int(os.environ.get("BENCH_STYLEGAN_N", "5"))
+    rows, extra = [], {}
+    for kind, label in (("stylegan", "stylegan: one 1024 px portrait (sad, elderly, female)"),
+                        ("cgan", "cgan peer: one 48 px face upscaled to 1024 px")):
+        m = measure(kind, n)
+        rows.append(Measurement(label, m["median_s"], m["peak_rss_mb"],
+                                f"median of {n}; CPU {m['cpu_median_s']:.2f} s; "
+                                f"model load {m['load_s']:.1f} s"))
+        extra[f"{kind} CPU seconds per portrait"] = round(m["cpu_median_s"], 3)
+    extra["ratio stylegan / cgan (wall)"] = round(rows[0].seconds / max(rows[1].seconds, 1e-9), 1)
+    extra["goal"] = "<= 2 s per 1024 px portrait (stylegan)"
+    extra["load average (1 min)"] = round(os.getloadavg()[0], 2)
+    return write_report("stylegan", rows, extra)

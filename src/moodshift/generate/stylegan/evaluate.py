@@ -1,0 +1,230 @@
+"""``moodshift eval gan --generator stylegan``: are the steered portraits read as asked?
+
+* n portraits, split evenly over the seven emotions; face i also asks for an age group and a
+  gender (cycled so every combination appears), all steered together as ``generate`` does,
+  rendered at 1024 px end to end (sampling, steering, synthesis) and timed.
+* Emotion: read by ``judge`` (default fer, which neither labelled the training faces nor
+  calibrated the directions: those were msnet and face-api) on the face-api SSD box of the
+  256 px downscale. Share read as asked, per emotion and overall (chance 1/7).
+* Age group and gender: read by face-api's age/gender net. That net labelled the faces the age
+  and gender directions were fit to, so it is *not* an independent judge: the figures are
+  reported as ``dependent`` (no independent age/gender model is available offline in a form
+  moodshift can run).
+* Faces: share of portraits in which the SSD detector finds exactly one face.
+* Diversity: mean pairwise Euclidean distance of face descriptors (the 512-d pooled features of
+  face-api's age/gender backbone on the detected face) among the portraits of each emotion,
+  averaged over emotions.
+* Identity (``--same-person``): ``identities`` seeds each rendered in all seven emotions; mean
+  descriptor distance between the seven emotions of one identity vs between different
+  identities showing the same emotion (ratio < 1: the person is kept).
+* Speed: seconds per 1024 px portrait and the process's peak resident memory.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from moodshift.emotions import EMOTIONS
+from moodshift.errors import UserError
+from moodshift.generate.gan.data import age_group
+from moodshift.generate.gan.evaluate import mean_pairwise_distance
+from moodshift.generate.stylegan.generator import DEFAULT_PSI, NATIVE_SIZE, resize
+from moodshift.generate.stylegan.labels import LABEL_JUDGES, LABEL_SIZE
+from moodshift.people import AGE_GROUPS, GENDERS
+
+TARGETS = {"emotion_overall": 0.70, "emotion_each": 0.40, "age_group": 0.80, "gender": 0.95,
+           "one_face": 0.99, "seconds_per_portrait": 2.0}
+
+
+@dataclass
+class StyleEval:
+    judge: str
+    judge_independent: bool
+    n: int
+    psi: float
+    per_emotion: dict[str, float]
+    overall: float
+    age_group_accuracy: float
+    gender_accuracy: float
+    age_mae_years: float
+    one_face: float
+    diversity: float
+    seconds_per_portrait: float
+    peak_memory_mb: float
+    identity: dict[str, float] = field(default_factory=dict)
+    paths: dict[str, str] = field(default_factory=dict)
+    confusion: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        r4 = lambda v: round(float(v), 4)  # noqa: E731
+        return {"generator": "stylegan", "judge": self.judge,
+                "judge_independent": self.judge_independent, "n": self.n,
+                "truncation": self.psi, "agreement": {k: r4(v) for k, v in
+                                                      self.per_emotion.items()},
+                "overall": r4(self.overall), "chance": round(1 / len(EMOTIONS), 4),
+                "confusion": self.confusion,
+                "age_group_accuracy": r4(self.age_group_accuracy),
+                "gender_accuracy": r4(self.gender_accuracy),
+                "age_mae_years": round(self.age_mae_years, 2),
+                "age_gender_judge": "faceapi-agegender (dependent: it labelled the directions' "
+                                    "training faces)",
+                "one_face_detected": r4(self.one_face), "diversity": r4(self.diversity),
+                "feature_space": "face-api age/gender backbone, pooled 512-d",
+                "identity": {k: r4(v) for k, v in self.identity.items()},
+                "emotion_paths": self.paths,
+                "seconds_per_portrait_1024": round(self.seconds_per_portrait, 3),
+                "peak_memory_mb": round(self.peak_memory_mb, 1), "targets": TARGETS}
+
+
+@dataclass(frozen=True)
+class StyleEvalRequest:
+    """What `moodshift eval gan --generator stylegan` measures; check() before any work."""
+
+    n: int = 700
+    judge: str = "fer"
+    seed: int = 0
+    psi: float = DEFAULT_PSI
+    identities: int = 4
+    directions: object = None        # Path | None: None for the shipped directions
+    edit_weak: bool = False          # expression-edit the emotions with a weak direction
+
+    def check(self) -> None:
+        from moodshift.generate.gan.evaluate import MAX_EVAL_N, MIN_EVAL_N
+
+        if not MIN_EVAL_N <= self.n <= MAX_EVAL_N:
+            raise UserError(f"--n {self.n}: must be between {MIN_EVAL_N} and {MAX_EVAL_N}")
+        if not 0.0 <= self.psi <= 1.0:
+            raise UserError(f"--truncation {self.psi}: must be between 0 and 1")
+        if not (self.identities == 0 or 2 <= self.identities <= 50):
+            raise UserError(f"--identities {self.identities}: must be 0 or 2..50")
+
+
+def run_style_eval(request: StyleEvalRequest, show_progress: bool = True) -> StyleEval:
+    request.check()
+    return evaluate_stylegan(n=request.n, judge=request.judge, seed=request.seed,
+                             psi=request.psi, identities=request.identities,
+                             directions=request.directions, edit_weak=request.edit_weak,
+                             show_progress=show_progress)
+
+
+class Descriptor:
+    """Pooled 512-d features of face-api's age/gender backbone for face crops."""
+
+    def __init__(self) -> None:
+        from moodshift.faces.agegender_net import build
+        from moodshift.models.store import load_tensors
+
+        self.net = build(load_tensors("faceapi-agegender"))
+
+    def __call__(self, face: np.ndarray, box) -> np.ndarray:
+        import torch
+
+        from moodshift.faces.agegender import INPUT_SIZE, MEAN_RGB, SCALE
+        from moodshift.faces.crops import face_batch, to_nchw
+
+        x = to_nchw(face_batch(face, [box], INPUT_SIZE, MEAN_RGB, SCALE))
+        with torch.inference_mode():
+            return self.net.backbone(torch.from_numpy(x))[0].double().numpy()
+
+
+def peak_memory_mb() -> float:
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
+
+
+def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: float = DEFAULT_PSI,
+                      identities: int = 4, directions=None, edit_weak: bool = False,
+                      show_progress: bool = True) -> StyleEval:
+    from tqdm import tqdm
+
+    from moodshift.expression.load import load_expression_model
+    from moodshift.faces.agegender import FaceApiAgeGender
+    from moodshift.faces.detect import load_detector
+    from moodshift.generate.stylegan.directions import load_directions
+    from moodshift.generate.stylegan.generator import load_style_generator
+    from moodshift.generate.stylegan.labels import centre_box
+    from moodshift.generate.stylegan.portraits import edit_if_weak, steer, weak_direction
+
+    d = load_directions(directions)
+    gen = load_style_generator()
+    judge_model = load_expression_model(judge)
+    detector = load_detector("ssd")
+    agegender = FaceApiAgeGender()
+    describe = Descriptor()
+    _ = gen.mean_style
+
+    per = n // len(EMOTIONS)
+    counts = [per + (1 if i < n - per * len(EMOTIONS) else 0) for i in range(len(EMOTIONS))]
+    asked = [(e, AGE_GROUPS[i % len(AGE_GROUPS)], GENDERS[(i // len(AGE_GROUPS)) % 2])
+             for e, k in zip(EMOTIONS, counts) for i in range(k)]
+
+    def read(face: np.ndarray):
+        small = resize(face, LABEL_SIZE)
+        found = detector.detect(small)
+        box = tuple(int(v) for v in found[0].box) if found else centre_box(LABEL_SIZE)
+        return small, box, len(found)
+
+    base = gen.sample_styles(n, seed, psi)
+    reads, ages, genders, faces_found, feats, seconds = [], [], [], [], [], 0.0
+    for i, (e, a, g) in enumerate(tqdm(asked, desc="eval stylegan", unit="face",
+                                       disable=not show_progress)):
+        t = time.perf_counter()
+        face = gen.render(steer(d, base[i:i + 1], e, a, g), NATIVE_SIZE)[0]
+        if edit_weak:
+            face = edit_if_weak(face, e, d)
+        seconds += time.perf_counter() - t
+        small, box, count = read(face)
+        reads.append(int(np.argmax(judge_model.predict(small, [box])[0])))
+        ag = agegender.predict(small, [box])[0]
+        ages.append(ag.age)
+        genders.append(ag.gender)
+        faces_found.append(count)
+        feats.append(describe(small, box))
+    wanted = np.array([EMOTIONS.index(e) for e, _, _ in asked])
+    reads_arr = np.array(reads)
+    feats_arr = np.stack(feats)
+    per_emotion = {e: float((reads_arr[wanted == k] == k).mean()) for k, e in enumerate(EMOTIONS)}
+    confusion = {e: {f: int(((wanted == k) & (reads_arr == j)).sum())
+                     for j, f in enumerate(EMOTIONS)} for k, e in enumerate(EMOTIONS)}
+    from moodshift.generate.stylegan.directions import AGE_TARGETS
+
+    age_ok = np.mean([age_group(y) == a for y, (_, a, _) in zip(ages, asked)])
+    age_mae = float(np.mean([abs(y - AGE_TARGETS[a]) for y, (_, a, _) in zip(ages, asked)]))
+    gender_ok = np.mean([s == g for s, (_, _, g) in zip(genders, asked)])
+    diversity = float(np.mean([mean_pairwise_distance(feats_arr[wanted == k])
+                               for k in range(len(EMOTIONS))]))
+    identity = identity_consistency(gen, d, describe, read, identities, seed + 7919, psi) \
+        if identities >= 2 else {}
+    paths = {e: "style-space direction" + (" + expression editing (mesh warp)"
+                                           if edit_weak and weak_direction(d, e) else "")
+             for e in EMOTIONS}
+    return StyleEval(judge=judge, judge_independent=judge not in LABEL_JUDGES, n=n, psi=psi,
+                     per_emotion=per_emotion, overall=float((reads_arr == wanted).mean()),
+                     age_group_accuracy=float(age_ok), gender_accuracy=float(gender_ok),
+                     age_mae_years=age_mae, one_face=float(np.mean(np.array(faces_found) == 1)),
+                     diversity=diversity, seconds_per_portrait=seconds / max(1, n),
+                     peak_memory_mb=peak_memory_mb(), identity=identity, paths=paths,
+                     confusion=confusion)
+
+
+def identity_consistency(gen, d, describe, read, identities: int, seed: int,
+                         psi: float) -> dict[str, float]:
+    """Descriptor distance within one identity's seven emotions vs between identities."""
+    from moodshift.generate.stylegan.portraits import steer
+
+    base = gen.sample_styles(identities, seed, psi)
+    feats = np.zeros((identities, len(EMOTIONS), 512))
+    for k, e in enumerate(EMOTIONS):
+        faces = gen.render(steer(d, base, e, None, None), LABEL_SIZE)
+        for i, face in enumerate(faces):
+            small, box, _ = read(face)
+            feats[i, k] = describe(small, box)
+    within = float(np.mean([mean_pairwise_distance(feats[i]) for i in range(identities)]))
+    between = float(np.mean([mean_pairwise_distance(feats[:, k]) for k in range(len(EMOTIONS))]))
+    return {"identities": identities, "within_identity": within, "between_identities": between,
+            "ratio": within / between if between else float("nan")}

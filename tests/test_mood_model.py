@@ -223,3 +223,13 @@ def test_batch_and_single_measures_agree(trained) -> None:
     for one, many in zip([model.measure(img) for img in images], model.measure_batch(images)):
         assert one.as_tuple() == pytest.approx(many.as_tuple(), abs=1e-5)
         assert one.emotions == pytest.approx(many.emotions, abs=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (3, 2000), (1, 5000), (300, 448)])
+def test_views_of_any_shape_are_224_squares(shape) -> None:
+    from moodshift.mood.features import ALL_VIEWS, make_views
+
+    img = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
+    views = make_views(img, ALL_VIEWS)
+    assert views.shape == (len(ALL_VIEWS), 224, 224, 3) and views.dtype == np.uint8
+    np.testing.assert_array_equal(views[1], views[0][:, ::-1])   # whole-flip mirrors whole

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import http.client
 import json
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
@@ -267,34 +264,6 @@ def test_store_survives_many_concurrent_writers(tmp_path: Path) -> None:
     for t in threads:
         t.join(60)
     assert not errors and store.count() == 80
-
-
-# --- database files the user gives ---------------------------------------------------------
-
-
-def test_serve_command_stops_cleanly_on_signal(tmp_path: Path) -> None:
-    make_images(tmp_path / "images")
-    db = tmp_path / "r.db"
-    proc = subprocess.Popen([sys.executable, "-m", "moodshift", "rate", "serve", "--images",
-                             str(tmp_path / "images"), "--db", str(db), "--port", "0"],
-                            stderr=subprocess.PIPE, text=True,
-                            # A shell running the tests in the background starts them with SIGINT
-                            # ignored, and the child would inherit that: give it the default back.
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
-    try:
-        lines = [proc.stderr.readline() for _ in range(2)]
-        assert "3 image(s)" in lines[0], lines
-        url = lines[1].split("open ", 1)[1].split(" ")[0]
-        assert url.startswith("http://127.0.0.1:")  # localhost by default
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            assert resp.status == 200
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(timeout=20) == 0
-        assert "stopped; 0 rating(s)" in proc.stderr.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 # --- statistics and report -----------------------------------------------------------------

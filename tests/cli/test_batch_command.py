@@ -44,8 +44,10 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path) -> None:
     env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
     argv = [sys.executable, "-m", "moodshift", "batch", "analyze", str(src), str(out),
             "--workers", "1", "--batch-size", "1"]
+    # a shell running the tests in the background starts them with SIGINT ignored: restore it
     proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+                            text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     manifest = out / "manifest.jsonl"
     deadline = time.monotonic() + 300
     while not (manifest.exists() and manifest.read_text().count("\n") >= 1):

@@ -6,7 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import signal
 import sqlite3
+import subprocess
+import sys
+import urllib.request
 from pathlib import Path
 
 import numpy as np
@@ -185,3 +189,28 @@ def test_report_refuses_to_write_csv_over_the_database_or_an_image(tmp_path: Pat
     assert main(["rate", "report", "--db", str(csv_named_db), "--csv", str(csv_named_db)]) == 2
     assert "refusing to overwrite the database" in capsys.readouterr().err
     assert {p: p.read_bytes() for p in (db, image)} == before
+
+
+def test_serve_command_stops_cleanly_on_signal(tmp_path: Path) -> None:
+    make_images(tmp_path / "images")
+    db = tmp_path / "r.db"
+    proc = subprocess.Popen([sys.executable, "-m", "moodshift", "rate", "serve", "--images",
+                             str(tmp_path / "images"), "--db", str(db), "--port", "0"],
+                            stderr=subprocess.PIPE, text=True,
+                            # A shell running the tests in the background starts them with SIGINT
+                            # ignored, and the child would inherit that: give it the default back.
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        lines = [proc.stderr.readline() for _ in range(2)]
+        assert "3 image(s)" in lines[0], lines
+        url = lines[1].split("open ", 1)[1].split(" ")[0]
+        assert url.startswith("http://127.0.0.1:")  # localhost by default
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            assert resp.status == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+        assert "stopped; 0 rating(s)" in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

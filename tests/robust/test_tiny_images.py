@@ -80,3 +80,12 @@ def test_folder_run_with_only_refused_inputs_exits_2(capsys, tmp_path: Path) -> 
     out, err = capsys.readouterr()
     assert code == 2 and err.count("\n") == 1 and "b.jpg" in err
     assert out.count("\n") == 2
+
+
+def test_analyze_of_a_3x100000_strip_with_no_face() -> None:
+    """The detector's second, padded look used to pad by half the longer side: a 100003x200000
+    canvas (56 GiB) for this strip."""
+    from moodshift.analyze import Models, analyze
+
+    result = analyze(_noise(3, 100_000), "strip", Models(with_age_gender=False))
+    assert result.faces == []

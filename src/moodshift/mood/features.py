@@ -23,6 +23,7 @@ from moodshift.mood.colour import measure_mood_details
 
 SIZE = 224
 CENTRE_SHORT = 256
+MAX_SCALED_SIDE = 4096   # longest side an image is scaled to before a crop view is cut
 BASE_VIEWS = ("whole", "centre", "start", "end")
 ALL_VIEWS = tuple(v for b in BASE_VIEWS for v in (b, f"{b}-flip"))
 COLOUR_NAMES = ("colour_valence", "colour_arousal", "colour_dominance", "lightness", "chroma",
@@ -43,15 +44,27 @@ def _short_side(rgb: np.ndarray, short: int) -> np.ndarray:
     return _resize(rgb, max(short, round(w * scale)), max(short, round(h * scale)))
 
 
-def _crop(rgb: np.ndarray, where: str) -> np.ndarray:
+def _crop(rgb: np.ndarray, where: str, side: int = SIZE) -> np.ndarray:
     h, w = rgb.shape[:2]
     if where == "centre":
-        top, left = (h - SIZE) // 2, (w - SIZE) // 2
+        top, left = (h - side) // 2, (w - side) // 2
     elif where == "start":
         top, left = 0, 0
     else:
-        top, left = h - SIZE, w - SIZE
-    return rgb[top:top + SIZE, left:left + SIZE]
+        top, left = h - side, w - side
+    return rgb[top:top + side, left:left + side]
+
+
+def _crop_view(rgb: np.ndarray, short: int, where: str) -> np.ndarray:
+    """Shorter side to ``short``, then the 224x224 square at ``where``. A very elongated image
+    (1 x 5000 px) would become huge when scaled whole, so past MAX_SCALED_SIDE the square is cut
+    from the original first and then resized (same framing; the usual path above it is what the
+    shipped heads were fitted on)."""
+    h, w = rgb.shape[:2]
+    if max(h, w) * short / min(h, w) <= MAX_SCALED_SIDE:
+        return _crop(_short_side(rgb, short), where)
+    side = max(1, round(min(h, w) * SIZE / short))
+    return _resize(np.ascontiguousarray(_crop(rgb, where, side)), SIZE, SIZE)
 
 
 def make_views(rgb: np.ndarray, views: Sequence[str]) -> np.ndarray:
@@ -66,9 +79,9 @@ def make_views(rgb: np.ndarray, views: Sequence[str]) -> np.ndarray:
             if base == "whole":
                 made[base] = _resize(rgb, SIZE, SIZE)
             elif base == "centre":
-                made[base] = _crop(_short_side(rgb, CENTRE_SHORT), "centre")
+                made[base] = _crop_view(rgb, CENTRE_SHORT, "centre")
             else:
-                made[base] = _crop(_short_side(rgb, SIZE), base)
+                made[base] = _crop_view(rgb, SIZE, base)
         v = made[base]
         out.append(v[:, ::-1] if view.endswith("-flip") else v)
     return np.ascontiguousarray(np.stack(out))

@@ -19,6 +19,7 @@ from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.generate.stylegan.directions import AGE_TARGETS, Directions
 from moodshift.generate.stylegan.generator import DEFAULT_PSI, NATIVE_SIZE
+from moodshift.seeds import check_seed
 
 MAX_SIZE = NATIVE_SIZE
 
@@ -69,6 +70,7 @@ class SteeredPortraitRequest:
                             f"({', '.join(EMOTIONS)}, all)")
         if not 1 <= self.n <= MAX_N:
             raise UserError(f"--n {self.n}: must be between 1 and {MAX_N}")
+        check_seed(self.seed, "--seed")
         for e in self.emotions:
             if e not in EMOTIONS:
                 raise UserError(f"unknown emotion {e!r}: choose one of {', '.join(EMOTIONS)}")

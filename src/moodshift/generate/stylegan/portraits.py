@@ -132,8 +132,9 @@ def edit_if_weak(img: np.ndarray, emotion: str, d: Directions) -> np.ndarray:
 
 
 def render_style_grid(seed: int = 0, cell: int = 128, psi: float = DEFAULT_PSI,
-                      directions: Path | None = None) -> np.ndarray:
-    """Emotions (rows) x age group x gender (columns), one identity in every cell."""
+                      directions: Path | None = None, edit_weak: bool = False) -> np.ndarray:
+    """Emotions (rows) x age group x gender (columns), one identity in every cell; edit_weak:
+    the emotions with a weak direction are also expression-edited, as in style_portraits."""
     from moodshift.generate.stylegan.directions import load_directions
     from moodshift.generate.stylegan.generator import load_style_generator
     from moodshift.sheets import PERSON_COLUMNS, emotion_person_sheet
@@ -144,7 +145,8 @@ def render_style_grid(seed: int = 0, cell: int = 128, psi: float = DEFAULT_PSI,
 
     def row(emotion: str) -> list[np.ndarray]:
         styles = np.concatenate([steer(d, base, emotion, a, g) for a, g in PERSON_COLUMNS])
-        return list(gen.render(styles, cell))
+        faces = list(gen.render(styles, cell))
+        return [edit_if_weak(f, emotion, d) for f in faces] if edit_weak else faces
 
     return emotion_person_sheet((row(e) for e in EMOTIONS), cell)
 

@@ -1,6 +1,6 @@
 """The five failure classes of the robustness review, kept as fixed cases with expected outcomes.
 
-1. tiny images (1x1, 2x2, 3x100000, 65535x3) are styled; a folder run with a bad file goes on
+1. tiny images (1x1, 2x2, 3x100000, 65535x3, 100000x3) are styled; a folder run with a bad file goes on
    and exits 2;
 2. small files decoding to nearly 50 MP stay under the memory limit (a 1 KB JPEG claiming
    7000x7000 is refused as truncated);
@@ -54,7 +54,7 @@ def _png(path: Path, shape: tuple[int, int], fill: int | None = None) -> Path:
 def build_regression_files(folder: Path, quick: bool) -> dict[str, Path]:
     folder.mkdir(parents=True, exist_ok=True)
     files = {f"tiny {w}x{h}": _png(folder / f"tiny-{w}x{h}.png", (h, w))
-             for w, h in ((1, 1), (2, 2), (3, 100000), (65535, 3))}
+             for w, h in ((1, 1), (2, 2), (3, 100000), (65535, 3), (100000, 3))}
     buf = io.BytesIO()
     Image.fromarray(np.full((16, 16, 3), 100, np.uint8)).save(buf, "JPEG")
     claims = folder / "claims-7000x7000.jpg"

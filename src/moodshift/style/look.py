@@ -82,7 +82,11 @@ def _look_rows(rows: np.ndarray, look: Look, strength: float, full: tuple[int, i
     h, w = full
     rgb = rows.astype(np.float32) / 255.0
     if look.softness:
-        blur = cv2.GaussianBlur(rgb, (0, 0), _blur_sigma(look.softness, max(h, w)))
+        # never wider than the image along each axis: OpenCV pads by the kernel, and a 3 px
+        # strip with a 600 px sigma would be padded to a 3,600-row float image
+        sigma = _blur_sigma(look.softness, max(h, w))
+        blur = cv2.GaussianBlur(rgb, (0, 0), sigmaX=min(sigma, rgb.shape[1] + 0.5),
+                                sigmaY=min(sigma, rgb.shape[0] + 0.5))
         if look.softness > 0:  # a soft glow: blend in a blurred copy, lighter areas bloom more
             rgb = rgb + strength * look.softness * 0.6 * (np.maximum(rgb, blur) - rgb
                                                          + 0.5 * (blur - rgb))

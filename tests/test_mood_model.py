@@ -221,8 +221,9 @@ def test_batch_and_single_measures_agree(trained) -> None:
     model = RatedMoodModel(load_heads(result.weights), "tiny", extractor=extractor)
     images = [load_image(p) for p in read_rated_folder(data[0]).paths[:3]]
     for one, many in zip([model.measure(img) for img in images], model.measure_batch(images)):
+        # a batch sums its convolutions in another order: agreement to float32 rounding (1e-5)
         assert one.as_tuple() == pytest.approx(many.as_tuple(), abs=1e-5)
-        assert one.emotions == pytest.approx(many.emotions, abs=1e-6)
+        assert one.emotions == pytest.approx(many.emotions, abs=1e-5)
 
 
 @pytest.mark.parametrize("shape", [(1, 1), (3, 2000), (1, 5000), (300, 448)])

@@ -80,27 +80,12 @@ def store_tensors(name: str, tensors: dict[str, np.ndarray], source: str, licenc
     target = folder / f"{name}.safetensors"
     arrays = {k: np.ascontiguousarray(v) for k, v in tensors.items()}
     atomic_write(target, lambda tmp: save_file(arrays, str(tmp)))
-    record = ModelRecord(name=name, file=target.name, sha256=sha256_file(target),
-                         size=target.stat().st_size, source=source, licence=licence)
-    records = read_manifest(folder)
-    records[name] = record
-    _write_manifest(records, folder)
-    return record
+    return record_file(name, target, source, licence, folder)
 
 
 def load_tensors(name: str, folder: Path | None = None) -> dict[str, np.ndarray]:
     """Load a converted model's tensors after checking its sha256 against the manifest."""
-    folder = folder or cache_dir()
-    record = read_manifest(folder).get(name)
-    if record is None or not (folder / record.file).exists():
-        raise ModelMissingError(f"model {name!r} is not in the cache ({folder}); "
-                                "run `moodshift models pull`")
-    path = folder / record.file
-    actual = sha256_file(path)
-    if actual != record.sha256:
-        raise UserError(f"{path}: checksum mismatch (expected {record.sha256[:12]}…, "
-                        f"got {actual[:12]}…); run `moodshift models pull --force`")
-    return load_file(str(path))
+    return load_file(str(verified_path(name, folder)))
 
 
 def load_verified_file(path: Path, expected_sha256: str) -> dict[str, np.ndarray]:
@@ -133,25 +118,20 @@ def store_file(name: str, data: bytes, suffix: str, source: str, licence: str,
     folder = folder or cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / f"{name}{suffix}"
-    tmp = folder / f".{name}{suffix}.part"
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
-    record = ModelRecord(name=name, file=target.name, sha256=sha256_file(target),
-                         size=target.stat().st_size, source=source, licence=licence)
-    records = read_manifest(folder)
-    records[name] = record
-    _write_manifest(records, folder)
-    return record
+    atomic_write(target, lambda tmp: tmp.write_bytes(data))
+    return record_file(name, target, source, licence, folder)
 
 
 def verified_path(name: str, folder: Path | None = None) -> Path:
-    """The cached file of a model stored with store_file, after checking its sha256."""
+    """The cached file of a model in the manifest, after checking its sha256."""
     folder = folder or cache_dir()
     record = read_manifest(folder).get(name)
     if record is None or not (folder / record.file).exists():
         raise ModelMissingError(f"model {name!r} is not in the cache ({folder}); "
                                 "run `moodshift models pull`")
     path = folder / record.file
-    if sha256_file(path) != record.sha256:
-        raise UserError(f"{path}: checksum mismatch; run `moodshift models pull --force`")
+    actual = sha256_file(path)
+    if actual != record.sha256:
+        raise UserError(f"{path}: checksum mismatch (expected {record.sha256[:12]}…, "
+                        f"got {actual[:12]}…); run `moodshift models pull --force`")
     return path

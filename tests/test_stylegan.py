@@ -212,3 +212,19 @@ def test_evolve_genome_maps_solutions_to_styles_and_back() -> None:
     # typical faces sit inside the search box: whitened coordinates of about unit spread
     start = genome.initial_solutions(8, np.random.default_rng(1))
     assert start.shape == (8, 512) and 0.3 < float(start.std()) < 1.5
+
+
+def test_portrait_requests_default_to_stylegan_with_its_own_truncation_and_size() -> None:
+    from moodshift.generate.portraits import STYLEGAN_TRUNCATION, PortraitRequest
+    from moodshift.generate.stylegan.generator import DEFAULT_PSI
+
+    assert STYLEGAN_TRUNCATION == DEFAULT_PSI
+    req = PortraitRequest(emotion="sad")
+    assert (req.generator, req.psi) == ("stylegan", DEFAULT_PSI)
+    cgan = PortraitRequest(emotion="sad", generator="cgan")
+    assert (cgan.generator, cgan.psi) == ("gan", 0.5)
+    with pytest.raises(UserError, match="between 256 and 1024 for the stylegan generator"):
+        PortraitRequest(emotion="sad", size=2048).check()
+    PortraitRequest(emotion="sad", size=2048, generator="cgan").check()
+    with pytest.raises(UserError, match="valid: stylegan, cgan, gan, affect"):
+        PortraitRequest(emotion="sad", generator="vae")

@@ -61,6 +61,11 @@ def test_set_positions_puts_styles_exactly_where_asked_and_leaves_the_rest() -> 
     assert np.allclose(pos[:, keep], before[:, keep], atol=1e-4)
     assert d.emotion_wanted("sad") == {"sad": d.targets[d.index("sad")],
                                        "happy": dirs.SMILE_OFF}
+    # a partner moves by as many of its own standard deviations as the emotion does
+    d.info = {"spreads": [float(v) for v in np.arange(1, 10)], "partners": {"fear": ["surprise"]}}
+    wanted = d.emotion_wanted("fear", 6.0)   # fear's spread is 3: 2 standard deviations
+    assert wanted["surprise"] == pytest.approx(2 * 6.0) and wanted["fear"] == 6.0
+    assert set(d.emotion_wanted("sad")) == {"sad", "happy"}
 
 
 def test_directions_round_trip_and_a_changed_file_is_refused(tmp_path: Path) -> None:

@@ -185,8 +185,9 @@ def test_puller_refuses_a_wheel_whose_files_differ(tmp_path: Path) -> None:
 @needs_generator
 @needs_shipped
 def test_moving_along_directions_moves_the_judges_reading() -> None:
-    """On fixed seeds, the far side of the happy / age / gender directions reads as more
-    happy (msnet), older and more male (face-api) than the near side."""
+    """On fixed seeds, the far side of the happy / surprise / age / gender directions reads as
+    more happy (msnet), more surprised (msnet + face-api), older and more male (face-api) than
+    the near side."""
     from moodshift.generate.stylegan.generator import load_style_generator
     from moodshift.generate.stylegan.labels import FaceLabeller
 
@@ -196,9 +197,10 @@ def test_moving_along_directions_moves_the_judges_reading() -> None:
     base = gen.sample_styles(2, 11, 0.7)
     for attr, low, high, read in [
             ("happy", -2.0, 2.0, lambda lab: lab.msnet[:, EMOTIONS.index("happy")]),
+            ("surprise", 0.0, 15.0, lambda lab: lab.emotion_probs[:, EMOTIONS.index("surprise")]),
             ("age", d.age_position(15), d.age_position(65), lambda lab: lab.age),
             ("male", d.male_targets[0], d.male_targets[1], lambda lab: lab.p_male)]:
-        s = d.spreads[d.index(attr)] if attr == "happy" else 1.0
+        s = d.spreads[d.index(attr)] if attr in EMOTIONS else 1.0
         lo = labeller(gen.render(d.set_positions(base, {attr: low * s}), 256))
         hi = labeller(gen.render(d.set_positions(base, {attr: high * s}), 256))
         assert np.all(read(hi) > read(lo)), (attr, read(lo), read(hi))

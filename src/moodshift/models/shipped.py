@@ -63,7 +63,7 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
     ), "noise + valence, arousal, dominance -> RGB image"),
     ShippedModel("moodshift-stylegan-directions", (
         _file("models/stylegan/directions.safetensors",
-              "e7042f2efd0f34b9e38e507f4c4a416031ce93bbb3ca23ee7ba5a3bad0dd164b"),
+              "586747be165040e4979a2fe009287c343a1e57fc39a7d620d2bcb7cd71bd3447"),
     ), "MobileStyleGAN style (512) -> positions along 7 emotion, age and gender directions"),
     ShippedModel("moodshift-expression-offsets", (
         _file("models/editing/mesh-offsets.safetensors",

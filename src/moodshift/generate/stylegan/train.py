@@ -283,6 +283,8 @@ def write_card(path: Path, d: Directions, sha: str, seconds: float) -> None:
         + ("" if info["good_direction"][e] else " (weak: read in under half the faces)")
         + " |" for k, e in enumerate(EMOTIONS))
     line = info["age_line"]
+    partners = "; ".join(f"{e} also along {', '.join(p)}"
+                         for e, p in info.get("partners", {}).items()) or "none"
     text = f"""# MobileStyleGAN attribute directions (moodshift)
 
 `directions.safetensors` (sha256 `{sha}`): unit normals in the 512-d style space of
@@ -328,8 +330,8 @@ MAE {line['heldout_mae_years']} years (predicting the mean: {line['heldout_basel
 Share of calibration faces read as the emotion (argmax of the mean of msnet's and face-api's
 probabilities) when set at a position of k standard deviations along its direction ("none":
 unedited faces), and in brackets the mean probability of the emotion. Every emotion but happy
-and neutral also holds the smile 1.5 standard deviations below average; fear also moves k
-standard deviations along surprise ({json.dumps(info.get('partners', {}))}). The chosen k has the
+and neutral also holds the smile 1.5 standard deviations below average; partners move k
+standard deviations along their own directions too ({partners}). The chosen k has the
 best rate, then the highest mean probability, among the positions where the detector still
 finds exactly one face in every image (far out the faces break up).
 

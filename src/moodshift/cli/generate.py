@@ -57,7 +57,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(default: the shipped ones)")
     p.add_argument("--expression-edit", action="store_true",
                    help="stylegan: also warp the expression (face mesh) of emotions whose "
-                        "style-space direction is weak (angry, disgust, fear, sad, surprise); "
+                        "style-space direction is weak (shipped: angry, disgust, fear); "
                         "measured no better by fer, see docs/stylegan.md")
     p.add_argument("--model", type=Path, help="a trained generator (default: the shipped one)")
     p.add_argument("-o", "--output", required=True,

@@ -1,4 +1,4 @@
-"""The human-rated mood model: EfficientNet-Lite0 features of a few views plus the colour
+"""The human-rated mood model: EfficientNet-Lite features of a few views plus the colour
 statistics, into heads fitted to mean human ratings (``moodshift train mood``).
 
 A model is two files: ``<name>.safetensors`` (feature standardisation, the valence/arousal
@@ -148,14 +148,26 @@ def load_heads(weights: Path, expected: tuple[str, str] | None = None) -> Heads:
     return Heads(config=config, **arrays)
 
 
+def backbone_of(heads: Heads) -> str:
+    """The backbone the heads were fitted to (heads from before the choice: Lite0)."""
+    from moodshift.mood.features import BACKBONE, BACKBONES
+
+    name = str(heads.config.get("backbone", BACKBONE))
+    if name not in BACKBONES:
+        raise UserError(f"mood model {heads.config.get('name')!r}: unknown backbone {name!r} "
+                        f"(known: {', '.join(BACKBONES)})")
+    return name
+
+
 def _check_backbone(heads: Heads, origin: Path) -> None:
     """The heads only make sense on the backbone they were fitted to."""
     from moodshift.models.store import read_manifest
 
+    name = backbone_of(heads)
     wanted = heads.config.get("backbone_sha256")
-    record = read_manifest().get("efficientnet-lite0")
+    record = read_manifest().get(name)
     if wanted and record is not None and record.sha256 != wanted:
-        raise UserError(f"{origin}: fitted to efficientnet-lite0 {wanted[:12]}…, but the cache "
+        raise UserError(f"{origin}: fitted to {name} {wanted[:12]}…, but the cache "
                         f"holds {record.sha256[:12]}…; run `moodshift models pull --force`")
 
 
@@ -168,7 +180,8 @@ class RatedMoodModel:
 
         self.heads = heads
         self.name = name
-        self.extractor = extractor or FeatureExtractor(backend=backend)
+        self.extractor = extractor or FeatureExtractor(backend=backend,
+                                                       backbone=backbone_of(heads))
 
     def features(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         """The heads' input row (d,) and the colour model's dominance."""
@@ -192,7 +205,8 @@ class RatedMoodModel:
         rgbs = [as_uint8_rgb(img) for img in images]
         if not rgbs:
             return []
-        views = np.concatenate([make_views(rgb, self.heads.views) for rgb in rgbs])
+        size = self.extractor.size
+        views = np.concatenate([make_views(rgb, self.heads.views, size) for rgb in rgbs])
         deep = np.concatenate([np.asarray(self.extractor.net(normalise(views[i:i + BATCH]))[0])
                                for i in range(0, len(views), BATCH)])
         deep = deep.reshape(len(rgbs), len(self.heads.views), -1).mean(axis=1)

@@ -99,7 +99,7 @@ def model_card(cfg: Any, metrics: dict[str, Any], config: dict[str, Any], digest
                plots: list[Path]) -> str:
     lines = [f"# moodshift mood model `{cfg.name}`", "",
              "Whole-image valence and arousal (and, when trained on Emotion6, the distribution of "
-             "seven emotions raters name) predicted from frozen ImageNet EfficientNet-Lite0 "
+             "seven emotions raters name) predicted from frozen ImageNet EfficientNet-Lite "
              "features plus colour statistics. Dominance is not learnt (no human dominance "
              "ratings were available): the model reports the colour-affect dominance.", "",
              "## Data", ""]
@@ -108,7 +108,7 @@ def model_card(cfg: Any, metrics: dict[str, Any], config: dict[str, Any], digest
                      "Research-use data, not shipped.")
     lines += ["", "## Command", "", "```", cfg.command or "moodshift train mood ...", "```", "",
               "## Model", "",
-              f"- Backbone: `efficientnet-lite0` (sha256 `{config['backbone_sha256'][:16]}…`), "
+              f"- Backbone: `{config['backbone']}` (sha256 `{config['backbone_sha256'][:16]}…`), "
               f"views averaged: {', '.join(config['views'])}; features: spatial means of "
               "stages 3-7 and the head, spatial SDs of stages 3-7, and the colour model's "
               f"VAD and statistics ({len(config['colour_features'])} values).",

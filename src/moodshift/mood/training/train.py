@@ -21,7 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from moodshift.errors import UserError
-from moodshift.mood.features import ALL_VIEWS, COLOUR_NAMES
+from moodshift.mood.features import ALL_VIEWS, BACKBONE, BACKBONES, COLOUR_NAMES
 from moodshift.mood.ratings import RatedImages, read_rated_folder
 from moodshift.mood.training.cv import (
     cv_emotions,
@@ -69,6 +69,7 @@ class MoodTrainConfig:
     components: int = COMPONENTS
     cache: Path | None = None
     view_sets: tuple[tuple[str, ...], ...] = VIEW_SETS   # candidates (within max_views)
+    backbone: str = BACKBONE
     command: str = ""
 
     def __post_init__(self) -> None:
@@ -76,6 +77,8 @@ class MoodTrainConfig:
             raise UserError("train mood: give at least one --data folder")
         if self.folds < 2:
             raise UserError(f"--folds {self.folds}: need at least 2")
+        if self.backbone not in BACKBONES:
+            raise UserError(f"--backbone {self.backbone!r}: use one of {', '.join(BACKBONES)}")
         if self.max_views < 1:
             raise UserError(f"--max-views {self.max_views}: need at least 1")
         if not self.name or "/" in self.name or self.name.startswith("."):
@@ -129,7 +132,7 @@ def candidate_views(cfg: MoodTrainConfig) -> list[tuple[str, ...]]:
 
 def load_dataset(folders: tuple[Path, ...], cache: Path | None, views: list[str],
                  progress: Callable[[str], None], extractor: Any = None,
-                 digest: str | None = None) -> Dataset:
+                 digest: str | None = None, backbone: str = BACKBONE) -> Dataset:
     from moodshift.mood.training.feature_cache import extract_all
 
     rated: list[RatedImages] = [read_rated_folder(f) for f in folders]
@@ -145,7 +148,8 @@ def load_dataset(folders: tuple[Path, ...], cache: Path | None, views: list[str]
             if i % 100 == 0 or i == n:
                 progress(f"features {r.name}: {i}/{n} ({time.perf_counter() - started:.0f} s)")
 
-        feats = extract_all(r.paths, views, cache, extractor, progress=tick, digest=digest)
+        feats = extract_all(r.paths, views, cache, extractor, progress=tick, digest=digest,
+                            backbone=backbone)
         deep.append(np.stack([f.stack(views) for f in feats]))
         colour.append(np.stack([f.colour for f in feats]))
         va.append(np.stack([r.valence, r.arousal], axis=1))
@@ -297,18 +301,18 @@ def fit_summary(heads: Any, ds: Dataset, kl_losses: list[float]) -> dict[str, fl
 def train_mood(cfg: MoodTrainConfig, progress: Callable[[str], None] = print,
                extractor: Any = None, backbone_sha256: str | None = None) -> MoodTrainResult:
     """Run the whole recipe (module doc). ``extractor``/``backbone_sha256``: another backbone
-    than the cached EfficientNet-Lite0 (the tests use one with generated weights)."""
+    than the cached ``cfg.backbone`` (the tests use one with generated weights)."""
     from moodshift.imageio import check_writable_dir
-    from moodshift.mood.features import BACKBONE
     from moodshift.mood.rated import save_heads
     from moodshift.mood.training.feature_cache import FEATURE_VERSION, backbone_digest
     from moodshift.mood.training.report import write_report
 
     started = time.perf_counter()
     check_writable_dir(cfg.out)
-    digest = backbone_sha256 or backbone_digest()
+    backbone = extractor.backbone if extractor is not None else cfg.backbone
+    digest = backbone_sha256 or backbone_digest(backbone)
     wanted = sorted({v for vs in candidate_views(cfg) for v in vs}, key=ALL_VIEWS.index)
-    ds = load_dataset(cfg.data, cfg.cache, wanted, progress, extractor, digest)
+    ds = load_dataset(cfg.data, cfg.cache, wanted, progress, extractor, digest, backbone)
     folds = grouped_folds(ds.groups, ds.sets, cfg.folds, cfg.seed)
     selection = select_ridge(ds, folds, cfg, progress)
     best = selection["best"]
@@ -341,7 +345,7 @@ def train_mood(cfg: MoodTrainConfig, progress: Callable[[str], None] = print,
 
     heads, kl_losses = fit_final(ds, choice, kl_l2, cfg.kl_iterations)
     heads.config.update({
-        "name": cfg.name, "backbone": BACKBONE, "backbone_sha256": digest,
+        "name": cfg.name, "backbone": backbone, "backbone_sha256": digest,
         "feature_version": FEATURE_VERSION, "colour_features": list(COLOUR_NAMES),
         "datasets": {s: int((ds.sets == s).sum()) for s in sorted(set(ds.sets.tolist()))},
         "alpha": choice.alpha, "kl_l2": kl_l2, "folds": cfg.folds, "seed": cfg.seed,

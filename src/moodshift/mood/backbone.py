@@ -85,11 +85,14 @@ class SameConv2d(nn.Conv2d):
 
     def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1,
                  groups: int = 1) -> None:
-        super().__init__(cin, cout, kernel, stride, padding=0, groups=groups, bias=False)
+        # With stride 1 (odd kernel) "SAME" is symmetric: the convolution pads by itself, and
+        # the ONNX export has no separate Pad node to copy the activations through.
+        super().__init__(cin, cout, kernel, stride, padding=kernel // 2 if stride == 1 else 0,
+                         groups=groups, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         k, s = self.kernel_size[0], self.stride[0]
-        if k == 1:
+        if k == 1 or s == 1:
             return super().forward(x)
         pads = []
         for size in (x.shape[-1], x.shape[-2]):

@@ -155,10 +155,12 @@ def model_card(cfg: Any, metrics: dict[str, Any], config: dict[str, Any], digest
     for row in metrics["selection"]:
         lines.append(f"| {'+'.join(row['views'])} | {row['alpha']:.4g} | {row['score']:.3f} |")
     if metrics.get("kernel_selection"):
-        lines += ["", f"RBF kernel head on the chosen views (chosen: {metrics['head']}):", "",
-                  "| gamma | alpha | mean r |", "| ---: | ---: | ---: |"]
+        lines += ["", f"RBF kernel head per view set, same margin for more views (chosen: "
+                  f"{metrics['head']}, {'+'.join(metrics['views'])}):", "",
+                  "| views | gamma | alpha | mean r |", "| --- | ---: | ---: | ---: |"]
         for row in metrics["kernel_selection"]:
-            lines.append(f"| {row['gamma']:g} | {row['alpha']:g} | {row['score']:.3f} |")
+            lines.append(f"| {'+'.join(row.get('views', metrics['views']))} | "
+                         f"{row['gamma']:g} | {row['alpha']:g} | {row['score']:.3f} |")
     lines += ["", "## Plots", ""] + [f"- `{p.name}`" for p in plots]
     lines += ["", "## Limits", "",
               "- Mean ratings of two research image sets (mostly photographs of scenes, objects, "

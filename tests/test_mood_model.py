@@ -271,3 +271,37 @@ def test_halving_before_the_views_keeps_the_picture() -> None:
     assert halve_down_to(img[:300], 297).shape[:2] == (300, 1536)
     direct = cv2.resize(img, (260, 260), interpolation=cv2.INTER_AREA).astype(float)
     assert np.abs(make_views(img, ["whole"], 260)[0] - direct).mean() < 1.5
+
+
+def test_kernel_head_mixes_regressed_shares_into_the_emotions(tmp_path: Path) -> None:
+    """An RBF head with the emotion mix: the shipped format keeps the kernel-regressed shares,
+    and the distribution is the stated mixture of the softmax and the clipped shares."""
+    from moodshift.mood.rated import load_heads, save_heads, shares_to_probs
+    from moodshift.mood.training.heads import softmax
+    from moodshift.mood.training.train import Dataset, HeadChoice, fit_final
+
+    rng = np.random.default_rng(3)
+    n = 40
+    feats = rng.normal(size=(n, 1, 12))
+    shares = softmax(2.0 * feats[:, 0, :7])
+    sets = np.array(["oasis"] * 10 + ["emotion6"] * 30)
+    emotions = np.where((sets == "emotion6")[:, None], shares, np.nan)
+    va = np.tanh(feats[:, 0, :2])
+    ds = Dataset(feats, ["whole"], rng.normal(size=(n, 8)), va, sets, [str(i) for i in range(n)],
+                 emotions, [f"{i}.png" for i in range(n)])
+    heads, _ = fit_final(ds, HeadChoice("rbf", ("whole",), 0.3, 1.0, 6), 0.1, 30,
+                         mix=0.5, share_alpha=0.3)
+    assert heads.config["emotion_mix"] == 0.5 and heads.emotion_dual.shape == (n, 7)
+    assert not heads.emotion_dual[sets == "oasis"].any()
+    heads.config["name"] = "mix"
+    weights, _ = save_heads(heads, tmp_path, "mix")
+    again = load_heads(weights)
+    x = ds.x(("whole",))
+    _, _, probs = again.predict(x)
+    logits = (x - again.feature_mean) / again.feature_scale @ again.emotion_weight.T
+    kernel = shares_to_probs(again.kernel(x) @ again.emotion_dual + again.emotion_share_bias)
+    np.testing.assert_allclose(probs, 0.5 * softmax(logits + again.emotion_bias) + 0.5 * kernel,
+                               atol=1e-9)
+    assert np.allclose(probs.sum(1), 1) and (kernel >= 0).all()
+    m = sets == "emotion6"
+    assert np.mean(kernel[m].argmax(1) == shares[m].argmax(1)) > 0.6   # fitted in-sample

@@ -120,8 +120,12 @@ def model_card(cfg: Any, metrics: dict[str, Any], config: dict[str, Any], digest
                "stored as support rows)") +
               "; targets z-scored per data set, each set's mean and SD map the shared axis "
               "back to its scale (new images: the average map).",
-              f"- Emotions: softmax regression, KL to the raters' shares, L2 {config['kl_l2']}."
-              if config.get("kl_l2") is not None else "- Emotions: none (no shares in the data).",
+              (f"- Emotions: softmax regression, KL to the raters' shares, L2 {config['kl_l2']}"
+               + (f"; its distribution mixed (weight {config['emotion_mix']:g}) with kernel "
+                  f"ridge regression of the shares (alpha {config['share_alpha']:g}) on the "
+                  "valence/arousal kernel, clipped at 0.001 and renormalised."
+                  if config.get("emotion_mix") else ".")
+               if config.get("kl_l2") is not None else "- Emotions: none (no shares in the data)."),
               f"- Weights: `{config['weights']}`, sha256 `{digest}`.", "",
               f"## Cross-validated agreement ({cfg.folds}-fold, grouped by image content)", "",
               "Out-of-fold predictions; the view set and penalties were chosen on these same "
@@ -132,6 +136,14 @@ def model_card(cfg: Any, metrics: dict[str, Any], config: dict[str, Any], digest
         lines += [f"Emotion distribution (n={emo['n']}): mean KL {emo['mean_kl']:.3f} nats, "
                   f"top-1 agreement with the raters' modal emotion {emo['top1']:.3f} "
                   f"(always the most common: {emo['majority_top1']:.3f}).", "",
+                  *([f"The softmax head alone: mean KL {emo['softmax_only']['mean_kl']:.3f}, "
+                     f"top-1 {emo['softmax_only']['top1']:.3f}. Mixing it with the kernel-"
+                     "regressed shares (chosen by mean KL on the same folds):", "",
+                     "| kernel weight | share alpha | mean KL | top-1 |",
+                     "| ---: | ---: | ---: | ---: |",
+                     *[f"| {r['mix']:g} | {r['share_alpha'] if r['share_alpha'] else '-'} | "
+                       f"{r['mean_kl']:.3f} | {r['top1']:.3f} |" for r in emo["mix_table"]],
+                     ""] if emo.get("mix_table") and len(emo["mix_table"]) > 1 else []),
                   "| emotion | mean predicted | mean rated | r |", "| --- | ---: | ---: | ---: |"]
         for e, v in emo["per_emotion"].items():
             lines.append(f"| {e} | {v['predicted']:.3f} | {v['rated']:.3f} | "

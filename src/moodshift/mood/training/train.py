@@ -28,6 +28,7 @@ from moodshift.mood.ratings import RatedImages, read_rated_folder
 from moodshift.mood.training.cv import (
     cv_emotions,
     cv_kernel,
+    cv_kernel_shares,
     cv_ridge,
     emotion_summary,
     grouped_folds,
@@ -52,6 +53,8 @@ KL_L2S = (0.03, 0.1, 0.3, 1.0)
 GAMMAS = (0.5, 1.0, 1.5)
 KERNEL_ALPHAS = (0.1, 0.3, 1.0, 3.0)
 COMPONENTS = 128
+EMOTION_MIXES = (0.25, 0.5, 0.75)     # weight of the kernel-regressed shares; 0 always competes
+SHARE_ALPHAS = (0.3, 1.0)
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,8 @@ class MoodTrainConfig:
     gammas: tuple[float, ...] = GAMMAS          # RBF kernel head candidates; () = linear only
     kernel_alphas: tuple[float, ...] = KERNEL_ALPHAS
     components: int = COMPONENTS
+    emotion_mixes: tuple[float, ...] = EMOTION_MIXES
+    share_alphas: tuple[float, ...] = SHARE_ALPHAS
     cache: Path | None = None
     view_sets: tuple[tuple[str, ...], ...] = VIEW_SETS   # candidates (within max_views)
     backbone: str = BACKBONE
@@ -286,8 +291,38 @@ def cross_dataset(ds: Dataset, choice: HeadChoice) -> list[dict[str, Any]]:
     return out
 
 
+def select_emotion_mix(ds: Dataset, folds: np.ndarray, choice: HeadChoice,
+                       softmax_oof: np.ndarray, cfg: MoodTrainConfig,
+                       progress: Callable[[str], None]) -> dict[str, Any]:
+    """CV of mixing the softmax head's distribution with kernel-regressed shares (on the
+    valence/arousal head's kernel): the weight and ridge penalty with the lowest mean KL
+    (weight 0, the softmax alone, competes)."""
+    m = ds.has_emotions
+    best = {"mix": 0.0, "share_alpha": None, "oof": softmax_oof,
+            "kl": emotion_summary(softmax_oof, ds.emotions[m])["mean_kl"]}
+    table = [{"mix": 0.0, "share_alpha": None, "mean_kl": round(best["kl"], 4),
+              "top1": round(emotion_summary(softmax_oof, ds.emotions[m])["top1"], 4)}]
+    if choice.kind != "rbf" or not cfg.emotion_mixes:
+        return {"best": best, "table": table}
+    assert choice.gamma is not None and choice.components is not None
+    shares = cv_kernel_shares(ds.x(choice.views), ds.emotions, m, folds, choice.components,
+                              choice.gamma, list(cfg.share_alphas))
+    for alpha, q in shares.items():
+        for mix in cfg.emotion_mixes:
+            oof = (1.0 - mix) * softmax_oof + mix * q
+            s = emotion_summary(oof, ds.emotions[m])
+            table.append({"mix": mix, "share_alpha": alpha, "mean_kl": round(s["mean_kl"], 4),
+                          "top1": round(s["top1"], 4)})
+            if s["mean_kl"] < best["kl"]:
+                best = {"mix": mix, "share_alpha": alpha, "oof": oof, "kl": s["mean_kl"]}
+    progress(f"cv emotion mix: weight {best['mix']:g} of kernel shares (alpha "
+             f"{best['share_alpha']}), mean KL {best['kl']:.3f}")
+    return {"best": best, "table": table}
+
+
 def fit_final(ds: Dataset, choice: HeadChoice, kl_l2: float | None,
-              kl_iterations: int) -> tuple[Any, list[float]]:
+              kl_iterations: int, mix: float = 0.0, share_alpha: float | None = None
+              ) -> tuple[Any, list[float]]:
     from moodshift.mood.rated import Heads
 
     x = ds.x(choice.views)
@@ -299,6 +334,14 @@ def fit_final(ds: Dataset, choice: HeadChoice, kl_l2: float | None,
         std = Standardiser(fields["feature_mean"], fields["feature_scale"])
         ew, eb, losses = fit_softmax_kl(std(x[m]), ds.emotions[m], kl_l2, max_iter=kl_iterations)
         fields.update(emotion_weight=ew, emotion_bias=eb)
+        if mix > 0 and share_alpha is not None and choice.gamma is not None:
+            support = fields["support"][m]
+            dual, bias = kernel_ridge_fit(rbf_kernel(support, support, choice.gamma),
+                                          ds.emotions[m], share_alpha)
+            full = np.zeros((len(x), dual.shape[1]))
+            full[m] = dual              # rows without shares take no part in this regression
+            fields.update(emotion_dual=full, emotion_share_bias=bias)
+            fit["config"].update(emotion_mix=mix, share_alpha=share_alpha)
     return Heads(config=fit["config"], **fields), losses
 
 
@@ -350,6 +393,7 @@ def train_mood(cfg: MoodTrainConfig, progress: Callable[[str], None] = print,
     progress(f"valence/arousal head: {choice.kind}, views {'+'.join(views)}")
 
     kl_l2 = None
+    mix, share_alpha = 0.0, None
     emo_cv: dict[str, Any] | None = None
     emo_oof = None
     m = ds.has_emotions
@@ -363,9 +407,18 @@ def train_mood(cfg: MoodTrainConfig, progress: Callable[[str], None] = print,
                   **emotion_summary(emo_oof, ds.emotions[m])}
         progress(f"cv emotions: l2 {kl_l2:g}, mean KL {emo_cv['mean_kl']:.3f}, "
                  f"top-1 {emo_cv['top1']:.3f}")
+        mixed = select_emotion_mix(ds, folds, choice, emo_oof, cfg, progress)
+        mix, share_alpha = mixed["best"]["mix"], mixed["best"]["share_alpha"]
+        emo_oof = mixed["best"]["oof"]
+        emo_cv = {**emo_cv, "softmax_only": {k: emo_cv[k] for k in ("mean_kl", "top1")},
+                  "mix": mix, "share_alpha": share_alpha, "mix_table": mixed["table"],
+                  **emotion_summary(emo_oof, ds.emotions[m])}
+        if mix > 0:
+            progress(f"cv emotions with the mix: mean KL {emo_cv['mean_kl']:.3f}, "
+                     f"top-1 {emo_cv['top1']:.3f}")
     crossed = cross_dataset(ds, choice) if len(set(ds.sets.tolist())) > 1 else []
 
-    heads, kl_losses = fit_final(ds, choice, kl_l2, cfg.kl_iterations)
+    heads, kl_losses = fit_final(ds, choice, kl_l2, cfg.kl_iterations, mix, share_alpha)
     heads.config.update({
         "name": cfg.name, "backbone": backbone, "backbone_sha256": digest,
         "feature_version": FEATURE_VERSION, "colour_features": list(COLOUR_NAMES),

@@ -305,3 +305,11 @@ def test_kernel_head_mixes_regressed_shares_into_the_emotions(tmp_path: Path) ->
     assert np.allclose(probs.sum(1), 1) and (kernel >= 0).all()
     m = sets == "emotion6"
     assert np.mean(kernel[m].argmax(1) == shares[m].argmax(1)) > 0.6   # fitted in-sample
+
+
+def test_train_config_refuses_an_unknown_backbone(tmp_path: Path) -> None:
+    from moodshift.mood.training.train import MoodTrainConfig
+
+    with pytest.raises(UserError, match="--backbone 'resnet50': use one of efficientnet-lite0"):
+        MoodTrainConfig(data=(tmp_path,), out=tmp_path / "out", backbone="resnet50")
+    assert MoodTrainConfig(data=(tmp_path,), out=tmp_path).backbone == "efficientnet-lite2"

@@ -14,11 +14,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="folder for the heads, card, plots")
     p.add_argument("--name", default="mood", help="file name stem of the model (default mood)")
     p.add_argument("--folds", type=int, default=10, help="cross-validation folds (default 10)")
-    p.add_argument("--max-views", type=int, default=2,
-                   help="most views per image the model may use at inference (default 2)")
+    p.add_argument("--max-views", type=int, default=1,
+                   help="most views per image the model may use at inference; each is one more "
+                        "backbone pass (default 1)")
     p.add_argument("--backbone", default=None,
-                   help="ImageNet backbone whose features the heads read: efficientnet-lite0, "
-                        "efficientnet-lite1 or efficientnet-lite2 (default: the library's)")
+                   help="ImageNet backbone whose features the heads read: efficientnet-lite2 "
+                        "(default) or efficientnet-lite0")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", type=Path, default=None,
                    help="feature cache folder (default <model cache>/mood-features)")

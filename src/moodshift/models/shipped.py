@@ -77,21 +77,21 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
     # heads of the human-rated mood model (weights, then the JSON with views and calibration)
     ShippedModel("moodshift-mood-default", (
         _file("models/mood/default.safetensors",
-              "254daac7c448e163149280f0ffdb1df965f404321d7cdc6c3c41411414484c9e"),
+              "12d7698500fd5079904d4d024d5a0655babca67183af8de667aac578b892ffb3"),
         _file("models/mood/default.json",
-              "90d5821bdf78d0a531f7a6eee13fd69dc9c0f54f192ec95945073b0c28968d0b"),
+              "02ebf096ce9ae5b7f71e5de56aceb7a4b0eb0c9a662fa3ee9ae8afb48bcf23ed"),
     ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
     ShippedModel("moodshift-mood-oasis-only", (
         _file("models/mood/oasis-only.safetensors",
-              "72df6e066f761dee58e0db160b84e2438a454dd151a2820f6839d73f8c23bbd4"),
+              "43438207a448156ea2df3ae8fe66adf8ec41d66277ff41280b4367a24e15f0b4"),
         _file("models/mood/oasis-only.json",
-              "8ee9dc9cfdf51de09999624515407bab54f2120c25b406f2693dd220d76994e5"),
+              "3b3d209b0a3703390e2df6feab8eec0d5cd78c186f0d7c399975dbb52b84d5d2"),
     ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
     ShippedModel("moodshift-mood-emotion6-only", (
         _file("models/mood/emotion6-only.safetensors",
-              "c1a81b33dbf8ee670fe3f0c6165f446f0229255080446a8f5bf488a1aa089538"),
+              "89b718b92e3230d999695258d365a30a85fcce55428efb171fc8e82f7d377bb7"),
         _file("models/mood/emotion6-only.json",
-              "bd3408f8a0aeed576bf0820c666e47adb7867f0e3977a397c85a01276ad2d1b8"),
+              "b27db9f74d1608ea08a6f40c315d3c5e4bc28057c2deacfbbfa45218e427ae3e"),
     ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
 )}
 

@@ -23,7 +23,7 @@ from typing import Any, Callable
 import numpy as np
 
 from moodshift.errors import UserError
-from moodshift.mood.features import ALL_VIEWS, BACKBONE, BACKBONES, COLOUR_NAMES
+from moodshift.mood.features import ALL_VIEWS, BACKBONE, BACKBONES, COLOUR_NAMES, TRAIN_BACKBONE
 from moodshift.mood.ratings import RatedImages, read_rated_folder
 from moodshift.mood.training.cv import (
     cv_emotions,
@@ -64,7 +64,7 @@ class MoodTrainConfig:
     name: str = "mood"
     folds: int = 10
     seed: int = 0
-    max_views: int = 2
+    max_views: int = 1
     view_gain: float = 0.005
     alphas: tuple[float, ...] = ALPHAS
     kl_l2s: tuple[float, ...] = KL_L2S
@@ -76,7 +76,7 @@ class MoodTrainConfig:
     share_alphas: tuple[float, ...] = SHARE_ALPHAS
     cache: Path | None = None
     view_sets: tuple[tuple[str, ...], ...] = VIEW_SETS   # candidates (within max_views)
-    backbone: str = BACKBONE
+    backbone: str = TRAIN_BACKBONE
     command: str = ""
 
     def __post_init__(self) -> None:

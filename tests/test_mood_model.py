@@ -90,11 +90,13 @@ def _bundled(name: str) -> np.ndarray:
 
 
 @pytest.mark.models
-@pytest.mark.parametrize("backbone", ["efficientnet-lite0", "efficientnet-lite2"])
+@pytest.mark.parametrize("backbone", ["efficientnet-lite0", "efficientnet-lite1",
+                                      "efficientnet-lite2"])
 def test_real_weights_imagenet_classes_and_onnx(backbone: str) -> None:
     """ImageNet top-1 of the pulled weights on bundled photos (classes: 967 espresso; 281/282/
     285 tabby, tiger and Egyptian cat; 652 military uniform; 665/670 moped, motor scooter;
-    657/744 missile, projectile), through the ONNX export, which must match torch."""
+    657/744/812 missile, projectile, space shuttle: Lite1 takes the launch for a shuttle),
+    through the ONNX export, which must match torch."""
     from moodshift.models.runtime import load_net, onnx_path
     from moodshift.models.store import load_tensors
     from moodshift.mood.features import FeatureExtractor, make_views, normalise
@@ -108,7 +110,7 @@ def test_real_weights_imagenet_classes_and_onnx(backbone: str) -> None:
     fx = FeatureExtractor(backend="onnx", backbone=backbone)
     cases = [("coffee.png", "centre", {967}), ("chelsea.png", "whole", {281, 282, 285}),
              ("grace_hopper.jpg", "whole", {652}), ("motorcycle_left.png", "whole", {665, 670}),
-             ("rocket.jpg", "centre", {657, 744})]
+             ("rocket.jpg", "centre", {657, 744, 812})]
     for name, view, classes in cases:
         assert int(np.argmax(fx.logits(_bundled(name), view))) in classes, name
     batch = normalise(make_views(_bundled("coffee.png"), ["whole", "centre-flip"], fx.size))
@@ -312,4 +314,4 @@ def test_train_config_refuses_an_unknown_backbone(tmp_path: Path) -> None:
 
     with pytest.raises(UserError, match="--backbone 'resnet50': use one of efficientnet-lite0"):
         MoodTrainConfig(data=(tmp_path,), out=tmp_path / "out", backbone="resnet50")
-    assert MoodTrainConfig(data=(tmp_path,), out=tmp_path).backbone == "efficientnet-lite2"
+    assert MoodTrainConfig(data=(tmp_path,), out=tmp_path).backbone == "efficientnet-lite1"

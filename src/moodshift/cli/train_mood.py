@@ -18,8 +18,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="most views per image the model may use at inference; each is one more "
                         "backbone pass (default 1)")
     p.add_argument("--backbone", default=None,
-                   help="ImageNet backbone whose features the heads read: efficientnet-lite2 "
-                        "(default) or efficientnet-lite0")
+                   help="ImageNet backbone whose features the heads read: efficientnet-lite1 "
+                        "(default), efficientnet-lite2 or efficientnet-lite0")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", type=Path, default=None,
                    help="feature cache folder (default <model cache>/mood-features)")

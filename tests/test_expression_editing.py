@@ -159,3 +159,18 @@ def test_thirty_faces_and_a_face_larger_than_the_frame_are_handled(astronaut) ->
     zoomed = image[y + h // 4:y + 3 * h // 4, x + w // 4:x + 3 * w // 4]  # the box exceeds it
     out, [edit], _ = edit_expressions(zoomed, [(-w // 4, -h // 4, w, h)], {"sad": 1.0}, 1.0)
     assert out.shape == zoomed.shape and (edit.applied or edit.reason)
+
+
+@pytest.mark.skipif(not _ready("mediapipe-face-mesh", "mediapipe-selfie"),
+                    reason="face mesh / selfie matte not pulled (moodshift models pull)")
+def test_loading_the_mesh_network_writes_nothing_on_stderr() -> None:
+    """The LiteRT runtime's own "INFO: Created TensorFlow Lite XNNPACK delegate" line (written by
+    C++ to fd 2) must not reach the user."""
+    import subprocess
+    import sys
+
+    code = ("from moodshift.faces.mesh import FaceMesh; FaceMesh(); "
+            "from moodshift.faces.masks import SelfieSegmenter; SelfieSegmenter()")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and done.stderr == ""

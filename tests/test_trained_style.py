@@ -117,3 +117,32 @@ def test_shipped_models_verify_and_run() -> None:
         assert path is not None and trained.load_model(path).metadata["emotion"] == emotion
         out = trained.stylize_trained(portrait_like(64, 64), {emotion: 1.0}, {}, {})
         assert out.shape == (64, 64, 3)
+
+
+def test_efficientnet_loss_layers_are_the_mood_ports_activations() -> None:
+    """The EfficientNet-Lite0 perceptual backbone reads the same network the mood model runs:
+    each named layer equals that block's expansion activation taken by a hook."""
+    import torch
+
+    from moodshift.errors import ModelMissingError
+    from moodshift.style.backbones import load_backbone
+
+    try:
+        backbone = load_backbone("efficientnet")
+    except ModelMissingError:
+        pytest.skip("efficientnet-lite0 is not pulled (run `moodshift models pull`)")
+    net = backbone.net
+    seen: dict[str, torch.Tensor] = {}
+    hooks = [net._blocks[i]._bn0.register_forward_hook(
+        lambda _m, _i, out, name=f"b{i}_expand": seen.__setitem__(name, out.clamp(0, 6)))
+        for i in (1, 3, 5, 11)]
+    x = torch.rand(1, 3, 70, 52)
+    with torch.no_grad():
+        net((x * 255.0 - 127.0) / 128.0)
+        for h in hooks:
+            h.remove()
+        ours = backbone(x)
+    assert set(ours) == set(backbone.content_layers + backbone.style_layers)
+    assert ours["conv0"].shape == (1, 32, 35, 26) and ours["b11_expand"].shape[1] == 672
+    for name, value in seen.items():
+        torch.testing.assert_close(ours[name], value, atol=1e-5, rtol=1e-4)

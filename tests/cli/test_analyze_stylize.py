@@ -169,3 +169,25 @@ def test_tiny_style_image_for_the_optimize_engine_is_named(capsys, tmp_path: Pat
     assert code == 2 and len(err) == 1
     assert f"{tiny}: style image is too small (20x20 px)" in err[0]
     assert not (tmp_path / "out.png").exists()
+
+
+def test_trained_engine_auto_runs_the_network_of_the_detected_emotion(capsys,
+                                                                       tmp_path: Path) -> None:
+    """Seed 001 end to end: read the face's expression, then run that emotion's own network.
+    The auto output must be the very image the named emotion's network makes (auto keeps the
+    face's expression, so the named run does too)."""
+    small = tmp_path / "astronaut.png"
+    Image.open(ASTRONAUT).convert("RGB").resize((160, 160)).save(small)
+    code, out, err = run_cli(capsys, "stylize", small, "--engine", "trained", "--emotion", "auto",
+                             "-o", tmp_path / "auto.png", "--json")
+    assert code == 0, err
+    [auto] = json_lines(out)
+    detected = auto["emotion"]
+    assert detected in EMOTIONS and auto["engine"] == "trained"
+    code, out, err = run_cli(capsys, "stylize", small, "--engine", "trained", "--emotion",
+                             detected, "--expression", "0", "-o", tmp_path / "named.png",
+                             "--json")
+    assert code == 0, err
+    auto_pixels = np.asarray(Image.open(tmp_path / "auto.png"))
+    named_pixels = np.asarray(Image.open(tmp_path / "named.png"))
+    assert np.array_equal(auto_pixels, named_pixels)

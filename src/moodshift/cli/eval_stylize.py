@@ -18,6 +18,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--emotions", default=",".join(EMOTIONS),
                    help="comma-separated targets (default: all seven)")
     p.add_argument("--engine", default="fast", choices=["fast", "optimize", "trained"])
+    p.add_argument("--palette", type=Path, metavar="TOML",
+                   help="palette override (e.g. its own `model` per emotion for --engine trained)")
     p.add_argument("--limit", type=int, help="only the first N photos (sorted by name)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.add_argument("--pairs", action="store_true", help="with --json: every photo x emotion too")
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     config = StylizeEvalConfig(data=args.data, emotions=tuple(
         e.strip() for e in args.emotions.split(",") if e.strip()), engine=args.engine,
         limit=args.limit, sheet_photos=args.sheet_photos if args.sheet else 0,
-        background_photos=args.background_photos, log=args.log)
+        background_photos=args.background_photos, log=args.log, palette=args.palette)
     result = evaluate_stylize(config, progress=lambda m: print(m, file=sys.stderr, flush=True))
     if args.sheet is not None and result.sheet is not None:
         save_image(result.sheet, args.sheet)

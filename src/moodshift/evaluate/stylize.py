@@ -70,6 +70,7 @@ class StylizeEvalConfig:
     sheet_photos: int = 5                 # rows of the contact sheet
     background_photos: int = 10           # photos whose background SSIM to plain is measured
     log: Path | None = None               # JSONL of finished pairs: written as it goes, resumed
+    palette: Path | None = None           # a palette TOML merged over the shipped one
     stylize_options: dict[str, object] = field(default_factory=dict)  # extra StyleRequest fields
 
     def __post_init__(self) -> None:
@@ -83,6 +84,9 @@ class StylizeEvalConfig:
             raise UserError(f"--limit {self.limit}: must be at least 1")
         if self.sheet_photos < 0:
             raise UserError("the contact sheet needs 0 or more photos")
+        if self.palette is not None:
+            from moodshift.style import load_palette
+            load_palette(self.palette)   # a bad file stops here, before the long run
 
 
 @dataclass
@@ -232,6 +236,7 @@ class StylizeEvalResult:
                for e in self.config.emotions}
         out: dict[str, object] = {
             "data": str(self.config.data), "engine": self.config.engine,
+            "palette": str(self.config.palette) if self.config.palette else None,
             "emotions": list(self.config.emotions), "photos": len(self.photos),
             "photos_without_face": self.photos_without_face,
             "judges_counted": list(JUDGES), "judges_reported_only": list(TUNING_JUDGES),
@@ -340,7 +345,7 @@ def evaluate_stylize(config: StylizeEvalConfig,
         raise UserError(f"{config.data}: no images in this folder")
     photos = sorted(photos)[:config.limit]
     models = Models(with_age_gender=False)
-    palette = load_palette()
+    palette = load_palette(config.palette)
     judges = load_judges()
     pairs: list[PairResult] = []
     no_face: list[str] = []
@@ -362,7 +367,7 @@ def evaluate_stylize(config: StylizeEvalConfig,
         before = _judge_rows(judges, image, box) if box else {}
         row: list[np.ndarray] = [image]
         for target in wanted:
-            request = StyleRequest(emotion=target, engine=config.engine,
+            request = StyleRequest(emotion=target, engine=config.engine, palette=palette,
                                    **config.stylize_options)  # type: ignore[arg-type]
             styled, report = stylize(image, path, request, models, before=analysis)
             mood = models.mood.measure(styled)

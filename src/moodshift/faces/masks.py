@@ -65,12 +65,10 @@ class SelfieSegmenter:
     name = "mediapipe-selfie"
 
     def __init__(self) -> None:
-        from ai_edge_litert.interpreter import Interpreter
-
+        from moodshift.models.litert import open_interpreter
         from moodshift.models.store import verified_path
 
-        self.interpreter = Interpreter(model_path=str(verified_path(self.name)), num_threads=1)
-        self.interpreter.allocate_tensors()
+        self.interpreter = open_interpreter(verified_path(self.name))
         self.inp = self.interpreter.get_input_details()[0]["index"]
         self.out = self.interpreter.get_output_details()[0]["index"]
 

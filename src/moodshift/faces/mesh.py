@@ -53,10 +53,9 @@ class FaceMesh:
     name = NAME
 
     def __init__(self) -> None:
-        from ai_edge_litert.interpreter import Interpreter
+        from moodshift.models.litert import open_interpreter
 
-        self.interpreter = Interpreter(model_path=str(verified_path(NAME)), num_threads=1)
-        self.interpreter.allocate_tensors()
+        self.interpreter = open_interpreter(verified_path(NAME))
         self.inp = self.interpreter.get_input_details()[0]["index"]
         outs = self.interpreter.get_output_details()
         self.points_out = next(o["index"] for o in outs if int(np.prod(o["shape"])) == 1404)

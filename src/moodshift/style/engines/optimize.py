@@ -52,7 +52,7 @@ TV_REFERENCE_PIXELS = 512 * 512
 # Peak memory per working pixel (forward activations kept for backward, their gradients and the
 # optimiser state): the ru_maxrss difference between 256 and 512 px runs was ~1.75 KB/px for
 # mobilenet and ~2.25 KB/px for vgg19; rounded up for the jitter cache and the pyramid.
-BYTES_PER_PIXEL = {"mobilenet": 2_500, "vgg16": 2_800, "vgg19": 3_000}
+BYTES_PER_PIXEL = {"mobilenet": 2_500, "efficientnet": 2_500, "vgg16": 2_800, "vgg19": 3_000}
 BASE_BYTES = 600 * 2**20
 # A front end that shows progress or offers a cancel button sets this in the thread running the
 # optimisation: it is called after every step with (steps done, steps planned), and an exception
@@ -239,7 +239,7 @@ def optimize_image(image: np.ndarray, styles: Sequence[tuple[np.ndarray, float]]
     if settings.backbone in ("vgg19", "vgg16", "auto") and backbone is None:
         backbone = load_backbone(settings.backbone, settings.vgg_weights)
     elif backbone is None:
-        backbone = load_backbone("mobilenet")
+        backbone = load_backbone(settings.backbone)
     full = work_size(tuple(image.shape[:2]), settings.size)
     check_memory(full, backbone.name)
     weights = {**backbone.default_weights, **settings.weights}

@@ -113,8 +113,8 @@ def parse_options(options: Mapping[str, object]) -> OptimizeSettings:
         s.time_budget = float(budget)
     if options.get("vgg_weights") is not None:
         s.vgg_weights = Path(str(options["vgg_weights"]))
-        if s.backbone == "mobilenet":
-            raise UserError("--vgg-weights was given but --backbone is mobilenet")
+        if s.backbone in ("mobilenet", "efficientnet"):
+            raise UserError(f"--vgg-weights was given but --backbone is {s.backbone}")
     for key in ("multiscale",):
         if key in options:
             s.multiscale = bool(options[key])

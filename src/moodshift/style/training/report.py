@@ -97,6 +97,7 @@ def write_model_card(path: Path, cfg: "StyleTrainConfig", meta: Mapping[str, obj
 
     last = history[-1] if history else {}
     first = history[0] if history else {}
+    steps_done = int(meta.get("steps") or 0)
     commands = card_commands(cfg.commands, cfg.command, missing="(library call)")
     lines = [
         f"# Style model {model.name}",
@@ -137,8 +138,10 @@ def write_model_card(path: Path, cfg: "StyleTrainConfig", meta: Mapping[str, obj
         f"- {meta.get('steps')} steps of batch {cfg.batch}, {cfg.size} px random crops "
         f"(scale jitter 1-1.25, mirror), Adam lr {cfg.lr:g}, seed {cfg.seed}, "
         f"precision {cfg.precision}",
-        f"- time: {seconds / 60:.1f} min on {platform.processor() or platform.machine()} "
-        f"({os.cpu_count()} CPU threads visible), torch {torch.__version__}",
+        f"- time: {seconds / 60:.1f} min"
+        + (f" ({seconds / steps_done * 1000 / 60:.1f} min per 1,000 steps)" if steps_done else "")
+        + f" on {platform.processor() or platform.machine()} ({os.cpu_count()} CPU threads "
+        f"visible, {cfg.threads or 'auto'} used), torch {torch.__version__}",
         "",
         "## Loss (weighted)",
         "",

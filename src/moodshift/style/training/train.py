@@ -66,6 +66,11 @@ RECIPES: dict[str, LossRecipe] = {
     # size, as in Johnson's VGG recipe.
     "mobilenet": LossRecipe(("b6_expand",), ("conv0", "b1_expand", "b3_expand", "b6_expand",
                                              "b13_expand"), content=1.0, style=30.0, tv=1e-5),
+    # The same resolutions in EfficientNet-Lite0. Its content loss is ~12x and its style loss
+    # ~8x MobileNet's on 160 px portraits, so style 40 keeps MobileNet's content/style balance
+    # and TV 1e-4 its share of smoothing (docs/trained-style.md).
+    "efficientnet": LossRecipe(("b5_expand",), ("conv0", "b1_expand", "b3_expand", "b5_expand",
+                                                "b11_expand"), content=1.0, style=40.0, tv=1e-4),
 }
 
 
@@ -76,7 +81,7 @@ class StyleTrainConfig:
     style: str | None = None          # a style image file, or
     emotion: str | None = None        # the palette's style image for this emotion
     palette: str | None = None
-    backbone: str = "auto"            # auto | vgg16 | vgg19 | mobilenet
+    backbone: str = "auto"            # auto | vgg16 | vgg19 | mobilenet | efficientnet
     vgg_weights: str | None = None
     steps: int = 2000
     size: int = 256
@@ -314,7 +319,8 @@ def train_style(cfg: StyleTrainConfig, log: Callable[[str], None] = print) -> St
         sample_sheet(_eval_copy(net, cfg.width), samples, style_image, step,
                      work / "samples" / f"step_{step:06d}.png")
 
-    t_start = time.time()
+    # a resumed run counts on from the time already spent (the card reports the whole run)
+    t_start = time.time() - (float(history[-1].get("seconds", 0.0)) if history else 0.0)
     sums = {"content": 0.0, "style": 0.0, "tv": 0.0, "total": 0.0}
     count = 0
     bar = progress_bar(cfg.steps, step, desc="train style", enabled=cfg.progress)

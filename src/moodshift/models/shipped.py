@@ -77,21 +77,21 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
     # heads of the human-rated mood model (weights, then the JSON with views and calibration)
     ShippedModel("moodshift-mood-default", (
         _file("models/mood/default.safetensors",
-              "12d7698500fd5079904d4d024d5a0655babca67183af8de667aac578b892ffb3"),
+              "baedb1840708b95659b1718102e4fee7e6e23c65362bf19e5bddf844b978310a"),
         _file("models/mood/default.json",
-              "02ebf096ce9ae5b7f71e5de56aceb7a4b0eb0c9a662fa3ee9ae8afb48bcf23ed"),
+              "c84349d49d235ca967c3734eb3b6fa25802117a6d09d1413b6dfae4a786ba80f"),
     ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
     ShippedModel("moodshift-mood-oasis-only", (
         _file("models/mood/oasis-only.safetensors",
-              "43438207a448156ea2df3ae8fe66adf8ec41d66277ff41280b4367a24e15f0b4"),
+              "aa93459f92aea26ca6be1be7b500708b9abaa8dc1bc2d9d5803c5d334537146c"),
         _file("models/mood/oasis-only.json",
-              "3b3d209b0a3703390e2df6feab8eec0d5cd78c186f0d7c399975dbb52b84d5d2"),
+              "40124e3df7d1c6c2db6677c719b9aa25014c15229e22921397fd94d89d2f3415"),
     ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
     ShippedModel("moodshift-mood-emotion6-only", (
         _file("models/mood/emotion6-only.safetensors",
-              "89b718b92e3230d999695258d365a30a85fcce55428efb171fc8e82f7d377bb7"),
+              "f53679978573d04968f47ec3c5f818d914d6e43700310e033b76b3717a2088ba"),
         _file("models/mood/emotion6-only.json",
-              "b27db9f74d1608ea08a6f40c315d3c5e4bc28057c2deacfbbfa45218e427ae3e"),
+              "edcdaad2556de9109053ddd675ca074a420ccd75d1649ed3bd35359404306384"),
     ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
 )}
 

@@ -70,6 +70,9 @@ def test_family_widths_and_depths_match_the_published_weights() -> None:
     assert lite2["_blocks.16._depthwise_conv.weight"] == (1248, 1, 5, 5)
     assert lite2["_conv_head.weight"] == (1280, 352, 1, 1)
     assert B.VARIANTS["efficientnet-lite2"].feature_dim == 2 * (48 + 88 + 120 + 208 + 352) + 1280
+    from moodshift.mood.features import INPUT_SIZES
+
+    assert INPUT_SIZES == {name: v.input_size for name, v in B.VARIANTS.items()}
     with pytest.raises(ValueError, match="Lite2 weights: missing"):
         B.build(generated_weights(), "efficientnet-lite2")
 

@@ -80,19 +80,19 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
               "baedb1840708b95659b1718102e4fee7e6e23c65362bf19e5bddf844b978310a"),
         _file("models/mood/default.json",
               "c84349d49d235ca967c3734eb3b6fa25802117a6d09d1413b6dfae4a786ba80f"),
-    ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
+    ), "EfficientNet-Lite1 features of one 240x240 view + colour statistics"),
     ShippedModel("moodshift-mood-oasis-only", (
         _file("models/mood/oasis-only.safetensors",
               "aa93459f92aea26ca6be1be7b500708b9abaa8dc1bc2d9d5803c5d334537146c"),
         _file("models/mood/oasis-only.json",
               "40124e3df7d1c6c2db6677c719b9aa25014c15229e22921397fd94d89d2f3415"),
-    ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
+    ), "EfficientNet-Lite1 features of one 240x240 view + colour statistics"),
     ShippedModel("moodshift-mood-emotion6-only", (
         _file("models/mood/emotion6-only.safetensors",
               "f53679978573d04968f47ec3c5f818d914d6e43700310e033b76b3717a2088ba"),
         _file("models/mood/emotion6-only.json",
               "edcdaad2556de9109053ddd675ca074a420ccd75d1649ed3bd35359404306384"),
-    ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
+    ), "EfficientNet-Lite1 features of one 240x240 view + colour statistics"),
 )}
 
 

@@ -31,13 +31,14 @@ COLOUR_NAMES = ("colour_valence", "colour_arousal", "colour_dominance", "lightne
                 "contrast", "colourfulness", "hue_pleasantness")
 BACKBONE = "efficientnet-lite0"      # the backbone of heads that do not name one
 TRAIN_BACKBONE = "efficientnet-lite1"   # what `train mood` fits heads to unless told otherwise
-BACKBONES = ("efficientnet-lite0", "efficientnet-lite1", "efficientnet-lite2")
+# input size of each backbone (as moodshift.mood.backbone.VARIANTS, which imports torch: this
+# module must not, inference runs on ONNX Runtime alone)
+INPUT_SIZES = {"efficientnet-lite0": 224, "efficientnet-lite1": 240, "efficientnet-lite2": 260}
+BACKBONES = tuple(INPUT_SIZES)
 
 
 def input_size(backbone: str) -> int:
-    from moodshift.mood.backbone import VARIANTS
-
-    return VARIANTS[backbone].input_size
+    return INPUT_SIZES[backbone]
 
 
 def _resize(rgb: np.ndarray, width: int, height: int) -> np.ndarray:
@@ -65,7 +66,7 @@ def _crop(rgb: np.ndarray, where: str, side: int = SIZE) -> np.ndarray:
 
 
 def _crop_view(rgb: np.ndarray, short: int, where: str, size: int = SIZE) -> np.ndarray:
-    """Shorter side to ``short``, then the 224x224 square at ``where``. A very elongated image
+    """Shorter side to ``short``, then the ``size`` square at ``where``. A very elongated image
     (1 x 5000 px) would become huge when scaled whole, so past MAX_SCALED_SIDE the square is cut
     from the original first and then resized (same framing; the usual path above it is what the
     shipped heads were fitted on)."""

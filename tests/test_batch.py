@@ -14,6 +14,7 @@ import shutil
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import portrait_like
 from PIL import Image
@@ -192,13 +193,12 @@ def test_generate_from_descriptions_matches_the_command(tmp_path, capsys) -> Non
     lines = ["a joyful old man", "", "# a comment", "a young woman, heartbroken"]
     (tmp_path / "people.txt").write_text("\n".join(lines) + "\n")
     summary = run_batch(BatchConfig("generate", str(tmp_path / "people.txt"),
-                                    str(tmp_path / "out"), workers=1))
+                                    str(tmp_path / "out"), workers=1, generator="cgan"))
     assert (summary.done, summary.failed) == (2, 0)
     rows = {r["source"]: r for r in records(tmp_path / "out")}
     assert sorted(rows) == ["people.txt:1", "people.txt:4"]
     row = rows["people.txt:4"]
     assert row["output"] == str(tmp_path / "out" / "line-00004.png")
-    # batch generate draws with the conditional GAN; the command's default is stylegan
     code = main(["generate", lines[3], "--generator", "cgan", "-o", str(tmp_path / "cli.png"),
                  "--json"])
     cli = json.loads(capsys.readouterr().out)
@@ -206,6 +206,56 @@ def test_generate_from_descriptions_matches_the_command(tmp_path, capsys) -> Non
     assert Path(row["output"]).read_bytes() == (tmp_path / "cli.png").read_bytes()
     assert {k: v for k, v in row.items() if k in cli and k != "output"} == \
         {k: v for k, v in cli.items() if k != "output"}
+
+
+def _stylegan_pulled() -> bool:
+    from moodshift.generate.stylegan.generator import require_pulled
+
+    try:
+        require_pulled()
+    except ModelMissingError:
+        return False
+    return True
+
+
+def test_generate_without_the_stylegan_files_stops_in_one_line(tmp_path, monkeypatch,
+                                                               capsys) -> None:
+    (tmp_path / "people.txt").write_text("a joyful old man\n")
+    monkeypatch.setenv("MOODSHIFT_CACHE", str(tmp_path / "empty"))
+    for generator in (None, "stylegan"):   # the default is `moodshift generate`'s: stylegan
+        with pytest.raises(ModelMissingError, match="run `moodshift models pull`"):
+            BatchConfig("generate", str(tmp_path / "people.txt"), str(tmp_path / "out"),
+                        generator=generator).validate()
+    code = main(["batch", "generate", str(tmp_path / "people.txt"), str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and "moodshift models pull" in err and err.count("\n") == 1, err
+    assert not (tmp_path / "out" / "manifest.jsonl").exists()
+    with pytest.raises(UserError, match="valid: stylegan, cgan, gan, affect"):
+        BatchConfig("generate", str(tmp_path / "people.txt"), str(tmp_path / "out"),
+                    generator="vae").validate()
+
+
+@pytest.mark.slow
+@pytest.mark.models
+@pytest.mark.skipif(not _stylegan_pulled(),
+                    reason="MobileStyleGAN not pulled (`moodshift models pull`)")
+def test_generate_with_stylegan_matches_the_command(tmp_path, capsys) -> None:
+    (tmp_path / "people.txt").write_text("a young woman, heartbroken\n")
+    summary = run_batch(BatchConfig("generate", str(tmp_path / "people.txt"),
+                                    str(tmp_path / "out"), workers=1, threads=1))
+    assert (summary.done, summary.failed) == (1, 0)
+    [row] = records(tmp_path / "out")
+    assert row["generator"] == "stylegan"
+    code = main(["generate", "a young woman, heartbroken", "-o", str(tmp_path / "cli.png"),
+                 "--json"])
+    cli = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert {k: v for k, v in row.items() if k in cli and k != "output"} == \
+        {k: v for k, v in cli.items() if k != "output"}
+    batch_img = np.asarray(Image.open(row["output"]), np.int16)
+    cli_img = np.asarray(Image.open(tmp_path / "cli.png"), np.int16)
+    # the same face; OpenVINO with 1 thread vs all may round a few values differently
+    assert batch_img.shape == cli_img.shape and np.abs(batch_img - cli_img).mean() < 1.0
 
 
 def test_analyze_json_matches_the_command(photos, tmp_path, capsys) -> None:

@@ -61,6 +61,11 @@ def test_set_positions_puts_styles_exactly_where_asked_and_leaves_the_rest() -> 
     assert np.allclose(pos[:, keep], before[:, keep], atol=1e-4)
     assert d.emotion_wanted("sad") == {"sad": d.targets[d.index("sad")],
                                        "happy": dirs.SMILE_OFF}
+    # a partner moves by as many of its own standard deviations as the emotion does
+    d.info = {"spreads": [float(v) for v in np.arange(1, 10)], "partners": {"fear": ["surprise"]}}
+    wanted = d.emotion_wanted("fear", 6.0)   # fear's spread is 3: 2 standard deviations
+    assert wanted["surprise"] == pytest.approx(2 * 6.0) and wanted["fear"] == 6.0
+    assert set(d.emotion_wanted("sad")) == {"sad", "happy"}
 
 
 def test_directions_round_trip_and_a_changed_file_is_refused(tmp_path: Path) -> None:
@@ -180,8 +185,9 @@ def test_puller_refuses_a_wheel_whose_files_differ(tmp_path: Path) -> None:
 @needs_generator
 @needs_shipped
 def test_moving_along_directions_moves_the_judges_reading() -> None:
-    """On fixed seeds, the far side of the happy / age / gender directions reads as more
-    happy (msnet), older and more male (face-api) than the near side."""
+    """On fixed seeds, the far side of the happy / surprise / age / gender directions reads as
+    more happy (msnet), more surprised (msnet + face-api), older and more male (face-api) than
+    the near side."""
     from moodshift.generate.stylegan.generator import load_style_generator
     from moodshift.generate.stylegan.labels import FaceLabeller
 
@@ -191,9 +197,10 @@ def test_moving_along_directions_moves_the_judges_reading() -> None:
     base = gen.sample_styles(2, 11, 0.7)
     for attr, low, high, read in [
             ("happy", -2.0, 2.0, lambda lab: lab.msnet[:, EMOTIONS.index("happy")]),
+            ("surprise", 0.0, 15.0, lambda lab: lab.emotion_probs[:, EMOTIONS.index("surprise")]),
             ("age", d.age_position(15), d.age_position(65), lambda lab: lab.age),
             ("male", d.male_targets[0], d.male_targets[1], lambda lab: lab.p_male)]:
-        s = d.spreads[d.index(attr)] if attr == "happy" else 1.0
+        s = d.spreads[d.index(attr)] if attr in EMOTIONS else 1.0
         lo = labeller(gen.render(d.set_positions(base, {attr: low * s}), 256))
         hi = labeller(gen.render(d.set_positions(base, {attr: high * s}), 256))
         assert np.all(read(hi) > read(lo)), (attr, read(lo), read(hi))
@@ -212,3 +219,19 @@ def test_evolve_genome_maps_solutions_to_styles_and_back() -> None:
     # typical faces sit inside the search box: whitened coordinates of about unit spread
     start = genome.initial_solutions(8, np.random.default_rng(1))
     assert start.shape == (8, 512) and 0.3 < float(start.std()) < 1.5
+
+
+def test_portrait_requests_default_to_stylegan_with_its_own_truncation_and_size() -> None:
+    from moodshift.generate.portraits import STYLEGAN_TRUNCATION, PortraitRequest
+    from moodshift.generate.stylegan.generator import DEFAULT_PSI
+
+    assert STYLEGAN_TRUNCATION == DEFAULT_PSI
+    req = PortraitRequest(emotion="sad")
+    assert (req.generator, req.psi) == ("stylegan", DEFAULT_PSI)
+    cgan = PortraitRequest(emotion="sad", generator="cgan")
+    assert (cgan.generator, cgan.psi) == ("gan", 0.5)
+    with pytest.raises(UserError, match="between 256 and 1024 for the stylegan generator"):
+        PortraitRequest(emotion="sad", size=2048).check()
+    PortraitRequest(emotion="sad", size=2048, generator="cgan").check()
+    with pytest.raises(UserError, match="valid: stylegan, cgan, gan, affect"):
+        PortraitRequest(emotion="sad", generator="vae")

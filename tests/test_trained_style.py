@@ -41,9 +41,12 @@ def test_trained_engine_blend_and_size_cap(trained: tuple[Path, dict]) -> None:
     assert load_model(model).metadata["width"] == "4"
 
 
-def test_no_model_for_emotion_is_a_clear_error() -> None:
+def test_no_model_for_emotion_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every emotion ships a network; one whose network is gone (and that the palette names
+    none for) is refused with the way to train one."""
     from moodshift.style.engines import trained
 
+    monkeypatch.delitem(trained.SHIPPED, "fear", raising=False)
     with pytest.raises(UserError, match="no trained style model for fear.*--model"):
         trained.stylize_trained(portrait_like(32, 32), {"fear": 1.0}, {}, {})
 
@@ -108,10 +111,11 @@ def test_interrupt_saves_checkpoint(content_dir: Path, style_file: Path, tmp_pat
 
 
 def test_shipped_models_verify_and_run() -> None:
+    """Seed 001's system: a network for every one of the seven emotions ships."""
+    from moodshift.emotions import EMOTIONS
     from moodshift.style.engines import trained
 
-    if not trained.SHIPPED:
-        pytest.skip("no shipped trained style model")
+    assert trained.shipped_emotions() == list(EMOTIONS)
     for emotion in trained.shipped_emotions():
         path = trained.shipped_model(emotion)
         assert path is not None and trained.load_model(path).metadata["emotion"] == emotion

@@ -230,7 +230,8 @@ def test_read_text_and_generate(client) -> None:
     assert first["emotion"] == "angry" and first["age_group"] == "elderly"
     assert second["text"] == "<b>a happy girl</b>"  # data, returned as given (pages escape it)
     result = client.post("/api/generate", json={"text": "a sad young woman", "n": 2,
-                                                "size": 256, "styled": False}).json()
+                                                "size": 256, "styled": False,
+                                                "generator": "cgan"}).json()
     assert result["emotion"] == "sad" and result["reading"]["gender"] == "female"
     assert len(result["portraits"]) == 2
     assert {p["emotion"] for p in result["portraits"]} == {"sad"}
@@ -238,9 +239,48 @@ def test_read_text_and_generate(client) -> None:
         assert img.size == (256, 256)
         assert json.loads(img.info[METADATA_KEY])["age_group"] == "young_adult"
     same = client.post("/api/generate", json={"emotion": "happy", "same_person": True,
-                                              "styled": False}).json()
+                                              "styled": False, "generator": "cgan"}).json()
     assert [p["emotion"] for p in same["portraits"]] == list(EMOTIONS)
     assert len({p["seed"] for p in same["portraits"]}) == 1
+    assert {p["generator"] for p in result["portraits"] + same["portraits"]} == {"gan"}
+
+
+def test_generate_defaults_to_stylegan_and_says_when_it_is_not_pulled(client, tmp_path,
+                                                                      monkeypatch) -> None:
+    assert "valid: stylegan, cgan, gan, affect" in error_of(
+        client.post("/api/generate", json={"emotion": "sad", "generator": "vae"}), 400)
+    monkeypatch.setenv("MOODSHIFT_CACHE", str(tmp_path / "empty"))
+    for payload in ({"emotion": "sad"}, {"emotion": "sad", "generator": "stylegan"},
+                    {"emotion": "sad", "same_person": True}):
+        message = error_of(client.post("/api/generate", json=payload), 503)
+        assert "MobileStyleGAN" in message and "run `moodshift models pull`" in message
+
+
+def _stylegan_pulled() -> bool:
+    from moodshift.errors import ModelMissingError
+    from moodshift.generate.stylegan.generator import require_pulled
+
+    try:
+        require_pulled()
+    except ModelMissingError:
+        return False
+    return True
+
+
+@pytest.mark.models
+@pytest.mark.slow
+@pytest.mark.skipif(not _stylegan_pulled(),
+                    reason="MobileStyleGAN not pulled (`moodshift models pull`)")
+def test_generate_draws_steered_stylegan_faces_by_default(client) -> None:
+    result = client.post("/api/generate", json={"emotion": "sad", "age": "elderly",
+                                                "size": 256, "styled": False}).json()
+    [portrait] = result["portraits"]
+    assert portrait["generator"] == "stylegan" and portrait["age_group"] == "elderly"
+    with Image.open(io.BytesIO(base64.b64decode(portrait["png_base64"]))) as img:
+        assert img.size == (256, 256) and img.mode == "RGB"
+        pixels = np.asarray(img)
+    assert pixels.std() > 20   # a photo, not a flat or grey square
+    assert np.abs(pixels[..., 0].astype(int) - pixels[..., 2]).mean() > 3   # in colour
 
 
 def test_optimize_job_progress_result_and_cancel(client) -> None:

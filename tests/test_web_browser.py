@@ -186,6 +186,7 @@ def test_portraits_from_a_description(browser, studio, shots) -> None:
     page.fill("#text", "an elderly man, delighted to see his grandchildren "
                        "<img src=x onerror=window.pwned=1>")
     page.fill("#n", "3")
+    page.select_option("#generator", "cgan")   # the fast one (tests/test_web_api.py: stylegan)
     page.click("#go")
     page.wait_for_selector(".portraits figure", timeout=90_000)
     assert page.locator(".portraits figure").count() == 3

@@ -44,6 +44,7 @@ class BatchConfig:
     # generate
     seed: int = 0
     size: int = 256
+    generator: str | None = None                # None: `moodshift generate`'s default (stylegan)
 
     def validate(self) -> None:
         """Raise a UserError (one line) for anything that would fail later; reads nothing big."""
@@ -95,6 +96,9 @@ class BatchConfig:
                 from moodshift.emotions import parse_emotion
                 parse_emotion(self.emotion)
             self.portrait_request(None).check()
+            from moodshift.generate.portraits import require_generator
+
+            require_generator(self.portrait_request(None).generator)  # before workers start
 
     def _refuse(self, task: str, **given: object) -> None:
         for name, value in given.items():
@@ -128,7 +132,8 @@ class BatchConfig:
         from moodshift.generate.portraits import PortraitRequest
 
         return PortraitRequest(emotion=emotion, age_group=age_group, gender=gender, n=1,
-                               seed=self.seed, size=self.size, strength=self.strength)
+                               seed=self.seed, size=self.size, strength=self.strength,
+                               generator=self.generator)
 
     # ------------------------------------------------------------------------------ derived
     @property
@@ -158,5 +163,9 @@ class BatchConfig:
                     "preserve_color": self.preserve_color, "engine": self.engine,
                     "engine_options": options, "style_image": file_hash(self.style_image),
                     "palette": file_hash(self.palette), "seed": self.seed, "size": self.size}
+        if self.task == "generate":   # (only here: other tasks' resume keys stay as they were)
+            from moodshift.generate.portraits import canonical_generator
+
+            settings["generator"] = canonical_generator(self.generator)
         text = json.dumps(settings, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -20,13 +20,16 @@ def limit_threads(threads: int) -> None:
     workers side by side do not oversubscribe the CPUs."""
     import torch
 
+    from moodshift.generate.stylegan import generator as stylegan
     from moodshift.models import runtime
     from moodshift.style.engines import fast
 
     torch.set_num_threads(threads)
-    # read when each ONNX session is created, i.e. after this call in a fresh worker
+    # read when each ONNX session (or the OpenVINO generator) is created, i.e. after this call
+    # in a fresh worker
     runtime.INTRA_OP_THREADS = threads
     fast.THREADS = threads
+    stylegan.THREADS = threads
 
 
 def one_line(exc: BaseException) -> str:
@@ -56,6 +59,12 @@ class Processor:
     def _load(self) -> None:
         config = self.config
         if config.task == "generate":
+            if config.portrait_request(None).generator == "stylegan":
+                from moodshift.generate.stylegan.directions import load_directions
+                from moodshift.generate.stylegan.generator import load_style_generator
+
+                load_directions()
+                load_style_generator().mean_style  # noqa: B018 (load now, as below)
             return
         from moodshift.analyze import Models
 

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from moodshift.cli.common import add_model_options
 from moodshift.emotions import EMOTIONS
+from moodshift.generate.portraits import GENERATOR_CHOICES
 from moodshift.style.options import BACKBONES, ENGINE_OPTIONS, ENGINES, INITS, OPTIMIZERS
 
 
@@ -65,6 +66,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
             t.add_argument("--seed", type=int, default=0, help="random seed for every line")
             t.add_argument("--size", type=int, default=256, help="output side in pixels")
             t.add_argument("--strength", type=float, help="style strength 0..1")
+            t.add_argument("--generator", choices=GENERATOR_CHOICES,
+                           help="as `moodshift generate --generator` (default stylegan: "
+                                "photoreal, research / non-commercial licence; cgan: "
+                                "moodshift's conditional GAN, MIT)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -80,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
                                     for k in opts if getattr(args, k) is not None}}
     elif task == "generate":
         extra = {"emotion": args.emotion, "seed": args.seed, "size": args.size,
-                 "strength": args.strength}
+                 "strength": args.strength, "generator": args.generator}
     if task != "generate":
         extra |= {"detector": args.detector, "expression_model": args.expression_model}
     if task == "analyze":

@@ -12,17 +12,17 @@ from moodshift.cli.common import print_json
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.generate.portraits import (
+    DEFAULT_GENERATOR,
     DEFAULT_TRUNCATION,
-    GENERATORS,
+    GENERATOR_CHOICES,
     MAX_N,
     MAX_SIZE,
     MIN_SIZE,
+    STYLEGAN_TRUNCATION,
+    canonical_generator,
 )
 from moodshift.people import AGE_GROUPS, GENDERS
 from moodshift.seeds import SEED_HELP
-
-GENERATOR_CHOICES = ("stylegan", "cgan", *GENERATORS)
-STYLEGAN_PSI = 0.7   # moodshift.generate.stylegan.generator.DEFAULT_PSI (not imported: openvino)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -57,7 +57,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(default: the shipped ones)")
     p.add_argument("--expression-edit", action="store_true",
                    help="stylegan: also warp the expression (face mesh) of emotions whose "
-                        "style-space direction is weak (angry, disgust, fear, sad, surprise); "
+                        "style-space direction is weak (shipped: angry, disgust, fear); "
                         "measured no better by fer, see docs/stylegan.md")
     p.add_argument("--model", type=Path, help="a trained generator (default: the shipped one)")
     p.add_argument("-o", "--output", required=True,
@@ -69,17 +69,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def add_truncation(p: argparse.ArgumentParser) -> None:
     p.add_argument("--truncation", type=float, default=None, metavar="PSI",
                    help="latent truncation 0..1: lower = clearer expression, less variety "
-                        f"(default {DEFAULT_TRUNCATION} for cgan, {STYLEGAN_PSI} for stylegan; "
+                        f"(default {DEFAULT_TRUNCATION} for cgan, {STYLEGAN_TRUNCATION} for stylegan; "
                         "1 = no truncation)")
 
 
 def chosen_generator(args: argparse.Namespace) -> str:
     """stylegan unless asked otherwise or --model names a trained cGAN / affect generator;
     also fills in the generator's default truncation."""
-    chosen = args.generator or ("gan" if getattr(args, "model", None) else "stylegan")
-    chosen = "gan" if chosen == "cgan" else chosen
+    chosen = canonical_generator(args.generator or ("gan" if getattr(args, "model", None)
+                                                    else DEFAULT_GENERATOR))
     if args.truncation is None:
-        args.truncation = STYLEGAN_PSI if chosen == "stylegan" else DEFAULT_TRUNCATION
+        args.truncation = STYLEGAN_TRUNCATION if chosen == "stylegan" else DEFAULT_TRUNCATION
     return chosen
 
 

@@ -1,9 +1,11 @@
 """Portraits for an emotion, age group and gender: generate, enlarge, style (`moodshift generate`).
 
-The library side of the command: ``read_request`` turns a description plus explicit choices into
-what to draw, ``generate_portraits`` draws the faces with the conditional GAN (or the affect
-generator), upscales them and styles them, and returns each image with the intent it was made
-to express (stored in the PNG by the caller, read back by ``moodshift rate report``).
+The library side of the command (and of the web studio's /api/generate and `batch generate`):
+``read_request`` turns a description plus explicit choices into what to draw,
+``generate_portraits`` draws the faces with the chosen generator (by default the steered
+MobileStyleGAN of moodshift.generate.stylegan; the conditional GAN or the affect generator on
+request), enlarges and styles them, and returns each image with the intent it was made to
+express (stored in the PNG by the caller, read back by ``moodshift rate report``).
 """
 
 from __future__ import annotations
@@ -16,15 +18,18 @@ import numpy as np
 from moodshift.emotions import EMOTION_VAD, EMOTIONS
 from moodshift.errors import UserError
 from moodshift.generate.gan.generator import check_truncation
+from moodshift.generate.request import MAX_N, Portrait, read_request  # noqa: F401 (re-exported)
 from moodshift.seeds import check_seed
 
 GENERATORS = ("gan", "affect")
+# Every generator `generate`, the web studio and `batch generate` accept; "cgan" names "gan".
+GENERATOR_CHOICES = ("stylegan", "cgan", *GENERATORS)
+DEFAULT_GENERATOR = "stylegan"
+STYLEGAN_MAX_SIZE = 1024   # the MobileStyleGAN's native side (moodshift.generate.stylegan)
 # Latent codes are scaled by this before generation (truncation trick): measured on the shipped
 # generator it raises the share of faces read as the requested emotion (MODEL_CARD.md; chosen
 # on eval seed 1 among 1, 0.7, 0.5, 0.3; the reported figures use seed 0).
 DEFAULT_TRUNCATION = 0.5
-# Refuse larger requests: every face is upscaled and styled (~0.2-0.5 s each on 2 cores).
-MAX_N = 100
 MIN_SIZE, MAX_SIZE = 256, 2048
 
 
@@ -35,9 +40,9 @@ class PortraitRequest:
     gender: str | None = None
     n: int = 1
     seed: int = 0
-    generator: str = "gan"                  # gan | affect
-    model: Path | None = None               # None: the shipped generator
-    truncation: float = DEFAULT_TRUNCATION  # gan only
+    generator: str = DEFAULT_GENERATOR      # stylegan | gan (= cgan) | affect
+    model: Path | None = None               # gan, affect: None for the shipped generator
+    truncation: float | None = None         # gan, stylegan; None: the generator's default
     size: int = 256                         # output side in pixels
     styled: bool = True
     style_emotion: str | None = None        # None: the requested emotion's palette style
@@ -46,46 +51,56 @@ class PortraitRequest:
     strength: float | None = None           # None: the palette's
     grid: bool = False                      # one sheet: every emotion x age group x gender
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "generator", canonical_generator(self.generator))
+
+    @property
+    def psi(self) -> float:
+        """The truncation used: the asked one, else the generator's default."""
+        if self.truncation is not None:
+            return self.truncation
+        return STYLEGAN_TRUNCATION if self.generator == "stylegan" else DEFAULT_TRUNCATION
+
     def check(self) -> None:
         """Refuse settings no generator run could satisfy, before anything is loaded."""
         if not 1 <= self.n <= MAX_N:
             raise UserError(f"--n {self.n}: must be between 1 and {MAX_N}")
-        if not MIN_SIZE <= self.size <= MAX_SIZE:
-            raise UserError(f"--size {self.size}: must be between {MIN_SIZE} and {MAX_SIZE}")
+        top = STYLEGAN_MAX_SIZE if self.generator == "stylegan" else MAX_SIZE
+        if not MIN_SIZE <= self.size <= top:
+            raise UserError(f"--size {self.size}: must be between {MIN_SIZE} and {top}"
+                            + (" for the stylegan generator" if top != MAX_SIZE else ""))
         if self.strength is not None and not 0.0 <= self.strength <= 1.0:
             raise UserError(f"--strength {self.strength}: must be between 0 and 1")
-        check_truncation(self.truncation)
+        check_truncation(self.psi)
         check_seed(self.seed, "--seed")
+        if self.generator == "stylegan" and self.model is not None:
+            raise UserError("--model names a cGAN or affect generator; the stylegan generator "
+                            "takes --directions")
 
 
-@dataclass(frozen=True)
-class Portrait:
-    image: np.ndarray
-    intent: dict[str, object]
+# moodshift.generate.stylegan.generator.DEFAULT_PSI (not imported here: that module is the
+# OpenVINO side, kept out of light imports); a test keeps the two equal.
+STYLEGAN_TRUNCATION = 0.7
 
 
-def read_request(text: str | None, emotion: str | None = None, age: str | None = None,
-                 gender: str | None = None) -> tuple[str | None, str | None, str | None,
-                                                     dict[str, object] | None]:
-    """(emotion, age group, gender, the text's reading) from a description and explicit
-    choices; explicit choices win over what the text says."""
-    from moodshift.emotions import parse_emotion
-    from moodshift.people import parse_age_group, parse_gender
+def canonical_generator(name: str | None) -> str:
+    """The generator's name ("cgan" is "gan"; None: DEFAULT_GENERATOR); unknown names list
+    the valid ones."""
+    if name is None:
+        return DEFAULT_GENERATOR
+    if name not in GENERATOR_CHOICES:
+        raise UserError(f"unknown generator {name!r}; valid: {', '.join(GENERATOR_CHOICES)}")
+    return "gan" if name == "cgan" else name
 
-    wanted = parse_emotion(emotion) if emotion else None
-    age_group, sex = parse_age_group(age), parse_gender(gender)
-    reading = None
-    if text is not None:
-        if not text.strip():
-            raise UserError("the description is empty: give a text or use --emotion")
-        from moodshift.text import read_text
 
-        r = read_text([text])[0]
-        reading = r.to_json()
-        wanted = wanted or r.emotion
-        age_group = age_group if age is not None else r.age_group
-        sex = sex if gender is not None else r.gender
-    return wanted, age_group, sex, reading
+def require_generator(generator: str) -> None:
+    """ModelMissingError (one line: run `moodshift models pull`) when the generator's
+    third-party files are not in the model cache; cheap (nothing is loaded or hashed), so
+    servers and batch runs can say so before any work starts."""
+    if canonical_generator(generator) == "stylegan":
+        from moodshift.generate.stylegan.generator import require_pulled
+
+        require_pulled()
 
 
 def style_source(value: str | None) -> tuple[str | None, np.ndarray | None]:
@@ -126,12 +141,16 @@ def draw_faces(request: PortraitRequest) -> np.ndarray:
     from moodshift.generate.gan.generator import load_generator
 
     gen = load_generator(request.model)
-    z = gen.sample_latent(request.n, request.seed, request.truncation)
+    z = gen.sample_latent(request.n, request.seed, request.psi)
     return gen.generate(z, request.emotion, request.age_group, request.gender)
 
 
 def generate_portraits(request: PortraitRequest) -> list[Portrait]:
     """Draw request.n faces, enlarge them to request.size and style them (unless not styled)."""
+    if request.generator == "stylegan":
+        from moodshift.generate.stylegan.portraits import portraits_for
+
+        return portraits_for(request)
     from moodshift.generate.gan.generator import upscale
 
     faces = draw_faces(request)
@@ -145,7 +164,7 @@ def generate_portraits(request: PortraitRequest) -> list[Portrait]:
                   "target_vad": EMOTION_VAD[request.emotion].to_json(),
                   "age_group": request.age_group, "gender": request.gender,
                   "seed": request.seed, "index": i, "generator": request.generator,
-                  "truncation": request.truncation if request.generator == "gan" else None,
+                  "truncation": request.psi if request.generator == "gan" else None,
                   "style": (request.style_label or request.emotion) if request.styled else None,
                   "strength": request.strength}
         out.append(Portrait(img, intent))
@@ -153,10 +172,16 @@ def generate_portraits(request: PortraitRequest) -> list[Portrait]:
 
 
 def generate_grid(request: PortraitRequest) -> np.ndarray:
-    """One sheet of the conditional GAN's faces: every emotion (rows) x age group x gender."""
+    """One sheet: every emotion (rows) x age group x gender, one identity (stylegan) or the
+    conditional GAN's faces for one latent code."""
     from moodshift.generate.gan.evaluate import render_grid
     from moodshift.generate.gan.generator import load_generator
 
+    if request.generator == "stylegan":
+        from moodshift.generate.stylegan.portraits import render_style_grid
+
+        return render_style_grid(seed=request.seed, cell=max(96, request.size // 2),
+                                 psi=request.psi)
     if request.generator != "gan":
         raise UserError("--grid needs --generator gan (age and gender are GAN conditions)")
     gen = load_generator(request.model)
@@ -167,4 +192,4 @@ def generate_grid(request: PortraitRequest) -> np.ndarray:
 
     return render_grid(gen, seed=request.seed, cell=max(96, request.size // 2),
                        styler=styler if request.styled else None,
-                       truncation=request.truncation)
+                       truncation=request.psi)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from moodshift.emotions import EMOTIONS
 from moodshift.models.shipped import SHIPPED
 from moodshift.models.store import ModelRecord, cache_dir, read_manifest, sha256_file
 
@@ -68,10 +69,9 @@ MODELS: tuple[ModelInfo, ...] = (
               "26-style conditional instance norm network (ONNX)", ""),
     ModelInfo("moodshift-expression", "expression", SHIPPED_SOURCE, "MIT",
               "moodshift's own msnet (float32 + int8), by `moodshift train expression`", ""),
-    ModelInfo("moodshift-style-sad", "style", SHIPPED_SOURCE, "MIT",
-              "Johnson network for sad, trained by `moodshift train style`", ""),
-    ModelInfo("moodshift-style-happy", "style", SHIPPED_SOURCE, "MIT",
-              "Johnson network for happy, trained by `moodshift train style`", ""),
+    *(ModelInfo(f"moodshift-style-{emotion}", "style", SHIPPED_SOURCE, "MIT",
+                f"Johnson network for {emotion}, trained by `moodshift train style`", "")
+      for emotion in EMOTIONS),
     ModelInfo("moodshift-gan", "generator", SHIPPED_SOURCE, "MIT",
               "conditional face GAN generator, trained by `moodshift train gan`", ""),
     ModelInfo("moodshift-affect-emotion", "generator", SHIPPED_SOURCE, "MIT",

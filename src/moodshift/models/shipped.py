@@ -41,14 +41,35 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
         _file("models/expression/msnet.int8.onnx",
               "1b4a9dcca99a64f6cf94893d4c19dc50408280670b3c7d797fb44e8137068b66"),
     ), "grey face crop 44x44 (48x48 with a centre crop), 0..1", onnx_net="moodshift-expression"),
-    ShippedModel("moodshift-style-sad", (
-        _file("models/style/sad.onnx",
-              "df1d2d4797d0650b4595889efd8f58a76aa69aa3c6eb00b6057c8bebf60700ee"),
-    ), "RGB image, any size, 0..255"),
+    # one style network per emotion (EMOTIONS order), made by `moodshift train style`
+    ShippedModel("moodshift-style-angry", (
+        _file("models/style/angry.onnx",
+              "dcaaee8cf82eb60d456bd7f3749bc05961d82fc67a256a8fe65862d7f765a876"),
+    ), "RGB image, float32 NCHW in 0..1, any size (multiples of 4)"),
+    ShippedModel("moodshift-style-disgust", (
+        _file("models/style/disgust.onnx",
+              "ef3e725386ad658a97855728933f93db594c36abe31a3ad2995f78d85521cfb5"),
+    ), "RGB image, float32 NCHW in 0..1, any size (multiples of 4)"),
+    ShippedModel("moodshift-style-fear", (
+        _file("models/style/fear.onnx",
+              "5f054b19a6d80686bbac7839a1c15890871a84eb23af3c5f14deb45e96709989"),
+    ), "RGB image, float32 NCHW in 0..1, any size (multiples of 4)"),
     ShippedModel("moodshift-style-happy", (
         _file("models/style/happy.onnx",
-              "e3fe37e54944bc450a782cf3d379cccd0d342edc07d050314a6023e10322de0f"),
-    ), "RGB image, any size, 0..255"),
+              "0ad84947d35a172fe03af138824a524588181c45752545cfa794295674f35ca4"),
+    ), "RGB image, float32 NCHW in 0..1, any size (multiples of 4)"),
+    ShippedModel("moodshift-style-sad", (
+        _file("models/style/sad.onnx",
+              "aa5d47ed27886fd01c68bfb83062029e2711f5918887c2d75c0cdc6c013a03f7"),
+    ), "RGB image, float32 NCHW in 0..1, any size (multiples of 4)"),
+    ShippedModel("moodshift-style-surprise", (
+        _file("models/style/surprise.onnx",
+              "3134f3c8ddb7bfde38291f072a4a3cd1cb05eff6455f168d5129e534e011fa51"),
+    ), "RGB image, float32 NCHW in 0..1, any size (multiples of 4)"),
+    ShippedModel("moodshift-style-neutral", (
+        _file("models/style/neutral.onnx",
+              "1eed94faf88ba75db1b202813ea890b41dd34631c3ee6ab0294dfb293c3e3d87"),
+    ), "RGB image, float32 NCHW in 0..1, any size (multiples of 4)"),
     ShippedModel("moodshift-gan", (
         _file("models/gan/generator.safetensors",
               "cd697386f11e350f5ff7abc18b81f054b475d74cb3e43e7666ba9ea0f8ddeab4"),
@@ -63,7 +84,7 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
     ), "noise + valence, arousal, dominance -> RGB image"),
     ShippedModel("moodshift-stylegan-directions", (
         _file("models/stylegan/directions.safetensors",
-              "e7042f2efd0f34b9e38e507f4c4a416031ce93bbb3ca23ee7ba5a3bad0dd164b"),
+              "586747be165040e4979a2fe009287c343a1e57fc39a7d620d2bcb7cd71bd3447"),
     ), "MobileStyleGAN style (512) -> positions along 7 emotion, age and gender directions"),
     ShippedModel("moodshift-expression-offsets", (
         _file("models/editing/mesh-offsets.safetensors",

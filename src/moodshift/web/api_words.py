@@ -9,7 +9,8 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from moodshift.emotions import EMOTIONS, canonical_emotion
-from moodshift.errors import UserError
+from moodshift.errors import ModelMissingError, UserError
+from moodshift.generate.portraits import GENERATOR_CHOICES
 from moodshift.web.context import ctx
 from moodshift.web.errors import ApiError
 
@@ -42,6 +43,8 @@ class GenerateBody(BaseModel):
     styled: bool = True
     size: int = Field(256, ge=SIZES[0], le=SIZES[1])
     same_person: bool = Field(False, description="one face (the seed's) in all seven emotions")
+    generator: str | None = Field(None, description=f"{' | '.join(GENERATOR_CHOICES)} "
+                                                    "(default stylegan, as `moodshift generate`)")
 
 
 @router.post("/read-text", summary="emotion, age group and gender from descriptions",
@@ -78,7 +81,12 @@ async def generate(body: GenerateBody, request: Request) -> dict:
                                 f"({', '.join(EMOTIONS)})")
 
     def work() -> dict:
-        from moodshift.generate.portraits import PortraitRequest, generate_portraits, read_request
+        from moodshift.generate.portraits import (
+            PortraitRequest,
+            generate_portraits,
+            read_request,
+            require_generator,
+        )
         from moodshift.imageio import encode_image
 
         try:
@@ -86,17 +94,20 @@ async def generate(body: GenerateBody, request: Request) -> dict:
                                                          body.gender)
             if emotion is None and not body.same_person:
                 raise ApiError(400, f"give a description or an emotion ({', '.join(EMOTIONS)})")
-            # The same seed is the same latent code: one person, each emotion in turn.
+            # The same seed is the same latent code (stylegan: the same style): one person,
+            # each emotion in turn.
             wanted = list(EMOTIONS) if body.same_person else [emotion]
-            portraits = []
-            for e in wanted:
-                request = PortraitRequest(
-                    emotion=e, age_group=age, gender=gender, n=1 if body.same_person else body.n,
-                    seed=body.seed, size=body.size, styled=body.styled,
-                    style_emotion=style_emotion, style_label=body.style,
-                    strength=body.strength)
+            requests = [PortraitRequest(
+                emotion=e, age_group=age, gender=gender, n=1 if body.same_person else body.n,
+                seed=body.seed, size=body.size, styled=body.styled, generator=body.generator,
+                style_emotion=style_emotion, style_label=body.style, strength=body.strength)
+                for e in wanted]
+            for request in requests:
                 request.check()
-                portraits += generate_portraits(request)
+            require_generator(requests[0].generator)
+            portraits = [p for request in requests for p in generate_portraits(request)]
+        except ModelMissingError as exc:   # the server lacks a model: not the client's fault
+            raise ApiError(503, str(exc)) from None
         except UserError as exc:
             raise ApiError(400, str(exc)) from None
         out = []

@@ -47,10 +47,16 @@ def _warm(c: WebContext) -> None:
         _ = c.models.age_gender
     if "portraits" in c.settings.pages:
         from moodshift.generate.gan.generator import load_generator
+        from moodshift.generate.stylegan.directions import load_directions
+        from moodshift.generate.stylegan.generator import load_style_generator
         from moodshift.text import read_text
 
         read_text(["a calm person"])
         load_generator()
+        # the default generator last: when it is not pulled, the warning says so and the
+        # rest is warm
+        load_directions()
+        _ = load_style_generator().mean_style
 
 
 def create_app(settings: WebSettings | None = None) -> FastAPI:

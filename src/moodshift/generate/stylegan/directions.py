@@ -71,16 +71,26 @@ class Directions:
 
     def emotion_wanted(self, emotion: str, target: float | None = None) -> dict[str, float]:
         """Positions that show ``emotion``: its own direction at ``target`` (default: the
-        calibrated one) and, for every emotion but happy and neutral, the smile held at
-        SMILE_OFF (FFHQ faces mostly smile, and a smile overrides other expressions; those
-        directions are fit with the smile projected out, see fit.CONDITIONED_ON); the smile
-        is left alone when the two directions are too close to set apart."""
+        calibrated one), its partners (``info["partners"]``, e.g. fear also moves along
+        surprise) at the same number of standard deviations and, for every emotion but happy
+        and neutral, the smile held at SMILE_OFF (FFHQ faces mostly smile, and a smile
+        overrides other expressions; those directions are fit with the smile projected out,
+        see fit.CONDITIONED_ON); the smile is left alone when the two directions are too close
+        to set apart."""
         k = self.index(emotion)
         wanted = {emotion: float(self.targets[k] if target is None else target)}
+        spreads = self.spreads
+        for partner in self.partners.get(emotion, ()):
+            wanted[partner] = wanted[emotion] / spreads[k] * float(spreads[self.index(partner)])
         h = self.index("happy")
         if emotion not in ("happy", "neutral") and abs(self.normals[k] @ self.normals[h]) < 0.7:
             wanted["happy"] = SMILE_OFF * float(self.spreads[h])
         return wanted
+
+    @property
+    def partners(self) -> dict[str, list[str]]:
+        """Emotions steered along other emotions' directions too (from the calibration)."""
+        return dict(self.info.get("partners", {}))  # type: ignore[arg-type]
 
     @property
     def spreads(self) -> np.ndarray:

@@ -91,7 +91,30 @@ def resize(img: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(Image.fromarray(img).resize((size, size), Image.Resampling.LANCZOS))
 
 
-@lru_cache(maxsize=2)
+# OpenVINO CPU threads of the process's generator (None: all); a batch worker sets its share.
+THREADS: int | None = None
+
+
 def load_style_generator(threads: int | None = None) -> StyleGenerator:
     """The cached generator, loaded once per process (ModelMissingError if not pulled)."""
+    return _cached_generator(threads if threads is not None else THREADS)
+
+
+@lru_cache(maxsize=2)
+def _cached_generator(threads: int | None) -> StyleGenerator:
     return StyleGenerator(threads=threads)
+
+
+load_style_generator.cache_clear = _cached_generator.cache_clear  # type: ignore[attr-defined]
+
+
+def require_pulled(cache: Path | None = None) -> None:
+    """ModelMissingError with the one-line `moodshift models pull` hint when any of the
+    generator's files is absent from the cache (existence only: loading checks the sha256)."""
+    from moodshift.errors import ModelMissingError
+    from moodshift.models.sources.stylegan import FILES, PULL_HINT, model_folder
+    from moodshift.models.store import cache_dir
+
+    folder = model_folder(cache or cache_dir())
+    if not all((folder / name).is_file() for name in FILES):
+        raise ModelMissingError(PULL_HINT.format(folder=folder))

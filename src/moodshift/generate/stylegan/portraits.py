@@ -61,7 +61,7 @@ class SteeredPortraitRequest:
     strength: float | None = None  # of the palette style on the faces (None: FACE_STYLE_STRENGTH)
 
     def check(self) -> None:
-        from moodshift.generate.portraits import MAX_N
+        from moodshift.generate.request import MAX_N
 
         if self.strength is not None and not 0.0 <= self.strength <= 1.0:
             raise UserError(f"--strength {self.strength}: must be between 0 and 1")
@@ -181,7 +181,7 @@ def steered_portrait_request(text: str | None, emotion: str | None, age: str | N
     """The checked request, and the text's reading, from ``moodshift generate``'s options: a
     description and/or --emotion, or an --emotions list (``all`` or names); --same-person keeps
     one identity across the listed emotions. ``fields``: the request's other fields."""
-    from moodshift.generate.portraits import read_request
+    from moodshift.generate.request import read_request
 
     if same_person and not emotions:
         raise UserError("--same-person goes with --emotions (e.g. --emotions all)")
@@ -200,7 +200,7 @@ def style_portraits(req: SteeredPortraitRequest, styled: bool = True,
     """Steered faces, styled for their emotion with colours kept (unless not styled), each with
     the intent it was made to express (moodshift.generate.portraits.Portrait)."""
     from moodshift.emotions import EMOTION_VAD
-    from moodshift.generate.portraits import Portrait
+    from moodshift.generate.request import Portrait
 
     out = []
     s = FACE_STYLE_STRENGTH if req.strength is None else req.strength
@@ -220,6 +220,18 @@ def style_portraits(req: SteeredPortraitRequest, styled: bool = True,
                   "strength": s if styled else None}
         out.append(Portrait(img, intent))
     return out
+
+
+def portraits_for(request) -> list:
+    """moodshift.generate.portraits.generate_portraits for ``generator="stylegan"``: the
+    request's n identities showing its emotion (steered to its age group and gender), styled
+    as `generate --generator stylegan` styles them."""
+    req = SteeredPortraitRequest(emotions=(request.emotion,), age_group=request.age_group,
+                                 gender=request.gender, n=request.n, seed=request.seed,
+                                 psi=request.psi, size=request.size, same_person=True,
+                                 strength=request.strength)
+    return style_portraits(req, styled=request.styled, style_emotion=request.style_emotion,
+                           style_image=request.style_image, style_label=request.style_label)
 
 
 def output_names(emotions: tuple[str, ...], n: int) -> list[str]:

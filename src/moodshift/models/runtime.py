@@ -52,6 +52,10 @@ NETS: dict[str, NetSpec] = {
                                     True, ("logits",)),
     "efficientnet-lite0": NetSpec("moodshift.mood.backbone:build", (1, 3, 224, 224), True,
                                   ("features", "logits")),
+    "efficientnet-lite1": NetSpec("moodshift.mood.backbone:build_lite1", (1, 3, 240, 240), True,
+                                  ("features", "logits")),
+    "efficientnet-lite2": NetSpec("moodshift.mood.backbone:build_lite2", (1, 3, 260, 260), True,
+                                  ("features", "logits")),
 }
 
 

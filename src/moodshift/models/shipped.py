@@ -98,22 +98,22 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
     # heads of the human-rated mood model (weights, then the JSON with views and calibration)
     ShippedModel("moodshift-mood-default", (
         _file("models/mood/default.safetensors",
-              "254daac7c448e163149280f0ffdb1df965f404321d7cdc6c3c41411414484c9e"),
+              "baedb1840708b95659b1718102e4fee7e6e23c65362bf19e5bddf844b978310a"),
         _file("models/mood/default.json",
-              "90d5821bdf78d0a531f7a6eee13fd69dc9c0f54f192ec95945073b0c28968d0b"),
-    ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
+              "c84349d49d235ca967c3734eb3b6fa25802117a6d09d1413b6dfae4a786ba80f"),
+    ), "EfficientNet-Lite1 features of one 240x240 view + colour statistics"),
     ShippedModel("moodshift-mood-oasis-only", (
         _file("models/mood/oasis-only.safetensors",
-              "72df6e066f761dee58e0db160b84e2438a454dd151a2820f6839d73f8c23bbd4"),
+              "aa93459f92aea26ca6be1be7b500708b9abaa8dc1bc2d9d5803c5d334537146c"),
         _file("models/mood/oasis-only.json",
-              "8ee9dc9cfdf51de09999624515407bab54f2120c25b406f2693dd220d76994e5"),
-    ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
+              "40124e3df7d1c6c2db6677c719b9aa25014c15229e22921397fd94d89d2f3415"),
+    ), "EfficientNet-Lite1 features of one 240x240 view + colour statistics"),
     ShippedModel("moodshift-mood-emotion6-only", (
         _file("models/mood/emotion6-only.safetensors",
-              "c1a81b33dbf8ee670fe3f0c6165f446f0229255080446a8f5bf488a1aa089538"),
+              "f53679978573d04968f47ec3c5f818d914d6e43700310e033b76b3717a2088ba"),
         _file("models/mood/emotion6-only.json",
-              "bd3408f8a0aeed576bf0820c666e47adb7867f0e3977a397c85a01276ad2d1b8"),
-    ), "EfficientNet-Lite0 features of 224x224 views + colour statistics"),
+              "edcdaad2556de9109053ddd675ca074a420ccd75d1649ed3bd35359404306384"),
+    ), "EfficientNet-Lite1 features of one 240x240 view + colour statistics"),
 )}
 
 

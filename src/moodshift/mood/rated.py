@@ -1,4 +1,4 @@
-"""The human-rated mood model: EfficientNet-Lite0 features of a few views plus the colour
+"""The human-rated mood model: EfficientNet-Lite features of a few views plus the colour
 statistics, into heads fitted to mean human ratings (``moodshift train mood``).
 
 A model is two files: ``<name>.safetensors`` (feature standardisation, the valence/arousal
@@ -26,11 +26,22 @@ FORMAT = "moodshift-mood-heads/1"
 BATCH = 16          # views per backbone call in measure_batch
 
 
+SHARE_FLOOR = 1e-3   # kernel-regressed emotion shares are clipped here, then renormalised
+
+
+def shares_to_probs(shares: np.ndarray) -> np.ndarray:
+    """Regressed emotion shares (n, 7), which may stray below 0, as distributions."""
+    q = np.clip(shares, SHARE_FLOOR, None)
+    return q / q.sum(axis=-1, keepdims=True)
+
+
 @dataclass
 class Heads:
     """Fitted heads on standardised feature rows x: valence/arousal as per-set z-scores, either
     linear (``va_weight``) or RBF kernel ridge on the top principal components (``basis``,
-    ``support``, ``dual``); optional emotion logits (linear)."""
+    ``support``, ``dual``); optional emotion logits (linear), optionally mixed (weight
+    ``config["emotion_mix"]``) with kernel-regressed shares (``emotion_dual``,
+    ``emotion_share_bias``) on the valence/arousal kernel."""
 
     feature_mean: np.ndarray                  # (d,)
     feature_scale: np.ndarray                 # (d,)
@@ -42,9 +53,11 @@ class Heads:
     dual: np.ndarray | None = None            # (m, 2)
     emotion_weight: np.ndarray | None = None  # (7, d)
     emotion_bias: np.ndarray | None = None    # (7,)
+    emotion_dual: np.ndarray | None = None    # (m, 7)          kernel shares
+    emotion_share_bias: np.ndarray | None = None   # (7,)
 
     TENSORS = ("feature_mean", "feature_scale", "va_bias", "va_weight", "basis", "support",
-               "dual", "emotion_weight", "emotion_bias")
+               "dual", "emotion_weight", "emotion_bias", "emotion_dual", "emotion_share_bias")
 
     @property
     def views(self) -> list[str]:
@@ -54,24 +67,31 @@ class Heads:
         return {k: np.ascontiguousarray(getattr(self, k), dtype=np.float32)
                 for k in self.TENSORS if getattr(self, k) is not None}
 
-    def va_z(self, x: np.ndarray) -> np.ndarray:
-        """Per-set z-scored valence/arousal (n, 2) of feature rows x (n, d)."""
+    def kernel(self, x: np.ndarray) -> np.ndarray:
+        """RBF kernel (n, m) of feature rows x (n, d) against the support rows."""
+        if self.basis is None or self.support is None:
+            raise ValueError("heads have no kernel head")
         s = (x - self.feature_mean) / self.feature_scale
-        if self.va_weight is not None:
-            return s @ self.va_weight + self.va_bias
-        if self.basis is None or self.support is None or self.dual is None:
-            raise ValueError("heads have neither a linear nor a kernel valence/arousal head")
         a = s @ self.basis / float(self.config["basis_scale"])
         sq = ((a * a).sum(1)[:, None] + (self.support * self.support).sum(1)[None]
               - 2.0 * a @ self.support.T)
-        k = np.exp(-float(self.config["gamma"]) / a.shape[1] * np.maximum(sq, 0.0))
-        return k @ self.dual + self.va_bias
+        return np.exp(-float(self.config["gamma"]) / a.shape[1] * np.maximum(sq, 0.0))
+
+    def va_z(self, x: np.ndarray, k: np.ndarray | None = None) -> np.ndarray:
+        """Per-set z-scored valence/arousal (n, 2) of feature rows x (n, d) (``k``: their
+        kernel, when already computed)."""
+        if self.va_weight is not None:
+            return (x - self.feature_mean) / self.feature_scale @ self.va_weight + self.va_bias
+        if self.dual is None:
+            raise ValueError("heads have neither a linear nor a kernel valence/arousal head")
+        return (self.kernel(x) if k is None else k) @ self.dual + self.va_bias
 
     def predict(self, x: np.ndarray, dataset: str | None = None
                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Valence, arousal on [-1, 1] (in ``dataset``'s calibration; None: the average) and
         emotion probabilities (n, 7) or None, for feature rows x (n, d)."""
-        z = self.va_z(x)
+        k = self.kernel(x) if self.va_weight is None else None
+        z = self.va_z(x, k)
         cal = self.config["calibration"]
         out = []
         for i, axis in enumerate(("valence", "arousal")):
@@ -87,6 +107,11 @@ class Heads:
             logits = logits + self.emotion_bias
             e = np.exp(logits - logits.max(axis=1, keepdims=True))
             probs = e / e.sum(axis=1, keepdims=True)
+            mix = float(self.config.get("emotion_mix") or 0.0)
+            if (mix > 0 and k is not None and self.emotion_dual is not None
+                    and self.emotion_share_bias is not None):
+                shares = shares_to_probs(k @ self.emotion_dual + self.emotion_share_bias)
+                probs = (1.0 - mix) * probs + mix * shares
         return out[0], out[1], probs
 
 
@@ -148,14 +173,26 @@ def load_heads(weights: Path, expected: tuple[str, str] | None = None) -> Heads:
     return Heads(config=config, **arrays)
 
 
+def backbone_of(heads: Heads) -> str:
+    """The backbone the heads were fitted to (heads from before the choice: Lite0)."""
+    from moodshift.mood.features import BACKBONE, BACKBONES
+
+    name = str(heads.config.get("backbone", BACKBONE))
+    if name not in BACKBONES:
+        raise UserError(f"mood model {heads.config.get('name')!r}: unknown backbone {name!r} "
+                        f"(known: {', '.join(BACKBONES)})")
+    return name
+
+
 def _check_backbone(heads: Heads, origin: Path) -> None:
     """The heads only make sense on the backbone they were fitted to."""
     from moodshift.models.store import read_manifest
 
+    name = backbone_of(heads)
     wanted = heads.config.get("backbone_sha256")
-    record = read_manifest().get("efficientnet-lite0")
+    record = read_manifest().get(name)
     if wanted and record is not None and record.sha256 != wanted:
-        raise UserError(f"{origin}: fitted to efficientnet-lite0 {wanted[:12]}…, but the cache "
+        raise UserError(f"{origin}: fitted to {name} {wanted[:12]}…, but the cache "
                         f"holds {record.sha256[:12]}…; run `moodshift models pull --force`")
 
 
@@ -168,7 +205,8 @@ class RatedMoodModel:
 
         self.heads = heads
         self.name = name
-        self.extractor = extractor or FeatureExtractor(backend=backend)
+        self.extractor = extractor or FeatureExtractor(backend=backend,
+                                                       backbone=backbone_of(heads))
 
     def features(self, image: np.ndarray) -> tuple[np.ndarray, float]:
         """The heads' input row (d,) and the colour model's dominance."""
@@ -192,7 +230,8 @@ class RatedMoodModel:
         rgbs = [as_uint8_rgb(img) for img in images]
         if not rgbs:
             return []
-        views = np.concatenate([make_views(rgb, self.heads.views) for rgb in rgbs])
+        size = self.extractor.size
+        views = np.concatenate([make_views(rgb, self.heads.views, size) for rgb in rgbs])
         deep = np.concatenate([np.asarray(self.extractor.net(normalise(views[i:i + BATCH]))[0])
                                for i in range(0, len(views), BATCH)])
         deep = deep.reshape(len(rgbs), len(self.heads.views), -1).mean(axis=1)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from moodshift.mood.metrics import axis_agreement, emotion_agreement
+from moodshift.mood.rated import shares_to_probs
 from moodshift.mood.training.heads import (
     Calibration,
     Standardiser,
@@ -81,6 +82,29 @@ def cv_kernel(x: np.ndarray, va: np.ndarray, sets: np.ndarray, folds: np.ndarray
         for g, gamma in enumerate(gammas):
             pred = kernel_ridge_path(rbf_kernel(a, a, gamma), z, rbf_kernel(b, a, gamma), alphas)
             out[g, :, te] = _to_set_scale(pred, cals, sets[te]).transpose(1, 0, 2)
+    return out
+
+
+def cv_kernel_shares(x: np.ndarray, p: np.ndarray, has: np.ndarray, folds: np.ndarray,
+                     components: int, gamma: float, alphas: list[float]) -> dict[float, np.ndarray]:
+    """Out-of-fold emotion distributions (rows with shares only) from kernel ridge regression
+    of the shares on the valence/arousal head's kernel: standardisation and principal
+    components from all training rows, as that head has them; the ridge on the rows with
+    shares. ``{alpha: (n_has, 7)}``."""
+    out = {a: np.zeros((int(has.sum()), p.shape[1])) for a in alphas}
+    rows = np.flatnonzero(has)
+    for f in np.unique(folds):
+        tr, te = folds != f, folds == f
+        std = Standardiser.fit(x[tr])
+        a, b = std(x[tr]), std(x[te & has])
+        basis, scale = pca_basis(a, components)
+        a, b = a @ basis / scale, b @ basis / scale
+        fit = has[tr]
+        pred = kernel_ridge_path(rbf_kernel(a[fit], a[fit], gamma), p[tr & has],
+                                 rbf_kernel(b, a[fit], gamma), np.asarray(alphas))
+        where = np.isin(rows, np.flatnonzero(te & has))
+        for i, alpha in enumerate(alphas):
+            out[alpha][where] = shares_to_probs(pred[i])
     return out
 
 

@@ -16,7 +16,8 @@ import numpy as np
 
 from moodshift.mood.features import ALL_VIEWS, BACKBONE, FeatureExtractor, colour_features
 
-FEATURE_VERSION = "1"   # bump when the views, the taps or the colour features change
+FEATURE_VERSION = "2"   # bump when the views, the taps or the colour features change
+# 2: images are halved (box filter) before the views are cut
 
 
 @dataclass
@@ -34,11 +35,11 @@ def default_cache_dir() -> Path:
     return cache_dir() / "mood-features"
 
 
-def backbone_digest() -> str:
+def backbone_digest(backbone: str = BACKBONE) -> str:
     """The cached backbone's sha256 (part of every cache key)."""
     from moodshift.models.store import read_manifest
 
-    record = read_manifest().get(BACKBONE)
+    record = read_manifest().get(backbone)
     return record.sha256 if record else "unpulled"
 
 
@@ -73,21 +74,21 @@ def _load(target: Path) -> ImageFeatures | None:
 def extract_all(paths: Sequence[Path], views: Sequence[str] = ALL_VIEWS,
                 cache: Path | None = None, extractor: FeatureExtractor | None = None,
                 progress: Callable[[int, int], None] | None = None,
-                digest: str | None = None) -> list[ImageFeatures]:
+                digest: str | None = None, backbone: str = BACKBONE) -> list[ImageFeatures]:
     """Features of ``views`` of every image in ``paths`` (in order); views already in the cache
     are read, the others computed and added."""
     from moodshift.imageio import load_image
 
     cache = cache or default_cache_dir()
     cache.mkdir(parents=True, exist_ok=True)
-    digest = digest or backbone_digest()
+    digest = digest or backbone_digest(backbone)
     out: list[ImageFeatures] = []
     for i, path in enumerate(paths):
         target = cache / f"{_key(Path(path), digest)}.npz"
         feats = _load(target) if target.exists() else None
         missing = [v for v in views if feats is None or v not in feats.views]
         if missing:
-            extractor = extractor or FeatureExtractor()
+            extractor = extractor or FeatureExtractor(backbone=backbone)
             rgb = load_image(path)
             fresh = dict(zip(missing, extractor.views(rgb, missing)))
             feats = ImageFeatures({**(feats.views if feats else {}), **fresh},

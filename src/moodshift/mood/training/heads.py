@@ -5,7 +5,9 @@
   calibration"): the head learns one shared affect axis, and each data set's mean and spread map
   it back onto that set's scale; new images get the average of the sets' maps.
 * emotions: a 7-way softmax regression fitted to the raters' shares with the KL divergence
-  (equivalently soft-label cross-entropy) plus an L2 penalty, by L-BFGS.
+  (equivalently soft-label cross-entropy) plus an L2 penalty, by L-BFGS; with a kernel
+  valence/arousal head, optionally mixed with kernel ridge regression of the shares on the
+  same kernel (which ranks the emotions better than the linear softmax).
 """
 
 from __future__ import annotations

@@ -99,7 +99,7 @@ def model_card(cfg: Any, metrics: dict[str, Any], config: dict[str, Any], digest
                plots: list[Path]) -> str:
     lines = [f"# moodshift mood model `{cfg.name}`", "",
              "Whole-image valence and arousal (and, when trained on Emotion6, the distribution of "
-             "seven emotions raters name) predicted from frozen ImageNet EfficientNet-Lite0 "
+             "seven emotions raters name) predicted from frozen ImageNet EfficientNet-Lite "
              "features plus colour statistics. Dominance is not learnt (no human dominance "
              "ratings were available): the model reports the colour-affect dominance.", "",
              "## Data", ""]
@@ -108,7 +108,7 @@ def model_card(cfg: Any, metrics: dict[str, Any], config: dict[str, Any], digest
                      "Research-use data, not shipped.")
     lines += ["", "## Command", "", "```", cfg.command or "moodshift train mood ...", "```", "",
               "## Model", "",
-              f"- Backbone: `efficientnet-lite0` (sha256 `{config['backbone_sha256'][:16]}…`), "
+              f"- Backbone: `{config['backbone']}` (sha256 `{config['backbone_sha256'][:16]}…`), "
               f"views averaged: {', '.join(config['views'])}; features: spatial means of "
               "stages 3-7 and the head, spatial SDs of stages 3-7, and the colour model's "
               f"VAD and statistics ({len(config['colour_features'])} values).",
@@ -120,8 +120,12 @@ def model_card(cfg: Any, metrics: dict[str, Any], config: dict[str, Any], digest
                "stored as support rows)") +
               "; targets z-scored per data set, each set's mean and SD map the shared axis "
               "back to its scale (new images: the average map).",
-              f"- Emotions: softmax regression, KL to the raters' shares, L2 {config['kl_l2']}."
-              if config.get("kl_l2") is not None else "- Emotions: none (no shares in the data).",
+              (f"- Emotions: softmax regression, KL to the raters' shares, L2 {config['kl_l2']}"
+               + (f"; its distribution mixed (weight {config['emotion_mix']:g}) with kernel "
+                  f"ridge regression of the shares (alpha {config['share_alpha']:g}) on the "
+                  "valence/arousal kernel, clipped at 0.001 and renormalised."
+                  if config.get("emotion_mix") else ".")
+               if config.get("kl_l2") is not None else "- Emotions: none (no shares in the data)."),
               f"- Weights: `{config['weights']}`, sha256 `{digest}`.", "",
               f"## Cross-validated agreement ({cfg.folds}-fold, grouped by image content)", "",
               "Out-of-fold predictions; the view set and penalties were chosen on these same "
@@ -132,6 +136,14 @@ def model_card(cfg: Any, metrics: dict[str, Any], config: dict[str, Any], digest
         lines += [f"Emotion distribution (n={emo['n']}): mean KL {emo['mean_kl']:.3f} nats, "
                   f"top-1 agreement with the raters' modal emotion {emo['top1']:.3f} "
                   f"(always the most common: {emo['majority_top1']:.3f}).", "",
+                  *([f"The softmax head alone: mean KL {emo['softmax_only']['mean_kl']:.3f}, "
+                     f"top-1 {emo['softmax_only']['top1']:.3f}. Mixing it with the kernel-"
+                     "regressed shares (chosen by mean KL on the same folds):", "",
+                     "| kernel weight | share alpha | mean KL | top-1 |",
+                     "| ---: | ---: | ---: | ---: |",
+                     *[f"| {r['mix']:g} | {r['share_alpha'] if r['share_alpha'] else '-'} | "
+                       f"{r['mean_kl']:.3f} | {r['top1']:.3f} |" for r in emo["mix_table"]],
+                     ""] if emo.get("mix_table") and len(emo["mix_table"]) > 1 else []),
                   "| emotion | mean predicted | mean rated | r |", "| --- | ---: | ---: | ---: |"]
         for e, v in emo["per_emotion"].items():
             lines.append(f"| {e} | {v['predicted']:.3f} | {v['rated']:.3f} | "
@@ -155,10 +167,12 @@ def model_card(cfg: Any, metrics: dict[str, Any], config: dict[str, Any], digest
     for row in metrics["selection"]:
         lines.append(f"| {'+'.join(row['views'])} | {row['alpha']:.4g} | {row['score']:.3f} |")
     if metrics.get("kernel_selection"):
-        lines += ["", f"RBF kernel head on the chosen views (chosen: {metrics['head']}):", "",
-                  "| gamma | alpha | mean r |", "| ---: | ---: | ---: |"]
+        lines += ["", f"RBF kernel head per view set, same margin for more views (chosen: "
+                  f"{metrics['head']}, {'+'.join(metrics['views'])}):", "",
+                  "| views | gamma | alpha | mean r |", "| --- | ---: | ---: | ---: |"]
         for row in metrics["kernel_selection"]:
-            lines.append(f"| {row['gamma']:g} | {row['alpha']:g} | {row['score']:.3f} |")
+            lines.append(f"| {'+'.join(row.get('views', metrics['views']))} | "
+                         f"{row['gamma']:g} | {row['alpha']:g} | {row['score']:.3f} |")
     lines += ["", "## Plots", ""] + [f"- `{p.name}`" for p in plots]
     lines += ["", "## Limits", "",
               "- Mean ratings of two research image sets (mostly photographs of scenes, objects, "

@@ -4,8 +4,10 @@ agree with people.
 1. Read every ``--data`` folder (moodshift.mood.ratings) and extract (or read from the cache)
    each image's backbone features for every view plus its colour statistics.
 2. Grouped k-fold cross-validation (an image and its copies stay in one fold) chooses the view
-   set and the ridge penalty for valence/arousal, then the L2 penalty of the emotion head.
-   Views cost inference time, so only sets of at most ``max_views`` views compete.
+   set, the head (linear ridge, or RBF kernel ridge on principal components) and its penalty
+   (and kernel width) for valence/arousal, then the L2 penalty of the emotion head. Views cost
+   inference time, so only sets of at most ``max_views`` views compete, and more views must
+   earn ``view_gain`` in mean r.
 3. With two or more data sets: cross-data-set figures (fit on one set, test on another).
 4. The heads are refitted on all images with the chosen settings and written to ``--out`` with
    a model card, ``metrics.json`` and plots.
@@ -21,11 +23,12 @@ from typing import Any, Callable
 import numpy as np
 
 from moodshift.errors import UserError
-from moodshift.mood.features import ALL_VIEWS, COLOUR_NAMES
+from moodshift.mood.features import ALL_VIEWS, BACKBONE, BACKBONES, COLOUR_NAMES, TRAIN_BACKBONE
 from moodshift.mood.ratings import RatedImages, read_rated_folder
 from moodshift.mood.training.cv import (
     cv_emotions,
     cv_kernel,
+    cv_kernel_shares,
     cv_ridge,
     emotion_summary,
     grouped_folds,
@@ -48,8 +51,10 @@ VIEW_SETS: tuple[tuple[str, ...], ...] = (
 ALPHAS = tuple(float(a) for a in np.logspace(2, 5.5, 15))
 KL_L2S = (0.03, 0.1, 0.3, 1.0)
 GAMMAS = (0.5, 1.0, 1.5)
-KERNEL_ALPHAS = (0.03, 0.1, 0.3)
+KERNEL_ALPHAS = (0.1, 0.3, 1.0, 3.0)
 COMPONENTS = 128
+EMOTION_MIXES = (0.25, 0.5, 0.75)     # weight of the kernel-regressed shares; 0 always competes
+SHARE_ALPHAS = (0.3, 1.0)
 
 
 @dataclass(frozen=True)
@@ -59,7 +64,7 @@ class MoodTrainConfig:
     name: str = "mood"
     folds: int = 10
     seed: int = 0
-    max_views: int = 2
+    max_views: int = 1
     view_gain: float = 0.005
     alphas: tuple[float, ...] = ALPHAS
     kl_l2s: tuple[float, ...] = KL_L2S
@@ -67,8 +72,11 @@ class MoodTrainConfig:
     gammas: tuple[float, ...] = GAMMAS          # RBF kernel head candidates; () = linear only
     kernel_alphas: tuple[float, ...] = KERNEL_ALPHAS
     components: int = COMPONENTS
+    emotion_mixes: tuple[float, ...] = EMOTION_MIXES
+    share_alphas: tuple[float, ...] = SHARE_ALPHAS
     cache: Path | None = None
     view_sets: tuple[tuple[str, ...], ...] = VIEW_SETS   # candidates (within max_views)
+    backbone: str = TRAIN_BACKBONE
     command: str = ""
 
     def __post_init__(self) -> None:
@@ -76,6 +84,8 @@ class MoodTrainConfig:
             raise UserError("train mood: give at least one --data folder")
         if self.folds < 2:
             raise UserError(f"--folds {self.folds}: need at least 2")
+        if self.backbone not in BACKBONES:
+            raise UserError(f"--backbone {self.backbone!r}: use one of {', '.join(BACKBONES)}")
         if self.max_views < 1:
             raise UserError(f"--max-views {self.max_views}: need at least 1")
         if not self.name or "/" in self.name or self.name.startswith("."):
@@ -129,7 +139,7 @@ def candidate_views(cfg: MoodTrainConfig) -> list[tuple[str, ...]]:
 
 def load_dataset(folders: tuple[Path, ...], cache: Path | None, views: list[str],
                  progress: Callable[[str], None], extractor: Any = None,
-                 digest: str | None = None) -> Dataset:
+                 digest: str | None = None, backbone: str = BACKBONE) -> Dataset:
     from moodshift.mood.training.feature_cache import extract_all
 
     rated: list[RatedImages] = [read_rated_folder(f) for f in folders]
@@ -145,7 +155,8 @@ def load_dataset(folders: tuple[Path, ...], cache: Path | None, views: list[str]
             if i % 100 == 0 or i == n:
                 progress(f"features {r.name}: {i}/{n} ({time.perf_counter() - started:.0f} s)")
 
-        feats = extract_all(r.paths, views, cache, extractor, progress=tick, digest=digest)
+        feats = extract_all(r.paths, views, cache, extractor, progress=tick, digest=digest,
+                            backbone=backbone)
         deep.append(np.stack([f.stack(views) for f in feats]))
         colour.append(np.stack([f.colour for f in feats]))
         va.append(np.stack([r.valence, r.arousal], axis=1))
@@ -208,13 +219,31 @@ def select_kernel(ds: Dataset, folds: np.ndarray, views: tuple[str, ...], cfg: M
         for a, alpha in enumerate(alphas):
             summary = summarise(preds[g, a], ds.va, ds.sets)
             score = _score(summary)
-            table.append({"gamma": gamma, "alpha": float(alpha), "score": round(score, 4)})
+            table.append({"views": list(views), "gamma": gamma, "alpha": float(alpha),
+                          "score": round(score, 4)})
             if best is None or score > best["score"]:
                 best = {"gamma": gamma, "alpha": float(alpha), "components": k,
                         "score": round(score, 4), "cv": summary, "oof": preds[g, a]}
     assert best is not None
     progress(f"cv rbf kernel on {'+'.join(views)} ({k} components): gamma {best['gamma']:g}, "
              f"alpha {best['alpha']:g}, mean r {best['score']:.3f}")
+    return {"best": best, "table": table}
+
+
+def select_kernel_views(ds: Dataset, folds: np.ndarray, cfg: MoodTrainConfig,
+                        progress: Callable[[str], None]) -> dict[str, Any]:
+    """The RBF kernel head on every candidate view set (fewer views first; as for the linear
+    head, more views must earn cfg.view_gain): the best set's result and the whole table."""
+    best: dict[str, Any] | None = None
+    table: list[dict[str, Any]] = []
+    for views in sorted(candidate_views(cfg), key=len):
+        found = select_kernel(ds, folds, views, cfg, progress)
+        table += found["table"]
+        margin = (cfg.view_gain if best is not None and len(views) > len(best["views"])
+                  else 0.0)
+        if best is None or found["best"]["score"] > best["score"] + margin:
+            best = {**found["best"], "views": views}
+    assert best is not None
     return {"best": best, "table": table}
 
 
@@ -262,8 +291,38 @@ def cross_dataset(ds: Dataset, choice: HeadChoice) -> list[dict[str, Any]]:
     return out
 
 
+def select_emotion_mix(ds: Dataset, folds: np.ndarray, choice: HeadChoice,
+                       softmax_oof: np.ndarray, cfg: MoodTrainConfig,
+                       progress: Callable[[str], None]) -> dict[str, Any]:
+    """CV of mixing the softmax head's distribution with kernel-regressed shares (on the
+    valence/arousal head's kernel): the weight and ridge penalty with the lowest mean KL
+    (weight 0, the softmax alone, competes)."""
+    m = ds.has_emotions
+    best = {"mix": 0.0, "share_alpha": None, "oof": softmax_oof,
+            "kl": emotion_summary(softmax_oof, ds.emotions[m])["mean_kl"]}
+    table = [{"mix": 0.0, "share_alpha": None, "mean_kl": round(best["kl"], 4),
+              "top1": round(emotion_summary(softmax_oof, ds.emotions[m])["top1"], 4)}]
+    if choice.kind != "rbf" or not cfg.emotion_mixes:
+        return {"best": best, "table": table}
+    assert choice.gamma is not None and choice.components is not None
+    shares = cv_kernel_shares(ds.x(choice.views), ds.emotions, m, folds, choice.components,
+                              choice.gamma, list(cfg.share_alphas))
+    for alpha, q in shares.items():
+        for mix in cfg.emotion_mixes:
+            oof = (1.0 - mix) * softmax_oof + mix * q
+            s = emotion_summary(oof, ds.emotions[m])
+            table.append({"mix": mix, "share_alpha": alpha, "mean_kl": round(s["mean_kl"], 4),
+                          "top1": round(s["top1"], 4)})
+            if s["mean_kl"] < best["kl"]:
+                best = {"mix": mix, "share_alpha": alpha, "oof": oof, "kl": s["mean_kl"]}
+    progress(f"cv emotion mix: weight {best['mix']:g} of kernel shares (alpha "
+             f"{best['share_alpha']}), mean KL {best['kl']:.3f}")
+    return {"best": best, "table": table}
+
+
 def fit_final(ds: Dataset, choice: HeadChoice, kl_l2: float | None,
-              kl_iterations: int) -> tuple[Any, list[float]]:
+              kl_iterations: int, mix: float = 0.0, share_alpha: float | None = None
+              ) -> tuple[Any, list[float]]:
     from moodshift.mood.rated import Heads
 
     x = ds.x(choice.views)
@@ -275,6 +334,14 @@ def fit_final(ds: Dataset, choice: HeadChoice, kl_l2: float | None,
         std = Standardiser(fields["feature_mean"], fields["feature_scale"])
         ew, eb, losses = fit_softmax_kl(std(x[m]), ds.emotions[m], kl_l2, max_iter=kl_iterations)
         fields.update(emotion_weight=ew, emotion_bias=eb)
+        if mix > 0 and share_alpha is not None and choice.gamma is not None:
+            support = fields["support"][m]
+            dual, bias = kernel_ridge_fit(rbf_kernel(support, support, choice.gamma),
+                                          ds.emotions[m], share_alpha)
+            full = np.zeros((len(x), dual.shape[1]))
+            full[m] = dual              # rows without shares take no part in this regression
+            fields.update(emotion_dual=full, emotion_share_bias=bias)
+            fit["config"].update(emotion_mix=mix, share_alpha=share_alpha)
     return Heads(config=fit["config"], **fields), losses
 
 
@@ -297,18 +364,18 @@ def fit_summary(heads: Any, ds: Dataset, kl_losses: list[float]) -> dict[str, fl
 def train_mood(cfg: MoodTrainConfig, progress: Callable[[str], None] = print,
                extractor: Any = None, backbone_sha256: str | None = None) -> MoodTrainResult:
     """Run the whole recipe (module doc). ``extractor``/``backbone_sha256``: another backbone
-    than the cached EfficientNet-Lite0 (the tests use one with generated weights)."""
+    than the cached ``cfg.backbone`` (the tests use one with generated weights)."""
     from moodshift.imageio import check_writable_dir
-    from moodshift.mood.features import BACKBONE
     from moodshift.mood.rated import save_heads
     from moodshift.mood.training.feature_cache import FEATURE_VERSION, backbone_digest
     from moodshift.mood.training.report import write_report
 
     started = time.perf_counter()
     check_writable_dir(cfg.out)
-    digest = backbone_sha256 or backbone_digest()
+    backbone = extractor.backbone if extractor is not None else cfg.backbone
+    digest = backbone_sha256 or backbone_digest(backbone)
     wanted = sorted({v for vs in candidate_views(cfg) for v in vs}, key=ALL_VIEWS.index)
-    ds = load_dataset(cfg.data, cfg.cache, wanted, progress, extractor, digest)
+    ds = load_dataset(cfg.data, cfg.cache, wanted, progress, extractor, digest, backbone)
     folds = grouped_folds(ds.groups, ds.sets, cfg.folds, cfg.seed)
     selection = select_ridge(ds, folds, cfg, progress)
     best = selection["best"]
@@ -316,14 +383,17 @@ def train_mood(cfg: MoodTrainConfig, progress: Callable[[str], None] = print,
     choice = HeadChoice("linear", views, best["alpha"])
     kernel = None
     if cfg.gammas:
-        kernel = select_kernel(ds, folds, views, cfg, progress)
+        kernel = select_kernel_views(ds, folds, cfg, progress)
         if kernel["best"]["score"] > best["score"]:
             kb = kernel["best"]
-            best = {**best, "cv": kb["cv"], "oof": kb["oof"], "score": kb["score"]}
+            views = tuple(kb["views"])
+            best = {**best, "views": list(views), "cv": kb["cv"], "oof": kb["oof"],
+                    "score": kb["score"]}
             choice = HeadChoice("rbf", views, kb["alpha"], kb["gamma"], kb["components"])
     progress(f"valence/arousal head: {choice.kind}, views {'+'.join(views)}")
 
     kl_l2 = None
+    mix, share_alpha = 0.0, None
     emo_cv: dict[str, Any] | None = None
     emo_oof = None
     m = ds.has_emotions
@@ -337,11 +407,20 @@ def train_mood(cfg: MoodTrainConfig, progress: Callable[[str], None] = print,
                   **emotion_summary(emo_oof, ds.emotions[m])}
         progress(f"cv emotions: l2 {kl_l2:g}, mean KL {emo_cv['mean_kl']:.3f}, "
                  f"top-1 {emo_cv['top1']:.3f}")
+        mixed = select_emotion_mix(ds, folds, choice, emo_oof, cfg, progress)
+        mix, share_alpha = mixed["best"]["mix"], mixed["best"]["share_alpha"]
+        emo_oof = mixed["best"]["oof"]
+        emo_cv = {**emo_cv, "softmax_only": {k: emo_cv[k] for k in ("mean_kl", "top1")},
+                  "mix": mix, "share_alpha": share_alpha, "mix_table": mixed["table"],
+                  **emotion_summary(emo_oof, ds.emotions[m])}
+        if mix > 0:
+            progress(f"cv emotions with the mix: mean KL {emo_cv['mean_kl']:.3f}, "
+                     f"top-1 {emo_cv['top1']:.3f}")
     crossed = cross_dataset(ds, choice) if len(set(ds.sets.tolist())) > 1 else []
 
-    heads, kl_losses = fit_final(ds, choice, kl_l2, cfg.kl_iterations)
+    heads, kl_losses = fit_final(ds, choice, kl_l2, cfg.kl_iterations, mix, share_alpha)
     heads.config.update({
-        "name": cfg.name, "backbone": BACKBONE, "backbone_sha256": digest,
+        "name": cfg.name, "backbone": backbone, "backbone_sha256": digest,
         "feature_version": FEATURE_VERSION, "colour_features": list(COLOUR_NAMES),
         "datasets": {s: int((ds.sets == s).sum()) for s in sorted(set(ds.sets.tolist()))},
         "alpha": choice.alpha, "kl_l2": kl_l2, "folds": cfg.folds, "seed": cfg.seed,

@@ -64,3 +64,29 @@ def test_cli_main_is_still_an_entry_point(capsys) -> None:
     with pytest.raises(SystemExit) as stop:
         main(["--version"])
     assert stop.value.code == 0 and "moodshift" in capsys.readouterr().out
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_sigterm_stops_a_training_like_ctrl_c(content_dir: Path, style_file: Path,
+                                              tmp_path: Path) -> None:
+    """`kill PID` (SIGTERM: service managers, batch schedulers, a job started in the background
+    where SIGINT is ignored) ends a training as Ctrl-C does: a checkpoint to resume from, the
+    one line, exit 130, no traceback."""
+    out = tmp_path / "term.onnx"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moodshift", "train", "style", "--style", str(style_file),
+         "--content", str(content_dir), "--out", str(out), "--steps", "100000", "--size", "32",
+         "--batch", "1", "--width", "4", "--backbone", "mobilenet", "--threads", "1",
+         "--checkpoint-every", "100000", "--sample-every", "100000"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT / "src")))
+    samples = tmp_path / "term_training" / "samples"   # made just before the first step
+    deadline = time.monotonic() + 240
+    while not samples.is_dir() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    output, err = proc.communicate(timeout=240)
+    assert proc.returncode == 130, err[-2000:]
+    assert "Traceback" not in err and "interrupted at step" in output + err
+    assert (tmp_path / "term_training" / "checkpoint.pt").is_file() and out.is_file()

@@ -161,8 +161,8 @@ def model_card(cfg: Any, metrics: dict[str, Any], config: dict[str, Any], digest
     lines += ["## Model selection (CV mean Pearson r over data sets and both axes)", "",
               "Linear ridge per view set; each view is one more backbone pass at inference, so "
               f"a set with more views had to beat the best smaller one by {cfg.view_gain} "
-              "(and at most "
-              f"{cfg.max_views} views competed).", "",
+              f"(and at most {cfg.max_views} view{'s' if cfg.max_views != 1 else ''} "
+              "competed).", "",
               "| views | alpha | mean r |", "| --- | ---: | ---: |"]
     for row in metrics["selection"]:
         lines.append(f"| {'+'.join(row['views'])} | {row['alpha']:.4g} | {row['score']:.3f} |")

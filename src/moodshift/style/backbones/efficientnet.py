@@ -12,7 +12,7 @@ activation there):
     b11_expand  stage 6's first expansion: 1/16, 672 channels
 
 Content: b5_expand (1/8, like MobileNet's b6_expand). Input RGB 0..1 is scaled to the weights'
-(x - 127) / 128 inside. Batch norm is folded as the frozen port runs it (eval mode).
+(x - 127) / 128 inside. Batch norm uses its stored ImageNet statistics (eval mode).
 """
 
 from __future__ import annotations

@@ -106,11 +106,13 @@ class StyleRequest:
         return float(value)
 
     def region_strengths(self):  # -> RegionStrengths (imported lazily: numpy/cv2 masks)
-        from moodshift.style.editing.portrait import RegionStrengths
+        from moodshift.style.editing.portrait import FACE_STRENGTH_BY_ENGINE, RegionStrengths
 
         given = {k: v for k, v in (("face", self.face_strength),
                                    ("person", self.person_strength),
                                    ("background", self.background_strength)) if v is not None}
+        if "face" not in given and self.engine in FACE_STRENGTH_BY_ENGINE:
+            given["face"] = FACE_STRENGTH_BY_ENGINE[self.engine]
         return RegionStrengths(**given)
 
     def check(self) -> None:

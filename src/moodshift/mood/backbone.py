@@ -122,13 +122,18 @@ class MBConv(nn.Module):
         self._bn2 = _bn(cout)
         self.skip = stride == 1 and cin == cout
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = x
-        if self.expand:
-            y = torch.clamp(self._bn0(self._expand_conv(y)), 0.0, 6.0)
-        y = torch.clamp(self._bn1(self._depthwise_conv(y)), 0.0, 6.0)
+    def expanded(self, x: torch.Tensor) -> torch.Tensor:
+        """The 1x1 expansion's activation (the input itself when the block does not expand)."""
+        return torch.clamp(self._bn0(self._expand_conv(x)), 0.0, 6.0) if self.expand else x
+
+    def finish(self, x: torch.Tensor, expanded: torch.Tensor) -> torch.Tensor:
+        """The block's output from its input and its expansion activation."""
+        y = torch.clamp(self._bn1(self._depthwise_conv(expanded)), 0.0, 6.0)
         y = self._bn2(self._project_conv(y))
         return x + y if self.skip else y
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.finish(x, self.expanded(x))
 
 
 class EfficientNetLite(nn.Module):
@@ -151,8 +156,11 @@ class EfficientNetLite(nn.Module):
         self._fc = nn.Linear(HEAD_CHANNELS, N_CLASSES)
         self.taps = {self.stage_ends[i] for i in TAP_STAGES}
 
+    def stem(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.clamp(self._bn0(self._conv_stem(x)), 0.0, 6.0)
+
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        y = torch.clamp(self._bn0(self._conv_stem(x)), 0.0, 6.0)
+        y = self.stem(x)
         means: list[torch.Tensor] = []
         stds: list[torch.Tensor] = []
         for i, block in enumerate(self._blocks):

@@ -31,6 +31,8 @@ ENTRY_KEYS = ("style", "engine", "strength", "preserve_color", "tone", "weights"
               "model", "look")
 TONES = ("photo", "style")
 GRADE_KEYS = ("brightness", "contrast", "saturation", "warmth")
+# entry keys that are tables of their own, and the keys each may hold
+SUBTABLE_KEYS = {"grade": GRADE_KEYS, "look": LOOK_KEYS}
 
 
 @dataclass(frozen=True)
@@ -107,22 +109,14 @@ def _merge(base: dict[str, dict[str, Any]], path: Path, raw: dict[str, Any]) -> 
             if key not in ENTRY_KEYS:
                 raise UserError(f"{path}: [{table}] unknown key {key!r} (expected one of "
                                 f"{', '.join(ENTRY_KEYS)})")
-            if key == "look":
+            if key in SUBTABLE_KEYS:   # [<emotion>.grade] / [<emotion>.look]
                 if not isinstance(value, dict):
-                    raise UserError(f"{path}: [{table}].look must be a table")
-                for lkey, lval in value.items():
-                    if lkey not in LOOK_KEYS:
-                        raise UserError(f"{path}: [{table}.look] unknown key {lkey!r} "
-                                        f"(expected one of {', '.join(LOOK_KEYS)})")
-                    slot.setdefault("look", {})[lkey] = (lval, path)
-            elif key == "grade":
-                if not isinstance(value, dict):
-                    raise UserError(f"{path}: [{table}].grade must be a table")
-                for gkey, gval in value.items():
-                    if gkey not in GRADE_KEYS:
-                        raise UserError(f"{path}: [{table}.grade] unknown key {gkey!r} "
-                                        f"(expected one of {', '.join(GRADE_KEYS)})")
-                    slot.setdefault("grade", {})[gkey] = (gval, path)
+                    raise UserError(f"{path}: [{table}].{key} must be a table")
+                for sub_key, sub_value in value.items():
+                    if sub_key not in SUBTABLE_KEYS[key]:
+                        raise UserError(f"{path}: [{table}.{key}] unknown key {sub_key!r} "
+                                        f"(expected one of {', '.join(SUBTABLE_KEYS[key])})")
+                    slot.setdefault(key, {})[sub_key] = (sub_value, path)
             else:
                 slot[key] = (value, path)
 

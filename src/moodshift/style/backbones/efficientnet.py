@@ -46,25 +46,17 @@ class EfficientNetFeatures(Backbone):
         self.freeze()
 
     def features(self, x: torch.Tensor, wanted: tuple[str, ...]) -> dict[str, torch.Tensor]:
-        net = self.net
         out: dict[str, torch.Tensor] = {}
-        y = torch.clamp(net._bn0(net._conv_stem(x * (255.0 / 128.0) - (127.0 / 128.0))),
-                        0.0, 6.0)
+        y = self.net.stem(x * (255.0 / 128.0) - (127.0 / 128.0))
         if "conv0" in wanted:
             out["conv0"] = y
-        for i, block in enumerate(net._blocks):
+        for i, block in enumerate(self.net._blocks):
             if len(out) == len(wanted):
                 break
-            name = f"b{i}_expand"
-            if name in wanted and block.expand:
-                # the block's own forward, with its expansion activation kept on the way
-                e = torch.clamp(block._bn0(block._expand_conv(y)), 0.0, 6.0)
-                out[name] = e
-                z = block._bn2(block._project_conv(
-                    torch.clamp(block._bn1(block._depthwise_conv(e)), 0.0, 6.0)))
-                y = y + z if block.skip else z
-            else:
-                y = block(y)
+            expanded = block.expanded(y)
+            if f"b{i}_expand" in wanted:
+                out[f"b{i}_expand"] = expanded
+            y = block.finish(y, expanded)
         return out
 
 

@@ -218,6 +218,9 @@ def _format_for(path: Path) -> str:
 # PNG text chunk holding what moodshift intended an image to express (emotion, VAD, engine...),
 # so later tools (the SAM rating report) can compare intent with human ratings.
 METADATA_KEY = "moodshift"
+# zlib level for PNG outputs: 1 encodes a 1024 px photo about 5x faster than Pillow's default 6
+# (0.09 s vs 0.47 s) for a file about 10 % larger; the pixels are the same (PNG is lossless).
+PNG_COMPRESS_LEVEL = 1
 
 
 def encode_image(img: np.ndarray, fmt: str = "PNG",
@@ -226,6 +229,8 @@ def encode_image(img: np.ndarray, fmt: str = "PNG",
     buf = io.BytesIO()
     pil = Image.fromarray(np.asarray(img, dtype=np.uint8))
     options: dict[str, object] = {"quality": 95} if fmt == "JPEG" else {}
+    if fmt == "PNG":
+        options["compress_level"] = PNG_COMPRESS_LEVEL
     if metadata is not None and fmt == "PNG":
         info = PngImagePlugin.PngInfo()
         info.add_itxt(METADATA_KEY, json.dumps(dict(metadata), ensure_ascii=False))

@@ -2,18 +2,19 @@
 
 Landmarks move by given displacements; a ring of anchor points outside the face (the face oval
 grown by ANCHOR_RING) and the corners of the working crop stay still. The field is piecewise
-linear over a Delaunay triangulation of the *moved* points (scipy's LinearNDInterpolator), so
-evaluating it at an output pixel gives the displacement that brought its content there: the
-pixel samples the input at ``p - d(p)`` (an exact inverse of the piecewise-affine map). The field
-is smoothed a little (no kinks along triangle edges) and multiplied by a feathered mask of the
-face region that is exactly 0 outside it: pixels outside the face region never move.
+linear over a Delaunay triangulation of the *moved* points (OpenCV's Subdiv2D; the same
+interpolant as scipy's LinearNDInterpolator, without the half second `scipy.interpolate` takes to
+import in every `stylize` run), so evaluating it at an output pixel gives the displacement that
+brought its content there: the pixel samples the input at ``p - d(p)`` (an exact inverse of the
+piecewise-affine map). The field is smoothed a little (no kinks along triangle edges) and
+multiplied by a feathered mask of the face region that is exactly 0 outside it: pixels outside
+the face region never move.
 """
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
-from scipy.interpolate import LinearNDInterpolator
 
 from moodshift.faces.masks import grown_oval, polygon_mask
 
@@ -31,6 +32,89 @@ def face_crop(points: np.ndarray, shape: tuple[int, int]) -> tuple[int, int, int
     return max(x0, 0), max(y0, 0), min(x1, w), min(y1, h)
 
 
+# Subdiv2D starts from a triangle of three virtual vertices a few times its rectangle away; with
+# the rectangle this many times the points' extent, those vertices are far enough that no
+# triangle on the convex hull is lost to them (the result equals Qhull's Delaunay triangulation).
+SUBDIV_MARGIN = 10_000
+CHUNK = 1 << 20  # candidate pixels evaluated at once (bounded memory for big faces)
+
+
+def delaunay(points: np.ndarray) -> np.ndarray:
+    """(triangles, 3) indices into ``points`` (n, 2) of their Delaunay triangulation.
+
+    Points that coincide in float32 are one vertex (the first of them)."""
+    pts = np.asarray(points, np.float32)
+    lo, hi = pts.min(0).astype(np.float64), pts.max(0).astype(np.float64)
+    margin = SUBDIV_MARGIN * (float((hi - lo).max()) + 1.0)
+    x0, y0 = np.floor(lo - margin - 1)
+    subdiv = cv2.Subdiv2D((int(x0), int(y0), int(hi[0] + margin + 2 - x0),
+                           int(hi[1] + margin + 2 - y0)))
+    index: dict[tuple[float, float], int] = {}
+    for i, (x, y) in enumerate(pts.tolist()):
+        index.setdefault((x, y), i)
+    subdiv.insert(list(index))
+    corners = subdiv.getTriangleList().astype(np.float32).reshape(-1, 3, 2).tolist()
+    # triangles touching Subdiv2D's three virtual outer vertices are not in the input: dropped
+    tris = [[index.get((x, y), -1) for x, y in tri] for tri in corners]
+    return np.array([t for t in tris if min(t) >= 0], np.int64).reshape(-1, 3)
+
+
+def _covers_hull(points: np.ndarray, tris: np.ndarray) -> bool:
+    p = points[tris]
+    area = 0.5 * np.abs(np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0])).sum()
+    hull = cv2.contourArea(cv2.convexHull(points.astype(np.float32)))
+    return bool(abs(area - hull) <= 1e-4 * max(hull, 1.0))
+
+
+def piecewise_linear(points: np.ndarray, values: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """(h, w, k) values at every pixel (x, y) of a size (h, w) grid, interpolated linearly inside
+    the Delaunay triangles of ``points`` (n, 2) carrying ``values`` (n, k); 0 outside their hull
+    (what scipy's LinearNDInterpolator with fill_value 0 computes)."""
+    h, w = size
+    pts = np.asarray(points, np.float64)
+    vals = np.asarray(values, np.float64)
+    tris = delaunay(pts)
+    if len(tris) == 0 or not _covers_hull(pts, tris):  # not seen in tests; Qhull as a net
+        from scipy.interpolate import LinearNDInterpolator
+
+        grid = np.stack(np.meshgrid(np.arange(w), np.arange(h)), -1).reshape(-1, 2)
+        out = LinearNDInterpolator(pts, vals, fill_value=0.0)(grid)
+        return np.nan_to_num(out).reshape(h, w, vals.shape[1])
+    p = pts[tris]                                     # (t, 3, 2)
+    edges = np.stack([p[:, 1] - p[:, 0], p[:, 2] - p[:, 0]], -1)   # (t, 2, 2), columns
+    keep = np.abs(np.linalg.det(edges)) > 1e-12       # flat triangles cover no pixel
+    tris, p, edges = tris[keep], p[keep], edges[keep]
+    # barycentric coordinates as affine functions of (x, y): coef[t, v] . (x, y, 1)
+    inv = np.linalg.inv(edges)                        # rows: b1, b2 per unit of (x, y) - p0
+    b12 = np.concatenate([inv, -(inv @ p[:, 0, :, None])], 2)       # (t, 2, 3)
+    coef = np.concatenate([np.array([0.0, 0.0, 1.0]) - b12.sum(1, keepdims=True), b12], 1)
+    value_coef = np.einsum("tvk,tvc->tkc", vals[tris], coef)       # (t, k, 3)
+    lo = np.maximum(np.floor(p.min(1)).astype(np.int64), 0)
+    hi = np.minimum(np.ceil(p.max(1)).astype(np.int64), (w - 1, h - 1))
+    bw, bh = np.maximum(hi - lo + 1, 0).T
+    counts = bw * bh
+    out = np.zeros((h, w, vals.shape[1]), np.float64)
+    ends = np.cumsum(counts)
+    first = 0
+    while first < len(tris):  # triangles in chunks of about CHUNK candidate pixels
+        last = max(int(np.searchsorted(ends, ends[first] - counts[first] + CHUNK, "right")),
+                   first + 1)
+        n = counts[first:last]
+        tri = np.repeat(np.arange(first, last), n)
+        offset = np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)
+        x = (lo[tri, 0] + offset % bw[tri]).astype(np.float64)
+        y = (lo[tri, 1] + offset // bw[tri]).astype(np.float64)
+        c = coef[tri]
+        bary = c[:, :, 0] * x[:, None] + c[:, :, 1] * y[:, None] + c[:, :, 2]
+        inside = (bary >= -1e-9).all(1)
+        tri, x, y = tri[inside], x[inside], y[inside]
+        v = value_coef[tri]
+        out[y.astype(np.int64), x.astype(np.int64)] = (
+            v[:, :, 0] * x[:, None] + v[:, :, 1] * y[:, None] + v[:, :, 2])
+        first = last
+    return out
+
+
 def displacement_field(points: np.ndarray, moves: np.ndarray, crop: tuple[int, int, int, int],
                        smooth: float) -> np.ndarray:
     """(h, w, 2) displacement at each output pixel of the crop, 0 outside the face region."""
@@ -42,10 +126,7 @@ def displacement_field(points: np.ndarray, moves: np.ndarray, crop: tuple[int, i
                        np.float64)
     dest = np.concatenate([local + moves, anchors, corners])
     values = np.concatenate([moves, np.zeros((len(anchors) + 4, 2))])
-    interp = LinearNDInterpolator(dest, values, fill_value=0.0)
-    yy, xx = np.mgrid[0:size[0], 0:size[1]]
-    field = interp(np.stack([xx.ravel(), yy.ravel()], 1)).reshape(size[0], size[1], 2)
-    field = np.nan_to_num(field).astype(np.float32)
+    field = piecewise_linear(dest, values, size).astype(np.float32)
     if smooth > 0:
         field = cv2.GaussianBlur(field, (0, 0), smooth)
     feather = max(smooth, 1.0)

@@ -60,8 +60,8 @@ def delaunay(points: np.ndarray) -> np.ndarray:
 
 
 def _covers_hull(points: np.ndarray, tris: np.ndarray) -> bool:
-    p = points[tris]
-    area = 0.5 * np.abs(np.cross(p[:, 1] - p[:, 0], p[:, 2] - p[:, 0])).sum()
+    u, v = points[tris[:, 1]] - points[tris[:, 0]], points[tris[:, 2]] - points[tris[:, 0]]
+    area = 0.5 * np.abs(u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]).sum()
     hull = cv2.contourArea(cv2.convexHull(points.astype(np.float32)))
     return bool(abs(area - hull) <= 1e-4 * max(hull, 1.0))
 

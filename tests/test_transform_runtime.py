@@ -1,8 +1,7 @@
-"""The fast engine's transformer on OpenVINO: same pictures as onnxruntime, bounded cache."""
+"""The fast engine's transformer on OpenVINO: same pictures as onnxruntime, compiled ahead."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,9 +25,9 @@ needs_network = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("MOODSHIFT_CACHE", str(tmp_path))
-    fast._openvino_transform.cache_clear()
+    fast._compiled_transform.cache_clear()
     yield tmp_path
-    fast._openvino_transform.cache_clear()
+    fast._compiled_transform.cache_clear()
 
 
 def photo(height: int, width: int) -> np.ndarray:
@@ -52,8 +51,7 @@ def test_openvino_is_imported_without_its_converter() -> None:
 
 @needs_openvino
 @needs_network
-def test_openvino_renders_what_onnxruntime_renders(monkeypatch: pytest.MonkeyPatch,
-                                                   private_cache: Path) -> None:
+def test_openvino_renders_what_onnxruntime_renders(monkeypatch: pytest.MonkeyPatch) -> None:
     img = photo(272, 300)
     assert img.shape[0] * img.shape[1] >= fast.OPENVINO_MIN_PIXELS
     vec = fast.style_vector(style_image_for("sad"))
@@ -62,10 +60,9 @@ def test_openvino_renders_what_onnxruntime_renders(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv(fast.RUNTIME_ENV, "openvino")
     assert fast.transform_runtime() == "openvino"
     ours = fast.stylize_arbitrary(img, vec)
-    assert fast._openvino_transform.cache_info().currsize == 1  # it did run on OpenVINO
+    assert fast._compiled_transform.cache_info().currsize == 1  # it did run on OpenVINO
     diff = np.abs(ours.astype(int) - reference)
     assert diff.max() <= 2 and diff.mean() < 0.1
-    assert list((private_cache / "openvino").glob("*.blob"))  # the compiled size is kept
 
 
 @needs_network
@@ -75,14 +72,32 @@ def test_small_images_and_the_override_use_onnxruntime(monkeypatch: pytest.Monke
     monkeypatch.setenv(fast.RUNTIME_ENV, "onnxruntime")
     assert fast.transform_runtime() == "onnxruntime"
     assert fast.stylize_arbitrary(photo(272, 300), vec).shape == (272, 300, 3)
-    assert fast._openvino_transform.cache_info().currsize == 0  # nothing was compiled
+    assert fast._compiled_transform.cache_info().currsize == 0  # nothing was compiled
 
 
-def test_only_the_newest_compiled_sizes_are_kept(tmp_path: Path) -> None:
-    for k in range(fast.OPENVINO_BLOBS + 5):
-        blob = tmp_path / f"{k}.blob"
-        blob.write_bytes(b"x")
-        os.utime(blob, (1_000_000 + k, 1_000_000 + k))
-    fast._prune_blobs(tmp_path)
-    kept = sorted(int(p.stem) for p in tmp_path.glob("*.blob"))
-    assert kept == list(range(5, fast.OPENVINO_BLOBS + 5))
+@pytest.mark.parametrize("shape, max_full, tile", [((300, 420), fast.MAX_FULL_PIXELS, fast.TILE),
+                                                   ((7, 5), fast.MAX_FULL_PIXELS, fast.TILE),
+                                                   ((301, 203), 5000, 96), ((90, 310), 5000, 96)])
+def test_transform_shapes_are_what_the_network_is_given(shape: tuple[int, int], max_full: int,
+                                                        tile: int) -> None:
+    seen: set[tuple[int, int]] = set()
+
+    def network(x: np.ndarray) -> np.ndarray:
+        seen.add(x.shape[:2])
+        return x
+
+    fast.run_tiled(photo(*shape), network, max_full, tile, None)
+    assert seen == set(fast.transform_shapes(shape, None, max_full, tile))
+
+
+@needs_openvino
+@needs_network
+def test_prepared_compile_is_the_one_the_engine_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(fast.RUNTIME_ENV, "openvino")
+    img = photo(260, 264)
+    fast.prepare_arbitrary(img.shape[:2])
+    fast._openvino_transform(260, 264)  # waits for the background compile
+    info = fast._compiled_transform.cache_info()
+    assert (info.misses, info.currsize) == (1, 1)
+    fast.stylize_arbitrary(img, fast.style_vector(style_image_for("fear")))
+    assert fast._compiled_transform.cache_info().misses == 1  # not compiled a second time

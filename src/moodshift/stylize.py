@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Mapping
 import numpy as np
 
 from moodshift.analyze import Analysis, Models, analyze, expression_rows
-from moodshift.emotions import VAD, EmotionMix
+from moodshift.emotions import EMOTIONS, VAD, EmotionMix
 from moodshift.errors import UserError
 
 if TYPE_CHECKING:
@@ -152,12 +152,16 @@ def stylize(image: np.ndarray, name: str, request: StyleRequest, models: Models,
 
     ``before``: the image's analysis when the caller has it already (one photo styled for
     several emotions is then detected and read once)."""
-    from moodshift.style import load_palette, stylize_image
+    from moodshift.style import load_palette, prepare_engine, stylize_image
     from moodshift.style.editing.render import render_faces
 
     request.check()
     started = time.perf_counter()
     palette = request.palette or load_palette()
+    # the engine gets ready (compiles) while faces are read and edited; the shape is unchanged
+    prepare_engine(image.shape[:2], list(EMOTIONS) if request.mix.is_auto else
+                   [e for e, _ in request.mix.weights], palette, request.style_image,
+                   request.engine, request.max_pixels)
     before = before if before is not None else analyze(image, name, models)
     mix = request.mix.resolve(before.dominant_emotion)
     strength = (request.strength if request.strength is not None

@@ -21,6 +21,7 @@ from moodshift.style.color import Grade, apply_grade, blend, finish
 from moodshift.style.color import preserve_color as keep_colour
 from moodshift.style.engines.fast import (
     MIN_SIDE,
+    prepare_arbitrary,
     style_vector,
     stylize_arbitrary,
     stylize_multistyle,
@@ -59,6 +60,20 @@ def working_side(shape: tuple[int, int], max_pixels: int | None) -> int | None:
     if max_pixels is None or h * w <= max_pixels:
         return None
     return max(MIN_SIDE, int(max(h, w) * math.sqrt(max_pixels / (h * w))))
+
+
+def prepare_engine(shape: tuple[int, int], emotions: list[str], palette: Palette | None = None,
+                   style_image: np.ndarray | None = None, engine: str = "fast",
+                   max_pixels: int | None = None) -> None:
+    """Let the engine get ready for an image of this shape while the caller does other work
+    (the fast engine compiles its transformer in a background thread); emotions: the ones the
+    image may be styled for. Optional: stylize_image gives the same picture without it."""
+    if engine != "fast":
+        return
+    palette = palette if palette is not None else _default_palette()
+    if style_image is None and all(palette[e].engine == "multistyle26" for e in emotions):
+        return
+    prepare_arbitrary(shape, working_side(shape, max_pixels))
 
 
 def _mean_grade(mix: dict[str, float], entries: dict[str, PaletteEntry]) -> Grade:

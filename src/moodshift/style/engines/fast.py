@@ -22,16 +22,18 @@ threads made a 1024 px run 20-30 % slower).
 The arbitrary transformer runs on OpenVINO (float32, compiled for the input's exact size) from
 OPENVINO_MIN_PIXELS up: on a 2-core AVX-512 CPU a 1024 px photo takes ~0.4 s there against
 ~1.0 s for onnxruntime's first run in a fresh process (fewer, fused activation buffers: most of
-onnxruntime's first run is page faults on new memory). Compiled sizes are kept in
-``cache_dir()/openvino`` (the newest OPENVINO_BLOBS of them), so a size seen before loads in
-~0.1 s instead of compiling in ~0.3 s. Smaller images, and any machine where OpenVINO is missing
-or fails, use onnxruntime; MOODSHIFT_TRANSFORM_RUNTIME=onnxruntime forces it.
+onnxruntime's first run is page faults on new memory). Compiling takes ~0.3 s (OpenVINO's own
+compiled-model cache did not make it faster), so ``prepare_arbitrary`` lets a caller start it in
+a background thread while it does other work (stylize: while faces are detected and edited).
+Smaller images, and any machine where OpenVINO is missing or fails, use onnxruntime;
+MOODSHIFT_TRANSFORM_RUNTIME=onnxruntime forces it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
@@ -58,7 +60,6 @@ MAX_FULL_PIXELS_MULTI = 1536 * 1536
 TILE, OVERLAP = 1024, 64
 THREADS = 2
 OPENVINO_MIN_PIXELS = 256 * 256  # below this the compile (~0.1-0.3 s) costs more than it saves
-OPENVINO_BLOBS = 32
 RUNTIME_ENV = "MOODSHIFT_TRANSFORM_RUNTIME"  # openvino (default where it runs) | onnxruntime
 _VECTOR_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
 _VECTOR_CACHE_SIZE = 64
@@ -246,36 +247,32 @@ def transform_runtime() -> str:
     return "openvino"
 
 
-@lru_cache(maxsize=4)
+_COMPILE_LOCK = threading.Lock()  # one compile at a time; a caller waits for a running one
+
+
 def _openvino_transform(height: int, width: int) -> Callable[..., np.ndarray] | None:
     """The float32 transformer compiled by OpenVINO for [1, height, width, 3] inputs, as
     ``run(content, style_vector) -> output``; None where OpenVINO is missing or fails (the
     caller then uses onnxruntime)."""
+    with _COMPILE_LOCK:
+        return _compiled_transform(height, width)
+
+
+@lru_cache(maxsize=4)
+def _compiled_transform(height: int, width: int) -> Callable[..., np.ndarray] | None:
     if transform_runtime() != "openvino":
         return None
     ov = import_openvino()
-
-    config: dict[str, object] = {"INFERENCE_NUM_THREADS": THREADS, "NUM_STREAMS": 1,
-                                 "PERFORMANCE_HINT": "LATENCY",
-                                 "INFERENCE_PRECISION_HINT": "f32"}
-    blobs = cache_dir() / "openvino"
-    try:
-        blobs.mkdir(parents=True, exist_ok=True)
-        if os.access(blobs, os.W_OK):
-            config["CACHE_DIR"] = str(blobs)
-    except OSError:
-        pass  # no compiled-model cache: every process compiles (~0.3 s)
+    config = {"INFERENCE_NUM_THREADS": THREADS, "NUM_STREAMS": 1,
+              "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
     try:
         core = ov.Core()
         model = core.read_model(_transform_model()[0])
         content, style = model.inputs
         model.reshape({content.any_name: [1, height, width, 3], style.any_name: [1, 1, 1, 100]})
-        compiled = core.compile_model(model, "CPU", config)
-        request = compiled.create_infer_request()
+        request = core.compile_model(model, "CPU", config).create_infer_request()
     except RuntimeError:
         return None
-    if "CACHE_DIR" in config:
-        _prune_blobs(blobs)
 
     def run(x: np.ndarray, vec: np.ndarray) -> np.ndarray:
         request.infer({0: np.ascontiguousarray(x, np.float32), 1: vec})
@@ -284,14 +281,40 @@ def _openvino_transform(height: int, width: int) -> Callable[..., np.ndarray] | 
     return run
 
 
-def _prune_blobs(folder: Path) -> None:
-    """Keep the newest OPENVINO_BLOBS compiled models (one per image size seen)."""
-    try:
-        blobs = sorted(folder.glob("*.blob"), key=lambda p: p.stat().st_mtime, reverse=True)
-        for old in blobs[OPENVINO_BLOBS:]:
-            old.unlink()
-    except OSError:
-        pass  # another process pruned or is writing: next time
+def transform_shapes(shape: tuple[int, int], work_side: int | None = None,
+                     max_full_pixels: int = MAX_FULL_PIXELS, tile: int = TILE
+                     ) -> list[tuple[int, int]]:
+    """The (height, width) inputs stylize_arbitrary gives the network for an image of this
+    shape (the padded image, or its tiles), as run_tiled chooses them."""
+    h, w = shape
+    if work_side is not None and max(h, w) > work_side:
+        scale = work_side / max(h, w)
+        return transform_shapes((max(1, round(h * scale)), max(1, round(w * scale))), None,
+                                max_full_pixels, tile)
+    ph = h + max((-h) % MULTIPLE, MIN_SIDE - h)
+    pw = w + max((-w) % MULTIPLE, MIN_SIDE - w)
+    if ph * pw <= max_full_pixels:
+        return [(ph, pw)]
+    t = max(MULTIPLE * 4, tile - tile % MULTIPLE)
+    return [(min(t, ph), min(t, pw))]  # every tile (a wide image's too, turned back) is this
+
+
+def prepare_arbitrary(shape: tuple[int, int], work_side: int | None = None) -> None:
+    """Start compiling the transformer for an image of this shape in a background thread, so a
+    later stylize_arbitrary of it does not wait for the compile (a no-op where it would run on
+    onnxruntime)."""
+    sizes = [s for s in transform_shapes(shape, work_side) if s[0] * s[1] >= OPENVINO_MIN_PIXELS]
+    if not sizes or os.environ.get(RUNTIME_ENV, "openvino").strip().lower() == "onnxruntime":
+        return
+
+    def compile_all() -> None:
+        try:
+            for size in sizes:
+                _openvino_transform(*size)
+        except Exception:  # noqa: BLE001 - the engine compiles again in the foreground, and
+            pass           # reports there
+
+    threading.Thread(target=compile_all, name="moodshift-compile", daemon=True).start()
 
 
 # ---- helpers ---------------------------------------------------------------------------------

@@ -99,8 +99,8 @@ def onnx_path(name: str, folder: Path | None = None) -> Path | None:
     return path
 
 
-def new_session(path: str | Path) -> Any:
-    """An onnxruntime CPU session: 2 intra-op threads, no spin-waiting between runs."""
+def session_options() -> Any:
+    """2 intra-op threads, no spin-waiting between runs."""
     import onnxruntime as ort
 
     opts = ort.SessionOptions()
@@ -108,12 +108,22 @@ def new_session(path: str | Path) -> Any:
     opts.inter_op_num_threads = 1
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
     opts.log_severity_level = 3
-    return ort.InferenceSession(str(path), sess_options=opts, providers=["CPUExecutionProvider"])
+    return opts
+
+
+def new_session(path: str | Path) -> Any:
+    """An onnxruntime CPU session (session_options), optimising the graph itself."""
+    import onnxruntime as ort
+
+    return ort.InferenceSession(str(path), sess_options=session_options(),
+                                providers=["CPUExecutionProvider"])
 
 
 @lru_cache(maxsize=None)
 def _session(path: str, mtime_ns: int) -> Any:
-    return new_session(path)
+    from moodshift.models.ort_cache import cached_session
+
+    return cached_session(Path(path), session_options)
 
 
 class OnnxNet:

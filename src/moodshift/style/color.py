@@ -163,7 +163,9 @@ def finish(content: np.ndarray, stylised: np.ndarray, grade: Grade, strength: fl
     if strength <= 0.0:
         return content.copy()
     lab_content = to_lab(content)
-    lab = grade_lab(to_lab(stylised), grade, lab_content if anchored else None)
+    # grading the photo itself (no strokes: the face-aware blend's base) converts it once
+    lab = lab_content.copy() if stylised is content else to_lab(stylised)
+    lab = grade_lab(lab, grade, lab_content if anchored else None)
     return from_lab(lab if strength >= 1.0 else blend_lab(lab_content, lab, strength))
 
 

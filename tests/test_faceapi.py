@@ -90,8 +90,9 @@ def test_resize_bilinear_is_tf_legacy() -> None:
 
 def test_pull_without_npm_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from moodshift.models.sources import faceapi as faceapi_source
+    from moodshift.models.sources import npm
 
-    monkeypatch.setattr(faceapi_source.shutil, "which", lambda name: None)
+    monkeypatch.setattr(npm.shutil, "which", lambda name: None)
     with pytest.raises(UserError, match="npm is missing.*Haar"):
         faceapi_source.pull(tmp_path, log=lambda s: None)
 

@@ -87,8 +87,16 @@ def run_stylegan(args: argparse.Namespace) -> int:
     for e in EMOTIONS:
         print(f"  {e:9} read as asked: {result.per_emotion[e]:6.1%}")
     print(f"  overall   {result.overall:6.1%}  (target >= {TARGETS['emotion_overall']:.0%})")
+    dep = result.dependent_age_gender
+    judged = "independent" if result.age_gender_independent else \
+        "dependent: it labelled the directions"
     print(f"  age group {result.age_group_accuracy:6.1%}, gender {result.gender_accuracy:6.1%} "
-          "(face-api age/gender: dependent, it labelled the directions)")
+          f"({result.age_gender_judge}, {judged}; target >= {TARGETS['age_group']:.0%} / "
+          f"{TARGETS['gender']:.0%})")
+    if result.age_gender_independent:
+        print(f"  age group {dep['age_group_accuracy']:6.1%}, gender "
+              f"{dep['gender_accuracy']:6.1%} (face-api age/gender: dependent, it labelled the "
+              "directions)")
     print(f"  exactly one face detected: {result.one_face:6.1%}")
     print(f"  diversity (mean pairwise descriptor distance): {result.diversity:.3f}")
     if result.identity:

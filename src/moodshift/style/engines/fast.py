@@ -60,6 +60,9 @@ MAX_FULL_PIXELS_MULTI = 1536 * 1536
 TILE, OVERLAP = 1024, 64
 THREADS = 2
 OPENVINO_MIN_PIXELS = 256 * 256  # below this the compile (~0.1-0.3 s) costs more than it saves
+# bf16 (AVX512-BF16) renders within ~1 grey level on average (SSIM >= 0.997 to float32, but up to
+# ~50 levels at a few pixels) and was no faster on the idle 2-core machine: float32 stays
+OPENVINO_PRECISION = "f32"
 RUNTIME_ENV = "MOODSHIFT_TRANSFORM_RUNTIME"  # openvino (default where it runs) | onnxruntime
 _VECTOR_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
 _VECTOR_CACHE_SIZE = 64
@@ -264,7 +267,7 @@ def _compiled_transform(height: int, width: int) -> Callable[..., np.ndarray] | 
         return None
     ov = import_openvino()
     config = {"INFERENCE_NUM_THREADS": THREADS, "NUM_STREAMS": 1,
-              "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": "f32"}
+              "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": OPENVINO_PRECISION}
     try:
         core = ov.Core()
         model = core.read_model(_transform_model()[0])

@@ -25,9 +25,9 @@ needs_network = pytest.mark.skipif(
 @pytest.fixture(autouse=True)
 def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("MOODSHIFT_CACHE", str(tmp_path))
-    fast._compiled_transform.cache_clear()
+    fast._COMPILED.clear()
     yield tmp_path
-    fast._compiled_transform.cache_clear()
+    fast._COMPILED.clear()
 
 
 def photo(height: int, width: int) -> np.ndarray:
@@ -60,7 +60,7 @@ def test_openvino_renders_what_onnxruntime_renders(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv(fast.RUNTIME_ENV, "openvino")
     assert fast.transform_runtime() == "openvino"
     ours = fast.stylize_arbitrary(img, vec)
-    assert fast._compiled_transform.cache_info().currsize == 1  # it did run on OpenVINO
+    assert list(fast._COMPILED) == [(272, 300)]  # it did run on OpenVINO
     diff = np.abs(ours.astype(int) - reference)
     assert diff.max() <= 2 and diff.mean() < 0.1
 
@@ -72,7 +72,7 @@ def test_small_images_and_the_override_use_onnxruntime(monkeypatch: pytest.Monke
     monkeypatch.setenv(fast.RUNTIME_ENV, "onnxruntime")
     assert fast.transform_runtime() == "onnxruntime"
     assert fast.stylize_arbitrary(photo(272, 300), vec).shape == (272, 300, 3)
-    assert fast._compiled_transform.cache_info().currsize == 0  # nothing was compiled
+    assert not fast._COMPILED  # nothing was compiled
 
 
 @pytest.mark.parametrize("shape, max_full, tile", [((300, 420), fast.MAX_FULL_PIXELS, fast.TILE),
@@ -94,10 +94,18 @@ def test_transform_shapes_are_what_the_network_is_given(shape: tuple[int, int], 
 @needs_network
 def test_prepared_compile_is_the_one_the_engine_uses(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(fast.RUNTIME_ENV, "openvino")
+    compiled: list[tuple[int, int]] = []
+    real = fast._compile_transform
+
+    def counting(height: int, width: int):
+        compiled.append((height, width))
+        return real(height, width)
+
+    monkeypatch.setattr(fast, "_compile_transform", counting)
     img = photo(260, 264)
     fast.prepare_arbitrary(img.shape[:2])
     fast._openvino_transform(260, 264)  # waits for the background compile
-    info = fast._compiled_transform.cache_info()
-    assert (info.misses, info.currsize) == (1, 1)
     fast.stylize_arbitrary(img, fast.style_vector(style_image_for("fear")))
-    assert fast._compiled_transform.cache_info().misses == 1  # not compiled a second time
+    assert compiled == [(260, 264)]  # once, not again for the engine
+    fast.stylize_arbitrary(photo(264, 260), fast.style_vector(style_image_for("fear")))
+    assert compiled == [(260, 264), (264, 260)] and list(fast._COMPILED) == [(264, 260)]

@@ -251,6 +251,9 @@ def transform_runtime() -> str:
 
 
 _COMPILE_LOCK = threading.Lock()  # one compile at a time; a caller waits for a running one
+# One compiled size at a time: a compiled network keeps its activation buffers (~180 bytes per
+# pixel, ~190 MB at 1024x1024), so a long-running server or batch must not collect them.
+_COMPILED: dict[tuple[int, int], Callable[..., np.ndarray] | None] = {}
 
 
 def _openvino_transform(height: int, width: int) -> Callable[..., np.ndarray] | None:
@@ -258,11 +261,13 @@ def _openvino_transform(height: int, width: int) -> Callable[..., np.ndarray] | 
     ``run(content, style_vector) -> output``; None where OpenVINO is missing or fails (the
     caller then uses onnxruntime)."""
     with _COMPILE_LOCK:
-        return _compiled_transform(height, width)
+        if (height, width) not in _COMPILED:
+            _COMPILED.clear()  # the previous size's buffers go before the new ones come
+            _COMPILED[(height, width)] = _compile_transform(height, width)
+        return _COMPILED[(height, width)]
 
 
-@lru_cache(maxsize=4)
-def _compiled_transform(height: int, width: int) -> Callable[..., np.ndarray] | None:
+def _compile_transform(height: int, width: int) -> Callable[..., np.ndarray] | None:
     if transform_runtime() != "openvino":
         return None
     ov = import_openvino()

@@ -109,3 +109,19 @@ def test_prepared_compile_is_the_one_the_engine_uses(monkeypatch: pytest.MonkeyP
     assert compiled == [(260, 264)]  # once, not again for the engine
     fast.stylize_arbitrary(photo(264, 260), fast.style_vector(style_image_for("fear")))
     assert compiled == [(260, 264), (264, 260)] and list(fast._COMPILED) == [(264, 260)]
+
+
+@needs_openvino
+@needs_network
+def test_threads_styling_same_size_photos_get_their_own_results(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv(fast.RUNTIME_ENV, "openvino")
+    vec = fast.style_vector(style_image_for("angry"))
+    photos = [photo(256, 260), 255 - photo(256, 260), photo(256, 260)[::-1].copy()]
+    alone = [fast.stylize_arbitrary(p, vec) for p in photos]
+    with ThreadPoolExecutor(3) as pool:
+        together = list(pool.map(lambda p: fast.stylize_arbitrary(p, vec), photos * 2))
+    for k, out in enumerate(together):
+        np.testing.assert_array_equal(out, alone[k % 3])

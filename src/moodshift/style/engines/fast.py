@@ -282,9 +282,12 @@ def _compile_transform(height: int, width: int) -> Callable[..., np.ndarray] | N
     except RuntimeError:
         return None
 
+    busy = threading.Lock()  # an infer request serves one caller at a time (web threads)
+
     def run(x: np.ndarray, vec: np.ndarray) -> np.ndarray:
-        request.infer({0: np.ascontiguousarray(x, np.float32), 1: vec})
-        return request.get_output_tensor(0).data.copy()
+        with busy:
+            request.infer({0: np.ascontiguousarray(x, np.float32), 1: vec})
+            return request.get_output_tensor(0).data.copy()
 
     return run
 

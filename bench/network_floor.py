@@ -63,7 +63,7 @@ def main() -> None:
     started = time.perf_counter()
     if which.startswith("openvino"):  # openvino (float32) or openvino-bf16
         os.environ[fast.RUNTIME_ENV] = "openvino"
-        fast.OPENVINO_PRECISION = "bf16" if which.endswith("bf16") else "f32"
+        os.environ[fast.PRECISION_ENV] = "bf16" if which.endswith("bf16") else "f32"
         run = fast._openvino_transform(SIDE, SIDE)
         if run is None:
             raise SystemExit("OpenVINO is not available")

@@ -58,11 +58,26 @@ def test_openvino_renders_what_onnxruntime_renders(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv(fast.RUNTIME_ENV, "onnxruntime")
     reference = fast.stylize_arbitrary(img, vec)
     monkeypatch.setenv(fast.RUNTIME_ENV, "openvino")
+    monkeypatch.setenv(fast.PRECISION_ENV, "f32")
     assert fast.transform_runtime() == "openvino"
     ours = fast.stylize_arbitrary(img, vec)
     assert list(fast._COMPILED) == [(272, 300)]  # it did run on OpenVINO
     diff = np.abs(ours.astype(int) - reference)
     assert diff.max() <= 2 and diff.mean() < 0.1
+
+
+@needs_openvino
+def test_precision_is_float32_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moodshift.models.ov_runtime import import_openvino
+
+    core = import_openvino().Core()
+    monkeypatch.delenv(fast.PRECISION_ENV, raising=False)
+    assert fast._precision(core) == "f32"
+    monkeypatch.setenv(fast.PRECISION_ENV, "bf16")
+    assert fast._precision(core) == "bf16"
+    monkeypatch.setenv(fast.PRECISION_ENV, "auto")
+    has_bf16 = "BF16" in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    assert fast._precision(core) == ("bf16" if has_bf16 else "f32")
 
 
 @needs_network

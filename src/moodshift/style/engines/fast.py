@@ -19,10 +19,10 @@ images are processed in overlapping tiles blended with linear feathering. Sessio
 once per process with 2 intra-op threads and no spin-waiting (on a shared, busy CPU spinning
 threads made a 1024 px run 20-30 % slower).
 
-The arbitrary transformer runs on OpenVINO (float32, compiled for the input's exact size) from
-OPENVINO_MIN_PIXELS up: on a 2-core AVX-512 CPU a 1024 px photo takes ~0.4 s there against
-~1.0 s for onnxruntime's first run in a fresh process (fewer, fused activation buffers: most of
-onnxruntime's first run is page faults on new memory). Compiling takes ~0.3 s (OpenVINO's own
+The arbitrary transformer runs on OpenVINO (float32, compiled for the input's exact size; bf16 on
+request, see OPENVINO_PRECISION) from OPENVINO_MIN_PIXELS up: on a 2-core AVX-512 CPU a 1024 px
+photo takes ~0.4 s there against ~1.0 s for onnxruntime's first run in a fresh process (fewer,
+fused activation buffers: most of onnxruntime's first run is page faults on new memory). Compiling takes ~0.3 s (OpenVINO's own
 compiled-model cache did not make it faster), so ``prepare_arbitrary`` lets a caller start it in
 a background thread while it does other work (stylize: while faces are detected and edited).
 Smaller images, and any machine where OpenVINO is missing or fails, use onnxruntime;
@@ -60,10 +60,14 @@ MAX_FULL_PIXELS_MULTI = 1536 * 1536
 TILE, OVERLAP = 1024, 64
 THREADS = 2
 OPENVINO_MIN_PIXELS = 256 * 256  # below this the compile (~0.1-0.3 s) costs more than it saves
-# bf16 (AVX512-BF16) renders within ~1 grey level on average (SSIM >= 0.997 to float32, but up to
-# ~50 levels at a few pixels) and was no faster on the idle 2-core machine: float32 stays
+# float32 by default. bf16 (MOODSHIFT_TRANSFORM_PRECISION=bf16, or auto: bf16 where the CPU
+# computes in it) runs the network twice as fast on the AVX512-BF16 development machine (0.21 s
+# vs 0.40 s at 1024 px) and photos stay the same to the eye (PSNR 42-55 dB, SSIM >= 0.997 on 20
+# photo x emotion pairs), but smooth synthetic gradients drift (PSNR 22-31 dB: the instance
+# norms' small variances), so it is not the default; docs/speed.md.
 OPENVINO_PRECISION = "f32"
 RUNTIME_ENV = "MOODSHIFT_TRANSFORM_RUNTIME"  # openvino (default where it runs) | onnxruntime
+PRECISION_ENV = "MOODSHIFT_TRANSFORM_PRECISION"  # auto | f32 | bf16
 _VECTOR_CACHE: OrderedDict[str, np.ndarray] = OrderedDict()
 _VECTOR_CACHE_SIZE = 64
 
@@ -257,7 +261,7 @@ _COMPILED: dict[tuple[int, int], Callable[..., np.ndarray] | None] = {}
 
 
 def _openvino_transform(height: int, width: int) -> Callable[..., np.ndarray] | None:
-    """The float32 transformer compiled by OpenVINO for [1, height, width, 3] inputs, as
+    """The transformer compiled by OpenVINO for [1, height, width, 3] inputs, as
     ``run(content, style_vector) -> output``; None where OpenVINO is missing or fails (the
     caller then uses onnxruntime)."""
     with _COMPILE_LOCK:
@@ -271,10 +275,10 @@ def _compile_transform(height: int, width: int) -> Callable[..., np.ndarray] | N
     if transform_runtime() != "openvino":
         return None
     ov = import_openvino()
-    config = {"INFERENCE_NUM_THREADS": THREADS, "NUM_STREAMS": 1,
-              "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": OPENVINO_PRECISION}
     try:
         core = ov.Core()
+        config = {"INFERENCE_NUM_THREADS": THREADS, "NUM_STREAMS": 1,
+                  "PERFORMANCE_HINT": "LATENCY", "INFERENCE_PRECISION_HINT": _precision(core)}
         model = core.read_model(_transform_model()[0])
         content, style = model.inputs
         model.reshape({content.any_name: [1, height, width, 3], style.any_name: [1, 1, 1, 100]})
@@ -290,6 +294,14 @@ def _compile_transform(height: int, width: int) -> Callable[..., np.ndarray] | N
             return request.get_output_tensor(0).data.copy()
 
     return run
+
+
+def _precision(core: object) -> str:
+    wanted = os.environ.get(PRECISION_ENV, OPENVINO_PRECISION).strip().lower()
+    if wanted in ("f32", "bf16"):
+        return wanted
+    capabilities = core.get_property("CPU", "OPTIMIZATION_CAPABILITIES")  # type: ignore[attr-defined]
+    return "bf16" if "BF16" in capabilities else "f32"
 
 
 def transform_shapes(shape: tuple[int, int], work_side: int | None = None,

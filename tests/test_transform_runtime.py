@@ -140,3 +140,15 @@ def test_threads_styling_same_size_photos_get_their_own_results(
         together = list(pool.map(lambda p: fast.stylize_arbitrary(p, vec), photos * 2))
     for k, out in enumerate(together):
         np.testing.assert_array_equal(out, alone[k % 3])
+
+
+def test_only_the_fast_engine_prepares(monkeypatch: pytest.MonkeyPatch) -> None:
+    import moodshift.style as style
+
+    calls: list[tuple[tuple[int, int], int | None]] = []
+    monkeypatch.setattr(style, "prepare_arbitrary", lambda shape, side: calls.append((shape, side)))
+    style.prepare_engine((600, 800), ["sad"], engine="trained")
+    style.prepare_engine((600, 800), ["sad"], engine="optimize")
+    assert calls == []
+    style.prepare_engine((600, 800), ["sad", "happy"], max_pixels=120_000)
+    assert calls == [((600, 800), style.working_side((600, 800), 120_000))]

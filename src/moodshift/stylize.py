@@ -158,10 +158,10 @@ def stylize(image: np.ndarray, name: str, request: StyleRequest, models: Models,
     request.check()
     started = time.perf_counter()
     palette = request.palette or load_palette()
-    # the engine gets ready (compiles) while faces are read and edited; the shape is unchanged
-    prepare_engine(image.shape[:2], list(EMOTIONS) if request.mix.is_auto else
-                   [e for e, _ in request.mix.weights], palette, request.style_image,
-                   request.engine, request.max_pixels)
+    if request.strength != 0:  # the engine gets ready (compiles) while faces are read and edited
+        prepare_engine(image.shape[:2], list(EMOTIONS) if request.mix.is_auto else
+                       [e for e, _ in request.mix.weights], palette, request.style_image,
+                       request.engine, request.max_pixels)
     before = before if before is not None else analyze(image, name, models)
     mix = request.mix.resolve(before.dominant_emotion)
     strength = (request.strength if request.strength is not None

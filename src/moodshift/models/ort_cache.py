@@ -76,6 +76,9 @@ def cached_session(source: Path, options: Callable[[], Any]) -> Any:
             for old in target.parent.glob(f"{source.stem}-*.onnx"):  # other versions of it
                 if old.name != target.name and len(old.stem) == len(target.stem):
                     _remove(old)
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)  # mkstemp makes 0600; cache files get the usual mode
             os.replace(tmp, target)
             tmp = None
         return session

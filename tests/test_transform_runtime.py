@@ -152,3 +152,15 @@ def test_only_the_fast_engine_prepares(monkeypatch: pytest.MonkeyPatch) -> None:
     assert calls == []
     style.prepare_engine((600, 800), ["sad", "happy"], max_pixels=120_000)
     assert calls == [((600, 800), style.working_side((600, 800), 120_000))]
+
+
+@needs_openvino
+@needs_network
+def test_a_large_compiled_size_is_let_go_after_its_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(fast.RUNTIME_ENV, "openvino")
+    monkeypatch.setattr(fast, "KEEP_COMPILED_PIXELS", 300 * 300)
+    vec = fast.style_vector(style_image_for("sad"))
+    fast.stylize_arbitrary(photo(256, 300), vec)
+    assert list(fast._COMPILED) == [(256, 300)]  # small enough: kept for the next photo
+    fast.stylize_arbitrary(photo(320, 300), vec)
+    assert not fast._COMPILED  # its buffers went with it

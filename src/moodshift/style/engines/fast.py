@@ -256,8 +256,11 @@ def transform_runtime() -> str:
 
 _COMPILE_LOCK = threading.Lock()  # one compile at a time; a caller waits for a running one
 # One compiled size at a time: a compiled network keeps its activation buffers (~180 bytes per
-# pixel, ~190 MB at 1024x1024), so a long-running server or batch must not collect them.
+# pixel at 1024x1024, ~250 at 2048x2048), so a long-running server or batch must not collect
+# them; one above KEEP_COMPILED_PIXELS is let go right after its run (a 2048x2048 photo's would
+# hold ~1 GB).
 _COMPILED: dict[tuple[int, int], Callable[..., np.ndarray] | None] = {}
+KEEP_COMPILED_PIXELS = 1536 * 1024
 
 
 def _openvino_transform(height: int, width: int) -> Callable[..., np.ndarray] | None:
@@ -269,6 +272,14 @@ def _openvino_transform(height: int, width: int) -> Callable[..., np.ndarray] | 
             _COMPILED.clear()  # the previous size's buffers go before the new ones come
             _COMPILED[(height, width)] = _compile_transform(height, width)
         return _COMPILED[(height, width)]
+
+
+def _let_go(height: int, width: int) -> None:
+    """Free a compiled size too large to keep (see KEEP_COMPILED_PIXELS) once it has run."""
+    if height * width > KEEP_COMPILED_PIXELS:
+        with _COMPILE_LOCK:
+            if list(_COMPILED) == [(height, width)]:
+                _COMPILED.clear()
 
 
 def _compile_transform(height: int, width: int) -> Callable[..., np.ndarray] | None:
@@ -283,7 +294,7 @@ def _compile_transform(height: int, width: int) -> Callable[..., np.ndarray] | N
         content, style = model.inputs
         model.reshape({content.any_name: [1, height, width, 3], style.any_name: [1, 1, 1, 100]})
         request = core.compile_model(model, "CPU", config).create_infer_request()
-    except RuntimeError:
+    except Exception:  # noqa: BLE001 - any OpenVINO failure: onnxruntime renders instead
         return None
 
     busy = threading.Lock()  # an infer request serves one caller at a time (web threads)
@@ -496,7 +507,9 @@ def stylize_arbitrary(image: np.ndarray, style_vec: np.ndarray, *, work_side: in
         if x.shape[0] * x.shape[1] >= OPENVINO_MIN_PIXELS and transform_runtime() == "openvino":
             compiled = _openvino_transform(x.shape[0], x.shape[1])
             if compiled is not None:
-                return compiled(x[None], vec)[0]
+                out = compiled(x[None], vec)[0]
+                _let_go(x.shape[0], x.shape[1])
+                return out
         sess = sess or _session("arbitrary_transform.onnx")
         content, style = (i.name for i in sess.get_inputs())
         return sess.run(None, {content: x[None], style: vec})[0][0]

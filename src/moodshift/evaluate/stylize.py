@@ -13,7 +13,9 @@ the stylisation:
   - ESR: share of pairs whose L1 distance from the judge's distribution to the one-hot target
     falls (after vs before);
 * whole image: valence and arousal from ``moodshift.mood``'s default model (named in the JSON),
-  and per portrait whether valence is ordered happy > neutral > sad;
+  and per portrait whether valence is ordered happy > neutral > sad; ``mood_models`` adds the
+  valence of other mood models (e.g. ``oasis-only`` when it tuned a palette and
+  ``emotion6-only``, trained on the other dataset, as the judge) with their own order rates;
 * faces found: the detector finds a face overlapping the original box (IoU >= 0.3);
 * structure kept: SSIM of the grey images (scikit-image) and the mean absolute difference of the
   Canny edge maps (OpenCV, thresholds 100/200), as EmoEdit and EmoEditor report them.
@@ -72,6 +74,7 @@ class StylizeEvalConfig:
     log: Path | None = None               # JSONL of finished pairs: written as it goes, resumed
     palette: Path | None = None           # a palette TOML merged over the shipped one
     stylize_options: dict[str, object] = field(default_factory=dict)  # extra StyleRequest fields
+    mood_models: tuple[str, ...] = ()     # more mood models whose valence is reported
 
     def __post_init__(self) -> None:
         if not self.data.is_dir():
@@ -84,6 +87,11 @@ class StylizeEvalConfig:
             raise UserError(f"--limit {self.limit}: must be at least 1")
         if self.sheet_photos < 0:
             raise UserError("the contact sheet needs 0 or more photos")
+        from moodshift.mood import MOOD_MODELS
+        for name in self.mood_models:
+            if name not in MOOD_MODELS or name == "auto":
+                raise UserError(f"--mood-models: unknown mood model {name!r}; choose from "
+                                + ", ".join(m for m in MOOD_MODELS if m != "auto"))
         if self.palette is not None:
             from moodshift.style import load_palette
             load_palette(self.palette)   # a bad file stops here, before the long run
@@ -203,11 +211,21 @@ def summarise(pairs: list[PairResult]) -> dict[str, object]:
     return out
 
 
-def valence_order_rate(pairs: list[PairResult]) -> float | None:
+def pair_valence(pair: PairResult, mood_model: str | None = None) -> float | None:
+    """The pair's valence by the run's mood model, or by one of config.mood_models."""
+    if mood_model is None:
+        return pair.valence
+    value = dict(pair.extra.get("valence_by_mood_model", {})).get(mood_model)  # type: ignore[arg-type]
+    return None if value is None else float(value)
+
+
+def valence_order_rate(pairs: list[PairResult], mood_model: str | None = None) -> float | None:
     """Share of photos whose valence reads happy > neutral > sad (None: a target is missing)."""
     by_photo: dict[str, dict[str, float]] = {}
     for p in pairs:
-        by_photo.setdefault(p.photo, {})[p.target] = p.valence
+        value = pair_valence(p, mood_model)
+        if value is not None:
+            by_photo.setdefault(p.photo, {})[p.target] = value
     ordered = [v["happy"] > v["neutral"] > v["sad"] for v in by_photo.values()
                if {"happy", "neutral", "sad"} <= v.keys()]
     return round(float(np.mean(ordered)), 4) if ordered else None
@@ -243,6 +261,12 @@ class StylizeEvalResult:
             "mood_model": self.mood_model, "seconds": round(self.seconds, 1),
             "overall": summarise(self.pairs), "per_emotion": per,
             "valence_order_rate": valence_order_rate(self.pairs), "anchors": list(ANCHORS)}
+        if self.config.mood_models:
+            out["other_mood_models"] = {
+                name: {"valence_order_rate": valence_order_rate(self.pairs, name),
+                       "valence": {e: _mean(pair_valence(p, name) for p in self.pairs
+                                            if p.target == e) for e in self.config.emotions}}
+                for name in self.config.mood_models}
         if with_pairs:
             out["pairs"] = [p.to_json() for p in self.pairs]
         return out
@@ -271,6 +295,8 @@ def format_table(result: dict[str, object]) -> str:
         lines.append("  ".join(cells))
     lines.append(f"valence ordered happy > neutral > sad: {_pct(result['valence_order_rate'])} "
                  f"of photos (mood model: {result['mood_model']}); msnet reported, not counted")
+    for name, other in dict(result.get("other_mood_models") or {}).items():
+        lines.append(f"  by mood model {name}: {_pct(other['valence_order_rate'])}")
     lines.append("anchors (8-class image-emotion evaluator, not face judges): " + "; ".join(
         f"{a['method']} {_pct(a['target_hit']).strip()}"
         + (f" ESR {_pct(a['esr']).strip()}" if a["esr"] else "") for a in ANCHORS))
@@ -347,6 +373,8 @@ def evaluate_stylize(config: StylizeEvalConfig,
     models = Models(with_age_gender=False)
     palette = load_palette(config.palette)
     judges = load_judges()
+    from moodshift.mood import load_mood_model
+    other_moods = {name: load_mood_model(name) for name in config.mood_models}
     pairs: list[PairResult] = []
     no_face: list[str] = []
     sheet_rows: list[list[np.ndarray]] = []
@@ -385,6 +413,10 @@ def evaluate_stylize(config: StylizeEvalConfig,
                 else:
                     after_found = {k: None for k in judges}
             extra: dict[str, object] = {"face_edits": report.face_edits}
+            if other_moods:
+                extra["valence_by_mood_model"] = {
+                    name: round(float(m.measure(styled).valence), 4)
+                    for name, m in other_moods.items()}
             if box is not None and report.regions is not None \
                     and n <= config.background_photos:
                 plain = stylize_image(image, target, palette, engine=config.engine)

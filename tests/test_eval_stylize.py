@@ -119,8 +119,8 @@ def test_cli_runs_end_to_end_on_the_bundled_portrait(tmp_path: Path, capsys) -> 
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and sheet.exists()
     # identity: FaceRes descriptor distance (unit vectors: 0..2), when FaceRes is pulled
-    from moodshift.evaluate.stylize import load_identity_descriptor
-    if load_identity_descriptor() is not None:
+    from moodshift.faces.faceres import load_if_pulled
+    if load_if_pulled() is not None:
         assert 0 < out["overall"]["identity_distance"] <= 2
     other = out["other_mood_models"]["emotion6-only"]
     assert set(other["valence"]) == {"happy", "sad"} and -1 <= other["valence"]["sad"] <= 1

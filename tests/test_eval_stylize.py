@@ -55,6 +55,17 @@ def test_valence_order_counts_photos_with_all_three_targets() -> None:
     assert valence_order_rate(pairs) == 0.5
 
 
+def test_valence_order_by_another_mood_model_reads_its_own_valences() -> None:
+    pairs = [pair("a", "happy", "neutral", "happy", valence=0.5),
+             pair("a", "neutral", "neutral", "neutral", valence=0.0),
+             pair("a", "sad", "neutral", "sad", valence=-0.5)]
+    for p, v in zip(pairs, (-0.2, 0.1, 0.3)):       # the other model reads them reversed
+        p.extra["valence_by_mood_model"] = {"emotion6-only": v}
+    assert valence_order_rate(pairs) == 1.0
+    assert valence_order_rate(pairs, "emotion6-only") == 0.0
+    assert valence_order_rate(pairs, "oasis-only") is None     # not measured in this run
+
+
 def test_structure_is_perfect_for_the_same_image_and_drops_for_noise(portrait) -> None:
     ssim, edges = structure(portrait, portrait)
     assert ssim == pytest.approx(1.0) and edges == 0.0
@@ -83,6 +94,8 @@ def test_bad_config_is_a_user_error(tmp_path: Path) -> None:
     broken.write_text("[sad\nstrength = ")
     with pytest.raises(UserError, match="palette.toml"):
         StylizeEvalConfig(data=tmp_path, palette=broken)   # refused before the long run
+    with pytest.raises(UserError, match="--mood-models: unknown mood model 'vibes'"):
+        StylizeEvalConfig(data=tmp_path, mood_models=("emotion6-only", "vibes"))
 
 
 @pytest.mark.slow
@@ -102,9 +115,16 @@ def test_cli_runs_end_to_end_on_the_bundled_portrait(tmp_path: Path, capsys) -> 
     shutil.copy(Path(__file__).resolve().parents[1] / "examples" / "astronaut.png", data)
     sheet = tmp_path / "sheet.png"
     code = main(["eval", "stylize", "--data", str(data), "--emotions", "happy,sad", "--json",
-                 "--sheet", str(sheet)])
+                 "--sheet", str(sheet), "--mood-models", "emotion6-only"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0 and sheet.exists()
+    # identity: FaceRes descriptor distance (unit vectors: 0..2), when FaceRes is pulled
+    from moodshift.faces.faceres import load_if_pulled
+    if load_if_pulled() is not None:
+        assert 0 < out["overall"]["identity_distance"] <= 2
+    other = out["other_mood_models"]["emotion6-only"]
+    assert set(other["valence"]) == {"happy", "sad"} and -1 <= other["valence"]["sad"] <= 1
+    assert other["valence_order_rate"] is None      # neutral was not asked
     assert out["photos"] == 1 and out["emotions"] == ["happy", "sad"]
     assert set(out["per_emotion"]) == {"happy", "sad"}
     assert out["overall"]["pairs"] == 2 and set(out["overall"]["judges"]) >= {"fer", "faceapi"}

@@ -68,6 +68,26 @@ def test_set_positions_puts_styles_exactly_where_asked_and_leaves_the_rest() -> 
     assert set(d.emotion_wanted("sad")) == {"sad", "happy"}
 
 
+def test_age_and_gender_positions_use_the_calibration_and_fall_back_to_the_line() -> None:
+    from moodshift.generate.stylegan.portraits import steer
+
+    d = _toy_directions()
+    # a file without calibrated positions: the age line and the percentile targets
+    assert d.age_group_position("elderly") == pytest.approx(d.age_position(74.0))
+    assert d.gender_position("male", "child") == 2.0
+    d.info = {**d.info, "age_positions": {"child": -5.0},
+              "gender_positions": {"child": {"female": -3.5, "male": 4.5}}}
+    assert d.age_group_position("child") == -5.0
+    assert d.age_group_position("elderly") == pytest.approx(d.age_position(74.0))
+    assert (d.gender_position("male", "child"), d.gender_position("female", "child")) == \
+        (4.5, -3.5)
+    assert d.gender_position("male", "teen") == 2.0 and d.gender_position("male") == 2.0
+    styles = np.random.default_rng(2).standard_normal((2, 512))
+    pos = d.positions(steer(d, styles, None, "child", "male"))
+    assert np.allclose(pos[:, d.index("age")], -5.0, atol=1e-4)
+    assert np.allclose(pos[:, d.index("male")], 4.5, atol=1e-4)
+
+
 def test_directions_round_trip_and_a_changed_file_is_refused(tmp_path: Path) -> None:
     d = _toy_directions()
     path = tmp_path / "directions.safetensors"
@@ -166,6 +186,61 @@ def test_labelling_checkpoints_stops_on_ctrl_c_and_resumes(tmp_path: Path) -> No
     other = DirectionsConfig(samples=50, checkpoint_every=10, seed=5)
     with pytest.raises(UserError, match="made with seed 0"):
         label_samples(_FakeGen(), _FakeLabeller(), tmp_path, other, print, False)
+
+
+class _PassThroughGen(_FakeGen):
+    """Renders a style as itself, so a fake labeller can read positions off the "face"."""
+
+    def render(self, styles, size):
+        return np.asarray(styles, np.float64)
+
+
+class _PositionLabeller:
+    """Reads age and gender from a style's positions: age saturates far from the mean (as on
+    generated faces, where the age line's guesses for the extreme groups fall short) and an
+    old face needs a stronger gender push."""
+
+    def __init__(self, d: Directions) -> None:
+        self.d = d
+
+    def __call__(self, styles):
+        pos = self.d.positions(styles)
+        a, m = pos[:, self.d.index("age")], pos[:, self.d.index("male")]
+        age = 40.0 + 40.0 * np.tanh(a / 4.0)
+        p_male = 1.0 / (1.0 + np.exp(-(m - 0.5 * np.sign(m) * np.clip(a, 0, None))))
+        n = len(styles)
+        return FaceLabels(age, p_male, np.full((n, 7), 1 / 7), np.full((n, 7), 1 / 7),
+                          np.ones(n, int), np.zeros((n, 4), int))
+
+
+def test_age_and_gender_calibration_find_where_the_labeller_reads_the_asked_values(
+        tmp_path: Path) -> None:
+    from moodshift.generate.stylegan.directions import AGE_TARGETS
+    from moodshift.generate.stylegan.train import (
+        AGE_TOLERANCE_YEARS,
+        DirectionsConfig,
+        calibrate_age,
+        calibrate_gender,
+    )
+
+    d = _toy_directions()
+    d.age_slope, d.age_intercept = 10.0, 40.0     # the line a fit near the mean would give
+    d.male_targets = (-1.0, 1.0)
+    cfg = DirectionsConfig(samples=50, calibration_faces=7)
+    labeller = _PositionLabeller(d)
+    ages = calibrate_age(_PassThroughGen(), labeller, d, tmp_path, cfg, print, False)
+    for group, want in AGE_TARGETS.items():
+        read = 40.0 + 40.0 * np.tanh(ages[group]["position"] / 4.0)
+        assert abs(read - want) <= AGE_TOLERANCE_YEARS + 1e-6, group
+    # the line alone misses the elderly group: the calibration had to move past it
+    assert ages["elderly"]["position"] > d.age_position(AGE_TARGETS["elderly"])
+    d.info["age_positions"] = {g: v["position"] for g, v in ages.items()}
+    genders = calibrate_gender(_PassThroughGen(), labeller, d, tmp_path, cfg, print, False)
+    assert genders["child"]["male"]["read_share"] == 1.0
+    assert genders["elderly"]["male"]["position"] > genders["child"]["male"]["position"]
+    # both are saved in calibration.json: a rerun reads them back without rendering
+    again = calibrate_age(_PassThroughGen(), None, d, tmp_path, cfg, print, False)
+    assert again == ages
 
 
 def test_puller_refuses_a_wheel_whose_files_differ(tmp_path: Path) -> None:

@@ -152,13 +152,14 @@ def test_efficientnet_loss_layers_are_the_mood_ports_activations() -> None:
         torch.testing.assert_close(ours[name], value, atol=1e-5, rtol=1e-4)
 
 
-def test_trained_engine_keeps_its_texture_off_faces_unless_asked() -> None:
-    """The trained networks break faces up more than the fast engine, so by default their
-    texture stays off the face (grade, look and expression edit still apply); an explicit
-    --face-strength wins."""
+def test_networked_engines_keep_their_texture_off_faces_unless_asked() -> None:
+    """Painted textures break faces up, so by default the fast and trained engines keep theirs
+    off the face (grade, look and expression edit still apply); optimize keeps the light touch;
+    an explicit --face-strength wins."""
     from moodshift.stylize import StyleRequest
 
-    assert StyleRequest(emotion="sad").region_strengths().face == 0.3
+    assert StyleRequest(emotion="sad").region_strengths().face == 0.0
+    assert StyleRequest(emotion="sad", engine="optimize").region_strengths().face == 0.3
     assert StyleRequest(emotion="sad", engine="trained").region_strengths().face == 0.0
     assert StyleRequest(emotion="sad", engine="trained",
                         face_strength=0.5).region_strengths().face == 0.5

@@ -30,6 +30,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="photos whose background SSIM to the plain stylised version is measured "
                         "(one more stylisation each; default 10)")
     p.add_argument("--log", type=Path, help="JSONL of finished pairs; a rerun resumes from it")
+    p.add_argument("--mood-models", default="", metavar="LIST",
+                   help="more mood models whose valence (and order rate) is reported, e.g. "
+                        "oasis-only,emotion6-only (one tunes a palette, the other judges it)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -41,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
     config = StylizeEvalConfig(data=args.data, emotions=tuple(
         e.strip() for e in args.emotions.split(",") if e.strip()), engine=args.engine,
         limit=args.limit, sheet_photos=args.sheet_photos if args.sheet else 0,
-        background_photos=args.background_photos, log=args.log, palette=args.palette)
+        background_photos=args.background_photos, log=args.log, palette=args.palette,
+        mood_models=tuple(m.strip() for m in args.mood_models.split(",") if m.strip()))
     result = evaluate_stylize(config, progress=lambda m: print(m, file=sys.stderr, flush=True))
     if args.sheet is not None and result.sheet is not None:
         save_image(result.sheet, args.sheet)

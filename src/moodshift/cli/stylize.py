@@ -39,8 +39,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="move each face toward the target expression by this much (default 1 "
                         "for a named emotion; auto or 0 keeps the faces as they are)")
     p.add_argument("--face-strength", type=float, metavar="0..1",
-                   help="share of the style on faces (default 0.3, 0 with --engine trained: "
-                        "faces stay legible)")
+                   help="share of the style on faces (default 0 with the fast and trained "
+                        "engines, 0.3 with optimize: faces stay legible)")
     p.add_argument("--person-strength", type=float, metavar="0..1",
                    help="share of the style on the rest of the person (default 0.7)")
     p.add_argument("--background-strength", type=float, metavar="0..1",

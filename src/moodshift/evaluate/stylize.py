@@ -13,10 +13,15 @@ the stylisation:
   - ESR: share of pairs whose L1 distance from the judge's distribution to the one-hot target
     falls (after vs before);
 * whole image: valence and arousal from ``moodshift.mood``'s default model (named in the JSON),
-  and per portrait whether valence is ordered happy > neutral > sad;
+  and per portrait whether valence is ordered happy > neutral > sad; ``mood_models`` adds the
+  valence of other mood models (e.g. ``oasis-only`` when it tuned a palette and
+  ``emotion6-only``, trained on the other dataset, as the judge) with their own order rates;
 * faces found: the detector finds a face overlapping the original box (IoU >= 0.3);
 * structure kept: SSIM of the grey images (scikit-image) and the mean absolute difference of the
-  Canny edge maps (OpenCV, thresholds 100/200), as EmoEdit and EmoEditor report them.
+  Canny edge maps (OpenCV, thresholds 100/200), as EmoEdit and EmoEditor report them;
+* identity kept: the Euclidean distance between FaceRes's L2-normalised face-recognition
+  descriptors of the face before and after (0 = same; FaceRes from ``models pull``; left out
+  when it is not pulled or the face is lost).
 
 The photo's largest face (as found before stylisation) is the one judged. Photos where no face is
 found before stylisation still count for the whole-image figures; their face figures are left out
@@ -72,6 +77,7 @@ class StylizeEvalConfig:
     log: Path | None = None               # JSONL of finished pairs: written as it goes, resumed
     palette: Path | None = None           # a palette TOML merged over the shipped one
     stylize_options: dict[str, object] = field(default_factory=dict)  # extra StyleRequest fields
+    mood_models: tuple[str, ...] = ()     # more mood models whose valence is reported
 
     def __post_init__(self) -> None:
         if not self.data.is_dir():
@@ -84,6 +90,11 @@ class StylizeEvalConfig:
             raise UserError(f"--limit {self.limit}: must be at least 1")
         if self.sheet_photos < 0:
             raise UserError("the contact sheet needs 0 or more photos")
+        from moodshift.mood import MOOD_MODELS
+        for name in self.mood_models:
+            if name not in MOOD_MODELS or name == "auto":
+                raise UserError(f"--mood-models: unknown mood model {name!r}; choose from "
+                                + ", ".join(m for m in MOOD_MODELS if m != "auto"))
         if self.palette is not None:
             from moodshift.style import load_palette
             load_palette(self.palette)   # a bad file stops here, before the long run
@@ -197,17 +208,31 @@ def summarise(pairs: list[PairResult]) -> dict[str, object]:
     out["arousal"] = _mean(p.arousal for p in pairs)
     out["ssim"] = _mean(p.ssim for p in pairs)
     out["edge_l1"] = _mean(p.edge_l1 for p in pairs)
+    ids = [p.extra.get("identity_distance") for p in pairs]
+    if any(v is not None for v in ids):
+        out["identity_distance"] = _mean(float(v) for v in ids  # type: ignore[arg-type]
+                                         if v is not None)
     bg = [p.extra.get("background_ssim") for p in pairs]
     if any(v is not None for v in bg):
         out["background_ssim"] = _mean(v for v in bg if isinstance(v, float))
     return out
 
 
-def valence_order_rate(pairs: list[PairResult]) -> float | None:
+def pair_valence(pair: PairResult, mood_model: str | None = None) -> float | None:
+    """The pair's valence by the run's mood model, or by one of config.mood_models."""
+    if mood_model is None:
+        return pair.valence
+    value = dict(pair.extra.get("valence_by_mood_model", {})).get(mood_model)  # type: ignore[arg-type]
+    return None if value is None else float(value)
+
+
+def valence_order_rate(pairs: list[PairResult], mood_model: str | None = None) -> float | None:
     """Share of photos whose valence reads happy > neutral > sad (None: a target is missing)."""
     by_photo: dict[str, dict[str, float]] = {}
     for p in pairs:
-        by_photo.setdefault(p.photo, {})[p.target] = p.valence
+        value = pair_valence(p, mood_model)
+        if value is not None:
+            by_photo.setdefault(p.photo, {})[p.target] = value
     ordered = [v["happy"] > v["neutral"] > v["sad"] for v in by_photo.values()
                if {"happy", "neutral", "sad"} <= v.keys()]
     return round(float(np.mean(ordered)), 4) if ordered else None
@@ -243,6 +268,12 @@ class StylizeEvalResult:
             "mood_model": self.mood_model, "seconds": round(self.seconds, 1),
             "overall": summarise(self.pairs), "per_emotion": per,
             "valence_order_rate": valence_order_rate(self.pairs), "anchors": list(ANCHORS)}
+        if self.config.mood_models:
+            out["other_mood_models"] = {
+                name: {"valence_order_rate": valence_order_rate(self.pairs, name),
+                       "valence": {e: _mean(pair_valence(p, name) for p in self.pairs
+                                            if p.target == e) for e in self.config.emotions}}
+                for name in self.config.mood_models}
         if with_pairs:
             out["pairs"] = [p.to_json() for p in self.pairs]
         return out
@@ -256,7 +287,7 @@ def format_table(result: dict[str, object]) -> str:
     """The summary as a plain-text table (one row per emotion, then overall), with anchors."""
     cols = [j for j in JUDGES + TUNING_JUDGES]
     head = ["emotion ", "pairs"] + [f"{j} hit/ESR/EmoS" for j in cols] + [
-        "found", "valence", "arousal", "SSIM", "edgeL1", "bgSSIM"]
+        "found", "valence", "arousal", "SSIM", "edgeL1", "bgSSIM", "identity"]
     lines = ["  ".join(head)]
     rows = list(result["per_emotion"].items()) + [("overall", result["overall"])]
     for name, s in rows:
@@ -267,10 +298,14 @@ def format_table(result: dict[str, object]) -> str:
                          f"{_pct(r['target_hit'])}/{_pct(r['esr'])}/{r['emo_s'] or 0:+.3f}")
         cells += [_pct(s["face_found_rate"]), f"{s['valence'] or 0:+.3f}",
                   f"{s['arousal'] or 0:+.3f}", f"{s['ssim'] or 0:.3f}", f"{s['edge_l1'] or 0:.3f}",
-                  f"{s['background_ssim']:.3f}" if s.get("background_ssim") is not None else "  -"]
+                  f"{s['background_ssim']:.3f}" if s.get("background_ssim") is not None else "  -",
+                  f"{s['identity_distance']:.3f}" if s.get("identity_distance") is not None
+                  else "  -"]
         lines.append("  ".join(cells))
     lines.append(f"valence ordered happy > neutral > sad: {_pct(result['valence_order_rate'])} "
                  f"of photos (mood model: {result['mood_model']}); msnet reported, not counted")
+    for name, other in dict(result.get("other_mood_models") or {}).items():
+        lines.append(f"  by mood model {name}: {_pct(other['valence_order_rate'])}")
     lines.append("anchors (8-class image-emotion evaluator, not face judges): " + "; ".join(
         f"{a['method']} {_pct(a['target_hit']).strip()}"
         + (f" ESR {_pct(a['esr']).strip()}" if a["esr"] else "") for a in ANCHORS))
@@ -347,6 +382,10 @@ def evaluate_stylize(config: StylizeEvalConfig,
     models = Models(with_age_gender=False)
     palette = load_palette(config.palette)
     judges = load_judges()
+    from moodshift.mood import load_mood_model
+    other_moods = {name: load_mood_model(name) for name in config.mood_models}
+    from moodshift.faces.faceres import load_if_pulled
+    describe = load_if_pulled()    # FaceRes's face-recognition descriptor, when pulled
     pairs: list[PairResult] = []
     no_face: list[str] = []
     sheet_rows: list[list[np.ndarray]] = []
@@ -365,6 +404,7 @@ def evaluate_stylize(config: StylizeEvalConfig,
         if box is None:
             no_face.append(Path(path).name)
         before = _judge_rows(judges, image, box) if box else {}
+        identity_before = describe.describe(image, [box])[0] if box and describe else None
         row: list[np.ndarray] = [image]
         for target in wanted:
             request = StyleRequest(emotion=target, engine=config.engine, palette=palette,
@@ -375,6 +415,7 @@ def evaluate_stylize(config: StylizeEvalConfig,
             after: dict[str, list[float]] = {}
             after_found: dict[str, list[float] | None] = {}
             found_after: bool | None = None
+            identity: float | None = None
             if box is not None:
                 after = _judge_rows(judges, styled, box)
                 hits = [d for d in models.detector.detect(styled) if iou(d.box, box) >= FOUND_IOU]
@@ -382,9 +423,18 @@ def evaluate_stylize(config: StylizeEvalConfig,
                 if hits:
                     new_box = max(hits, key=lambda d: iou(d.box, box)).box
                     after_found = dict(_judge_rows(judges, styled, new_box))
+                    if identity_before is not None:
+                        identity_after = describe.describe(styled, [new_box])[0]
+                        identity = float(np.linalg.norm(identity_after - identity_before))
                 else:
                     after_found = {k: None for k in judges}
             extra: dict[str, object] = {"face_edits": report.face_edits}
+            if identity is not None:
+                extra["identity_distance"] = round(identity, 4)
+            if other_moods:
+                extra["valence_by_mood_model"] = {
+                    name: round(float(m.measure(styled).valence), 4)
+                    for name, m in other_moods.items()}
             if box is not None and report.regions is not None \
                     and n <= config.background_photos:
                 plain = stylize_image(image, target, palette, engine=config.engine)

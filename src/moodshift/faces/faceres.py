@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from moodshift.errors import ModelMissingError
 from moodshift.faces.base import AgeGender, Box
 from moodshift.faces.crops import face_batch, to_nchw
 from moodshift.models.runtime import Tensors, load_net
@@ -56,3 +57,11 @@ class FaceResAgeGender:
             return np.zeros((0, 1024))
         _, _, desc = self.raw(image, boxes)
         return desc / np.maximum(np.linalg.norm(desc, axis=1, keepdims=True), 1e-12)
+
+
+def load_if_pulled() -> FaceResAgeGender | None:
+    """FaceRes when `models pull` has fetched it, else None (callers report without it)."""
+    try:
+        return FaceResAgeGender()
+    except ModelMissingError:
+        return None

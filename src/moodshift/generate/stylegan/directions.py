@@ -57,6 +57,24 @@ class Directions:
     def age_position(self, years: float) -> float:
         return (years - self.age_intercept) / self.age_slope
 
+    def gender_position(self, gender: str, age_group: str | None = None) -> float:
+        """Where faces of a gender are set along the male normal: calibrated per age group
+        (``info["gender_positions"]``, see train.calibrate_gender) when there is one, else the
+        5th / 95th percentile of the labelled faces' positions."""
+        calibrated = dict(self.info.get("gender_positions", {}))  # type: ignore[arg-type]
+        if age_group in calibrated and gender in calibrated[age_group]:
+            return float(calibrated[age_group][gender])
+        return self.male_targets[1 if gender == "male" else 0]
+
+    def age_group_position(self, group: str) -> float:
+        """Where faces of an age group are set along the age normal: the calibrated position
+        (``info["age_positions"]``, see train.calibrate_age) or, in files made before that
+        calibration existed, the age line's position for the group's typical age."""
+        calibrated = dict(self.info.get("age_positions", {}))  # type: ignore[arg-type]
+        if group in calibrated:
+            return float(calibrated[group])
+        return self.age_position(AGE_TARGETS[group])
+
     def set_positions(self, styles: np.ndarray, wanted: dict[str, float]) -> np.ndarray:
         """Styles moved (minimally) so they sit at ``wanted`` positions along those normals."""
         styles = np.asarray(styles, np.float64)

@@ -58,7 +58,7 @@ class StyleEval:
     age_gender_judge: str
     age_gender_independent: bool
     dependent_age_gender: dict[str, float]
-    age_read: dict[str, dict[str, float]]
+    by_age_group_read: dict[str, dict[str, float]]
     feature_space: str
     one_face: float
     diversity: float
@@ -82,7 +82,7 @@ class StyleEval:
                 "age_gender_judge": self.age_gender_judge,
                 "age_gender_independent": self.age_gender_independent,
                 "by_asked_age_group": {g: {k: round(v, 3) for k, v in row.items()}
-                                       for g, row in self.age_read.items()},
+                                       for g, row in self.by_age_group_read.items()},
                 "dependent_age_gender": {
                     "judge": f"{LABEL_AGE_GENDER} (dependent: it labelled the directions' "
                              "training faces)",
@@ -160,17 +160,6 @@ class FaceResDescriptor:
         return self.model.describe(face, [box])[0]
 
 
-def independent_age_gender():
-    """FaceRes when it has been pulled, else None (the dependent face-api figures remain)."""
-    from moodshift.errors import ModelMissingError
-    from moodshift.faces.faceres import FaceResAgeGender
-
-    try:
-        return FaceResAgeGender()
-    except ModelMissingError:
-        return None
-
-
 def peak_memory_mb() -> float:
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
@@ -184,6 +173,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     from moodshift.expression.load import load_expression_model
     from moodshift.faces.agegender import FaceApiAgeGender
     from moodshift.faces.detect import load_detector
+    from moodshift.faces.faceres import load_if_pulled
     from moodshift.generate.stylegan.directions import load_directions
     from moodshift.generate.stylegan.generator import load_style_generator
     from moodshift.generate.stylegan.labels import centre_box
@@ -194,7 +184,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     judge_model = load_expression_model(judge)
     detector = load_detector("ssd")
     labelling_agegender = FaceApiAgeGender()
-    faceres = independent_age_gender()
+    faceres = load_if_pulled()
     agegender = faceres or labelling_agegender
     describe = FaceResDescriptor(faceres) if faceres else FaceApiDescriptor()
     _ = gen.mean_style
@@ -239,7 +229,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
                      for j, f in enumerate(EMOTIONS)} for k, e in enumerate(EMOTIONS)}
 
     age_ok, age_mae, gender_ok = age_gender_scores(ages, genders, asked)
-    age_read = by_age_group(ages, genders, asked)
+    by_age_group_read = by_age_group(ages, genders, asked)
     dep_age_ok, dep_age_mae, dep_gender_ok = age_gender_scores(dep_ages, dep_genders, asked)
     diversity = float(np.mean([mean_pairwise_distance(feats_arr[wanted == k])
                                for k in range(len(EMOTIONS))]))
@@ -256,7 +246,8 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
                      dependent_age_gender={"age_group_accuracy": dep_age_ok,
                                            "gender_accuracy": dep_gender_ok,
                                            "age_mae_years": dep_age_mae},
-                     age_read=age_read, feature_space=describe.space, one_face=float(np.mean(np.array(faces_found) == 1)),
+                     by_age_group_read=by_age_group_read, feature_space=describe.space,
+                     one_face=float(np.mean(np.array(faces_found) == 1)),
                      diversity=diversity, seconds_per_portrait=seconds / max(1, n),
                      peak_memory_mb=peak_memory_mb(), identity=identity, paths=paths,
                      confusion=confusion)

@@ -34,11 +34,11 @@ def steer(d: Directions, styles: np.ndarray, emotion: str | None, age_group: str
         if age_group not in AGE_TARGETS:
             raise UserError(f"unknown age group {age_group!r}: choose one of "
                             f"{', '.join(AGE_TARGETS)}")
-        wanted["age"] = d.age_position(AGE_TARGETS[age_group])
+        wanted["age"] = d.age_group_position(age_group)
     if gender is not None:
         if gender not in ("female", "male"):
             raise UserError(f"unknown gender {gender!r}: choose one of female, male")
-        wanted["male"] = d.male_targets[1 if gender == "male" else 0]
+        wanted["male"] = d.gender_position(gender, age_group)
     return d.set_positions(styles, wanted)
 
 

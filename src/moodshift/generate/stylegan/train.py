@@ -9,7 +9,17 @@
    positions along its direction and keep the position where the labelling models (msnet +
    face-api, never fer) most often read that emotion; saved per emotion in
    ``OUT/calibration.json`` (resumable too).
-4. Write ``OUT/directions.safetensors`` and ``OUT/MODEL_CARD.md``.
+4. Calibrate age: for each age group, render held-out styles steered to each emotion in turn
+   and to the group, and move the group's position along the age normal (secant steps from
+   the age line's guess) until face-api's median age reading is the group's typical age;
+   saved under ``"age"`` in ``OUT/calibration.json``. The age line is fit to natural
+   variation around the mean face, and FFHQ has few children and old people, so the line's
+   guesses for the extreme groups fall short.
+5. Calibrate gender per age group the same way: starting from the 5th / 95th percentile of
+   the labelled positions along the male normal, move further out (x GENDER_GROWTH per step)
+   until face-api reads the asked gender on every face of the group (children and old faces
+   need more), keeping the best-read position where every face is still detected.
+6. Write ``OUT/directions.safetensors`` and ``OUT/MODEL_CARD.md``.
 """
 
 from __future__ import annotations
@@ -43,6 +53,10 @@ GOOD_DIRECTION = 0.5                  # calibrated read rate above which a direc
 # fear (wide eyes, raised brows, open mouth) shares surprise's; with surprise the labelling
 # models read fear more often (2 of 6 held-out faces at 15 standard deviations, none alone).
 PARTNERS: dict[str, tuple[str, ...]] = {"fear": ("surprise",)}
+AGE_ROUNDS = 4                 # secant steps per age group
+AGE_TOLERANCE_YEARS = 2.0      # close enough to the typical age to stop early
+GENDER_ROUNDS = 4
+GENDER_GROWTH = 1.5            # each gender step moves 1.5x further from the midpoint
 
 
 @dataclass(frozen=True)
@@ -189,6 +203,113 @@ def calibrate(gen, labeller, d: Directions, spreads: np.ndarray, out: Path,
     return done
 
 
+def calibrate_age(gen, labeller, d: Directions, out: Path, cfg: DirectionsConfig,
+                  log: Callable[[str], None], show_progress: bool) -> dict[str, dict]:
+    """Per age group: the position along the age normal where face-api (a labelling model)
+    reads the group's typical age, as a median over held-out faces steered to each emotion."""
+    from tqdm import tqdm
+
+    from moodshift.generate.stylegan.directions import AGE_TARGETS
+    from moodshift.imageio import atomic_write_text
+
+    path = out / CALIBRATION_FILE
+    saved = json.loads(path.read_text()) if path.is_file() else {}
+    done: dict[str, dict] = dict(saved.get("age", {}))
+    n = max(cfg.calibration_faces, len(EMOTIONS))
+    styles = gen.sample_styles(n, cfg.seed + 2 * CALIBRATION_SEED_OFFSET, cfg.psi)
+    emotions = [EMOTIONS[i % len(EMOTIONS)] for i in range(n)]
+
+    def read(position: float) -> tuple[float, float]:
+        moved = np.stack([d.set_positions(styles[i:i + 1], {**d.emotion_wanted(e),
+                                                            "age": position})[0]
+                          for i, e in enumerate(emotions)])
+        lab = labeller(gen.render(moved, LABEL_SIZE))
+        return float(np.median(lab.age)), float((lab.faces_found == 1).mean())
+
+    try:
+        for group in tqdm([g for g in AGE_TARGETS if g not in done], desc="calibrate age",
+                          unit="group", disable=not show_progress):
+            want = AGE_TARGETS[group]
+            tried: list[list[float]] = []
+            pos = d.age_position(want)
+            for _ in range(AGE_ROUNDS):
+                median, one_face = read(pos)
+                tried.append([round(pos, 4), round(median, 2), one_face])
+                if abs(median - want) <= AGE_TOLERANCE_YEARS:
+                    break
+                slope = d.age_slope
+                if len(tried) >= 2 and abs(tried[-1][1] - tried[-2][1]) > 0.5:
+                    slope = (tried[-1][1] - tried[-2][1]) / (tried[-1][0] - tried[-2][0])
+                    slope = slope if slope * d.age_slope > 0 else d.age_slope
+                step = (want - median) / slope
+                limit = 2.0 * abs(want - d.age_intercept) / abs(d.age_slope) + 1.0
+                pos += float(np.clip(step, -limit, limit))
+            usable = [t for t in tried if t[2] >= 0.99] or tried
+            best = min(usable, key=lambda t: abs(t[1] - want))
+            done[group] = {"position": best[0], "median_years": best[1], "target_years": want,
+                           "line_position": round(d.age_position(want), 4), "tried": tried}
+            saved["age"] = done
+            atomic_write_text(path, json.dumps(saved, indent=2) + "\n")
+            log(f"  age {group}: position {best[0]:.2f} (line {d.age_position(want):.2f}), "
+                f"face-api median {best[1]:.1f} years (typical {want:.0f})")
+    except KeyboardInterrupt:
+        raise DirectionsInterrupted(-1) from None
+    return done
+
+
+def calibrate_gender(gen, labeller, d: Directions, out: Path, cfg: DirectionsConfig,
+                     log: Callable[[str], None], show_progress: bool) -> dict[str, dict]:
+    """Per age group and gender: the position along the male normal where face-api (a
+    labelling model) reads the asked gender on every held-out face (steered to each emotion in
+    turn and to the group)."""
+    from tqdm import tqdm
+
+    from moodshift.generate.stylegan.directions import AGE_TARGETS
+    from moodshift.imageio import atomic_write_text
+
+    path = out / CALIBRATION_FILE
+    saved = json.loads(path.read_text()) if path.is_file() else {}
+    done: dict[str, dict] = dict(saved.get("gender", {}))
+    n = max(cfg.calibration_faces, len(EMOTIONS))
+    styles = gen.sample_styles(n, cfg.seed + 3 * CALIBRATION_SEED_OFFSET, cfg.psi)
+    emotions = [EMOTIONS[i % len(EMOTIONS)] for i in range(n)]
+    mid = 0.5 * (d.male_targets[0] + d.male_targets[1])
+
+    def read(group: str, gender: str, position: float) -> tuple[float, float]:
+        moved = np.stack([d.set_positions(styles[i:i + 1], {
+            **d.emotion_wanted(e), "age": d.age_group_position(group), "male": position})[0]
+            for i, e in enumerate(emotions)])
+        lab = labeller(gen.render(moved, LABEL_SIZE))
+        read_male = lab.p_male >= 0.5
+        return (float((read_male == (gender == "male")).mean()),
+                float((lab.faces_found == 1).mean()))
+
+    try:
+        for group in tqdm([g for g in AGE_TARGETS if g not in done], desc="calibrate gender",
+                          unit="group", disable=not show_progress):
+            row: dict[str, dict] = {}
+            for gender in ("female", "male"):
+                pos = d.male_targets[1 if gender == "male" else 0]
+                tried: list[list[float]] = []
+                for _ in range(GENDER_ROUNDS):
+                    share, one_face = read(group, gender, pos)
+                    tried.append([round(pos, 4), share, one_face])
+                    if share >= 1.0 or one_face < 0.99:
+                        break
+                    pos = mid + GENDER_GROWTH * (pos - mid)
+                usable = [t for t in tried if t[2] >= 0.99] or tried[:1]
+                best = max(usable, key=lambda t: (t[1], -abs(t[0] - mid)))
+                row[gender] = {"position": best[0], "read_share": best[1], "tried": tried}
+            done[group] = row
+            saved["gender"] = done
+            atomic_write_text(path, json.dumps(saved, indent=2) + "\n")
+            log(f"  gender {group}: " + ", ".join(
+                f"{g} {v['position']:.2f} (read {v['read_share']:.0%})" for g, v in row.items()))
+    except KeyboardInterrupt:
+        raise DirectionsInterrupted(-1) from None
+    return done
+
+
 def choose_targets(calibration: dict[str, dict[str, float]], spreads: np.ndarray) -> np.ndarray:
     """The tried position with the best read rate, then the highest mean probability of the
     emotion (a few calibration faces often tie on the rate), where the detector still finds
@@ -234,7 +355,11 @@ def train_directions(out: Path, cfg: DirectionsConfig, log: Callable[[str], None
                    info={"spreads": spreads.round(5).tolist(),
                          "partners": {e: list(p) for e, p in PARTNERS.items()}})
     calibration = calibrate(gen, labeller, d, spreads, out, cfg, log, show_progress)
+    calibration.pop("age", None)
     d.targets = choose_targets(calibration, spreads)
+    age_calibration = calibrate_age(gen, labeller, d, out, cfg, log, show_progress)
+    d.info["age_positions"] = {g: v["position"] for g, v in age_calibration.items()}
+    gender_calibration = calibrate_gender(gen, labeller, d, out, cfg, log, show_progress)
     good = {e: calibration[e][str(_level(d.targets[k], spreads[k]))] >= GOOD_DIRECTION
             for k, e in enumerate(EMOTIONS)}
     d.info = {"samples": len(styles), "seed": cfg.seed, "psi": cfg.psi, "command": command,
@@ -242,7 +367,12 @@ def train_directions(out: Path, cfg: DirectionsConfig, log: Callable[[str], None
               "calibration": calibration, "good_direction": good,
               "label_tally": tally(labels),
               "partners": {e: list(p) for e, p in PARTNERS.items()},
-              "calibration_levels": list(CALIBRATION_LEVELS)}
+              "calibration_levels": list(CALIBRATION_LEVELS),
+              "age_calibration": age_calibration, "calibration_faces": cfg.calibration_faces,
+              "age_positions": {g: v["position"] for g, v in age_calibration.items()},
+              "gender_calibration": gender_calibration,
+              "gender_positions": {g: {s: v["position"] for s, v in row.items()}
+                                   for g, row in gender_calibration.items()}}
     sha = d.save(out / SHIPPED_NAME)
     write_card(out / CARD_FILE, d, sha, time.time() - t0)
     return DirectionsResult(out, len(styles), time.time() - t0, sha,
@@ -283,6 +413,14 @@ def write_card(path: Path, d: Directions, sha: str, seconds: float) -> None:
         + ("" if info["good_direction"][e] else " (weak: read in under half the faces)")
         + " |" for k, e in enumerate(EMOTIONS))
     line = info["age_line"]
+    age_rows = "\n".join(
+        f"| {g} | {v['target_years']:.0f} | {v['line_position']:.2f} | {v['position']:.2f} | "
+        f"{v['median_years']:.1f} | " + "; ".join(f"{t[0]:.2f}: {t[1]:.1f}" for t in v["tried"])
+        + " |" for g, v in info.get("age_calibration", {}).items())
+    gender_rows = "\n".join(
+        f"| {g} | " + " | ".join(
+            f"{row[s]['position']:.2f} ({row[s]['read_share']:.0%})" for s in ("female", "male"))
+        + " |" for g, row in info.get("gender_calibration", {}).items())
     partners = "; ".join(f"{e} also along {', '.join(p)}"
                          for e, p in info.get("partners", {}).items()) or "none"
     text = f"""# MobileStyleGAN attribute directions (moodshift)
@@ -325,6 +463,28 @@ or p(male) of the bottom and top 30 % of all faces.
 
 Age along its normal: age = {line['intercept']:.1f} + {line['slope']:.1f} x position; held-out
 MAE {line['heldout_mae_years']} years (predicting the mean: {line['heldout_baseline_mae_years']}).
+
+Age groups are then calibrated (face-api, a labelling model): {max(7, info.get('calibration_faces', 7))}
+held-out styles, each steered to one emotion in turn and to the group, moved along the age
+normal in secant steps from the line's guess until face-api's median reading is within
+{AGE_TOLERANCE_YEARS:.0f} years of the group's typical age (at most {AGE_ROUNDS} steps; the closest
+position where every face is still detected is kept). The line is fit to natural variation near
+the mean face, and FFHQ has few children and old people, so its guesses for the extreme groups
+fall short.
+
+| age group | typical age | line position | calibrated position | face-api median (years) | tried (position: median) |
+|---|---|---|---|---|---|
+{age_rows}
+
+Gender is calibrated per age group too: starting at the 5th / 95th percentile of the labelled
+positions along the male normal ({d.male_targets[0]:.2f} / {d.male_targets[1]:.2f}), each step moves
+{GENDER_GROWTH}x further from their midpoint until face-api reads the asked gender on every one of the
+same kind of held-out faces (at most {GENDER_ROUNDS} steps; kept: the highest share, nearest the
+midpoint among ties, where every face is still detected). Position (share read as asked):
+
+| age group | female | male |
+|---|---|---|
+{gender_rows}
 
 ## Calibration (emotion read by msnet + face-api on held-out styles; these also labelled)
 Share of calibration faces read as the emotion (argmax of the mean of msnet's and face-api's

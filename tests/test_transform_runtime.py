@@ -28,6 +28,7 @@ def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     fast._COMPILED.clear()
     yield tmp_path
     fast._COMPILED.clear()
+    fast._VECTOR_CACHE.clear()  # vectors computed here must not stand in for other tests' files
 
 
 def photo(height: int, width: int) -> np.ndarray:

@@ -51,6 +51,8 @@ def test_generate_stylegan_refuses_bad_values_with_the_valid_ones(tmp_path: Path
         (["--emotion", "happy", "--strength", "2"], "--strength 2.0: must be between 0 and 1"),
         (["--emotion", "happy", "--generator", "cgan", "--emotions", "all"],
          "need --generator stylegan"),
+        (["--emotion", "happy", "--generator", "cgan", "--no-expression-edit"],
+         "need --generator stylegan"),
         (["--generator", "stylegan"], "--emotions"),
     ]
     for extra, expected in cases:

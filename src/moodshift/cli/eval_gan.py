@@ -28,8 +28,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "same-person identity figure (0: skip; default 4)")
     p.add_argument("--directions", type=Path,
                    help="stylegan: directions from `moodshift train directions`")
-    p.add_argument("--expression-edit", action="store_true",
-                   help="stylegan: also warp the expression of emotions with a weak direction")
+    p.add_argument("--expression-edit", action=argparse.BooleanOptionalAction, default=True,
+                   help="stylegan: also warp the expression of emotions with a weak direction "
+                        "(default on, as generate does)")
     p.add_argument("--real", type=Path,
                    help="real faces <emotion>/*.jpg for the FID-style distance "
                         "(default: ../shared/datasets/fer2013/val if present)")

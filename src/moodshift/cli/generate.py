@@ -55,10 +55,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--directions", type=Path,
                    help="stylegan: directions from `moodshift train directions` "
                         "(default: the shipped ones)")
-    p.add_argument("--expression-edit", action="store_true",
+    p.add_argument("--expression-edit", action=argparse.BooleanOptionalAction, default=None,
                    help="stylegan: also warp the expression (face mesh) of emotions whose "
-                        "style-space direction is weak (shipped: angry, disgust, fear); "
-                        "measured no better by fer, see docs/stylegan.md")
+                        "style-space direction is weak (shipped: angry, disgust, fear); on by "
+                        "default, see docs/stylegan.md")
     p.add_argument("--model", type=Path, help="a trained generator (default: the shipped one)")
     p.add_argument("-o", "--output", required=True,
                    help="output image (.png); with --n > 1 a folder or a name to number; "
@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
     if generator == "stylegan":
         from moodshift.cli.generate_stylegan import run_stylegan
         return run_stylegan(args)
-    if args.emotions or args.same_person or args.directions or args.expression_edit:
+    if args.emotions or args.same_person or args.directions or args.expression_edit is not None:
         raise UserError("--emotions, --same-person, --directions and --expression-edit need "
                         "--generator stylegan")
 

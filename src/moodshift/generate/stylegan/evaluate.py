@@ -105,7 +105,7 @@ class StyleEvalRequest:
     psi: float = DEFAULT_PSI
     identities: int = 4
     directions: object = None        # Path | None: None for the shipped directions
-    edit_weak: bool = False          # expression-edit the emotions with a weak direction
+    edit_weak: bool = True           # expression-edit the emotions with a weak direction
 
     def check(self) -> None:
         from moodshift.generate.gan.evaluate import MAX_EVAL_N, MIN_EVAL_N
@@ -166,7 +166,7 @@ def peak_memory_mb() -> float:
 
 
 def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: float = DEFAULT_PSI,
-                      identities: int = 4, directions=None, edit_weak: bool = False,
+                      identities: int = 4, directions=None, edit_weak: bool = True,
                       show_progress: bool = True) -> StyleEval:
     from tqdm import tqdm
 
@@ -208,7 +208,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
         t = time.perf_counter()
         face = gen.render(steer(d, base[i:i + 1], e, a, g), NATIVE_SIZE)[0]
         if edit_weak:
-            face = edit_if_weak(face, e, d)
+            face = edit_if_weak(face, e, d)[0]
         seconds += time.perf_counter() - t
         small, box, count = read(face)
         reads.append(int(np.argmax(judge_model.predict(small, [box])[0])))

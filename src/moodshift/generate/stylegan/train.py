@@ -171,12 +171,7 @@ def calibrate(gen, labeller, d: Directions, spreads: np.ndarray, out: Path,
     from tqdm import tqdm
 
     path = out / CALIBRATION_FILE
-    done: dict[str, dict[str, float]] = {}
-    if path.is_file():
-        try:
-            done = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError):
-            done = {}
+    done: dict[str, dict[str, float]] = _read_calibration(path)
     styles = gen.sample_styles(cfg.calibration_faces, cfg.seed + CALIBRATION_SEED_OFFSET,
                                cfg.psi)
     base = labeller(gen.render(styles, LABEL_SIZE))
@@ -203,6 +198,14 @@ def calibrate(gen, labeller, d: Directions, spreads: np.ndarray, out: Path,
     return done
 
 
+def _read_calibration(path: Path) -> dict:
+    """What an earlier run saved in calibration.json ({} if none, or unreadable: redone)."""
+    try:
+        return dict(json.loads(path.read_text())) if path.is_file() else {}
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
 def calibrate_age(gen, labeller, d: Directions, out: Path, cfg: DirectionsConfig,
                   log: Callable[[str], None], show_progress: bool) -> dict[str, dict]:
     """Per age group: the position along the age normal where face-api (a labelling model)
@@ -213,7 +216,7 @@ def calibrate_age(gen, labeller, d: Directions, out: Path, cfg: DirectionsConfig
     from moodshift.imageio import atomic_write_text
 
     path = out / CALIBRATION_FILE
-    saved = json.loads(path.read_text()) if path.is_file() else {}
+    saved = _read_calibration(path)
     done: dict[str, dict] = dict(saved.get("age", {}))
     n = max(cfg.calibration_faces, len(EMOTIONS))
     styles = gen.sample_styles(n, cfg.seed + 2 * CALIBRATION_SEED_OFFSET, cfg.psi)
@@ -268,7 +271,7 @@ def calibrate_gender(gen, labeller, d: Directions, out: Path, cfg: DirectionsCon
     from moodshift.imageio import atomic_write_text
 
     path = out / CALIBRATION_FILE
-    saved = json.loads(path.read_text()) if path.is_file() else {}
+    saved = _read_calibration(path)
     done: dict[str, dict] = dict(saved.get("gender", {}))
     n = max(cfg.calibration_faces, len(EMOTIONS))
     styles = gen.sample_styles(n, cfg.seed + 3 * CALIBRATION_SEED_OFFSET, cfg.psi)

@@ -358,7 +358,7 @@ def train_directions(out: Path, cfg: DirectionsConfig, log: Callable[[str], None
                    info={"spreads": spreads.round(5).tolist(),
                          "partners": {e: list(p) for e, p in PARTNERS.items()}})
     calibration = calibrate(gen, labeller, d, spreads, out, cfg, log, show_progress)
-    calibration.pop("age", None)
+    calibration = {e: calibration[e] for e in EMOTIONS}   # the file also holds age, gender
     d.targets = choose_targets(calibration, spreads)
     age_calibration = calibrate_age(gen, labeller, d, out, cfg, log, show_progress)
     d.info["age_positions"] = {g: v["position"] for g, v in age_calibration.items()}

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from conftest import portrait_like
 from PIL import Image
+from probes import stylegan_pulled
 
 from moodshift.batch import BatchConfig, run_batch
 from moodshift.batch.worker import Processor
@@ -208,16 +209,6 @@ def test_generate_from_descriptions_matches_the_command(tmp_path, capsys) -> Non
         {k: v for k, v in cli.items() if k != "output"}
 
 
-def _stylegan_pulled() -> bool:
-    from moodshift.generate.stylegan.generator import require_pulled
-
-    try:
-        require_pulled()
-    except ModelMissingError:
-        return False
-    return True
-
-
 def test_generate_without_the_stylegan_files_stops_in_one_line(tmp_path, monkeypatch,
                                                                capsys) -> None:
     (tmp_path / "people.txt").write_text("a joyful old man\n")
@@ -237,7 +228,7 @@ def test_generate_without_the_stylegan_files_stops_in_one_line(tmp_path, monkeyp
 
 @pytest.mark.slow
 @pytest.mark.models
-@pytest.mark.skipif(not _stylegan_pulled(),
+@pytest.mark.skipif(not stylegan_pulled(),
                     reason="MobileStyleGAN not pulled (`moodshift models pull`)")
 def test_generate_with_stylegan_matches_the_command(tmp_path, capsys) -> None:
     (tmp_path / "people.txt").write_text("a young woman, heartbroken\n")

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from probes import modules_loaded_by
 from text_data import FIXED, NO_EMOTION, needs_model
 
 from moodshift.emotions import EMOTIONS
@@ -200,11 +199,8 @@ def test_unknown_backend() -> None:
 
 
 def test_command_module_is_light() -> None:
-    code = ("import sys, moodshift.cli.read_text, moodshift.text; "
-            "print(sorted(m for m in ('torch', 'numpy', 'sentence_transformers') "
-            "if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert modules_loaded_by("moodshift.cli.read_text, moodshift.text",
+                             ("torch", "numpy", "sentence_transformers")) == []
 
 
 def test_corrupt_head_is_refused(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from probes import modules_loaded_by
 from scipy.interpolate import LinearNDInterpolator
 from scipy.optimize import nnls as scipy_nnls
 
@@ -43,11 +44,6 @@ def test_nnls_equals_scipys_on_the_warps_problem_sizes() -> None:
 
 
 def test_stylize_modules_do_not_import_scipy() -> None:
-    import subprocess
-    import sys
-
-    code = ("import sys, moodshift.stylize, moodshift.style.editing.render, "
-            "moodshift.style.editing.expression, moodshift.style.editing.warp; "
-            "print(sorted(m for m in sys.modules if m == 'scipy' or m == 'torch'))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    imports = ("moodshift.stylize, moodshift.style.editing.render, "
+               "moodshift.style.editing.expression, moodshift.style.editing.warp")
+    assert modules_loaded_by(imports, ("scipy", "torch")) == []

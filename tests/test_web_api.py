@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
+from probes import stylegan_pulled
 
 from moodshift.emotions import EMOTIONS
 from moodshift.imageio import METADATA_KEY
@@ -256,20 +257,9 @@ def test_generate_defaults_to_stylegan_and_says_when_it_is_not_pulled(client, tm
         assert "MobileStyleGAN" in message and "run `moodshift models pull`" in message
 
 
-def _stylegan_pulled() -> bool:
-    from moodshift.errors import ModelMissingError
-    from moodshift.generate.stylegan.generator import require_pulled
-
-    try:
-        require_pulled()
-    except ModelMissingError:
-        return False
-    return True
-
-
 @pytest.mark.models
 @pytest.mark.slow
-@pytest.mark.skipif(not _stylegan_pulled(),
+@pytest.mark.skipif(not stylegan_pulled(),
                     reason="MobileStyleGAN not pulled (`moodshift models pull`)")
 def test_generate_draws_steered_stylegan_faces_by_default(client) -> None:
     result = client.post("/api/generate", json={"emotion": "sad", "age": "elderly",

@@ -206,6 +206,35 @@ def _read_calibration(path: Path) -> dict:
         return {}
 
 
+class SteeredCalibration:
+    """What the age and gender calibrations share: their entry of calibration.json (read
+    back so a rerun resumes, written after each group) and held-out styles, each steered to one
+    emotion in turn plus the positions being tried, rendered and labelled."""
+
+    def __init__(self, gen, labeller, d: Directions, out: Path, cfg: DirectionsConfig,
+                 key: str, seed_offset: int) -> None:
+        self.gen, self.labeller, self.d, self.key = gen, labeller, d, key
+        self.path = out / CALIBRATION_FILE
+        self.saved = _read_calibration(self.path)
+        self.done: dict[str, dict] = dict(self.saved.get(key, {}))
+        n = max(cfg.calibration_faces, len(EMOTIONS))
+        self.styles = gen.sample_styles(n, cfg.seed + seed_offset, cfg.psi)
+        self.emotions = [EMOTIONS[i % len(EMOTIONS)] for i in range(n)]
+
+    def label(self, positions: dict[str, float]) -> FaceLabels:
+        moved = np.stack([self.d.set_positions(self.styles[i:i + 1],
+                                               {**self.d.emotion_wanted(e), **positions})[0]
+                          for i, e in enumerate(self.emotions)])
+        return self.labeller(self.gen.render(moved, LABEL_SIZE))
+
+    def save(self, group: str, row: dict) -> None:
+        from moodshift.imageio import atomic_write_text
+
+        self.done[group] = row
+        self.saved[self.key] = self.done
+        atomic_write_text(self.path, json.dumps(self.saved, indent=2) + "\n")
+
+
 def calibrate_age(gen, labeller, d: Directions, out: Path, cfg: DirectionsConfig,
                   log: Callable[[str], None], show_progress: bool) -> dict[str, dict]:
     """Per age group: the position along the age normal where face-api (a labelling model)
@@ -213,24 +242,15 @@ def calibrate_age(gen, labeller, d: Directions, out: Path, cfg: DirectionsConfig
     from tqdm import tqdm
 
     from moodshift.generate.stylegan.directions import AGE_TARGETS
-    from moodshift.imageio import atomic_write_text
 
-    path = out / CALIBRATION_FILE
-    saved = _read_calibration(path)
-    done: dict[str, dict] = dict(saved.get("age", {}))
-    n = max(cfg.calibration_faces, len(EMOTIONS))
-    styles = gen.sample_styles(n, cfg.seed + 2 * CALIBRATION_SEED_OFFSET, cfg.psi)
-    emotions = [EMOTIONS[i % len(EMOTIONS)] for i in range(n)]
+    cal = SteeredCalibration(gen, labeller, d, out, cfg, "age", 2 * CALIBRATION_SEED_OFFSET)
 
     def read(position: float) -> tuple[float, float]:
-        moved = np.stack([d.set_positions(styles[i:i + 1], {**d.emotion_wanted(e),
-                                                            "age": position})[0]
-                          for i, e in enumerate(emotions)])
-        lab = labeller(gen.render(moved, LABEL_SIZE))
+        lab = cal.label({"age": position})
         return float(np.median(lab.age)), float((lab.faces_found == 1).mean())
 
     try:
-        for group in tqdm([g for g in AGE_TARGETS if g not in done], desc="calibrate age",
+        for group in tqdm([g for g in AGE_TARGETS if g not in cal.done], desc="calibrate age",
                           unit="group", disable=not show_progress):
             want = AGE_TARGETS[group]
             tried: list[list[float]] = []
@@ -249,15 +269,13 @@ def calibrate_age(gen, labeller, d: Directions, out: Path, cfg: DirectionsConfig
                 pos += float(np.clip(step, -limit, limit))
             usable = [t for t in tried if t[2] >= 0.99] or tried
             best = min(usable, key=lambda t: abs(t[1] - want))
-            done[group] = {"position": best[0], "median_years": best[1], "target_years": want,
-                           "line_position": round(d.age_position(want), 4), "tried": tried}
-            saved["age"] = done
-            atomic_write_text(path, json.dumps(saved, indent=2) + "\n")
+            cal.save(group, {"position": best[0], "median_years": best[1], "target_years": want,
+                             "line_position": round(d.age_position(want), 4), "tried": tried})
             log(f"  age {group}: position {best[0]:.2f} (line {d.age_position(want):.2f}), "
                 f"face-api median {best[1]:.1f} years (typical {want:.0f})")
     except KeyboardInterrupt:
         raise DirectionsInterrupted(-1) from None
-    return done
+    return cal.done
 
 
 def calibrate_gender(gen, labeller, d: Directions, out: Path, cfg: DirectionsConfig,
@@ -268,27 +286,19 @@ def calibrate_gender(gen, labeller, d: Directions, out: Path, cfg: DirectionsCon
     from tqdm import tqdm
 
     from moodshift.generate.stylegan.directions import AGE_TARGETS
-    from moodshift.imageio import atomic_write_text
 
-    path = out / CALIBRATION_FILE
-    saved = _read_calibration(path)
-    done: dict[str, dict] = dict(saved.get("gender", {}))
-    n = max(cfg.calibration_faces, len(EMOTIONS))
-    styles = gen.sample_styles(n, cfg.seed + 3 * CALIBRATION_SEED_OFFSET, cfg.psi)
-    emotions = [EMOTIONS[i % len(EMOTIONS)] for i in range(n)]
+    cal = SteeredCalibration(gen, labeller, d, out, cfg, "gender", 3 * CALIBRATION_SEED_OFFSET)
     mid = 0.5 * (d.male_targets[0] + d.male_targets[1])
 
     def read(group: str, gender: str, position: float) -> tuple[float, float]:
-        moved = np.stack([d.set_positions(styles[i:i + 1], {
-            **d.emotion_wanted(e), "age": d.age_group_position(group), "male": position})[0]
-            for i, e in enumerate(emotions)])
-        lab = labeller(gen.render(moved, LABEL_SIZE))
+        lab = cal.label({"age": d.age_group_position(group), "male": position})
         read_male = lab.p_male >= 0.5
         return (float((read_male == (gender == "male")).mean()),
                 float((lab.faces_found == 1).mean()))
 
     try:
-        for group in tqdm([g for g in AGE_TARGETS if g not in done], desc="calibrate gender",
+        for group in tqdm([g for g in AGE_TARGETS if g not in cal.done],
+                          desc="calibrate gender",
                           unit="group", disable=not show_progress):
             row: dict[str, dict] = {}
             for gender in ("female", "male"):
@@ -303,14 +313,12 @@ def calibrate_gender(gen, labeller, d: Directions, out: Path, cfg: DirectionsCon
                 usable = [t for t in tried if t[2] >= 0.99] or tried[:1]
                 best = max(usable, key=lambda t: (t[1], -abs(t[0] - mid)))
                 row[gender] = {"position": best[0], "read_share": best[1], "tried": tried}
-            done[group] = row
-            saved["gender"] = done
-            atomic_write_text(path, json.dumps(saved, indent=2) + "\n")
+            cal.save(group, row)
             log(f"  gender {group}: " + ", ".join(
                 f"{g} {v['position']:.2f} (read {v['read_share']:.0%})" for g, v in row.items()))
     except KeyboardInterrupt:
         raise DirectionsInterrupted(-1) from None
-    return done
+    return cal.done
 
 
 def choose_targets(calibration: dict[str, dict[str, float]], spreads: np.ndarray) -> np.ndarray:

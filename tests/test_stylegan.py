@@ -324,12 +324,90 @@ def test_weak_emotions_are_expression_edited_by_default_and_the_intent_says_so()
     d = load_directions()
     weak = next(e for e in EMOTIONS if weak_direction(d, e))
     strong = next(e for e in EMOTIONS if not weak_direction(d, e))
-    req = SteeredPortraitRequest(emotions=(weak, strong), size=256, seed=4)  # a frontal face
+    req = SteeredPortraitRequest(emotions=(weak, strong), size=256, seed=4,  # a frontal face
+                                 candidates=1)
     assert req.edit_weak
     edited, plain = style_portraits(req, styled=False)
     assert plain.intent["expression_edited"] is False
     assert edited.intent["expression_edited"] is True
     off = style_portraits(SteeredPortraitRequest(emotions=(weak,), size=256, seed=4,
-                                                 edit_weak=False), styled=False)[0]
+                                                 edit_weak=False, candidates=1),
+                          styled=False)[0]
     assert off.intent["expression_edited"] is False
     assert np.abs(edited.image.astype(int) - off.image.astype(int)).max() > 20
+
+
+class _TableReader:
+    """A reader whose score is looked up by the drawn face's first pixel."""
+
+    def __init__(self, table: dict[int, float]) -> None:
+        self.table = table
+        self.calls = 0
+
+    def score(self, face: np.ndarray, ask) -> float:
+        self.calls += 1
+        return self.table[int(face[0, 0, 0])]
+
+
+def test_choose_keeps_the_candidate_read_best_over_all_asks_and_the_first_on_ties() -> None:
+    from moodshift.generate.stylegan.choose import Ask, candidate_rows, choose
+
+    asks = [Ask("happy"), Ask("sad", "elderly", "male")]
+    # candidate c drawn for ask j is a face whose first pixel is 10 c + j
+    def draw(style, ask):
+        return np.full((4, 4, 3), int(style[0]) * 10 + [a.emotion for a in asks].index(ask.emotion),
+                       np.uint8), ask.emotion == "sad"
+
+    styles = np.array([[0.0], [1.0], [2.0]])
+    reader = _TableReader({0: 0.9, 1: 0.1, 10: 0.5, 11: 0.9, 20: 0.2, 21: 0.2})
+    chosen = choose(styles, asks, draw, reader)
+    assert chosen.candidate == 1 and chosen.score == pytest.approx(1.4)
+    assert [int(f[0, 0, 0]) for f in chosen.faces] == [10, 11] and chosen.edited == [False, True]
+    assert reader.calls == 6
+    tie = choose(styles, asks, draw, _TableReader({0: 1, 1: 1, 10: 1, 11: 1, 20: 1, 21: 1}))
+    assert tie.candidate == 0
+    one = choose(styles[:1], asks, draw, None)  # one candidate: drawn, not read
+    assert one.candidate == 0 and np.isnan(one.score)
+    with pytest.raises(ValueError, match="needs a reader"):
+        choose(styles, asks, draw, None)
+    # the seed's first draw stays candidate 0, so --candidates 1 keeps earlier identities
+    assert candidate_rows(4, 3, 1) == [1, 5, 9]
+
+
+def test_steered_requests_check_the_number_of_candidates() -> None:
+    from moodshift.generate.stylegan.choose import MAX_CANDIDATES
+    from moodshift.generate.stylegan.portraits import SteeredPortraitRequest
+
+    SteeredPortraitRequest(emotions=("sad",), candidates=MAX_CANDIDATES).check()
+    for bad in (0, MAX_CANDIDATES + 1):
+        with pytest.raises(UserError, match=f"--candidates {bad}: must be between 1 and"):
+            SteeredPortraitRequest(emotions=("sad",), candidates=bad).check()
+
+
+@pytest.mark.models
+@needs_generator
+def test_one_identity_is_chosen_for_all_emotions_and_is_the_best_read_candidate() -> None:
+    """With --same-person, the kept identity is the same candidate in every emotion, its faces
+    are that candidate's own, and no other candidate reads better in sum."""
+    from moodshift.generate.stylegan.choose import Ask, CandidateReader
+    from moodshift.generate.stylegan.directions import load_directions
+    from moodshift.generate.stylegan.generator import load_style_generator
+    from moodshift.generate.stylegan.portraits import (
+        SteeredPortraitRequest,
+        draw_style_faces,
+        face_drawer,
+    )
+
+    req = SteeredPortraitRequest(emotions=("happy", "fear"), size=128, seed=3, candidates=3,
+                                 age_group="elderly")
+    faces = draw_style_faces(req)
+    assert len({f.candidate for f in faces}) == 1
+    gen, reader = load_style_generator(), CandidateReader()
+    draw = face_drawer(gen, load_directions(), 128, True)
+    pool = gen.sample_styles(3, 3, req.psi)
+    sums = [sum(reader.score(draw(style, Ask(e, "elderly"))[0], Ask(e, "elderly"))
+                for e in req.emotions) for style in pool]
+    kept = faces[0].candidate
+    assert sums[kept] == pytest.approx(max(sums))
+    again = draw(pool[kept], Ask("fear", "elderly"))[0]
+    assert np.array_equal(again, faces[1].image)

@@ -53,6 +53,9 @@ def test_generate_stylegan_refuses_bad_values_with_the_valid_ones(tmp_path: Path
          "need --generator stylegan"),
         (["--emotion", "happy", "--generator", "cgan", "--no-expression-edit"],
          "need --generator stylegan"),
+        (["--emotion", "happy", "--generator", "cgan", "--candidates", "2"],
+         "need --generator stylegan"),
+        (["--emotion", "happy", "--candidates", "0"], "--candidates 0: must be between 1 and 8"),
         (["--generator", "stylegan"], "--emotions"),
     ]
     for extra, expected in cases:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from moodshift.cli.common import print_json
-from moodshift.cli.generate import add_truncation, chosen_generator
+from moodshift.cli.generate import add_candidates, add_truncation, chosen_generator
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.generate.gan.evaluate import JUDGES, MAX_EVAL_N, MIN_EVAL_N
@@ -31,6 +31,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--expression-edit", action=argparse.BooleanOptionalAction, default=True,
                    help="stylegan: also warp the expression of emotions with a weak direction "
                         "(default on, as generate does)")
+    add_candidates(p)
     p.add_argument("--real", type=Path,
                    help="real faces <emotion>/*.jpg for the FID-style distance "
                         "(default: ../shared/datasets/fer2013/val if present)")
@@ -77,14 +78,15 @@ def run_stylegan(args: argparse.Namespace) -> int:
     result = run_style_eval(StyleEvalRequest(
         n=args.n, judge=args.judge or "fer", seed=args.seed, psi=args.truncation,
         identities=args.identities, directions=args.directions,
-        edit_weak=args.expression_edit))
+        edit_weak=args.expression_edit,
+        **({"candidates": args.candidates} if args.candidates is not None else {})))
     if args.json:
         print_json(result.to_json())
         return 0
     independent = "independent" if result.judge_independent else \
         "NOT independent: it labelled the directions"
     print(f"stylegan; judge {result.judge} ({independent}); {result.n} portraits, "
-          f"truncation {result.psi}")
+          f"truncation {result.psi}, best of {result.candidates} candidates each")
     for e in EMOTIONS:
         print(f"  {e:9} read as asked: {result.per_emotion[e]:6.1%}")
     print(f"  overall   {result.overall:6.1%}  (target >= {TARGETS['emotion_overall']:.0%})")

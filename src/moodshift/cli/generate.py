@@ -59,11 +59,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="stylegan: also warp the expression (face mesh) of emotions whose "
                         "style-space direction is weak (shipped: angry, disgust, fear); on by "
                         "default, see docs/stylegan.md")
+    add_candidates(p)
     p.add_argument("--model", type=Path, help="a trained generator (default: the shipped one)")
     p.add_argument("-o", "--output", required=True,
                    help="output image (.png); with --n > 1 a folder or a name to number; "
                         "missing parent folders are created")
     p.add_argument("--json", action="store_true", help="one JSON object per written image")
+
+
+def add_candidates(p: argparse.ArgumentParser) -> None:
+    from moodshift.generate.stylegan.choose import DEFAULT_CANDIDATES, MAX_CANDIDATES
+
+    p.add_argument("--candidates", type=int, default=None, metavar="K",
+                   help=f"stylegan: draw each identity K times and keep the one the labelling "
+                        f"models read best as asked (1..{MAX_CANDIDATES}, default "
+                        f"{DEFAULT_CANDIDATES}; 1: the seed's first draw)")
 
 
 def add_truncation(p: argparse.ArgumentParser) -> None:
@@ -107,9 +117,10 @@ def run(args: argparse.Namespace) -> int:
     if generator == "stylegan":
         from moodshift.cli.generate_stylegan import run_stylegan
         return run_stylegan(args)
-    if args.emotions or args.same_person or args.directions or args.expression_edit is not None:
-        raise UserError("--emotions, --same-person, --directions and --expression-edit need "
-                        "--generator stylegan")
+    if args.emotions or args.same_person or args.directions or args.expression_edit is not None \
+            or args.candidates is not None:
+        raise UserError("--emotions, --same-person, --directions, --expression-edit and "
+                        "--candidates need --generator stylegan")
 
     def request_for(emotion, age, gender, style_emotion=None, style_image=None):
         return PortraitRequest(

@@ -34,7 +34,8 @@ def run_stylegan(args: argparse.Namespace) -> int:
         args.text, args.emotion, args.age, args.gender, emotions=args.emotions,
         same_person=args.same_person, grid=args.grid, n=args.n, seed=args.seed,
         psi=args.truncation, size=args.size, directions=args.directions,
-        edit_weak=args.expression_edit is not False, strength=args.strength)
+        edit_weak=args.expression_edit is not False, strength=args.strength,
+        **({"candidates": args.candidates} if args.candidates is not None else {}))
     age, gender = req.age_group, req.gender
     style_emotion, style_image = style_source(args.style)
     if args.grid:

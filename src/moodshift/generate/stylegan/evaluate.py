@@ -20,6 +20,9 @@
   descriptor distance between the seven emotions of one identity vs between different
   identities showing the same emotion (ratio < 1: the person is kept).
 * Speed: seconds per 1024 px portrait and the process's peak resident memory.
+* Candidates: each portrait is the best of ``candidates`` identities as ``generate`` draws it,
+  chosen by the labelling models and MediaPipe's face mesh (choose.py); fer, FaceRes and the SSD
+  face count take no part in the choice. face-api's age/gender figures are doubly dependent.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from moodshift.errors import UserError
 from moodshift.faces.agegender import NAME as LABEL_AGE_GENDER
 from moodshift.generate.gan.data import age_group
 from moodshift.generate.gan.evaluate import mean_pairwise_distance
+from moodshift.generate.stylegan.choose import DEFAULT_CANDIDATES, MAX_CANDIDATES
 from moodshift.generate.stylegan.generator import DEFAULT_PSI, NATIVE_SIZE, resize
 from moodshift.generate.stylegan.labels import LABEL_JUDGES, LABEL_SIZE
 from moodshift.people import AGE_GROUPS, GENDERS
@@ -67,12 +71,18 @@ class StyleEval:
     identity: dict[str, float] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)
     confusion: dict[str, dict[str, int]] = field(default_factory=dict)
+    candidates: int = 1
 
     def to_json(self) -> dict[str, object]:
         r4 = lambda v: round(float(v), 4)  # noqa: E731
         return {"generator": "stylegan", "judge": self.judge,
                 "judge_independent": self.judge_independent, "n": self.n,
-                "truncation": self.psi, "agreement": {k: r4(v) for k, v in
+                "truncation": self.psi,
+                "candidates": {"per_portrait": self.candidates,
+                               "chosen_by": "msnet + face-api expression, face-api age/gender, "
+                                            "face mesh presence (labelling models; none of the "
+                                            "counted judges)"},
+                "agreement": {k: r4(v) for k, v in
                                                       self.per_emotion.items()},
                 "overall": r4(self.overall), "chance": round(1 / len(EMOTIONS), 4),
                 "confusion": self.confusion,
@@ -106,6 +116,7 @@ class StyleEvalRequest:
     identities: int = 4
     directions: object = None        # Path | None: None for the shipped directions
     edit_weak: bool = True           # expression-edit the emotions with a weak direction
+    candidates: int = DEFAULT_CANDIDATES  # identities drawn per portrait, the best kept
 
     def check(self) -> None:
         from moodshift.generate.gan.evaluate import MAX_EVAL_N, MIN_EVAL_N
@@ -116,6 +127,9 @@ class StyleEvalRequest:
             raise UserError(f"--truncation {self.psi}: must be between 0 and 1")
         if not (self.identities == 0 or 2 <= self.identities <= 50):
             raise UserError(f"--identities {self.identities}: must be 0 or 2..50")
+        if not 1 <= self.candidates <= MAX_CANDIDATES:
+            raise UserError(f"--candidates {self.candidates}: must be between 1 and "
+                            f"{MAX_CANDIDATES}")
 
 
 def run_style_eval(request: StyleEvalRequest, show_progress: bool = True) -> StyleEval:
@@ -123,7 +137,7 @@ def run_style_eval(request: StyleEvalRequest, show_progress: bool = True) -> Sty
     return evaluate_stylegan(n=request.n, judge=request.judge, seed=request.seed,
                              psi=request.psi, identities=request.identities,
                              directions=request.directions, edit_weak=request.edit_weak,
-                             show_progress=show_progress)
+                             candidates=request.candidates, show_progress=show_progress)
 
 
 class FaceApiDescriptor:
@@ -167,6 +181,7 @@ def peak_memory_mb() -> float:
 
 def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: float = DEFAULT_PSI,
                       identities: int = 4, directions=None, edit_weak: bool = True,
+                      candidates: int = DEFAULT_CANDIDATES,
                       show_progress: bool = True) -> StyleEval:
     from tqdm import tqdm
 
@@ -174,10 +189,11 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     from moodshift.faces.agegender import FaceApiAgeGender
     from moodshift.faces.detect import load_detector
     from moodshift.faces.faceres import load_if_pulled
+    from moodshift.generate.stylegan.choose import Ask, CandidateReader, candidate_rows, choose
     from moodshift.generate.stylegan.directions import load_directions
     from moodshift.generate.stylegan.generator import load_style_generator
     from moodshift.generate.stylegan.labels import centre_box
-    from moodshift.generate.stylegan.portraits import edit_if_weak, steer, weak_direction
+    from moodshift.generate.stylegan.portraits import face_drawer, weak_direction
 
     d = load_directions(directions)
     gen = load_style_generator()
@@ -200,15 +216,16 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
         box = tuple(int(v) for v in found[0].box) if found else centre_box(LABEL_SIZE)
         return small, box, len(found)
 
-    base = gen.sample_styles(n, seed, psi)
+    pool = gen.sample_styles(n * candidates, seed, psi)
+    reader = CandidateReader() if candidates > 1 else None
+    draw = face_drawer(gen, d, NATIVE_SIZE, edit_weak)
     reads, ages, genders, faces_found, feats, seconds = [], [], [], [], [], 0.0
     dep_ages, dep_genders = [], []
     for i, (e, a, g) in enumerate(tqdm(asked, desc="eval stylegan", unit="face",
                                        disable=not show_progress)):
         t = time.perf_counter()
-        face = gen.render(steer(d, base[i:i + 1], e, a, g), NATIVE_SIZE)[0]
-        if edit_weak:
-            face = edit_if_weak(face, e, d)[0]
+        face = choose(pool[candidate_rows(n, candidates, i)], [Ask(e, a, g)], draw,
+                      reader).faces[0]
         seconds += time.perf_counter() - t
         small, box, count = read(face)
         reads.append(int(np.argmax(judge_model.predict(small, [box])[0])))
@@ -250,7 +267,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
                      one_face=float(np.mean(np.array(faces_found) == 1)),
                      diversity=diversity, seconds_per_portrait=seconds / max(1, n),
                      peak_memory_mb=peak_memory_mb(), identity=identity, paths=paths,
-                     confusion=confusion)
+                     confusion=confusion, candidates=candidates)
 
 
 def age_gender_scores(ages: list[float], genders: list[str],

@@ -4,9 +4,8 @@ A seed gives styles (one identity each); ``steer`` sets them at the calibrated p
 asked emotion, at the age group's target age along the age direction, and at the gender's
 position along the gender direction (moodshift.generate.stylegan.directions). Unspecified age
 or gender leave the face's own. Emotions whose direction the calibration found weak (see the
-directions' model card) are still steered by their direction: no face-warping expression editor
-is available to hand them to yet.
-"""
+directions' model card) are also expression-edited after rendering (face mesh warp). Each
+identity is the best of a few seeded candidates by the labelling readers (choose.py)."""
 
 from __future__ import annotations
 
@@ -17,6 +16,7 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
+from moodshift.generate.stylegan.choose import DEFAULT_CANDIDATES, MAX_CANDIDATES
 from moodshift.generate.stylegan.directions import AGE_TARGETS, Directions
 from moodshift.generate.stylegan.generator import DEFAULT_PSI, NATIVE_SIZE
 from moodshift.seeds import check_seed
@@ -61,6 +61,7 @@ class SteeredPortraitRequest:
     # (docs/stylegan.md); fer, the independent judge, was not consulted for the choice.
     edit_weak: bool = True
     strength: float | None = None  # of the palette style on the faces (None: FACE_STYLE_STRENGTH)
+    candidates: int = DEFAULT_CANDIDATES  # identities drawn per portrait, the best kept (choose)
 
     def check(self) -> None:
         from moodshift.generate.request import MAX_N
@@ -73,6 +74,9 @@ class SteeredPortraitRequest:
         if not 1 <= self.n <= MAX_N:
             raise UserError(f"--n {self.n}: must be between 1 and {MAX_N}")
         check_seed(self.seed, "--seed")
+        if not 1 <= self.candidates <= MAX_CANDIDATES:
+            raise UserError(f"--candidates {self.candidates}: must be between 1 and "
+                            f"{MAX_CANDIDATES}")
         for e in self.emotions:
             if e not in EMOTIONS:
                 raise UserError(f"unknown emotion {e!r}: choose one of {', '.join(EMOTIONS)}")
@@ -90,28 +94,47 @@ class StyleFace:
     identity: int
     seed: int
     expression_edited: bool = False
+    candidate: int = 0            # which of the identity's candidates was kept
 
 
 def draw_style_faces(req: SteeredPortraitRequest) -> list[StyleFace]:
-    """For each identity (n) and emotion, one face; identities share a seed across emotions
-    when same_person, else each emotion draws its own (seed + emotion's position)."""
+    """For each identity (n) and emotion, one face, in emotion-major order. With same_person an
+    identity shares its seed across the emotions (and is chosen once, for all of them), else
+    each emotion draws its own (seed + emotion's position). Each identity is the best of
+    ``req.candidates`` (moodshift.generate.stylegan.choose)."""
+    from moodshift.generate.stylegan.choose import Ask, CandidateReader, candidate_rows, choose
     from moodshift.generate.stylegan.directions import load_directions
     from moodshift.generate.stylegan.generator import load_style_generator
 
     req.check()
     d = load_directions(req.directions)
     gen = load_style_generator()
-    out: list[StyleFace] = []
-    for j, emotion in enumerate(req.emotions):
-        seed = req.seed if req.same_person else req.seed + j
-        base = gen.sample_styles(req.n, seed, req.psi)
-        styles = steer(d, base, emotion, req.age_group, req.gender)
-        for i, img in enumerate(gen.render(styles, req.size)):
-            edited = False
-            if req.edit_weak:
-                img, edited = edit_if_weak(img, emotion, d)
-            out.append(StyleFace(img, emotion, i, seed, edited))
-    return out
+    reader = CandidateReader() if req.candidates > 1 else None
+    draw = face_drawer(gen, d, req.size, req.edit_weak)
+    k = req.candidates
+    faces: dict[tuple[str, int], StyleFace] = {}
+    groups = [(req.seed, req.emotions)] if req.same_person else \
+        [(req.seed + j, (e,)) for j, e in enumerate(req.emotions)]
+    for seed, emotions in groups:
+        pool = gen.sample_styles(req.n * k, seed, req.psi)
+        asks = [Ask(e, req.age_group, req.gender) for e in emotions]
+        for i in range(req.n):
+            chosen = choose(pool[candidate_rows(req.n, k, i)], asks, draw, reader)
+            for ask, img, edited in zip(asks, chosen.faces, chosen.edited):
+                faces[ask.emotion, i] = StyleFace(img, ask.emotion, i, seed, edited,
+                                                  chosen.candidate)
+    return [faces[e, i] for e in req.emotions for i in range(req.n)]
+
+
+def face_drawer(gen, d: Directions, size: int, edit_weak: bool):
+    """draw(style, ask) -> (face, expression_edited): one style steered as asked, rendered at
+    ``size`` and, for emotions with a weak direction, expression-edited."""
+    def draw(style: np.ndarray, ask) -> tuple[np.ndarray, bool]:
+        styles = steer(d, style[None], ask.emotion, ask.age_group, ask.gender)
+        img = gen.render(styles, size)[0]
+        return edit_if_weak(img, ask.emotion, d) if edit_weak else (img, False)
+
+    return draw
 
 
 def weak_direction(d: Directions, emotion: str) -> bool:
@@ -224,7 +247,9 @@ def style_portraits(req: SteeredPortraitRequest, styled: bool = True,
                   "style": (style_label or face.emotion) if styled else None,
                   "strength": s if styled else None,
                   # an expression warped after generation, said as stylize says it for photos
-                  "expression_edited": face.expression_edited}
+                  "expression_edited": face.expression_edited,
+                  # the identity was the best of this many for the request (choose.py)
+                  "candidates": req.candidates, "candidate": face.candidate}
         out.append(Portrait(img, intent))
     return out
 

@@ -389,7 +389,7 @@ def test_steered_requests_check_the_number_of_candidates() -> None:
 def test_one_identity_is_chosen_for_all_emotions_and_is_the_best_read_candidate() -> None:
     """With --same-person, the kept identity is the same candidate in every emotion, its faces
     are that candidate's own, and no other candidate reads better in sum."""
-    from moodshift.generate.stylegan.choose import Ask, CandidateReader
+    from moodshift.generate.stylegan.choose import Ask, load_candidate_reader
     from moodshift.generate.stylegan.directions import load_directions
     from moodshift.generate.stylegan.generator import load_style_generator
     from moodshift.generate.stylegan.portraits import (
@@ -402,7 +402,7 @@ def test_one_identity_is_chosen_for_all_emotions_and_is_the_best_read_candidate(
                                  age_group="elderly")
     faces = draw_style_faces(req)
     assert len({f.candidate for f in faces}) == 1
-    gen, reader = load_style_generator(), CandidateReader()
+    gen, reader = load_style_generator(), load_candidate_reader()
     draw = face_drawer(gen, load_directions(), 128, True)
     pool = gen.sample_styles(3, 3, req.psi)
     sums = [sum(reader.score(draw(style, Ask(e, "elderly"))[0], Ask(e, "elderly"))

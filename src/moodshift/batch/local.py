@@ -105,6 +105,9 @@ def _retry(chunk: list[Task], attempts: dict[str, int], queue: deque[list[Task]]
 def _stop(pool: ProcessPoolExecutor) -> None:
     # Workers ignore SIGINT and could be minutes into an item: stop them now. Their outputs are
     # written atomically, so a stopped one leaves at most a hidden .part file (removed on resume).
+    if hasattr(pool, "terminate_workers"):  # Python 3.14+: the public way (it also shuts down)
+        pool.terminate_workers()
+        return
     for proc in list((getattr(pool, "_processes", None) or {}).values()):
         if proc.is_alive():
             proc.terminate()

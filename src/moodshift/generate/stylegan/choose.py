@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -91,6 +92,12 @@ class CandidateReader:
                 p = read.gender_probability
                 total += p if read.gender == ask.gender else 1.0 - p
         return total
+
+
+@lru_cache(maxsize=1)
+def load_candidate_reader() -> CandidateReader:
+    """The readers, loaded once per process (a server or batch worker draws many portraits)."""
+    return CandidateReader()
 
 
 def _points_box(points: np.ndarray, size: int) -> tuple[int, int, int, int]:

@@ -189,7 +189,12 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     from moodshift.faces.agegender import FaceApiAgeGender
     from moodshift.faces.detect import load_detector
     from moodshift.faces.faceres import load_if_pulled
-    from moodshift.generate.stylegan.choose import Ask, CandidateReader, candidate_rows, choose
+    from moodshift.generate.stylegan.choose import (
+        Ask,
+        candidate_rows,
+        choose,
+        load_candidate_reader,
+    )
     from moodshift.generate.stylegan.directions import load_directions
     from moodshift.generate.stylegan.generator import load_style_generator
     from moodshift.generate.stylegan.labels import centre_box
@@ -217,7 +222,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
         return small, box, len(found)
 
     pool = gen.sample_styles(n * candidates, seed, psi)
-    reader = CandidateReader() if candidates > 1 else None
+    reader = load_candidate_reader() if candidates > 1 else None
     draw = face_drawer(gen, d, NATIVE_SIZE, edit_weak)
     reads, ages, genders, faces_found, feats, seconds = [], [], [], [], [], 0.0
     dep_ages, dep_genders = [], []

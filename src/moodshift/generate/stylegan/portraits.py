@@ -102,14 +102,19 @@ def draw_style_faces(req: SteeredPortraitRequest) -> list[StyleFace]:
     identity shares its seed across the emotions (and is chosen once, for all of them), else
     each emotion draws its own (seed + emotion's position). Each identity is the best of
     ``req.candidates`` (moodshift.generate.stylegan.choose)."""
-    from moodshift.generate.stylegan.choose import Ask, CandidateReader, candidate_rows, choose
+    from moodshift.generate.stylegan.choose import (
+        Ask,
+        candidate_rows,
+        choose,
+        load_candidate_reader,
+    )
     from moodshift.generate.stylegan.directions import load_directions
     from moodshift.generate.stylegan.generator import load_style_generator
 
     req.check()
     d = load_directions(req.directions)
     gen = load_style_generator()
-    reader = CandidateReader() if req.candidates > 1 else None
+    reader = load_candidate_reader() if req.candidates > 1 else None
     draw = face_drawer(gen, d, req.size, req.edit_weak)
     k = req.candidates
     faces: dict[tuple[str, int], StyleFace] = {}

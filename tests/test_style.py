@@ -109,6 +109,7 @@ weights = { 3 = 1, 12 = 3 }
     ("[grumpy]\nstrength = 0.5\n", "[grumpy]"),
     ("[sad.grade]\nbrightnes = 1\n", "'brightnes'"),
     ("[sad]\nstrength = 1.5\n", "[sad].strength"),
+    ("[sad]\ntexture = -0.1\n", "[sad].texture"),
     ("[sad]\nengine = 'vgg'\n", "[sad].engine"),
     ("[sad]\ntone = 'loud'\n", "[sad].tone"),
     ("[sad]\nengine = 'multistyle26'\n", "sets no weights"),
@@ -246,6 +247,21 @@ def test_strength_zero_returns_input() -> None:
     assert np.array_equal(blend(img, 255 - img, 1.0), 255 - img)
     with pytest.raises(UserError):
         stylize_image(img, "angry", strength=1.5)
+
+
+def test_texture_takes_the_strokes_away_and_keeps_the_grade(tmp_path: Path) -> None:
+    from moodshift.style.color import finish
+
+    img = PORTRAITS["bright studio"]
+    none = load_palette(write(tmp_path / "clean.toml", "[sad]\ntexture = 0\n"))
+    half = load_palette(write(tmp_path / "half.toml", "[sad]\ntexture = 0.5\n"))
+    assert none["sad"].texture == 0.0 and load_palette()["sad"].texture == 1.0
+    # no strokes: exactly the photo graded for sad at the palette's strength
+    clean = stylize_image(img, "sad", none)
+    assert np.array_equal(clean, finish(img, img, none["sad"].grade, none["sad"].strength))
+    full = stylize_image(img, "sad", load_palette())
+    halfway = stylize_image(img, "sad", half)
+    assert 0 < np.abs(halfway.astype(int) - clean).mean() < np.abs(full.astype(int) - clean).mean()
 
 
 def test_preserve_color_keeps_chroma() -> None:

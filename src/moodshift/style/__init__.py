@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from typing import Mapping
 
+import cv2
 import numpy as np
 
 from moodshift.emotions import EmotionMix
@@ -143,6 +144,9 @@ def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float] | Emotio
             vec = sum(w * style_vector(entry_style_image(entries[e])) for e, w in mix.items())
         out = stylize_arbitrary(img, np.asarray(vec, np.float32), work_side=work_side)
 
+    texture = sum(w * entries[e].texture for e, w in mix.items())
+    if texture < 1.0:  # fewer strokes, the same grade: uint8 in, uint8 out (no float copy)
+        out = cv2.addWeighted(img, 1.0 - texture, out, texture, 0.0)
     grade = _mean_grade(mix, entries)
     anchored = sum(w for e, w in mix.items() if entries[e].tone == "photo") >= 0.5
     if img.shape[0] * img.shape[1] > BAND_PIXELS:  # bounded memory: no full-size float copies

@@ -27,8 +27,8 @@ from moodshift.style.look import LOOK_KEYS, Look
 DEFAULT_PALETTE = Path(__file__).resolve().parent.parent / "data" / "palette.toml"
 PROCEDURAL = "procedural"
 ENGINES = ("arbitrary", "multistyle26")
-ENTRY_KEYS = ("style", "engine", "strength", "preserve_color", "tone", "weights", "grade",
-              "model", "look")
+ENTRY_KEYS = ("style", "engine", "strength", "texture", "preserve_color", "tone", "weights",
+              "grade", "model", "look")
 TONES = ("photo", "style")
 GRADE_KEYS = ("brightness", "contrast", "saturation", "warmth")
 # entry keys that are tables of their own, and the keys each may hold
@@ -49,6 +49,7 @@ class PaletteEntry:
     tone: str = "photo"             # grade anchored to the photo's tones, or the style's
     model: str | None = None        # absolute path of a `train style` network (trained engine)
     look: Look = Look()             # vignette, grain, softness, tint (moodshift.style.look)
+    texture: float = 1.0            # share of the engine's strokes under the grade (1: all)
 
     @property
     def is_procedural(self) -> bool:
@@ -56,7 +57,8 @@ class PaletteEntry:
 
     def to_json(self) -> dict[str, object]:
         return {"emotion": self.emotion, "style": self.style, "engine": self.engine,
-                "strength": self.strength, "preserve_color": self.preserve_color,
+                "strength": self.strength, "texture": self.texture,
+                "preserve_color": self.preserve_color,
                 "tone": self.tone, "grade": vars(self.grade).copy(),
                 "weights": list(self.weights) if self.weights else None,
                 "model": self.model, "look": self.look.to_json()}
@@ -145,6 +147,8 @@ def _entry(emotion: str, slot: dict[str, Any]) -> PaletteEntry:
                         f"got {engine!r}")
     value, vpath = get("strength", 1.0)
     strength = _number(vpath, f"[{emotion}].strength", value, 0.0, 1.0)
+    value, xpath = get("texture", 1.0)
+    texture = _number(xpath, f"[{emotion}].texture", value, 0.0, 1.0)
     keep, kpath = get("preserve_color", False)
     if not isinstance(keep, bool):
         raise UserError(f"{kpath}: [{emotion}].preserve_color must be true or false")
@@ -184,7 +188,8 @@ def _entry(emotion: str, slot: dict[str, Any]) -> PaletteEntry:
         model = str(resolved)
     look = Look(**{k: _number(p, f"[{emotion}.look].{k}", v, *LOOK_LIMITS[k])
                    for k, (v, p) in slot.get("look", {}).items()})
-    return PaletteEntry(emotion, style, engine, strength, keep, grade, weights, tone, model, look)
+    return PaletteEntry(emotion, style, engine, strength, keep, grade, weights, tone, model, look,
+                        texture)
 
 
 def load_palette(path: Path | str | None = None) -> Palette:

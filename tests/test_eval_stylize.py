@@ -12,7 +12,9 @@ from moodshift.errors import UserError
 from moodshift.evaluate.stylize import (
     PairResult,
     StylizeEvalConfig,
+    append_log,
     format_table,
+    read_log,
     structure,
     summarise,
     valence_order_rate,
@@ -42,6 +44,22 @@ def test_hit_rate_esr_and_emo_s_from_known_judgements() -> None:
     rest = 0.3 / 6
     assert fer["emo_s"] == pytest.approx((2 * (0.7 - rest) + (rest - 0.7)) / 3, abs=1e-4)
     assert s["face_found_rate"] == pytest.approx(2 / 3, abs=1e-4)
+
+
+def test_a_resumed_run_counts_what_an_uninterrupted_one_counts(tmp_path: Path) -> None:
+    """The log keeps the judges' rows unrounded: a move toward the target smaller than the
+    report's 4 decimals still counts for ESR after resuming."""
+    tiny = pair("a", "happy", "neutral", "neutral")
+    tiny.after["fer"] = list(tiny.before["fer"])
+    tiny.after["fer"][EMOTIONS.index("happy")] += 2e-6
+    tiny.after["fer"][EMOTIONS.index("neutral")] -= 2e-6
+    pairs = [tiny, pair("b", "sad", "sad", "happy")]
+    log = tmp_path / "pairs.jsonl"
+    for p in pairs:
+        append_log(log, p)
+    resumed = read_log(log)
+    assert summarise(list(resumed.values()))["judges"] == summarise(pairs)["judges"]
+    assert summarise(pairs)["judges"]["fer"]["esr"] == pytest.approx(0.5)
 
 
 def test_valence_order_counts_photos_with_all_three_targets() -> None:

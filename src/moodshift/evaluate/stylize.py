@@ -327,8 +327,12 @@ def append_log(path: Path, pair: PairResult) -> None:
             fh.seek(-1, 2)
             cut = fh.read(1) != b"\n"
     with path.open("a", encoding="utf-8") as fh:
-        fh.write(("\n" if cut else "") + json.dumps(pair.to_json() | {"extra": pair.extra})
-                 + "\n")
+        # the judges' rows unrounded: ESR compares distances that can differ by less than the
+        # report's 4 decimals, and a resumed run must count them as an uninterrupted one does
+        rows = {k: {j: None if v is None else [float(x) for x in v] for j, v in getattr(
+            pair, k).items()} for k in ("before", "after", "after_found")}
+        fh.write(("\n" if cut else "") + json.dumps(pair.to_json() | rows
+                                                     | {"extra": pair.extra}) + "\n")
 
 
 def read_log(path: Path) -> dict[tuple[str, str], PairResult]:

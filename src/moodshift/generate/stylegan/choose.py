@@ -23,6 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from moodshift.emotions import EMOTIONS
+from moodshift.errors import UserError
 from moodshift.generate.stylegan.directions import AGE_TARGETS
 
 # Each candidate costs a render and a reading, about 0.5 s at 1024 px on 2 cores: three keep a
@@ -30,6 +31,12 @@ from moodshift.generate.stylegan.directions import AGE_TARGETS
 DEFAULT_CANDIDATES = 3
 MAX_CANDIDATES = 8
 AGE_SCALE_YEARS = 10.0
+
+
+def check_candidates(k: int) -> None:
+    """--candidates must be 1..MAX_CANDIDATES (one line naming the valid range otherwise)."""
+    if not 1 <= k <= MAX_CANDIDATES:
+        raise UserError(f"--candidates {k}: must be between 1 and {MAX_CANDIDATES}")
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,7 @@ from moodshift.errors import UserError
 from moodshift.faces.agegender import NAME as LABEL_AGE_GENDER
 from moodshift.generate.gan.data import age_group
 from moodshift.generate.gan.evaluate import mean_pairwise_distance
-from moodshift.generate.stylegan.choose import DEFAULT_CANDIDATES, MAX_CANDIDATES
+from moodshift.generate.stylegan.choose import DEFAULT_CANDIDATES, check_candidates
 from moodshift.generate.stylegan.generator import DEFAULT_PSI, NATIVE_SIZE, resize
 from moodshift.generate.stylegan.labels import LABEL_JUDGES, LABEL_SIZE
 from moodshift.people import AGE_GROUPS, GENDERS
@@ -82,8 +82,7 @@ class StyleEval:
                                "chosen_by": "msnet + face-api expression, face-api age/gender, "
                                             "face mesh presence (labelling models; none of the "
                                             "counted judges)"},
-                "agreement": {k: r4(v) for k, v in
-                                                      self.per_emotion.items()},
+                "agreement": {k: r4(v) for k, v in self.per_emotion.items()},
                 "overall": r4(self.overall), "chance": round(1 / len(EMOTIONS), 4),
                 "confusion": self.confusion,
                 "age_group_accuracy": r4(self.age_group_accuracy),
@@ -127,9 +126,7 @@ class StyleEvalRequest:
             raise UserError(f"--truncation {self.psi}: must be between 0 and 1")
         if not (self.identities == 0 or 2 <= self.identities <= 50):
             raise UserError(f"--identities {self.identities}: must be 0 or 2..50")
-        if not 1 <= self.candidates <= MAX_CANDIDATES:
-            raise UserError(f"--candidates {self.candidates}: must be between 1 and "
-                            f"{MAX_CANDIDATES}")
+        check_candidates(self.candidates)
 
 
 def run_style_eval(request: StyleEvalRequest, show_progress: bool = True) -> StyleEval:

@@ -16,7 +16,7 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
-from moodshift.generate.stylegan.choose import DEFAULT_CANDIDATES, MAX_CANDIDATES
+from moodshift.generate.stylegan.choose import DEFAULT_CANDIDATES, check_candidates
 from moodshift.generate.stylegan.directions import AGE_TARGETS, Directions
 from moodshift.generate.stylegan.generator import DEFAULT_PSI, NATIVE_SIZE
 from moodshift.seeds import check_seed
@@ -74,9 +74,7 @@ class SteeredPortraitRequest:
         if not 1 <= self.n <= MAX_N:
             raise UserError(f"--n {self.n}: must be between 1 and {MAX_N}")
         check_seed(self.seed, "--seed")
-        if not 1 <= self.candidates <= MAX_CANDIDATES:
-            raise UserError(f"--candidates {self.candidates}: must be between 1 and "
-                            f"{MAX_CANDIDATES}")
+        check_candidates(self.candidates)
         for e in self.emotions:
             if e not in EMOTIONS:
                 raise UserError(f"unknown emotion {e!r}: choose one of {', '.join(EMOTIONS)}")

@@ -411,3 +411,14 @@ def test_one_identity_is_chosen_for_all_emotions_and_is_the_best_read_candidate(
     assert sums[kept] == pytest.approx(max(sums))
     again = draw(pool[kept], Ask("fear", "elderly"))[0]
     assert np.array_equal(again, faces[1].image)
+
+
+def test_eval_figures_per_asked_age_group_include_the_one_face_share() -> None:
+    from moodshift.generate.stylegan.evaluate import by_age_group
+
+    asked = [("happy", "child", "male"), ("sad", "elderly", "male"), ("fear", "child", "female")]
+    rows = by_age_group([10.0, 70.0, 8.0], ["male", "female", "male"], asked, [1, 1, 0])
+    assert rows["child"] == {"mean_age_read": 9.0, "gender_accuracy": 0.5, "one_face": 0.5,
+                             "n": 2}
+    assert rows["elderly"]["one_face"] == 1.0 and rows["elderly"]["gender_accuracy"] == 0.0
+    assert set(rows) == {"child", "elderly"}

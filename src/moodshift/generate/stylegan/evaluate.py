@@ -248,7 +248,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
                      for j, f in enumerate(EMOTIONS)} for k, e in enumerate(EMOTIONS)}
 
     age_ok, age_mae, gender_ok = age_gender_scores(ages, genders, asked)
-    by_age_group_read = by_age_group(ages, genders, asked)
+    by_age_group_read = by_age_group(ages, genders, asked, faces_found)
     dep_age_ok, dep_age_mae, dep_gender_ok = age_gender_scores(dep_ages, dep_genders, asked)
     diversity = float(np.mean([mean_pairwise_distance(feats_arr[wanted == k])
                                for k in range(len(EMOTIONS))]))
@@ -284,15 +284,19 @@ def age_gender_scores(ages: list[float], genders: list[str],
     return age_ok, age_mae, gender_ok
 
 
-def by_age_group(ages: list[float], genders: list[str],
-                 asked: list[tuple[str, str, str]]) -> dict[str, dict[str, float]]:
-    """Per asked age group: the mean age read and the share of asked genders read."""
+def by_age_group(ages: list[float], genders: list[str], asked: list[tuple[str, str, str]],
+                 faces_found: list[int]) -> dict[str, dict[str, float]]:
+    """Per asked age group: the mean age read, the share of asked genders read and the share
+    of portraits with exactly one face found."""
     out: dict[str, dict[str, float]] = {}
     for group in AGE_GROUPS:
-        rows = [(y, s == g) for y, s, (_, a, g) in zip(ages, genders, asked) if a == group]
+        rows = [(y, s == g, n == 1) for y, s, (_, a, g), n in zip(ages, genders, asked,
+                                                                  faces_found) if a == group]
         if rows:
-            out[group] = {"mean_age_read": float(np.mean([y for y, _ in rows])),
-                          "gender_accuracy": float(np.mean([ok for _, ok in rows])), "n": len(rows)}
+            out[group] = {"mean_age_read": float(np.mean([y for y, _, _ in rows])),
+                          "gender_accuracy": float(np.mean([ok for _, ok, _ in rows])),
+                          "one_face": float(np.mean([one for _, _, one in rows])),
+                          "n": len(rows)}
     return out
 
 

@@ -250,8 +250,9 @@ def render_contact_sheet(photo: np.ndarray, palette: Palette,
             top = _square(entry_style_image(entry), tile)
             source = PROCEDURAL if entry.is_procedural else Path(entry.style).name
         result = _fit(stylize_fn(small, emotion), tile)
-        for row, (img, text) in enumerate(((top, f"{emotion}: {source}"),
-                                           (result, f"{emotion} (strength {entry.strength:g})"))):
+        texture = f", texture {entry.texture:g}" if entry.texture < 1.0 else ""
+        caption = f"{emotion} (strength {entry.strength:g}{texture})"
+        for row, (img, text) in enumerate(((top, f"{emotion}: {source}"), (result, caption))):
             y = pad + row * (label + tile + pad)
             draw.text((x + 2, y + 3), text, fill="black", font=font)
             sheet.paste(img, (x + (tile - img.width) // 2, y + label + (tile - img.height) // 2))

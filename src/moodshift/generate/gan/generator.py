@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -110,7 +111,20 @@ def _read_config(weights: Path) -> dict[str, object]:
 
 
 def load_generator(path: Path | str | None = None) -> ConditionalGenerator:
-    """The shipped generator (None; checksum verified) or a `moodshift train gan` output."""
+    """The shipped generator (None; checksum verified, loaded once per process) or a
+    `moodshift train gan` output (read on every call: it may be retrained meanwhile)."""
+    if path is None:
+        return _shipped_generator(SHIPPED_DIR / SHIPPED_NAME, SHIPPED_SHA256)
+    return _read_generator(path)
+
+
+@lru_cache(maxsize=1)
+def _shipped_generator(weights: Path, sha256: str) -> ConditionalGenerator:
+    # keyed by file and checksum, so a server warms it once and tests may point elsewhere
+    return _read_generator(None)
+
+
+def _read_generator(path: Path | str | None) -> ConditionalGenerator:
     import torch
 
     from moodshift.generate.gan.nets import Generator

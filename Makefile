@@ -58,7 +58,7 @@ test: $(MODELS) lint
 	$(PY) -m pytest
 
 lint: $(STAMP)
-	$(PY) -m ruff check src tests bench
+	$(PY) -m ruff check src tests bench tools
 
 bench: $(MODELS)
 	$(PY) bench/run.py

@@ -2,9 +2,9 @@
 arousal, and compare it with the shipped frozen-feature RBF kernel head on the folds of
 `moodshift train mood` (10 folds grouped by image content, seed 0). An experiment, not shipped.
 
-    nice -n 10 env OMP_NUM_THREADS=2 PYTHONPATH=src /work/main/.venv/bin/python \
+    nice -n 10 env OMP_NUM_THREADS=2 PYTHONPATH=src .venv/bin/python \
         tools/mood_finetune_experiment.py cache   # stage-5 maps, centre + flip -> /tmp/mood4
-    nice -n 10 env OMP_NUM_THREADS=2 PYTHONPATH=src /work/main/.venv/bin/python \
+    nice -n 10 env OMP_NUM_THREADS=2 PYTHONPATH=src .venv/bin/python \
         tools/mood_finetune_experiment.py cv --folds 0 1 2 --epochs 3
 
 `cache` runs the frozen stem and stages 1-5 once per image (centre view and its mirror; float16)

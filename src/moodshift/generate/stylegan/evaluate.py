@@ -201,7 +201,9 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     gen = load_style_generator()
     judge_model = load_expression_model(judge)
     detector = load_detector("ssd")
-    labelling_agegender = FaceApiAgeGender()
+    reader = load_candidate_reader() if candidates > 1 else None
+    # the chooser's face-api age/gender net is the labelling one: load it once
+    labelling_agegender = reader.agegender if reader else FaceApiAgeGender()
     faceres = load_if_pulled()
     agegender = faceres or labelling_agegender
     describe = FaceResDescriptor(faceres) if faceres else FaceApiDescriptor()
@@ -219,7 +221,6 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
         return small, box, len(found)
 
     pool = gen.sample_styles(n * candidates, seed, psi)
-    reader = load_candidate_reader() if candidates > 1 else None
     draw = face_drawer(gen, d, NATIVE_SIZE, edit_weak)
     reads, ages, genders, faces_found, feats, seconds = [], [], [], [], [], 0.0
     dep_ages, dep_genders = [], []

@@ -49,6 +49,10 @@ def test_learned_offsets_load_and_match_their_checksum(tmp_path: Path) -> None:
     # happy pulls the mouth corners up and out (y down, image-left corner 61, right 291)
     happy = loaded.offsets["happy"]
     assert happy[61, 1] < 0 and happy[291, 1] < 0
+    # the expression ratio images: one per emotion, in their frame, neutral's is 1 everywhere
+    assert set(loaded.shading) == set(EMOTIONS) and loaded.shading_frame is not None
+    assert not loaded.shading["neutral"].any()
+    assert all(np.abs(loaded.shading[e]).max() > 0.05 for e in EMOTIONS if e != "neutral")
     tampered = tmp_path / "offsets.safetensors"
     shutil.copy(off.SHIPPED, tampered)
     with tampered.open("r+b") as fh:
@@ -57,6 +61,59 @@ def test_learned_offsets_load_and_match_their_checksum(tmp_path: Path) -> None:
     from moodshift.models.store import load_verified_file
     with pytest.raises(UserError, match="checksum"):
         load_verified_file(tampered, off.SHIPPED_SHA256)
+
+
+def test_ratio_images_hold_where_an_expression_darkens_the_face() -> None:
+    from moodshift.style.editing import shading
+    from moodshift.style.editing.offsets import load_offsets
+
+    neutral_shape = load_offsets().neutral
+    frame = shading.frame_of(neutral_shape)
+    reference = shading.frame_points(neutral_shape, frame)
+    points = neutral_shape * 40.0 + (80.0, 70.0)       # eye distance 40 px in a 160 px image
+    brow_centre = points[9]                             # between the brows
+    yy, xx = np.mgrid[0:160, 0:160]
+    frown = np.hypot(xx - brow_centre[0], yy - brow_centre[1]) < 8
+    rng = np.random.default_rng(0)
+
+    def faces(darken: bool, light: float) -> list:
+        out = []
+        for _ in range(6):
+            gray = np.full((160, 160), light) + rng.normal(0, 3, (160, 160))
+            gray[frown] *= 0.6 if darken else 1.0
+            out.append(shading.shape_free(gray.astype(np.uint8), points, reference))
+        return out
+
+    # the frowning faces are also lit brighter overall: the ratio keeps the frown, not the light
+    ratios = shading.learn_ratios({"neutral": faces(False, 120.0), "angry": faces(True, 170.0)})
+    at = np.round(shading.frame_points(neutral_shape[[9, 152]], frame)).astype(int)
+    brow, chin = ratios["angry"][at[0, 1], at[0, 0]], ratios["angry"][at[1, 1], at[1, 0]]
+    assert brow < -0.15 and abs(chin) < 0.03
+    assert not ratios["neutral"].any()
+
+
+@needs_mesh
+def test_shading_is_confined_to_the_face_and_scales_with_strength(astronaut) -> None:
+    from moodshift.faces.mesh import load_face_mesh
+    from moodshift.style.editing.expression import expression_shading
+    from moodshift.style.editing.offsets import load_offsets
+
+    image, box = astronaut
+    points = load_face_mesh().landmarks(image, box).points[:, :2]
+    eye = float(np.hypot(*(points[362] - points[133])))
+    offsets = load_offsets()
+    half = expression_shading(offsets, {"surprise": 1.0}, 0.5, points, image.shape[:2], eye)
+    full = expression_shading(offsets, {"surprise": 1.0}, 1.0, points, image.shape[:2], eye)
+    none = expression_shading(offsets, {"surprise": 1.0}, 0.0, points, image.shape[:2], eye)
+    assert not none.any() and np.allclose(full, 2 * half, atol=1e-5)
+    # surprise darkens the open mouth; nothing outside the mesh's bounding box changes
+    mouth = np.round(points[[13, 14]].mean(0)).astype(int)
+    assert full[mouth[1], mouth[0]] < -0.1
+    x0, y0 = np.floor(points.min(0)).astype(int) - 2
+    x1, y1 = np.ceil(points.max(0)).astype(int) + 2
+    outside = np.ones(image.shape[:2], bool)
+    outside[y0:y1, x0:x1] = False
+    assert not full[outside].any()
 
 
 @needs_mesh
@@ -174,3 +231,31 @@ def test_loading_the_mesh_network_writes_nothing_on_stderr() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0 and done.stderr == ""
+
+
+@needs_mesh
+def test_train_expression_offsets_writes_offsets_and_ratio_images(tmp_path: Path, capsys) -> None:
+    import json
+
+    from moodshift.cli import main
+    from moodshift.style.editing.offsets import load_offsets
+
+    data = tmp_path / "faces"
+    data.mkdir()
+    for name in ("astronaut.png", "group.jpg"):
+        shutil.copy(ROOT / "examples" / name, data / name)
+    (data / "labels.csv").write_text("image,emotion\nastronaut.png,neutral\ngroup.jpg,happy\n")
+    out = tmp_path / "offsets.safetensors"
+    assert main(["train", "expression-offsets", "--data", str(data), "-o", str(out),
+                 "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["faces"]["neutral"] == 1 and summary["faces"]["happy"] == 1
+    learned = load_offsets(str(out))
+    assert set(learned.shading) == {"neutral", "happy"}
+    assert learned.shading["happy"].shape == (64, 64) and learned.shading["happy"].any()
+    # a folder of unlabelled files: one line, exit 2, nothing written
+    (tmp_path / "empty").mkdir()
+    again = tmp_path / "again.safetensors"
+    assert main(["train", "expression-offsets", "--data", str(tmp_path / "empty"), "-o",
+                 str(again)]) == 2
+    assert not again.exists() and "no labelled faces" in capsys.readouterr().err

@@ -25,9 +25,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from moodshift.errors import UserError
     from moodshift.style.editing.offsets import (
-        collect_shapes,
+        collect_faces,
         labelled_faces,
-        learn_offsets,
+        learn_offsets_and_shading,
         save_offsets,
     )
 
@@ -37,13 +37,15 @@ def run(args: argparse.Namespace) -> int:
         if not root.is_dir():
             raise UserError(f"{root}: not a folder")
     faces = labelled_faces(args.data, args.per_class, args.seed)
-    shapes = collect_shapes(faces, lambda i, n: print(f"meshed {i}/{n}", file=sys.stderr,
-                                                      flush=True))
-    offsets = learn_offsets(shapes)
+    meshed = collect_faces(faces, lambda i, n: print(f"meshed {i}/{n}", file=sys.stderr,
+                                                     flush=True))
+    offsets = learn_offsets_and_shading(meshed)
     digest = save_offsets(offsets, args.output)
     summary = {"output": str(args.output), "sha256": digest, "faces": offsets.counts,
                "mean_offset": {e: round(float(abs(o).mean()), 5)
-                               for e, o in offsets.offsets.items()}}
+                               for e, o in offsets.offsets.items()},
+               "mean_shading": {e: round(float(abs(r).mean()), 5)
+                                for e, r in offsets.shading.items()}}
     print(json.dumps(summary) if args.json else
           f"{args.output}: sha256 {digest}; faces per emotion {offsets.counts}")
     return 0

@@ -88,7 +88,7 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
     ), "MobileStyleGAN style (512) -> positions along 7 emotion, age and gender directions"),
     ShippedModel("moodshift-expression-offsets", (
         _file("models/editing/mesh-offsets.safetensors",
-              "10795dab6be98e439e97d2bbc8fd304033dc1c7539c2f0abe4bfdc455f3886f9"),
+              "f38acb78eee6b4390983ab210a164c25bee4d11aa7356874d129a965da4a7b5d"),
     ), "per-emotion offsets of MediaPipe's 468 mesh points (eye distance 1), by "
        "`moodshift train expression-offsets`"),
     ShippedModel("moodshift-text-head", (

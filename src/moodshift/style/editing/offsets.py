@@ -9,14 +9,18 @@ mean aligned shape of its faces minus the mean neutral shape: where, on average,
 face showing that emotion sit relative to a neutral one. Faces whose mesh score is below
 MIN_PRESENCE, or that look sideways (yaw ratio above MAX_YAW), are left out.
 
-Stored as safetensors (``neutral_shape``: (468, 2); ``<emotion>``: (468, 2) offsets; ``counts``)
-in the package's data folder, with its sha256 pinned in moodshift.models.shipped and checked on
-every load.
+The same faces also give each emotion's expression ratio image (moodshift.style.editing.shading):
+the shading, not the shape, of the expression.
+
+Stored as safetensors (``neutral_shape``: (468, 2); ``<emotion>``: (468, 2) offsets; ``counts``;
+``shading_frame`` and ``shading_<emotion>``: the ratio images' frame and log ratios) in the
+package's data folder, with its sha256 pinned in moodshift.models.shipped and checked on every
+load. A file without the shading keys edits shape only.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -72,18 +76,39 @@ class ExpressionOffsets:
     neutral: np.ndarray                  # (468, 2) mean neutral shape, eye distance 1
     offsets: dict[str, np.ndarray]       # emotion -> (468, 2) mean offset from neutral
     counts: dict[str, int]
+    # expression ratio images (moodshift.style.editing.shading): emotion -> (GRID, GRID) log
+    # ratio, drawn in the frame [x0, y0, scale] over the neutral shape; empty: shape only
+    shading: dict[str, np.ndarray] = field(default_factory=dict)
+    shading_frame: np.ndarray | None = None
 
     def to_tensors(self) -> dict[str, np.ndarray]:
         out = {"neutral_shape": self.neutral.astype(np.float32)}
         out |= {e: self.offsets[e].astype(np.float32) for e in EMOTIONS if e in self.offsets}
         out["counts"] = np.array([self.counts.get(e, 0) for e in EMOTIONS], np.int32)
+        if self.shading and self.shading_frame is not None:
+            out["shading_frame"] = self.shading_frame.astype(np.float32)
+            out |= {f"shading_{e}": self.shading[e].astype(np.float32)
+                    for e in EMOTIONS if e in self.shading}
         return out
 
     @classmethod
     def from_tensors(cls, tensors: dict[str, np.ndarray]) -> ExpressionOffsets:
         counts = dict(zip(EMOTIONS, map(int, tensors.get("counts", np.zeros(7)))))
+        shading = {e: tensors[f"shading_{e}"].astype(np.float32) for e in EMOTIONS
+                   if f"shading_{e}" in tensors}
+        frame = tensors.get("shading_frame")
         return cls(tensors["neutral_shape"].astype(np.float64),
-                   {e: tensors[e].astype(np.float64) for e in EMOTIONS if e in tensors}, counts)
+                   {e: tensors[e].astype(np.float64) for e in EMOTIONS if e in tensors}, counts,
+                   shading if frame is not None else {},
+                   None if frame is None else frame.astype(np.float64))
+
+    def shading_points(self) -> np.ndarray | None:
+        """Where each mesh point of the neutral shape sits in the ratio images' frame."""
+        if self.shading_frame is None:
+            return None
+        from moodshift.style.editing.shading import frame_points
+
+        return frame_points(self.neutral, self.shading_frame)
 
 
 def learn_offsets(shapes: dict[str, list[np.ndarray]]) -> ExpressionOffsets:
@@ -129,15 +154,24 @@ def labelled_faces(data: list[Path], per_class: int, seed: int = 0) -> list[tupl
     return out
 
 
-def collect_shapes(faces: list[tuple[Path, str]],
-                   progress: Callable[[int, int], None] | None = None) -> dict[str, list]:
+@dataclass(frozen=True)
+class MeshedFace:
+    points: np.ndarray   # (468, 2) mesh points, image pixels
+    gray: np.ndarray     # the image, grey (its shading, for the ratio images)
+
+
+def collect_faces(faces: list[tuple[Path, str]],
+                  progress: Callable[[int, int], None] | None = None
+                  ) -> dict[str, list[MeshedFace]]:
     """Mesh every labelled face; whole-image box when the detector finds none (face crops)."""
+    import cv2
+
     from moodshift.faces.detect import load_detector
     from moodshift.faces.mesh import load_face_mesh
     from moodshift.imageio import load_image
 
     mesh_net, detector = load_face_mesh(), load_detector()
-    shapes: dict[str, list[np.ndarray]] = {e: [] for e in EMOTIONS}
+    meshed: dict[str, list[MeshedFace]] = {e: [] for e in EMOTIONS}
     for i, (path, emotion) in enumerate(faces, 1):
         image = load_image(path)
         h, w = image.shape[:2]
@@ -148,16 +182,30 @@ def collect_shapes(faces: list[tuple[Path, str]],
                 box = max(found, key=lambda d: d.area).box
         mesh = mesh_net.landmarks(image, box)
         if mesh.presence >= MIN_PRESENCE and mesh.yaw_ratio <= MAX_YAW:
-            shapes[emotion].append(mesh.points[:, :2].astype(np.float64))
+            meshed[emotion].append(MeshedFace(mesh.points[:, :2].astype(np.float64),
+                                              cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)))
         if progress and (i % 100 == 0 or i == len(faces)):
             progress(i, len(faces))
-    return shapes
+    return meshed
+
+
+def learn_offsets_and_shading(meshed: dict[str, list[MeshedFace]]) -> ExpressionOffsets:
+    """Offsets (learn_offsets) plus the ratio images of the same faces, in the frame of the
+    mean neutral shape."""
+    from dataclasses import replace
+
+    from moodshift.style.editing.shading import frame_of, frame_points, learn_ratios, shape_free
+
+    offsets = learn_offsets({e: [f.points for f in faces] for e, faces in meshed.items()})
+    frame = frame_of(offsets.neutral)
+    reference = frame_points(offsets.neutral, frame)
+    textures = {e: [t for t in (shape_free(f.gray, f.points, reference) for f in faces)
+                    if t is not None] for e, faces in meshed.items()}
+    return replace(offsets, shading=learn_ratios(textures), shading_frame=frame)
 
 
 def save_offsets(offsets: ExpressionOffsets, path: Path) -> str:
     """Write the safetensors file atomically; returns its sha256."""
-    import io
-
     from safetensors.numpy import save
 
     from moodshift.imageio import atomic_write_bytes
@@ -165,7 +213,6 @@ def save_offsets(offsets: ExpressionOffsets, path: Path) -> str:
 
     data = save(offsets.to_tensors())
     atomic_write_bytes(path, data)
-    _ = io
     return sha256_file(path)
 
 

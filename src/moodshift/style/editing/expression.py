@@ -46,6 +46,7 @@ AU_GAIN = 1.0
 # 6 -> 4, fear 0 -> 1, disgust and neutral unchanged), so they keep 1.
 AU_GAIN_BY_EMOTION = {"sad": 2.0}
 CANCEL_GAIN = 1.3
+OWN_MAX = 3.0           # at most this many times an emotion's mean offset is taken out
 # expression ratio images (moodshift.style.editing.shading) applied as exp(gain x log ratio).
 # Chosen by msnet (the tuning judge) on 50 tuning portraits (LFW 51-100) from gains 0, 1, 2
 # (above 2 the shading looked painted on): 2 gave the highest mean probability of the target for
@@ -128,14 +129,14 @@ def nnls(basis: np.ndarray, target: np.ndarray) -> tuple[np.ndarray, float]:
 def own_expression(norm: np.ndarray, offsets: ExpressionOffsets,
                    keep: set[str]) -> dict[str, float]:
     """How much of each emotion not kept explains the face's deviation from neutral (weights of
-    their offsets, fitted by non-negative least squares, at most 3 each)."""
+    their offsets, fitted by non-negative least squares, at most OWN_MAX each)."""
     others = [e for e in EMOTIONS if e != "neutral" and e not in keep and e in offsets.offsets]
     if not others:
         return {}
     deviation = align(norm, offsets.neutral) - offsets.neutral
     basis = np.stack([offsets.offsets[e].ravel() for e in others], 1)
     coef, _ = nnls(basis, deviation.ravel())
-    return {e: float(c) for e, c in zip(others, np.clip(coef, 0.0, 3.0)) if c > 0}
+    return {e: float(c) for e, c in zip(others, np.clip(coef, 0.0, OWN_MAX)) if c > 0}
 
 
 # inner-lip pairs (upper, lower) and the outer-lip pairs that move with them

@@ -245,7 +245,9 @@ def expression_shading(offsets: ExpressionOffsets, weights: dict[str, float], st
         return np.zeros(shape, np.float32)
     log_ratio = np.clip(sum(w * offsets.shading[e] for e, w in weights.items()),
                         -MAX_SHADING, MAX_SHADING)
-    return shading.ratio_on_face(log_ratio, reference, points, shape, eye)
+    right, left = eye_centres(reference)
+    return shading.ratio_on_face(log_ratio, reference, points, shape, eye,
+                                 float(np.hypot(*(left - right))))
 
 
 def edit_expressions(image: np.ndarray, boxes: list[Box], mix: dict[str, float],

@@ -110,29 +110,23 @@ def _rim_fade(inside: np.ndarray) -> np.ndarray:
 
 
 def ratio_on_face(log_ratio: np.ndarray, reference: np.ndarray, points: np.ndarray,
-                  shape: tuple[int, int], eye_px: float) -> np.ndarray:
+                  shape: tuple[int, int], eye_px: float, frame_per_eye: float) -> np.ndarray:
     """(h, w) log ratio at each pixel of a region of ``shape`` whose face mesh sits at ``points``
-    (468, 2, region pixels); 0 outside the mesh. Drawn at about frame resolution and scaled up:
-    the ratio holds broad shading only, and a big face costs no more than a small one."""
+    (468, 2, region pixels; eye distance ``eye_px``); 0 outside the mesh. ``frame_per_eye``:
+    the eye distance of the ``reference`` points, in frame pixels. Drawn at twice the frame's detail and
+    scaled up: the ratio holds broad shading only, and a big face costs no more than a small
+    one."""
     h, w = shape
-    step = max(1.0, eye_px / (2.0 * frame_scale(reference)))  # twice the frame's detail
+    step = max(1.0, eye_px / (2.0 * frame_per_eye))
     small = (max(int(np.ceil(h / step)), 1), max(int(np.ceil(w / step)), 1))
     values = np.concatenate([reference, np.ones((len(reference), 1))], 1)
     grid = piecewise_linear(points / step, values, small).astype(np.float32)
     drawn = cv2.remap(log_ratio.astype(np.float32), grid[..., 0], grid[..., 1],
                       cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
     # fade to 0 toward the mesh's edge, so the face outline leaves no step
-    fade = cv2.GaussianBlur((grid[..., 2] > 0.999).astype(np.float32), (0, 0), 1.0)
-    drawn = drawn * fade * (grid[..., 2] > 0.999)
+    inside = (grid[..., 2] > 0.999).astype(np.float32)
+    drawn = drawn * cv2.GaussianBlur(inside, (0, 0), 1.0) * inside
     return cv2.resize(drawn, (w, h), interpolation=cv2.INTER_LINEAR)
-
-
-def frame_scale(reference: np.ndarray) -> float:
-    """Frame pixels per eye distance, read back from the frame points (eye distance 1)."""
-    from moodshift.style.editing.offsets import eye_centres
-
-    r, left = eye_centres(reference)
-    return float(np.hypot(*(left - r)))
 
 
 def apply_ratio(region: np.ndarray, log_ratio_px: np.ndarray) -> np.ndarray:

@@ -337,3 +337,18 @@ def test_analyze_with_faceapi_models_does_not_import_torch() -> None:
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.split()[1] == "False", "torch was imported"
+
+
+def test_an_age_below_zero_years_reads_as_zero(monkeypatch) -> None:
+    """face-api's age head is a plain regression; a steered child's face once came out at
+    -0.83 years and crashed `eval gan` when that was turned into an age group."""
+    from moodshift.faces.agegender import FaceApiAgeGender
+    from moodshift.people import age_group_of
+
+    model = FaceApiAgeGender.__new__(FaceApiAgeGender)  # no weights needed: raw is replaced
+    monkeypatch.setattr(model, "raw", lambda batch: (np.array([-0.83, 31.0]),
+                                                     np.array([[0.9, 0.1], [0.2, 0.8]])))
+    image = np.zeros((64, 64, 3), np.uint8)
+    young, adult = model.predict(image, [(0, 0, 32, 32), (16, 16, 32, 32)])
+    assert young.age == 0.0 and age_group_of(young.age) == "child"
+    assert adult.age == 31.0 and adult.gender == "female"

@@ -43,5 +43,7 @@ class FaceApiAgeGender:
         out: list[AgeGender] = []
         for age, probs in zip(ages, genders):
             k = int(np.argmax(probs))
-            out.append(AgeGender(float(age), GENDERS[k], float(probs[k])))
+            # the age head is an unbounded regression: a small child's face can come out a
+            # little below 0 years, which is no age (and no age group)
+            out.append(AgeGender(max(float(age), 0.0), GENDERS[k], float(probs[k])))
         return out

@@ -92,6 +92,22 @@ def test_ratio_images_hold_where_an_expression_darkens_the_face() -> None:
     assert not ratios["neutral"].any()
 
 
+def test_the_own_expressions_shading_is_taken_out_but_not_an_open_mouth_the_target_keeps() -> None:
+    from moodshift.style.editing.expression import (
+        CANCEL_GAIN,
+        SHADING_GAIN,
+        shading_weights,
+    )
+
+    # a broad grin (fitted at 2.5 mean smiles) with its mouth open (0.5 of surprise's jaw drop)
+    own = {"happy": 2.5, "surprise": 0.5}
+    sad = shading_weights({"sad": 1.0}, own)      # sad closes the mouth: all of it goes
+    assert sad == pytest.approx({"sad": SHADING_GAIN, "happy": -CANCEL_GAIN,
+                                 "surprise": -0.5 * CANCEL_GAIN})
+    fear = shading_weights({"fear": 1.0}, own)    # fear keeps it open: its dark stays
+    assert fear == pytest.approx({"fear": SHADING_GAIN, "happy": -CANCEL_GAIN, "surprise": 0.0})
+
+
 @needs_mesh
 def test_shading_is_confined_to_the_face_and_scales_with_strength(astronaut) -> None:
     from moodshift.faces.mesh import load_face_mesh

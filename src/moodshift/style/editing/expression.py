@@ -224,20 +224,25 @@ def edit_face(image: np.ndarray, points: np.ndarray, mix: dict[str, float], stre
     region = texture.shade(region, crease + fold)
     region = texture.paint_mouth(region, local_before, local_after, eye, units[26])
     region = texture.hide_teeth(region, local_after, eye, strength * closed_share(mix))
-    shading_mix = {e: SHADING_GAIN * w for e, w in mix.items()}
-    for e, w in own.items():  # the shading of the face's own expression goes with its shape,
-        # except a jaw drop's dark mouth where the target keeps the mouth open: lightening it
-        # painted open mouths pink (msnet, tuning portraits: fear 3 -> 4 of 50, mean p of the
-        # target over the seven emotions 0.341 -> 0.344)
-        share = closed_share(mix) if PROTOTYPES.get(e, {}).get(26) else 1.0
-        shading_mix[e] = (shading_mix.get(e, 0.0)
-                          - CANCEL_GAIN * share * min(w, OWN_SHADING_MAX))
-    ratio = expression_shading(offsets, shading_mix, strength, local_after, region.shape[:2],
-                               eye)
+    ratio = expression_shading(offsets, shading_weights(mix, own), strength, local_after,
+                               region.shape[:2], eye)
     region = shading.apply_ratio(region, ratio)
     out[y0:y1, x0:x1] = np.where((field_ != 0).any(-1, keepdims=True) | (crease + fold > 0)[
         ..., None] | (ratio != 0)[..., None], region, out[y0:y1, x0:x1])
     return out, moved, units
+
+
+def shading_weights(mix: dict[str, float], own: dict[str, float]) -> dict[str, float]:
+    """Weight of each emotion's ratio image: the target blend's at SHADING_GAIN, less the face's
+    own expression (``own``: fitted weights, as for its shape) at CANCEL_GAIN, each at most
+    OWN_SHADING_MAX; a jaw drop's dark mouth is not taken out where the target keeps the mouth
+    open (lightening it painted open mouths pink; msnet, tuning portraits: fear 3 -> 4 of 50,
+    mean probability of the target over the seven emotions 0.341 -> 0.344)."""
+    weights = {e: SHADING_GAIN * w for e, w in mix.items()}
+    for e, w in own.items():
+        share = closed_share(mix) if PROTOTYPES.get(e, {}).get(26) else 1.0
+        weights[e] = weights.get(e, 0.0) - CANCEL_GAIN * share * min(w, OWN_SHADING_MAX)
+    return weights
 
 
 def expression_shading(offsets: ExpressionOffsets, weights: dict[str, float], strength: float,

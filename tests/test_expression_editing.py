@@ -144,6 +144,9 @@ def test_warp_keeps_background_pixels_and_zero_strength_returns_the_input(astron
     assert np.array_equal(same, image) and not edits[0].applied
     out, edits, _ = edit_expressions(image, [box], {"surprise": 1.0}, 1.0)
     assert edits[0].applied and edits[0].reason is None
+    # the report says which ratio images shaded the face, and how strongly
+    from moodshift.style.editing.expression import SHADING_GAIN
+    assert edits[0].to_json()["ratio_images"]["surprise"] == pytest.approx(SHADING_GAIN)
     points = load_face_mesh().landmarks(image, box).points
     region = polygon_mask(image.shape[:2], [grown_oval(points, MASK_RING)], 0.0) > 0
     region = np.pad(region, 3, mode="edge")[3:-3, 3:-3]  # the polygon's anti-aliased edge

@@ -196,8 +196,9 @@ def skip_reason(image: np.ndarray, box: Box, points: np.ndarray | None,
 
 
 def edit_face(image: np.ndarray, points: np.ndarray, mix: dict[str, float], strength: float,
-              offsets: ExpressionOffsets) -> tuple[np.ndarray, np.ndarray, dict[str, float]]:
-    """One face moved toward the blend; returns (image, moved points, applied AU amounts)."""
+              offsets: ExpressionOffsets) -> tuple[np.ndarray, np.ndarray, dict[str, object]]:
+    """One face moved toward the blend; returns (image, moved points, what was shaded: the
+    action units drawn as texture and each emotion's ratio-image weight, for the report)."""
     mid, rot, eye = _frame(points)
     norm = (points[:, :2] - mid) @ rot.T / eye
     learned = sum(w * offsets.offsets.get(e, np.zeros_like(norm)) for e, w in mix.items())
@@ -224,12 +225,17 @@ def edit_face(image: np.ndarray, points: np.ndarray, mix: dict[str, float], stre
     region = texture.shade(region, crease + fold)
     region = texture.paint_mouth(region, local_before, local_after, eye, units[26])
     region = texture.hide_teeth(region, local_after, eye, strength * closed_share(mix))
-    ratio = expression_shading(offsets, shading_weights(mix, own), strength, local_after,
-                               region.shape[:2], eye)
+    weights = shading_weights(mix, own)
+    ratio = expression_shading(offsets, weights, strength, local_after, region.shape[:2], eye)
     region = shading.apply_ratio(region, ratio)
     out[y0:y1, x0:x1] = np.where((field_ != 0).any(-1, keepdims=True) | (crease + fold > 0)[
         ..., None] | (ratio != 0)[..., None], region, out[y0:y1, x0:x1])
-    return out, moved, units
+    shaded: dict[str, object] = {
+        "shaded_action_units": {str(k): round(v, 3) for k, v in units.items() if v > 0}}
+    if offsets.shading:
+        shaded["ratio_images"] = {e: round(strength * w, 3) for e, w in weights.items()
+                                  if e in offsets.shading and round(strength * w, 3) != 0}
+    return out, moved, shaded
 
 
 def shading_weights(mix: dict[str, float], own: dict[str, float]) -> dict[str, float]:
@@ -288,12 +294,11 @@ def edit_expressions(image: np.ndarray, boxes: list[Box], mix: dict[str, float],
             if mesh is not None and mesh.presence >= MIN_MESH_SCORE:
                 meshes.append(mesh.points[:, :2])
             continue
-        out, moved, units = edit_face(out, mesh.points, mix, strength, offsets)
+        out, moved, shaded = edit_face(out, mesh.points, mix, strength, offsets)
         _, _, eye = _frame(mesh.points)
         change = float(np.mean(np.hypot(*(moved - mesh.points[:, :2]).T)) / eye)
         ident = _procrustes(moved[list(IDENTITY_POINTS)], mesh.points[list(IDENTITY_POINTS), :2])
         edits.append(FaceEdit(box, True, mix, strength, None, mesh.presence, change, ident / eye,
-                              {"shaded_action_units": {str(k): round(v, 3) for k, v in units.items()
-                                                if v > 0}}))
+                              shaded))
         meshes.append(moved)
     return out, edits, meshes

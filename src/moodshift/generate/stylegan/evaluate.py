@@ -255,7 +255,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
                                for k in range(len(EMOTIONS))]))
     identity = identity_consistency(gen, d, describe, read, identities, seed + 7919, psi) \
         if identities >= 2 else {}
-    paths = {e: "style-space direction" + (" + expression editing (mesh warp)"
+    paths = {e: "style-space direction" + (" + expression editing (mesh warp, shading)"
                                            if edit_weak and weak_direction(d, e) else "")
              for e in EMOTIONS}
     return StyleEval(judge=judge, judge_independent=judge not in LABEL_JUDGES, n=n, psi=psi,

@@ -4,8 +4,9 @@ A seed gives styles (one identity each); ``steer`` sets them at the calibrated p
 asked emotion, at the age group's target age along the age direction, and at the gender's
 position along the gender direction (moodshift.generate.stylegan.directions). Unspecified age
 or gender leave the face's own. Emotions whose direction the calibration found weak (see the
-directions' model card) are also expression-edited after rendering (face mesh warp and shading). Each
-identity is the best of a few seeded candidates by the labelling readers (choose.py)."""
+directions' model card) are also expression-edited after rendering (face mesh warp and
+shading). Each identity is the best of a few seeded candidates by the labelling readers
+(choose.py)."""
 
 from __future__ import annotations
 
@@ -147,9 +148,9 @@ def weak_direction(d: Directions, emotion: str) -> bool:
 
 def edit_if_weak(img: np.ndarray, emotion: str, d: Directions) -> tuple[np.ndarray, bool]:
     """For an emotion whose direction is weak, the rendered face is also moved toward it by
-    moodshift's expression editor (face mesh warp and shading, moodshift.style.editing); other emotions,
-    and faces the detector or the mesh cannot find (or turned too far), are returned as they
-    are. Returns the image and whether the edit was applied."""
+    moodshift's expression editor (face mesh warp and shading, moodshift.style.editing); other
+    emotions, and faces the detector or the mesh cannot find (or turned too far), are returned
+    as they are. Returns the image and whether the edit was applied."""
     if not weak_direction(d, emotion):
         return img, False
     from moodshift.faces.detect import load_detector

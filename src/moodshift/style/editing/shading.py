@@ -113,9 +113,9 @@ def ratio_on_face(log_ratio: np.ndarray, reference: np.ndarray, points: np.ndarr
                   shape: tuple[int, int], eye_px: float, frame_per_eye: float) -> np.ndarray:
     """(h, w) log ratio at each pixel of a region of ``shape`` whose face mesh sits at ``points``
     (468, 2, region pixels; eye distance ``eye_px``); 0 outside the mesh. ``frame_per_eye``:
-    the eye distance of the ``reference`` points, in frame pixels. Drawn at twice the frame's detail and
-    scaled up: the ratio holds broad shading only, and a big face costs no more than a small
-    one."""
+    the eye distance of the ``reference`` points, in frame pixels. Drawn at twice the frame's
+    detail and scaled up: the ratio holds broad shading only, and a big face costs no more than
+    a small one."""
     h, w = shape
     step = max(1.0, eye_px / (2.0 * frame_per_eye))
     small = (max(int(np.ceil(h / step)), 1), max(int(np.ceil(w / step)), 1))

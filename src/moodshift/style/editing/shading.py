@@ -9,7 +9,8 @@ are changes of shading, and an expression ratio image stores them (Liu, Shan & Z
   piecewise affinely over its MediaPipe mesh, onto the mean neutral shape drawn in a GRID x GRID
   frame ("shape-free texture"), and divided by its own mean brightness inside the face so
   lighting and skin tone drop out. Per emotion the mean of those textures is divided by the
-  neutral mean; the log of that ratio, lightly smoothed and clipped, is stored;
+  neutral mean; the log of that ratio is stored lightly smoothed, without its broadest part
+  (how each emotion's photos happened to be lit), faded out at the face's rim and clipped;
 * editing (moodshift.style.editing.expression): the blend's log ratio is drawn onto the face's
   *moved* mesh (each point knows where it sits in the frame) and the face's pixels are
   multiplied by exp(gain x log ratio). Multiplying, not painting, keeps the photo's own skin,
@@ -32,7 +33,6 @@ MAX_LOG_RATIO = 0.5       # a stored ratio lies within exp(+-0.5) = 0.61 .. 1.65
 SMOOTH = 1.0              # Gaussian sigma (frame pixels) over each stored log ratio
 BROAD = 8.0               # sigma of the broad shading taken away (frame pixels)
 RIM = 0.1                 # share of the frame over which the ratio fades out at the outline
-MIN_INSIDE = 0.9          # share of the neutral shape's frame a face's warp must cover
 
 
 def frame_of(neutral: np.ndarray) -> np.ndarray:
@@ -50,24 +50,17 @@ def frame_points(neutral: np.ndarray, frame: np.ndarray) -> np.ndarray:
 def shape_free(gray: np.ndarray, points: np.ndarray,
                reference: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """(GRID x GRID texture divided by its mean inside the face, inside mask) of one face whose
-    mesh ``points`` (468, 2, image pixels) match the frame's ``reference`` points; None when
-    the warp covers too little of the frame (a mesh folded over itself)."""
+    mesh ``points`` (468, 2, image pixels) match the frame's ``reference`` points; None for a
+    face with no light to divide by (a black image)."""
     grid = piecewise_linear(reference, np.concatenate([points, np.ones((len(points), 1))], 1),
                             (GRID, GRID)).astype(np.float32)
     inside = grid[..., 2] > 0.999
-    if inside.mean() < MIN_INSIDE * _hull_share(reference):
-        return None
     texture = cv2.remap(gray.astype(np.float32), grid[..., 0], grid[..., 1], cv2.INTER_LINEAR,
                         borderMode=cv2.BORDER_REPLICATE)
     mean = float(texture[inside].mean())
     if mean < 1.0:
         return None
     return np.where(inside, texture / mean, 0.0).astype(np.float32), inside
-
-
-def _hull_share(reference: np.ndarray) -> float:
-    hull = cv2.convexHull(reference.astype(np.float32))
-    return float(cv2.contourArea(hull)) / (GRID * GRID)
 
 
 def learn_ratios(textures: dict[str, list[tuple[np.ndarray, np.ndarray]]]) -> dict[str, np.ndarray]:

@@ -93,19 +93,20 @@ def test_ratio_images_hold_where_an_expression_darkens_the_face() -> None:
 
 
 def test_the_own_expressions_shading_is_taken_out_but_not_an_open_mouth_the_target_keeps() -> None:
-    from moodshift.style.editing.expression import (
-        CANCEL_GAIN,
-        SHADING_GAIN,
-        shading_weights,
-    )
+    from moodshift.style.editing import expression as ex
 
     # a broad grin (fitted at 2.5 mean smiles) with its mouth open (0.5 of surprise's jaw drop)
     own = {"happy": 2.5, "surprise": 0.5}
-    sad = shading_weights({"sad": 1.0}, own)      # sad closes the mouth: all of it goes
-    assert sad == pytest.approx({"sad": SHADING_GAIN, "happy": -CANCEL_GAIN,
-                                 "surprise": -0.5 * CANCEL_GAIN})
-    fear = shading_weights({"fear": 1.0}, own)    # fear keeps it open: its dark stays
-    assert fear == pytest.approx({"fear": SHADING_GAIN, "happy": -CANCEL_GAIN, "surprise": 0.0})
+    others = -ex.SHADING_CONTRAST * ex.SHADING_GAIN / 5  # each other expressive emotion's share
+    sad = ex.shading_weights({"sad": 1.0}, own)      # sad closes the mouth: all of it goes
+    assert sad == pytest.approx({"sad": ex.SHADING_GAIN, "angry": others, "disgust": others,
+                                 "fear": others, "happy": others - ex.CANCEL_GAIN,
+                                 "surprise": others - 0.5 * ex.CANCEL_GAIN})
+    fear = ex.shading_weights({"fear": 1.0}, own)    # fear keeps it open: its dark stays
+    assert fear == pytest.approx({"fear": ex.SHADING_GAIN, "angry": others, "disgust": others,
+                                  "sad": others, "happy": others - ex.CANCEL_GAIN,
+                                  "surprise": others})
+    assert ex.shading_weights({"neutral": 1.0}, {}) == {"neutral": ex.SHADING_GAIN}
 
 
 @needs_mesh

@@ -58,6 +58,10 @@ SHADING_GAIN = 2.0
 # summed log ratio is kept within +-MAX_SHADING (a pixel at most doubles or halves) so blends
 # cannot stack up; that bound changed no tuning reading (157 of 350 either way).
 OWN_SHADING_MAX = 1.0
+# The target's ratio image against the mean of the other expressive emotions': chosen by msnet on
+# the same tuning portraits from 0 / 0.5 / 1 / 2 (mean probability of the target over the seven
+# emotions 0.344 / 0.350 / 0.350 / 0.328; read as asked 157 / 160 / 161 / 152 of 350).
+SHADING_CONTRAST = 0.5
 MAX_SHADING = 0.7
 # points no expression moves much: upper face outline, nose, eye corners (identity check)
 IDENTITY_POINTS = (10, 338, 297, 332, 284, 251, 389, 356, 454, 127, 162, 21, 54, 103, 67, 109,
@@ -239,12 +243,19 @@ def edit_face(image: np.ndarray, points: np.ndarray, mix: dict[str, float], stre
 
 
 def shading_weights(mix: dict[str, float], own: dict[str, float]) -> dict[str, float]:
-    """Weight of each emotion's ratio image: the target blend's at SHADING_GAIN, less the face's
+    """Weight of each emotion's ratio image: the target blend's at SHADING_GAIN, less
+    SHADING_CONTRAST times the mean of the other expressive emotions' (the shading every
+    expression shares, such as darker eye sockets, tells emotions apart least), less the face's
     own expression (``own``: fitted weights, as for its shape) at CANCEL_GAIN, each at most
     OWN_SHADING_MAX; a jaw drop's dark mouth is not taken out where the target keeps the mouth
     open (lightening it painted open mouths pink; msnet, tuning portraits: fear 3 -> 4 of 50,
     mean probability of the target over the seven emotions 0.341 -> 0.344)."""
     weights = {e: SHADING_GAIN * w for e, w in mix.items()}
+    expressive = [e for e in EMOTIONS if e != "neutral"]
+    for e, w in mix.items():  # what the target's shading shares with the others' is played down
+        others = [f for f in expressive if f != e] if e in expressive else []
+        for f in others:
+            weights[f] = weights.get(f, 0.0) - SHADING_CONTRAST * SHADING_GAIN * w / len(others)
     for e, w in own.items():
         share = closed_share(mix) if PROTOTYPES.get(e, {}).get(26) else 1.0
         weights[e] = weights.get(e, 0.0) - CANCEL_GAIN * share * min(w, OWN_SHADING_MAX)

@@ -50,7 +50,7 @@ OWN_MAX = 3.0           # at most this many times an emotion's mean offset is ta
 # expression ratio images (moodshift.style.editing.shading) applied as exp(gain x log ratio).
 # Chosen by msnet (the tuning judge) on 50 tuning portraits (LFW 51-100) from gains 0, 1, 2
 # (above 2 the shading looked painted on): 2 gave the highest mean probability of the target for
-# every emotion; target read on 95 -> 149 of 350 edits (with the own-shading cap below: 157).
+# every emotion; target read on 95 -> 149 of 350 edits (with the settings below: 160).
 SHADING_GAIN = 2.0
 # The own expression's shading is taken out at CANCEL_GAIN x its fitted weight, the weight capped
 # at 1 (one average expression's shading: a broad grin fitted at 3 x the mean smile lost so much

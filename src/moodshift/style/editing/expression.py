@@ -12,8 +12,8 @@ Per face: MediaPipe's mesh (moodshift.faces.mesh) -> the face's points in a norm
 all scaled by strength (blends: weighted sums) -> a dense warp confined to the face region
 (moodshift.style.editing.warp) -> shading where the geometry opens the mouth or creases the skin
 (moodshift.style.editing.texture) -> the target's expression ratio image drawn on the moved mesh,
-less that of the face's own expression (moodshift.style.editing.shading). Pixels outside each
-face region are never touched.
+less part of the other emotions' and that of the face's own expression
+(moodshift.style.editing.shading). Pixels outside each face region are never touched.
 
 Faces are skipped, with the reason reported, when they are too small to edit, when the mesh does
 not find a face in the box, when the head is turned toward profile, or when the face is cut by
@@ -58,11 +58,11 @@ SHADING_GAIN = 2.0
 # summed log ratio is kept within +-MAX_SHADING (a pixel at most doubles or halves) so blends
 # cannot stack up; that bound changed no tuning reading (157 of 350 either way).
 OWN_SHADING_MAX = 1.0
+MAX_SHADING = 0.7
 # The target's ratio image against the mean of the other expressive emotions': chosen by msnet on
 # the same tuning portraits from 0 / 0.5 / 1 / 2 (mean probability of the target over the seven
 # emotions 0.344 / 0.350 / 0.350 / 0.328; read as asked 157 / 160 / 161 / 152 of 350).
 SHADING_CONTRAST = 0.5
-MAX_SHADING = 0.7
 # points no expression moves much: upper face outline, nose, eye corners (identity check)
 IDENTITY_POINTS = (10, 338, 297, 332, 284, 251, 389, 356, 454, 127, 162, 21, 54, 103, 67, 109,
                    234, 93, 323, 1, 4, 5, 6, 168, 195, 197, 33, 133, 362, 263)

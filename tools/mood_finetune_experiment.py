@@ -161,11 +161,9 @@ def fit_fold(maps, z, tr, te, args, log):
                                  "params": n_params}
 
 
-def pearson(a, b):
-    return float(np.corrcoef(a, b)[0, 1])
-
-
 def table(done, va, sets, preds):
+    from moodshift.mood.metrics import pearson
+
     rows = []
     m = np.isin(np.arange(len(va)), done)
     for name, p in preds.items():

@@ -279,3 +279,55 @@ def test_train_expression_offsets_writes_offsets_and_ratio_images(tmp_path: Path
     assert main(["train", "expression-offsets", "--data", str(tmp_path / "empty"), "-o",
                  str(again)]) == 2
     assert not again.exists() and "no labelled faces" in capsys.readouterr().err
+
+
+def _neutral_face_px(eye_px: float = 60.0) -> np.ndarray:
+    """The shipped mean neutral mesh in pixels of a 400 px image (eye centres eye_px apart)."""
+    from moodshift.style.editing.offsets import load_offsets
+    return load_offsets().neutral * eye_px + 200.0
+
+
+def _area_ratios(points: np.ndarray, moves: np.ndarray, crop, collapsible=()) -> np.ndarray:
+    from moodshift.style.editing.warp import checked_triangles, signed_areas
+    src, tris = checked_triangles(points, crop, collapsible)
+    after = src.copy()
+    after[:len(points)] += moves
+    return signed_areas(after, tris) / signed_areas(src, tris)
+
+
+def test_untangle_leaves_no_triangle_folded_and_keeps_moves_that_fold_nothing() -> None:
+    from moodshift.faces.masks import LIPS_INNER
+    from moodshift.style.editing.warp import MIN_AREA_RATIO, face_crop, untangle
+
+    points = _neutral_face_px()
+    crop = face_crop(points, (400, 400))
+    rng = np.random.default_rng(0)
+    wild = rng.normal(0.0, 6.0, points.shape)  # a tenth of the eye distance, every point its own way
+    assert (_area_ratios(points, wild, crop) < 0).sum() > 50
+    fixed = untangle(points, wild, crop, LIPS_INNER)
+    ratios = _area_ratios(points, fixed, crop, LIPS_INNER)
+    assert ratios.min() >= MIN_AREA_RATIO - 1e-9
+    assert np.abs(fixed).mean() > 0.3 * np.abs(wild).mean()  # the moves are tamed, not dropped
+    gentle = np.tile([1.5, -1.0], (len(points), 1))  # the face shifted as one
+    assert np.array_equal(untangle(points, gentle, crop, LIPS_INNER), gentle)
+
+
+@pytest.mark.parametrize("emotion", EMOTIONS)
+def test_action_unit_prototypes_fold_no_lip_and_leave_the_upper_lip_to_a_jaw_drop(
+        emotion: str) -> None:
+    from moodshift.faces.masks import LIPS_INNER
+    from moodshift.style.editing.offsets import load_offsets
+    from moodshift.style.editing.templates import LOWER_LIP, UPPER_LIP, emotion_displacement
+    from moodshift.style.editing.warp import face_crop
+
+    neutral = load_offsets().neutral
+    points = _neutral_face_px()
+    moves = 60.0 * emotion_displacement({emotion: 1.0}, neutral, neutral)
+    crop = face_crop(points, (400, 400))
+    from moodshift.style.editing.warp import checked_triangles
+    _, tris = checked_triangles(points, crop, LIPS_INNER)
+    on_lips = np.isin(tris, (*UPPER_LIP, *LOWER_LIP)).all(1)
+    ratios = _area_ratios(points, moves, crop, LIPS_INNER)[on_lips]
+    assert on_lips.sum() > 50 and (ratios <= 0).sum() <= 2  # untangle takes what is left
+    if emotion == "surprise":  # the jaw drops: the lower lip goes down, the upper lip stays
+        assert moves[14, 1] > 10.0 and abs(moves[13, 1]) < 0.2 * moves[14, 1]

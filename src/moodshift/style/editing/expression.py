@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from moodshift.emotions import EMOTIONS
-from moodshift.faces.masks import FACE_OVAL
+from moodshift.faces.masks import FACE_OVAL, LIPS_INNER
 from moodshift.style.editing import shading, texture
 from moodshift.style.editing.offsets import ExpressionOffsets, align, eye_centres
 from moodshift.style.editing.templates import PROTOTYPES, emotion_displacement
-from moodshift.style.editing.warp import apply_field, displacement_field, face_crop
+from moodshift.style.editing.warp import apply_field, displacement_field, face_crop, untangle
 
 Box = tuple[int, int, int, int]
 MIN_FACE_PX = 40          # smaller faces are skipped: too few pixels to move convincingly
@@ -207,13 +207,14 @@ def edit_face(image: np.ndarray, points: np.ndarray, mix: dict[str, float], stre
     norm = (points[:, :2] - mid) @ rot.T / eye
     learned = sum(w * offsets.offsets.get(e, np.zeros_like(norm)) for e, w in mix.items())
     au_mix = {e: w * AU_GAIN_BY_EMOTION.get(e, 1.0) for e, w in mix.items()}
-    moves = LEARNED_GAIN * learned + AU_GAIN * emotion_displacement(au_mix, norm)
+    moves = LEARNED_GAIN * learned + AU_GAIN * emotion_displacement(au_mix, norm,
+                                                                     offsets.neutral)
     own = own_expression(norm, offsets, set(mix))
     moves = moves - CANCEL_GAIN * sum((w * offsets.offsets[e] for e, w in own.items()),
                                       np.zeros_like(norm))
     moves = moves + close_mouth(norm + moves, mix)
-    moves_px = strength * eye * (moves @ rot)
     crop = face_crop(points, image.shape[:2])
+    moves_px = untangle(points, strength * eye * (moves @ rot), crop, LIPS_INNER)
     field_ = displacement_field(points, moves_px, crop, smooth=0.03 * eye)
     out = apply_field(image, field_, crop)
     moved = points[:, :2] + moves_px

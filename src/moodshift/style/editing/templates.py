@@ -3,8 +3,11 @@
 Each action unit (Ekman & Friesen's FACS) moves a few landmark groups of MediaPipe's mesh, in a
 face frame normalised so the eye centres are 1 apart, eyes level, x toward the image's right,
 y downward. ``outward`` moves a point away from the face's midline (its sign follows the
-point's side). Amplitudes are hand-set to what the action looks like at full intensity; the
-dense warp spreads each group's movement to its neighbours.
+point's side). Amplitudes are hand-set to what the action looks like at full intensity. The mesh
+points no group names follow their neighbours (a harmonic fill over the mesh's triangulation),
+except the face's outline, the nose and the eye corners, which stay: a moved group drags the
+skin around it instead of pulling against still points beside it, which folded the thin
+triangles between them over (a seam in the warp).
 
 Emotion prototypes follow EMFACS (Ekman & Friesen; Matsumoto & Ekman's prototypes):
 happy 6+12, sad 1+4+15(+17), fear 1+2+4+5+7+20+26, disgust 9+10+15+16, angry 4+5+7+23,
@@ -14,6 +17,9 @@ surprise 1+2+5+26; neutral has none.
 from __future__ import annotations
 
 import numpy as np
+
+from moodshift.faces.masks import FACE_OVAL, LIPS_INNER
+from moodshift.style.editing.warp import delaunay
 
 # landmark groups (MediaPipe face mesh indices; "r" = subject's right = image left)
 BROW_INNER = (55, 65, 107, 66, 285, 295, 336, 296)
@@ -31,6 +37,7 @@ UPPER_LIP_OUTER = (0, 37, 267, 39, 269, 40, 270)
 UPPER_LIP_INNER = (13, 82, 312, 81, 311, 80, 310)
 LOWER_LIP_INNER = (14, 87, 317, 178, 402, 88, 318)
 LOWER_LIP_OUTER = (17, 84, 314, 181, 405, 91, 321)
+LOWER_LIP_OUTER_MIDDLE = (17, 84, 314, 181, 405)  # without the ends beside the mouth corners
 BELOW_LIP = (18, 200, 83, 313, 201, 421, 182, 406)
 CHIN = (199, 175, 152, 148, 377, 176, 400, 171, 396, 208, 428)
 JAW_SIDE = (149, 378, 150, 379, 136, 365)
@@ -50,7 +57,7 @@ AU: dict[int, list[tuple[tuple[int, ...], tuple[float, float], bool]]] = {
     12: [(MOUTH_CORNER, (0.09, -0.10), True), (MOUTH_CORNER_NEAR, (0.05, -0.05), True)],
     15: [(MOUTH_CORNER, (0.0, 0.09), False), (MOUTH_CORNER_NEAR, (0.0, 0.045), False)],
     16: [(LOWER_LIP_OUTER, (0.0, 0.05), False), (LOWER_LIP_INNER, (0.0, 0.045), False)],
-    17: [(BELOW_LIP, (0.0, -0.03), False), (LOWER_LIP_OUTER, (0.0, -0.02), False)],
+    17: [(BELOW_LIP, (0.0, -0.03), False), (LOWER_LIP_OUTER_MIDDLE, (0.0, -0.02), False)],
     20: [(MOUTH_CORNER, (0.09, 0.02), True), (MOUTH_CORNER_NEAR, (0.05, 0.01), True)],
     23: [(UPPER_LIP_OUTER, (0.0, 0.02), False), (LOWER_LIP_OUTER, (0.0, -0.02), False),
          (MOUTH_CORNER, (-0.03, 0.0), True)],
@@ -70,25 +77,81 @@ PROTOTYPES: dict[str, dict[int, float]] = {
 }
 
 
-def au_displacement(units: dict[int, float], normalised: np.ndarray) -> np.ndarray:
-    """(468, 2) displacement (normalised units) for action units at the given intensities;
-    ``normalised`` are the face's points in the normalised frame (for the outward sign)."""
+# every point of each lip, its four rings from the mouth opening out (corners left out)
+UPPER_LIP = (191, 80, 81, 82, 13, 312, 311, 310, 415, 183, 42, 41, 38, 12, 268, 271, 272, 407,
+             184, 74, 73, 72, 11, 302, 303, 304, 408, 185, 40, 39, 37, 0, 267, 269, 270, 409)
+LOWER_LIP = (95, 88, 178, 87, 14, 317, 402, 318, 324, 96, 89, 179, 86, 15, 316, 403, 319, 325,
+             77, 90, 180, 85, 16, 315, 404, 320, 307, 146, 91, 181, 84, 17, 314, 405, 321, 375)
+# What no action unit moves unless it names it: the face's outline, the nose's ridge and tip,
+# the eye corners, and the mouth opening's edge (lips pressed together thin instead of passing
+# through each other)
+STILL_UNLESS_NAMED = (*FACE_OVAL, 1, 4, 5, 6, 168, 195, 197, 33, 133, 362, 263, *LIPS_INNER)
+
+
+def au_displacement(units: dict[int, float], normalised: np.ndarray) -> tuple[np.ndarray,
+                                                                               set[int]]:
+    """(468, 2) displacement (normalised units) of the points the action units name, at the
+    given intensities, and the named points; ``normalised`` are the face's points in the
+    normalised frame (for the outward sign)."""
     out = np.zeros((len(normalised), 2))
+    named: set[int] = set()
     for unit, intensity in units.items():
+        if intensity == 0:
+            continue
         for group, (dx, dy), outward in AU[unit]:
             idx = list(group)
             sign = np.sign(normalised[idx, 0]) if outward else np.ones(len(idx))
             out[idx, 0] += intensity * dx * sign
             out[idx, 1] += intensity * dy
+            named.update(idx)
+    return out, named
+
+
+def mesh_adjacency(reference: np.ndarray) -> np.ndarray:
+    """(n, n) 0/1 neighbours in the Delaunay triangulation of ``reference`` (a mean face with a
+    closed mouth: a photographed face's own points can link the upper lip to the lower one),
+    with the mouth opening's two edges not linked."""
+    n = len(reference)
+    tris = delaunay(reference[:, :2])
+    adjacency = np.zeros((n, n))
+    for a, b in ((0, 1), (1, 2), (2, 0)):
+        adjacency[tris[:, a], tris[:, b]] = adjacency[tris[:, b], tris[:, a]] = 1.0
+    # the lips do not pull each other: a dropped jaw leaves the upper lip where it was
+    adjacency[np.ix_(UPPER_LIP, LOWER_LIP)] = 0.0
+    adjacency[np.ix_(LOWER_LIP, UPPER_LIP)] = 0.0
+    return adjacency
+
+
+def spread(moves: np.ndarray, named: set[int], adjacency: np.ndarray) -> np.ndarray:
+    """``moves`` with every point neither named nor in STILL_UNLESS_NAMED set to the harmonic
+    fill of its neighbours' (each the mean of its neighbours in ``adjacency``)."""
+    fixed = np.zeros(len(moves), bool)
+    fixed[list(named)] = True
+    fixed[list(STILL_UNLESS_NAMED)] = True
+    if not named or fixed.all():
+        return moves
+    laplacian = np.diag(adjacency.sum(1)) - adjacency
+    free = ~fixed
+    out = moves.copy()
+    # a point cut off from every fixed one (not seen on a mesh) would make this singular
+    system = laplacian[np.ix_(free, free)] + 1e-9 * np.eye(int(free.sum()))
+    out[free] = np.linalg.solve(system, adjacency[np.ix_(free, fixed)] @ moves[fixed])
     return out
 
 
-def emotion_displacement(mix: dict[str, float], normalised: np.ndarray) -> np.ndarray:
-    """A blend's action-unit displacement: the weighted sum of its emotions' prototypes."""
+def emotion_displacement(mix: dict[str, float], normalised: np.ndarray,
+                         reference: np.ndarray | None = None) -> np.ndarray:
+    """A blend's action-unit displacement: the weighted sum of its emotions' prototypes, spread
+    to the points they do not name over the mesh of ``reference`` (the mean neutral shape; by
+    default ``normalised`` itself)."""
     out = np.zeros((len(normalised), 2))
+    named: set[int] = set()
     for emotion, weight in mix.items():
-        out += weight * au_displacement(PROTOTYPES.get(emotion, {}), normalised)
-    return out
+        moves, points = au_displacement(
+            {u: weight * i for u, i in PROTOTYPES.get(emotion, {}).items()}, normalised)
+        out += moves
+        named |= points
+    return spread(out, named, mesh_adjacency(normalised if reference is None else reference))
 
 
 def mouth_opening(mix: dict[str, float]) -> float:

@@ -1,14 +1,15 @@
 """A dense displacement field from sparse landmark moves, applied with ``cv2.remap``.
 
 Landmarks move by given displacements; a ring of anchor points outside the face (the face oval
-grown by ANCHOR_RING) and the corners of the working crop stay still. The field is piecewise
-linear over a Delaunay triangulation of the *moved* points (OpenCV's Subdiv2D; the same
-interpolant as scipy's LinearNDInterpolator, without the half second `scipy.interpolate` takes to
-import in every `stylize` run), so evaluating it at an output pixel gives the displacement that
-brought its content there: the pixel samples the input at ``p - d(p)`` (an exact inverse of the
-piecewise-affine map). The field is smoothed a little (no kinks along triangle edges) and
-multiplied by a feathered mask of the face region that is exactly 0 outside it: pixels outside
-the face region never move.
+grown by ANCHOR_RING) and the corners of the working crop stay still. The field is the inverse
+of the piecewise-affine map of the Delaunay triangulation of the points before they move
+(OpenCV's Subdiv2D; the same triangulation as scipy's Qhull, without the half second
+`scipy.interpolate` takes to import in every `stylize` run): evaluated at an output pixel it
+gives the displacement that brought its content there, and the pixel samples the input at
+``p - d(p)``. ``untangle`` first keeps every triangle from folding over (a folded triangle shows
+the same skin twice and tears a seam). The field is smoothed a little (no kinks along triangle
+edges) and multiplied by a feathered mask of the face region that is exactly 0 outside it:
+pixels outside the face region never move.
 """
 
 from __future__ import annotations
@@ -66,15 +67,18 @@ def _covers_hull(points: np.ndarray, tris: np.ndarray) -> bool:
     return bool(abs(area - hull) <= 1e-4 * max(hull, 1.0))
 
 
-def piecewise_linear(points: np.ndarray, values: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+def piecewise_linear(points: np.ndarray, values: np.ndarray, size: tuple[int, int],
+                     triangles: np.ndarray | None = None) -> np.ndarray:
     """(h, w, k) values at every pixel (x, y) of a size (h, w) grid, interpolated linearly inside
     the Delaunay triangles of ``points`` (n, 2) carrying ``values`` (n, k); 0 outside their hull
-    (what scipy's LinearNDInterpolator with fill_value 0 computes)."""
+    (what scipy's LinearNDInterpolator with fill_value 0 computes). ``triangles`` (t, 3): use
+    these instead (they must not overlap)."""
     h, w = size
     pts = np.asarray(points, np.float64)
     vals = np.asarray(values, np.float64)
-    tris = delaunay(pts)
-    if len(tris) == 0 or not _covers_hull(pts, tris):  # not seen in tests; Qhull as a net
+    tris = delaunay(pts) if triangles is None else np.asarray(triangles, np.int64)
+    if triangles is None and (len(tris) == 0 or not _covers_hull(pts, tris)):
+        # not seen in tests; Qhull as a net
         from scipy.interpolate import LinearNDInterpolator
 
         grid = np.stack(np.meshgrid(np.arange(w), np.arange(h)), -1).reshape(-1, 2)
@@ -115,18 +119,80 @@ def piecewise_linear(points: np.ndarray, values: np.ndarray, size: tuple[int, in
     return out
 
 
+def still_points(points: np.ndarray, crop: tuple[int, int, int, int]) -> np.ndarray:
+    """The points that never move, in image pixels: the anchor ring and the crop's corners."""
+    x0, y0, x1, y1 = crop
+    corners = np.array([[x0, y0], [x1 - 1, y0], [x0, y1 - 1], [x1 - 1, y1 - 1]], np.float64)
+    return np.concatenate([grown_oval(points, ANCHOR_RING), corners])
+
+
+def signed_areas(points: np.ndarray, tris: np.ndarray) -> np.ndarray:
+    a, b, c = points[tris[:, 0]], points[tris[:, 1]], points[tris[:, 2]]
+    return 0.5 * ((b - a)[:, 0] * (c - a)[:, 1] - (b - a)[:, 1] * (c - a)[:, 0])
+
+
+# A triangle of the face's triangulation may shrink to this share of its area, never fold over:
+# a folded triangle shows the same skin twice and tears a seam (brows lowered past their own
+# lower edge, lips closed past each other).
+MIN_AREA_RATIO = 0.02
+UNTANGLE_ROUNDS = 60
+SLIVER = 0.05
+
+
+def checked_triangles(points: np.ndarray, crop: tuple[int, int, int, int],
+                      collapsible: tuple[int, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+    """(points and the still ring, the triangles ``untangle`` keeps from folding)."""
+    src = np.concatenate([points[:, :2], still_points(points, crop)])
+    tris = delaunay(src)
+    area = np.abs(signed_areas(src, tris))
+    keep = (area > SLIVER * np.median(area)) & ~np.isin(tris, collapsible).all(1)
+    return src, tris[keep]
+
+
+def untangle(points: np.ndarray, moves: np.ndarray, crop: tuple[int, int, int, int],
+             collapsible: tuple[int, ...] = ()) -> np.ndarray:
+    """``moves`` (n, 2) of ``points`` changed where they would fold the warp over: the points
+    of every triangle (of the Delaunay triangulation of the points and the still ring) that
+    would shrink below MIN_AREA_RATIO of its area or flip are moved toward their neighbours'
+    moves, and after half the rounds also shortened, until none does; the rest are kept.
+    Left free: triangles between ``collapsible`` points only (a mouth's opening, repainted
+    anyway) and slivers under SLIVER of the median triangle's area (pressed lips: their
+    orientation is noise, and they cover no visible skin until a jaw drop opens them)."""
+    n = len(points)
+    src, tris = checked_triangles(points, crop, collapsible)
+    before = signed_areas(src, tris)
+    edges = np.concatenate([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]])
+    edges = np.concatenate([edges, edges[:, ::-1]])
+    degree = np.bincount(edges[:, 0], minlength=len(src)).astype(np.float64)
+    out = np.concatenate([np.asarray(moves, np.float64), np.zeros((len(src) - n, 2))])
+    for round_ in range(UNTANGLE_ROUNDS + 20):
+        bad = signed_areas(src + out, tris) / before < MIN_AREA_RATIO
+        if not bad.any():
+            break
+        verts = np.unique(tris[bad])
+        verts = verts[verts < n]
+        if round_ < UNTANGLE_ROUNDS:
+            mean = np.zeros_like(out)
+            np.add.at(mean, edges[:, 0], out[edges[:, 1]])
+            mean /= np.maximum(degree, 1.0)[:, None]
+            out[verts] = 0.5 * out[verts] + 0.5 * mean[verts]
+            if round_ >= UNTANGLE_ROUNDS // 2:
+                out[verts] *= 0.9
+        else:  # a last resort that always ends: halve, and finally stop, what still folds
+            out[verts] *= 0.5 if round_ < UNTANGLE_ROUNDS + 19 else 0.0
+    return out[:n]
+
+
 def displacement_field(points: np.ndarray, moves: np.ndarray, crop: tuple[int, int, int, int],
                        smooth: float) -> np.ndarray:
-    """(h, w, 2) displacement at each output pixel of the crop, 0 outside the face region."""
+    """(h, w, 2) displacement at each output pixel of the crop, 0 outside the face region.
+    The field is the inverse of the piecewise-affine map of the points' (and the still ring's)
+    Delaunay triangulation; ``untangle`` the moves first so that no triangle folds over."""
     x0, y0, x1, y1 = crop
     size = (y1 - y0, x1 - x0)
-    local = points[:, :2] - (x0, y0)
-    anchors = grown_oval(points, ANCHOR_RING) - (x0, y0)
-    corners = np.array([[0, 0], [size[1] - 1, 0], [0, size[0] - 1], [size[1] - 1, size[0] - 1]],
-                       np.float64)
-    dest = np.concatenate([local + moves, anchors, corners])
-    values = np.concatenate([moves, np.zeros((len(anchors) + 4, 2))])
-    field = piecewise_linear(dest, values, size).astype(np.float32)
+    src = np.concatenate([points[:, :2], still_points(points, crop)]) - (x0, y0)
+    values = np.concatenate([moves, np.zeros((len(src) - len(points), 2))])
+    field = piecewise_linear(src + values, values, size, delaunay(src)).astype(np.float32)
     if smooth > 0:
         field = cv2.GaussianBlur(field, (0, 0), smooth)
     feather = max(smooth, 1.0)

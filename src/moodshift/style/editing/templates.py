@@ -4,10 +4,11 @@ Each action unit (Ekman & Friesen's FACS) moves a few landmark groups of MediaPi
 face frame normalised so the eye centres are 1 apart, eyes level, x toward the image's right,
 y downward. ``outward`` moves a point away from the face's midline (its sign follows the
 point's side). Amplitudes are hand-set to what the action looks like at full intensity. The mesh
-points no group names follow their neighbours (a harmonic fill over the mesh's triangulation),
-except the face's outline, the nose and the eye corners, which stay: a moved group drags the
-skin around it instead of pulling against still points beside it, which folded the thin
-triangles between them over (a seam in the warp).
+points no group names follow their neighbours (a harmonic fill over the mean face's
+triangulation, the two lips not linked), except the face's outline, the nose, the eye corners
+and the mouth opening's edge, which stay: a moved group drags the skin around it instead of
+pulling against still points beside it, which folded the thin triangles between them over (a
+seam in the warp).
 
 Emotion prototypes follow EMFACS (Ekman & Friesen; Matsumoto & Ekman's prototypes):
 happy 6+12, sad 1+4+15(+17), fear 1+2+4+5+7+20+26, disgust 9+10+15+16, angry 4+5+7+23,

@@ -72,7 +72,7 @@ def piecewise_linear(points: np.ndarray, values: np.ndarray, size: tuple[int, in
     """(h, w, k) values at every pixel (x, y) of a size (h, w) grid, interpolated linearly inside
     the Delaunay triangles of ``points`` (n, 2) carrying ``values`` (n, k); 0 outside their hull
     (what scipy's LinearNDInterpolator with fill_value 0 computes). ``triangles`` (t, 3): use
-    these instead (they must not overlap)."""
+    these instead (where two overlap, the later one's values are kept)."""
     h, w = size
     pts = np.asarray(points, np.float64)
     vals = np.asarray(values, np.float64)

@@ -72,6 +72,8 @@ class StyleEval:
     paths: dict[str, str] = field(default_factory=dict)
     confusion: dict[str, dict[str, int]] = field(default_factory=dict)
     candidates: int = 1
+    # portraits where the detector did not find exactly one face: "emotion/age/gender: n faces"
+    one_face_misses: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         r4 = lambda v: round(float(v), 4)  # noqa: E731
@@ -96,7 +98,8 @@ class StyleEval:
                     "judge": f"{LABEL_AGE_GENDER} (dependent: it labelled the directions' "
                              "training faces)",
                     **{k: r4(v) for k, v in self.dependent_age_gender.items()}},
-                "one_face_detected": r4(self.one_face), "diversity": r4(self.diversity),
+                "one_face_detected": r4(self.one_face), "one_face_misses": self.one_face_misses,
+                "diversity": r4(self.diversity),
                 "feature_space": self.feature_space,
                 "identity": {k: r4(v) for k, v in self.identity.items()},
                 "emotion_paths": self.paths,
@@ -270,7 +273,9 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
                      one_face=float(np.mean(np.array(faces_found) == 1)),
                      diversity=diversity, seconds_per_portrait=seconds / max(1, n),
                      peak_memory_mb=peak_memory_mb(), identity=identity, paths=paths,
-                     confusion=confusion, candidates=candidates)
+                     confusion=confusion, candidates=candidates,
+                     one_face_misses=[f"{e}/{a}/{g}: {k} faces"
+                                      for (e, a, g), k in zip(asked, faces_found) if k != 1])
 
 
 def age_gender_scores(ages: list[float], genders: list[str],

@@ -9,6 +9,8 @@ portraits are split in two halves: the search sees the first, the second reports
 choice carries to faces it did not see. fer and face-api are never loaded: they judge the result
 in ``moodshift eval stylize`` on other portraits.
 
+    mkdir /tmp/lfw-tune && for f in $(ls ../shared/portraits/lfw | sort | sed -n 51,100p); do
+        ln -s "$PWD/../shared/portraits/lfw/$f" /tmp/lfw-tune/; done
     nice env PYTHONPATH=src python tools/tune_prototypes.py --data /tmp/lfw-tune \
         --emotions fear,disgust --evals 96 --out prototypes.json
 """

@@ -30,8 +30,18 @@ from moodshift.emotions import EMOTIONS
 from moodshift.faces.masks import FACE_OVAL, LIPS_INNER
 from moodshift.style.editing import shading, texture
 from moodshift.style.editing.offsets import ExpressionOffsets, align, eye_centres
-from moodshift.style.editing.templates import PROTOTYPES, emotion_displacement
-from moodshift.style.editing.warp import apply_field, displacement_field, face_crop, untangle
+from moodshift.style.editing.templates import (
+    NOSE_AND_EYE_CORNERS,
+    PROTOTYPES,
+    emotion_displacement,
+)
+from moodshift.style.editing.warp import (
+    apply_field,
+    displacement_field,
+    face_crop,
+    face_triangles,
+    untangle,
+)
 
 Box = tuple[int, int, int, int]
 MIN_FACE_PX = 40          # smaller faces are skipped: too few pixels to move convincingly
@@ -65,7 +75,7 @@ MAX_SHADING = 0.7
 SHADING_CONTRAST = 0.5
 # points no expression moves much: upper face outline, nose, eye corners (identity check)
 IDENTITY_POINTS = (10, 338, 297, 332, 284, 251, 389, 356, 454, 127, 162, 21, 54, 103, 67, 109,
-                   234, 93, 323, 1, 4, 5, 6, 168, 195, 197, 33, 133, 362, 263)
+                   234, 93, 323, *NOSE_AND_EYE_CORNERS)
 
 
 @dataclass
@@ -214,8 +224,9 @@ def edit_face(image: np.ndarray, points: np.ndarray, mix: dict[str, float], stre
                                       np.zeros_like(norm))
     moves = moves + close_mouth(norm + moves, mix)
     crop = face_crop(points, image.shape[:2])
-    moves_px = untangle(points, strength * eye * (moves @ rot), crop, LIPS_INNER)
-    field_ = displacement_field(points, moves_px, crop, smooth=0.03 * eye)
+    tris = face_triangles(points, crop)
+    moves_px = untangle(points, strength * eye * (moves @ rot), crop, LIPS_INNER, tris)
+    field_ = displacement_field(points, moves_px, crop, 0.03 * eye, tris)
     out = apply_field(image, field_, crop)
     moved = points[:, :2] + moves_px
     # shading, drawn where the moved landmarks are, inside the same face crop

@@ -18,6 +18,8 @@ by the tuning judge (see PROTOTYPES).
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from moodshift.faces.masks import FACE_OVAL, LIPS_INNER
@@ -98,7 +100,8 @@ LOWER_LIP = (95, 88, 178, 87, 14, 317, 402, 318, 324, 96, 89, 179, 86, 15, 316, 
 # What no action unit moves unless it names it: the face's outline, the nose's ridge and tip,
 # the eye corners, and the mouth opening's edge (lips pressed together thin instead of passing
 # through each other)
-STILL_UNLESS_NAMED = (*FACE_OVAL, 1, 4, 5, 6, 168, 195, 197, 33, 133, 362, 263, *LIPS_INNER)
+NOSE_AND_EYE_CORNERS = (1, 4, 5, 6, 168, 195, 197, 33, 133, 362, 263)
+STILL_UNLESS_NAMED = (*FACE_OVAL, *NOSE_AND_EYE_CORNERS, *LIPS_INNER)
 
 
 def au_displacement(units: dict[int, float], normalised: np.ndarray) -> tuple[np.ndarray,
@@ -123,15 +126,22 @@ def au_displacement(units: dict[int, float], normalised: np.ndarray) -> tuple[np
 def mesh_adjacency(reference: np.ndarray) -> np.ndarray:
     """(n, n) 0/1 neighbours in the Delaunay triangulation of ``reference`` (a mean face with a
     closed mouth: a photographed face's own points can link the upper lip to the lower one),
-    with the mouth opening's two edges not linked."""
-    n = len(reference)
-    tris = delaunay(reference[:, :2])
+    with the two lips not linked; read-only, made once per reference shape."""
+    shape = np.ascontiguousarray(reference[:, :2], np.float64)
+    return _adjacency(shape.tobytes(), len(shape))
+
+
+@lru_cache(maxsize=4)
+def _adjacency(shape_bytes: bytes, n: int) -> np.ndarray:
+    reference = np.frombuffer(shape_bytes).reshape(n, 2)
+    tris = delaunay(reference)
     adjacency = np.zeros((n, n))
     for a, b in ((0, 1), (1, 2), (2, 0)):
         adjacency[tris[:, a], tris[:, b]] = adjacency[tris[:, b], tris[:, a]] = 1.0
     # the lips do not pull each other: a dropped jaw leaves the upper lip where it was
     adjacency[np.ix_(UPPER_LIP, LOWER_LIP)] = 0.0
     adjacency[np.ix_(LOWER_LIP, UPPER_LIP)] = 0.0
+    adjacency.setflags(write=False)
     return adjacency
 
 
@@ -153,10 +163,9 @@ def spread(moves: np.ndarray, named: set[int], adjacency: np.ndarray) -> np.ndar
 
 
 def emotion_displacement(mix: dict[str, float], normalised: np.ndarray,
-                         reference: np.ndarray | None = None) -> np.ndarray:
+                         reference: np.ndarray) -> np.ndarray:
     """A blend's action-unit displacement: the weighted sum of its emotions' prototypes, spread
-    to the points they do not name over the mesh of ``reference`` (the mean neutral shape; by
-    default ``normalised`` itself)."""
+    to the points they do not name over the mesh of ``reference`` (the mean neutral shape)."""
     out = np.zeros((len(normalised), 2))
     named: set[int] = set()
     for emotion, weight in mix.items():
@@ -164,7 +173,7 @@ def emotion_displacement(mix: dict[str, float], normalised: np.ndarray,
             {u: weight * i for u, i in PROTOTYPES.get(emotion, {}).items()}, normalised)
         out += moves
         named |= points
-    return spread(out, named, mesh_adjacency(normalised if reference is None else reference))
+    return spread(out, named, mesh_adjacency(reference))
 
 
 def mouth_opening(mix: dict[str, float]) -> float:

@@ -135,22 +135,32 @@ def signed_areas(points: np.ndarray, tris: np.ndarray) -> np.ndarray:
 # a folded triangle shows the same skin twice and tears a seam (brows lowered past their own
 # lower edge, lips closed past each other).
 MIN_AREA_RATIO = 0.02
-UNTANGLE_ROUNDS = 60
+UNTANGLE_ROUNDS = 60     # rounds of pulling toward the neighbours' moves
+LAST_RESORT_ROUNDS = 20  # then halving what still folds, and finally stopping it
 SLIVER = 0.05
 
 
+def face_triangles(points: np.ndarray, crop: tuple[int, int, int, int]) -> np.ndarray:
+    """The Delaunay triangles of the face's points followed by the still ring (indices into
+    both): the triangulation the warp maps. Computed once per face and passed to ``untangle``
+    and ``displacement_field``."""
+    return delaunay(np.concatenate([points[:, :2], still_points(points, crop)]))
+
+
 def checked_triangles(points: np.ndarray, crop: tuple[int, int, int, int],
-                      collapsible: tuple[int, ...] = ()) -> tuple[np.ndarray, np.ndarray]:
+                      collapsible: tuple[int, ...] = (), triangles: np.ndarray | None = None
+                      ) -> tuple[np.ndarray, np.ndarray]:
     """(points and the still ring, the triangles ``untangle`` keeps from folding)."""
     src = np.concatenate([points[:, :2], still_points(points, crop)])
-    tris = delaunay(src)
+    tris = face_triangles(points, crop) if triangles is None else triangles
     area = np.abs(signed_areas(src, tris))
     keep = (area > SLIVER * np.median(area)) & ~np.isin(tris, collapsible).all(1)
     return src, tris[keep]
 
 
 def untangle(points: np.ndarray, moves: np.ndarray, crop: tuple[int, int, int, int],
-             collapsible: tuple[int, ...] = ()) -> np.ndarray:
+             collapsible: tuple[int, ...] = (), triangles: np.ndarray | None = None
+             ) -> np.ndarray:
     """``moves`` (n, 2) of ``points`` changed where they would fold the warp over: the points
     of every triangle (of the Delaunay triangulation of the points and the still ring) that
     would shrink below MIN_AREA_RATIO of its area or flip are moved toward their neighbours'
@@ -159,13 +169,13 @@ def untangle(points: np.ndarray, moves: np.ndarray, crop: tuple[int, int, int, i
     anyway) and slivers under SLIVER of the median triangle's area (pressed lips: their
     orientation is noise, and they cover no visible skin until a jaw drop opens them)."""
     n = len(points)
-    src, tris = checked_triangles(points, crop, collapsible)
+    src, tris = checked_triangles(points, crop, collapsible, triangles)
     before = signed_areas(src, tris)
     edges = np.concatenate([tris[:, [0, 1]], tris[:, [1, 2]], tris[:, [2, 0]]])
     edges = np.concatenate([edges, edges[:, ::-1]])
     degree = np.bincount(edges[:, 0], minlength=len(src)).astype(np.float64)
     out = np.concatenate([np.asarray(moves, np.float64), np.zeros((len(src) - n, 2))])
-    for round_ in range(UNTANGLE_ROUNDS + 20):
+    for round_ in range(UNTANGLE_ROUNDS + LAST_RESORT_ROUNDS):
         bad = signed_areas(src + out, tris) / before < MIN_AREA_RATIO
         if not bad.any():
             break
@@ -179,12 +189,13 @@ def untangle(points: np.ndarray, moves: np.ndarray, crop: tuple[int, int, int, i
             if round_ >= UNTANGLE_ROUNDS // 2:
                 out[verts] *= 0.9
         else:  # a last resort that always ends: halve, and finally stop, what still folds
-            out[verts] *= 0.5 if round_ < UNTANGLE_ROUNDS + 19 else 0.0
+            last = round_ == UNTANGLE_ROUNDS + LAST_RESORT_ROUNDS - 1
+            out[verts] *= 0.0 if last else 0.5
     return out[:n]
 
 
 def displacement_field(points: np.ndarray, moves: np.ndarray, crop: tuple[int, int, int, int],
-                       smooth: float) -> np.ndarray:
+                       smooth: float, triangles: np.ndarray | None = None) -> np.ndarray:
     """(h, w, 2) displacement at each output pixel of the crop, 0 outside the face region.
     The field is the inverse of the piecewise-affine map of the points' (and the still ring's)
     Delaunay triangulation; ``untangle`` the moves first so that no triangle folds over."""
@@ -192,7 +203,8 @@ def displacement_field(points: np.ndarray, moves: np.ndarray, crop: tuple[int, i
     size = (y1 - y0, x1 - x0)
     src = np.concatenate([points[:, :2], still_points(points, crop)]) - (x0, y0)
     values = np.concatenate([moves, np.zeros((len(src) - len(points), 2))])
-    field = piecewise_linear(src + values, values, size, delaunay(src)).astype(np.float32)
+    tris = face_triangles(points, crop) if triangles is None else triangles
+    field = piecewise_linear(src + values, values, size, tris).astype(np.float32)
     if smooth > 0:
         field = cv2.GaussianBlur(field, (0, 0), smooth)
     feather = max(smooth, 1.0)

@@ -338,15 +338,19 @@ def test_weak_emotions_are_expression_edited_by_default_and_the_intent_says_so()
 
 
 class _TableReader:
-    """A reader whose score is looked up by the drawn face's first pixel."""
+    """A reader whose score is looked up by the drawn face's first pixel; the faces in
+    ``lost`` are the ones its detector does not find."""
 
-    def __init__(self, table: dict[int, float]) -> None:
-        self.table = table
+    def __init__(self, table: dict[int, float], lost: frozenset[int] = frozenset()) -> None:
+        self.table, self.lost = table, lost
         self.calls = 0
 
     def score(self, face: np.ndarray, ask) -> float:
         self.calls += 1
         return self.table[int(face[0, 0, 0])]
+
+    def found(self, face: np.ndarray) -> bool:
+        return int(face[0, 0, 0]) not in self.lost
 
 
 def test_choose_keeps_the_candidate_read_best_over_all_asks_and_the_first_on_ties() -> None:
@@ -370,6 +374,10 @@ def test_choose_keeps_the_candidate_read_best_over_all_asks_and_the_first_on_tie
     assert one.candidate == 0 and np.isnan(one.score)
     with pytest.raises(ValueError, match="needs a reader"):
         choose(styles, asks, draw, None)
+    # a face the detector misses loses to any found one, however well it is read: candidate 1
+    # reads best but its sad face is lost, so 0 (both found) is kept over 2 (read worse)
+    lost = choose(styles, asks, draw, _TableReader(reader.table, frozenset({11, 21})))
+    assert lost.candidate == 0 and lost.found == 2
     # the seed's first draw stays candidate 0, so --candidates 1 keeps earlier identities
     assert candidate_rows(4, 3, 1) == [1, 5, 9]
 
@@ -388,7 +396,8 @@ def test_steered_requests_check_the_number_of_candidates() -> None:
 @needs_generator
 def test_one_identity_is_chosen_for_all_emotions_and_is_the_best_read_candidate() -> None:
     """With --same-person, the kept identity is the same candidate in every emotion, its faces
-    are that candidate's own, and no other candidate reads better in sum."""
+    are that candidate's own, and no other candidate has more faces found or, as many found,
+    reads better in sum."""
     from moodshift.generate.stylegan.choose import Ask, load_candidate_reader
     from moodshift.generate.stylegan.directions import load_directions
     from moodshift.generate.stylegan.generator import load_style_generator
@@ -405,10 +414,14 @@ def test_one_identity_is_chosen_for_all_emotions_and_is_the_best_read_candidate(
     gen, reader = load_style_generator(), load_candidate_reader()
     draw = face_drawer(gen, load_directions(), 128, True)
     pool = gen.sample_styles(3, 3, req.psi)
-    sums = [sum(reader.score(draw(style, Ask(e, "elderly"))[0], Ask(e, "elderly"))
-                for e in req.emotions) for style in pool]
+    def key(style):
+        drawn = [(draw(style, Ask(e, "elderly"))[0], Ask(e, "elderly")) for e in req.emotions]
+        return (sum(reader.found(f) for f, _ in drawn), sum(reader.score(f, a) for f, a in drawn))
+
+    keys = [key(style) for style in pool]
     kept = faces[0].candidate
-    assert sums[kept] == pytest.approx(max(sums))
+    assert keys[kept][0] == max(k[0] for k in keys)
+    assert keys[kept][1] == pytest.approx(max(k[1] for k in keys if k[0] == keys[kept][0]))
     again = draw(pool[kept], Ask("fear", "elderly"))[0]
     assert np.array_equal(again, faces[1].image)
 

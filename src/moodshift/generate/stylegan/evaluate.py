@@ -81,7 +81,8 @@ class StyleEval:
                 "judge_independent": self.judge_independent, "n": self.n,
                 "truncation": self.psi,
                 "candidates": {"per_portrait": self.candidates,
-                               "chosen_by": "msnet + face-api expression, face-api age/gender, "
+                               "chosen_by": "face-api Tiny detector finding one face first, then "
+                                            "msnet + face-api expression, face-api age/gender, "
                                             "face mesh presence (labelling models; none of the "
                                             "counted judges)"},
                 "agreement": {k: r4(v) for k, v in self.per_emotion.items()},

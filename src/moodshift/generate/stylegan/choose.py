@@ -85,8 +85,8 @@ class CandidateReader:
     def found(self, face: np.ndarray) -> bool:
         """Whether the detector finds exactly one face at the labelling size, on a grey margin:
         the Tiny detector's anchors are for faces smaller than the frame, and a generated face
-        fills it (unpadded it missed 45 % of 48 steered faces the SSD found; with the face at
-        0.4 of the frame, 7 % of 400)."""
+        fills it (unpadded it missed 27 of 47 steered faces the SSD found; with the face at
+        0.4 of the frame, 6 % of 390; docs/stylegan.md)."""
         import cv2
 
         from moodshift.generate.stylegan.generator import resize

@@ -86,6 +86,11 @@ def test_age_and_gender_positions_use_the_calibration_and_fall_back_to_the_line(
     pos = d.positions(steer(d, styles, None, "child", "male"))
     assert np.allclose(pos[:, d.index("age")], -5.0, atol=1e-4)
     assert np.allclose(pos[:, d.index("male")], 4.5, atol=1e-4)
+    # a stepped-back emotion: that share of the calibrated position, age and gender as asked
+    full = d.emotion_wanted("sad")["sad"]
+    pos = d.positions(steer(d, styles, "sad", "child", "male", emotion_share=0.5))
+    assert np.allclose(pos[:, d.index("sad")], 0.5 * full, atol=1e-4)
+    assert np.allclose(pos[:, d.index("age")], -5.0, atol=1e-4)
 
 
 def test_directions_round_trip_and_a_changed_file_is_refused(tmp_path: Path) -> None:
@@ -380,6 +385,30 @@ def test_choose_keeps_the_candidate_read_best_over_all_asks_and_the_first_on_tie
     assert lost.candidate == 0 and lost.found == 2
     # the seed's first draw stays candidate 0, so --candidates 1 keeps earlier identities
     assert candidate_rows(4, 3, 1) == [1, 5, 9]
+
+
+def test_a_kept_face_the_detector_misses_is_drawn_again_with_a_shorter_emotion_move() -> None:
+    from moodshift.generate.stylegan.choose import STEP_BACK, Ask, choose
+
+    shares = (1.0,) + STEP_BACK
+    # candidate c drawn at the i-th share is a face whose first pixel is 10 c + i
+    def draw(style, ask):
+        return np.full((4, 4, 3), int(style[0]) * 10 + shares.index(ask.emotion_share),
+                       np.uint8), True
+
+    styles = np.array([[0.0], [1.0]])
+    table = {10 * c + i: 0.5 + 0.1 * c for c in range(2) for i in range(len(shares))}
+    # no candidate's face is found at the full move; 1 reads better and is found at 2nd step
+    reader = _TableReader(table, frozenset({0, 10, 11}))
+    chosen = choose(styles, [Ask("sad")], draw, reader)
+    assert chosen.candidate == 1 and chosen.found == 1 and chosen.shares == [STEP_BACK[1]]
+    assert int(chosen.faces[0][0, 0, 0]) == 12 and chosen.edited == [True]
+    # never found at any share: the full move stays
+    never = choose(styles, [Ask("sad")], draw, _TableReader(table, frozenset(table)))
+    assert never.found == 0 and never.shares == [1.0] and int(never.faces[0][0, 0, 0]) == 10
+    # found at once: drawn once per candidate, no step back
+    once = _TableReader(table)
+    assert choose(styles, [Ask("sad")], draw, once).shares == [1.0] and once.calls == 2
 
 
 def test_steered_requests_check_the_number_of_candidates() -> None:

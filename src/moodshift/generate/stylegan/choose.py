@@ -5,7 +5,9 @@ carry it: one identity reads clearly afraid or elderly, another hardly. So each 
 identity is drawn from K seeded candidates, each steered (and expression-edited) as asked, and
 the candidate the labelling readers find closest to the request is kept. Far along a direction a
 face can break up; so a candidate whose faces a detector finds, exactly one each, beats any whose
-faces it misses or doubles, whatever the readers say.
+faces it misses or doubles, whatever the readers say. Where every candidate's face is missed,
+the kept one's face is drawn again with the emotion moved a shorter way (STEP_BACK) until the
+detector finds it.
 
 The readers are the ones the directions were labelled and calibrated with: moodshift's msnet
 and face-api's expression net (mean probability of the asked emotion), face-api's age/gender
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -35,6 +37,8 @@ DEFAULT_CANDIDATES = 3
 MAX_CANDIDATES = 8
 AGE_SCALE_YEARS = 10.0
 DETECT_FRAME = 2.5      # the detector sees the face in a frame this many times its side
+# shares of the calibrated emotion position tried, in turn, for a kept face the detector misses
+STEP_BACK = (0.75, 0.5)
 
 
 def check_candidates(k: int) -> None:
@@ -50,6 +54,7 @@ class Ask:
     emotion: str
     age_group: str | None = None
     gender: str | None = None
+    emotion_share: float = 1.0  # of the calibrated emotion position (below 1: stepped back)
 
 
 @dataclass
@@ -59,6 +64,7 @@ class Chosen:
     edited: list[bool]          # whether each face was expression-edited
     score: float                # the readers' summed agreement (nan with one candidate)
     found: int = -1             # faces the detector found exactly once (-1: not looked)
+    shares: list[float] = field(default_factory=list)  # each face's emotion_share
 
 
 def candidate_rows(n: int, k: int, identity: int) -> list[int]:
@@ -142,20 +148,32 @@ def choose(candidates: np.ndarray, asks: Sequence[Ask],
            reader: CandidateReader | None) -> Chosen:
     """The candidate style (rows of ``candidates``) whose faces, drawn for every ask by
     ``draw(style, ask) -> (face, expression_edited)``, the detector finds (exactly one face each)
-    most often, and among those the one the reader scores highest in sum (the first on ties). One
-    candidate needs no reader and is returned as drawn."""
+    most often, and among those the one the reader scores highest in sum (the first on ties).
+    A kept face the detector still misses is drawn again at each STEP_BACK share of the emotion's
+    move, and the first share it finds replaces it. One candidate needs no reader and is
+    returned as drawn."""
+    styles = np.asarray(candidates)
     best: Chosen | None = None
-    for c, style in enumerate(np.asarray(candidates)):
+    found_each: list[bool] = []
+    for c, style in enumerate(styles):
         drawn = [draw(style, ask) for ask in asks]
         faces, edited = [f for f, _ in drawn], [e for _, e in drawn]
-        if len(candidates) == 1:
-            return Chosen(0, faces, edited, float("nan"))
+        if len(styles) == 1:
+            return Chosen(0, faces, edited, float("nan"), shares=[1.0] * len(asks))
         if reader is None:
             raise ValueError("choosing among candidates needs a reader")
-        found = sum(bool(reader.found(f)) for f in faces)
+        each = [bool(reader.found(f)) for f in faces]
         total = sum(reader.score(f, ask) for f, ask in zip(faces, asks))
-        if best is None or (found, total) > (best.found, best.score):
-            best = Chosen(c, faces, edited, total, found)
-    if best is None:
+        if best is None or (sum(each), total) > (best.found, best.score):
+            best = Chosen(c, faces, edited, total, sum(each), [ask.emotion_share for ask in asks])
+            found_each = each
+    if best is None or reader is None:
         raise ValueError("no candidates to choose from")
+    for j, ask in enumerate(asks):
+        for share in (STEP_BACK if not found_each[j] else ()):
+            face, edited = draw(styles[best.candidate], replace(ask, emotion_share=share))
+            if reader.found(face):
+                best.faces[j], best.edited[j], best.shares[j] = face, edited, share
+                best.found += 1
+                break
     return best

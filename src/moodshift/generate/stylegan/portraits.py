@@ -26,11 +26,13 @@ MAX_SIZE = NATIVE_SIZE
 
 
 def steer(d: Directions, styles: np.ndarray, emotion: str | None, age_group: str | None,
-          gender: str | None) -> np.ndarray:
-    """Styles moved to show the emotion, age group and gender (None: leave as it is)."""
+          gender: str | None, emotion_share: float = 1.0) -> np.ndarray:
+    """Styles moved to show the emotion, age group and gender (None: leave as it is);
+    ``emotion_share`` of the emotion's calibrated position (1: all of it)."""
     wanted: dict[str, float] = {}
     if emotion is not None:
-        wanted.update(d.emotion_wanted(emotion))
+        calibrated = d.emotion_wanted(emotion)[emotion]
+        wanted.update(d.emotion_wanted(emotion, emotion_share * calibrated))
     if age_group is not None:
         if age_group not in AGE_TARGETS:
             raise UserError(f"unknown age group {age_group!r}: choose one of "
@@ -94,6 +96,7 @@ class StyleFace:
     seed: int
     expression_edited: bool = False
     candidate: int = 0            # which of the identity's candidates was kept
+    emotion_share: float = 1.0    # of the calibrated emotion move (below 1: stepped back, choose)
 
 
 def draw_style_faces(req: SteeredPortraitRequest) -> list[StyleFace]:
@@ -124,9 +127,10 @@ def draw_style_faces(req: SteeredPortraitRequest) -> list[StyleFace]:
         asks = [Ask(e, req.age_group, req.gender) for e in emotions]
         for i in range(req.n):
             chosen = choose(pool[candidate_rows(req.n, k, i)], asks, draw, reader)
-            for ask, img, edited in zip(asks, chosen.faces, chosen.edited):
+            for ask, img, edited, share in zip(asks, chosen.faces, chosen.edited,
+                                               chosen.shares):
                 faces[ask.emotion, i] = StyleFace(img, ask.emotion, i, seed, edited,
-                                                  chosen.candidate)
+                                                  chosen.candidate, share)
     return [faces[e, i] for e in req.emotions for i in range(req.n)]
 
 
@@ -134,7 +138,8 @@ def face_drawer(gen, d: Directions, size: int, edit_weak: bool):
     """draw(style, ask) -> (face, expression_edited): one style steered as asked, rendered at
     ``size`` and, for emotions with a weak direction, expression-edited."""
     def draw(style: np.ndarray, ask) -> tuple[np.ndarray, bool]:
-        styles = steer(d, style[None], ask.emotion, ask.age_group, ask.gender)
+        styles = steer(d, style[None], ask.emotion, ask.age_group, ask.gender,
+                       ask.emotion_share)
         img = gen.render(styles, size)[0]
         return edit_if_weak(img, ask.emotion, d) if edit_weak else (img, False)
 
@@ -253,7 +258,9 @@ def style_portraits(req: SteeredPortraitRequest, styled: bool = True,
                   # an expression warped after generation, said as stylize says it for photos
                   "expression_edited": face.expression_edited,
                   # the identity was the best of this many for the request (choose.py)
-                  "candidates": req.candidates, "candidate": face.candidate}
+                  "candidates": req.candidates, "candidate": face.candidate,
+                  # below 1: the face broke up at the calibrated move and was drawn with less
+                  "emotion_share": face.emotion_share}
         out.append(Portrait(img, intent))
     return out
 

@@ -71,9 +71,10 @@ def add_candidates(p: argparse.ArgumentParser) -> None:
     from moodshift.generate.stylegan.choose import DEFAULT_CANDIDATES, MAX_CANDIDATES
 
     p.add_argument("--candidates", type=int, default=None, metavar="K",
-                   help=f"stylegan: draw each identity K times and keep the one a face detector "
-                        f"finds and the labelling models read best as asked (1..{MAX_CANDIDATES}, default "
-                        f"{DEFAULT_CANDIDATES}; 1: the seed's first draw)")
+                   help=f"stylegan: draw each identity K times and keep the one a face "
+                        f"detector finds and the labelling models read best as asked "
+                        f"(1..{MAX_CANDIDATES}, default {DEFAULT_CANDIDATES}; 1: the seed's "
+                        f"first draw)")
 
 
 def add_truncation(p: argparse.ArgumentParser) -> None:

@@ -5,9 +5,8 @@ carry it: one identity reads clearly afraid or elderly, another hardly. So each 
 identity is drawn from K seeded candidates, each steered (and expression-edited) as asked, and
 the candidate the labelling readers find closest to the request is kept. Far along a direction a
 face can break up; so a candidate whose faces a detector finds, exactly one each, beats any whose
-faces it misses or doubles, whatever the readers say. Where every candidate's face is missed,
-the kept one's face is drawn again with the emotion moved a shorter way (STEP_BACK) until the
-detector finds it.
+faces it misses or doubles, whatever the readers say; a kept face it still misses is drawn
+again with the emotion moved a shorter way (STEP_BACK) until the detector finds it.
 
 The readers are the ones the directions were labelled and calibrated with: moodshift's msnet
 and face-api's expression net (mean probability of the asked emotion), face-api's age/gender

@@ -81,10 +81,11 @@ class StyleEval:
                 "judge_independent": self.judge_independent, "n": self.n,
                 "truncation": self.psi,
                 "candidates": {"per_portrait": self.candidates,
-                               "chosen_by": "face-api Tiny detector finding one face first, then "
-                                            "msnet + face-api expression, face-api age/gender, "
-                                            "face mesh presence (labelling models; none of the "
-                                            "counted judges)"},
+                               "chosen_by": "face-api Tiny detector finding one face first "
+                                            "(a face it misses is drawn again with a shorter "
+                                            "emotion move), then msnet + face-api expression, "
+                                            "face-api age/gender, face mesh presence (labelling "
+                                            "models; none of the counted judges)"},
                 "agreement": {k: r4(v) for k, v in self.per_emotion.items()},
                 "overall": r4(self.overall), "chance": round(1 / len(EMOTIONS), 4),
                 "confusion": self.confusion,

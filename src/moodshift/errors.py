@@ -22,3 +22,44 @@ class InputFileError(UserError):
 
 class ModelMissingError(UserError):
     """A named model is not in the cache; tells the user how to get it."""
+
+
+
+_interrupts = 0   # Ctrl-Cs seen since count_interrupts() was called
+
+
+def count_interrupts():
+    """From now on count each Ctrl-C (SIGINT), still raising KeyboardInterrupt as Python does;
+    returns a function that puts the previous handler back. Nothing changes where SIGINT is
+    ignored or handled by someone else (a background job, a server)."""
+    import signal
+
+    global _interrupts
+    _interrupts = 0
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.default_int_handler:
+        return lambda: None
+
+    def handler(signum, frame):
+        global _interrupts
+        _interrupts += 1
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, handler)
+    return lambda: signal.signal(signal.SIGINT, previous)
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Whether a Ctrl-C caused ``exc``. An extension module whose initialisation is interrupted
+    reports an ImportError instead ("initialization failed", "import numpy failed"), sometimes
+    raised from the KeyboardInterrupt and sometimes with no trace of it, hence the count."""
+    if _interrupts:
+        return True
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False

@@ -58,6 +58,35 @@ def test_real_sigint_soon_after_start_has_no_traceback() -> None:
             assert (proc.returncode, err) == (130, "moodshift: interrupted\n")
 
 
+def test_an_import_error_a_ctrl_c_caused_is_reported_as_the_interrupt(capsys) -> None:
+    """An extension module interrupted while it initialises raises an ImportError: raised from
+    the KeyboardInterrupt, or (numpy's C import) with no trace of it. Either is one line, 130."""
+    from moodshift.cli.common import for_each_image
+    from moodshift.errors import count_interrupts, interrupted
+
+    def from_interrupt(path: str) -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise ImportError("initialization failed") from exc
+
+    with pytest.raises(KeyboardInterrupt):
+        for_each_image([str(GROUP)], from_interrupt)
+    assert not interrupted(ImportError("import numpy failed"))
+    restore = count_interrupts()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # the handler runs at the next bytecode; never sleeps this long
+        assert interrupted(ImportError("import numpy failed"))
+    finally:
+        restore()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    count_interrupts()()  # the next run counts from zero
+    assert not interrupted(ImportError("import numpy failed"))
+    assert capsys.readouterr().err == ""
+
+
 def test_cli_main_is_still_an_entry_point(capsys) -> None:
     from moodshift.cli import main
 

@@ -13,7 +13,7 @@ import importlib
 import sys
 
 from moodshift import __version__
-from moodshift.errors import UserError
+from moodshift.errors import UserError, count_interrupts, interrupted
 
 # (parent, name, module in moodshift.cli or "" for a group of subcommands, one-line summary);
 # parent "" is the top level. Order is the order of `moodshift --help`.
@@ -78,6 +78,7 @@ def build_parser(words: list[str] | None = None) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
+    restore = count_interrupts()
     try:
         args = build_parser(words).parse_args(words)
         return int(args.func(args) or 0)
@@ -89,6 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        if interrupted(exc):  # a Ctrl-C inside an extension module's import
+            print("moodshift: interrupted", file=sys.stderr)
+            return 130
+        raise
+    finally:
+        restore()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import shlex
 import sys
 from typing import Callable
 
-from moodshift.errors import UserError
+from moodshift.errors import UserError, interrupted
 from moodshift.faces.detect import DETECTORS
 
 
@@ -33,6 +33,8 @@ def for_each_image(paths: list[str], work: Callable[[str], None]) -> int:
             print(f"moodshift: error: {exc}", file=sys.stderr)
             failures += 1
         except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the others
+            if interrupted(exc):
+                raise KeyboardInterrupt from exc
             if os.environ.get("MOODSHIFT_DEBUG"):
                 raise
             reason = str(exc).splitlines()[0][:200] if str(exc) else ""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -28,25 +29,32 @@ class ModelMissingError(UserError):
 _interrupts = 0   # Ctrl-Cs seen since count_interrupts() was called
 
 
-def count_interrupts():
+def count_interrupts() -> Callable[[], None]:
     """From now on count each Ctrl-C (SIGINT), still raising KeyboardInterrupt as Python does;
-    returns a function that puts the previous handler back. Nothing changes where SIGINT is
-    ignored or handled by someone else (a background job, a server)."""
+    returns the function that ends the count and puts the previous handler back. The handler
+    stays as it is where SIGINT is ignored or handled by someone else (a background job, a
+    server)."""
     import signal
 
     global _interrupts
     _interrupts = 0
     previous = signal.getsignal(signal.SIGINT)
-    if previous is not signal.default_int_handler:
-        return lambda: None
+    ours = previous is signal.default_int_handler
 
     def handler(signum, frame):
         global _interrupts
         _interrupts += 1
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, handler)
-    return lambda: signal.signal(signal.SIGINT, previous)
+    def stop() -> None:
+        global _interrupts
+        _interrupts = 0
+        if ours:
+            signal.signal(signal.SIGINT, previous)
+
+    if ours:
+        signal.signal(signal.SIGINT, handler)
+    return stop
 
 
 def interrupted(exc: BaseException) -> bool:

@@ -85,7 +85,9 @@ def test_an_import_error_a_ctrl_c_caused_is_reported_as_the_interrupt(capsys) ->
             assert interrupted(ImportError("import numpy failed"))
         finally:
             restore()
+        # the count ends with the run: later errors in this process are errors again
         assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        assert not interrupted(ImportError("import numpy failed"))
     finally:
         signal.signal(signal.SIGINT, original)
     assert capsys.readouterr().err == ""

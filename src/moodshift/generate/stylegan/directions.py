@@ -87,16 +87,17 @@ class Directions:
         delta = (t[None, :] - cur) @ np.linalg.solve(n @ n.T, n)  # (b, 512)
         return (styles + delta).astype(np.float32)
 
-    def emotion_wanted(self, emotion: str, target: float | None = None) -> dict[str, float]:
-        """Positions that show ``emotion``: its own direction at ``target`` (default: the
-        calibrated one), its partners (``info["partners"]``, e.g. fear also moves along
+    def emotion_wanted(self, emotion: str, target: float | None = None,
+                       share: float = 1.0) -> dict[str, float]:
+        """Positions that show ``emotion``: its own direction at ``share`` of ``target``
+        (default: the calibrated one), its partners (``info["partners"]``, e.g. fear also moves along
         surprise) at the same number of standard deviations and, for every emotion but happy
         and neutral, the smile held at SMILE_OFF (FFHQ faces mostly smile, and a smile
         overrides other expressions; those directions are fit with the smile projected out,
         see fit.CONDITIONED_ON); the smile is left alone when the two directions are too close
         to set apart."""
         k = self.index(emotion)
-        wanted = {emotion: float(self.targets[k] if target is None else target)}
+        wanted = {emotion: share * float(self.targets[k] if target is None else target)}
         spreads = self.spreads
         for partner in self.partners.get(emotion, ()):
             wanted[partner] = wanted[emotion] / spreads[k] * float(spreads[self.index(partner)])

@@ -31,8 +31,7 @@ def steer(d: Directions, styles: np.ndarray, emotion: str | None, age_group: str
     ``emotion_share`` of the emotion's calibrated position (1: all of it)."""
     wanted: dict[str, float] = {}
     if emotion is not None:
-        calibrated = d.emotion_wanted(emotion)[emotion]
-        wanted.update(d.emotion_wanted(emotion, emotion_share * calibrated))
+        wanted.update(d.emotion_wanted(emotion, share=emotion_share))
     if age_group is not None:
         if age_group not in AGE_TARGETS:
             raise UserError(f"unknown age group {age_group!r}: choose one of "

@@ -318,25 +318,22 @@ def test_portrait_requests_default_to_stylegan_with_its_own_truncation_and_size(
 
 
 @needs_generator
-def test_weak_emotions_are_expression_edited_by_default_and_the_intent_says_so() -> None:
-    from moodshift.generate.stylegan.directions import load_directions
+def test_every_emotion_but_happy_is_expression_edited_by_default_and_the_intent_says_so() -> None:
     from moodshift.generate.stylegan.portraits import (
+        EDITED_EMOTIONS,
         SteeredPortraitRequest,
         style_portraits,
-        weak_direction,
     )
 
-    d = load_directions()
-    weak = next(e for e in EMOTIONS if weak_direction(d, e))
-    strong = next(e for e in EMOTIONS if not weak_direction(d, e))
-    req = SteeredPortraitRequest(emotions=(weak, strong), size=256, seed=4,  # a frontal face
+    assert EDITED_EMOTIONS == set(EMOTIONS) - {"happy"}
+    req = SteeredPortraitRequest(emotions=("surprise", "happy"), size=256, seed=4,  # a frontal face
                                  candidates=1)
-    assert req.edit_weak
+    assert req.expression_edit
     edited, plain = style_portraits(req, styled=False)
     assert plain.intent["expression_edited"] is False
     assert edited.intent["expression_edited"] is True
-    off = style_portraits(SteeredPortraitRequest(emotions=(weak,), size=256, seed=4,
-                                                 edit_weak=False, candidates=1),
+    off = style_portraits(SteeredPortraitRequest(emotions=("surprise",), size=256, seed=4,
+                                                 expression_edit=False, candidates=1),
                           styled=False)[0]
     assert off.intent["expression_edited"] is False
     assert np.abs(edited.image.astype(int) - off.image.astype(int)).max() > 20

@@ -29,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--directions", type=Path,
                    help="stylegan: directions from `moodshift train directions`")
     p.add_argument("--expression-edit", action=argparse.BooleanOptionalAction, default=True,
-                   help="stylegan: also warp the expression of emotions with a weak direction "
+                   help="stylegan: also warp the expression of every emotion but happy "
                         "(default on, as generate does)")
     add_candidates(p)
     p.add_argument("--real", type=Path,
@@ -78,7 +78,7 @@ def run_stylegan(args: argparse.Namespace) -> int:
     result = run_style_eval(StyleEvalRequest(
         n=args.n, judge=args.judge or "fer", seed=args.seed, psi=args.truncation,
         identities=args.identities, directions=args.directions,
-        edit_weak=args.expression_edit,
+        expression_edit=args.expression_edit,
         **({"candidates": args.candidates} if args.candidates is not None else {})))
     if args.json:
         print_json(result.to_json())

@@ -56,9 +56,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="stylegan: directions from `moodshift train directions` "
                         "(default: the shipped ones)")
     p.add_argument("--expression-edit", action=argparse.BooleanOptionalAction, default=None,
-                   help="stylegan: also warp the expression (face mesh) of emotions whose "
-                        "style-space direction is weak (shipped: angry, disgust, fear); on by "
-                        "default, see docs/stylegan.md")
+                   help="stylegan: also warp the expression (face mesh) of every emotion but "
+                        "happy, after steering; on by default, see docs/stylegan.md")
     add_candidates(p)
     p.add_argument("--model", type=Path, help="a trained generator (default: the shipped one)")
     p.add_argument("-o", "--output", required=True,

@@ -34,7 +34,7 @@ def run_stylegan(args: argparse.Namespace) -> int:
         args.text, args.emotion, args.age, args.gender, emotions=args.emotions,
         same_person=args.same_person, grid=args.grid, n=args.n, seed=args.seed,
         psi=args.truncation, size=args.size, directions=args.directions,
-        edit_weak=args.expression_edit is not False, strength=args.strength,
+        expression_edit=args.expression_edit is not False, strength=args.strength,
         **({"candidates": args.candidates} if args.candidates is not None else {}))
     age, gender = req.age_group, req.gender
     style_emotion, style_image = style_source(args.style)
@@ -42,7 +42,7 @@ def run_stylegan(args: argparse.Namespace) -> int:
         check_writable_dir(Path(args.output).parent)
         sheet = render_style_grid(seed=args.seed, cell=max(96, args.size // 2), psi=req.psi,
                                   directions=args.directions,
-                                  edit_weak=args.expression_edit is not False)
+                                  expression_edit=args.expression_edit is not False)
         save_image(sheet, args.output, metadata={"tool": "generate", "grid": True,
                                                  "seed": args.seed, "generator": "stylegan"})
         if args.json:

@@ -119,7 +119,7 @@ class StyleEvalRequest:
     psi: float = DEFAULT_PSI
     identities: int = 4
     directions: object = None        # Path | None: None for the shipped directions
-    edit_weak: bool = True           # expression-edit the emotions with a weak direction
+    expression_edit: bool = True     # expression-edit the EDITED_EMOTIONS (portraits.py)
     candidates: int = DEFAULT_CANDIDATES  # identities drawn per portrait, the best kept
 
     def check(self) -> None:
@@ -138,7 +138,7 @@ def run_style_eval(request: StyleEvalRequest, show_progress: bool = True) -> Sty
     request.check()
     return evaluate_stylegan(n=request.n, judge=request.judge, seed=request.seed,
                              psi=request.psi, identities=request.identities,
-                             directions=request.directions, edit_weak=request.edit_weak,
+                             directions=request.directions, expression_edit=request.expression_edit,
                              candidates=request.candidates, show_progress=show_progress)
 
 
@@ -182,7 +182,7 @@ def peak_memory_mb() -> float:
 
 
 def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: float = DEFAULT_PSI,
-                      identities: int = 4, directions=None, edit_weak: bool = True,
+                      identities: int = 4, directions=None, expression_edit: bool = True,
                       candidates: int = DEFAULT_CANDIDATES,
                       show_progress: bool = True) -> StyleEval:
     from tqdm import tqdm
@@ -200,7 +200,11 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     from moodshift.generate.stylegan.directions import load_directions
     from moodshift.generate.stylegan.generator import load_style_generator
     from moodshift.generate.stylegan.labels import centre_box
-    from moodshift.generate.stylegan.portraits import face_drawer, weak_direction
+    from moodshift.generate.stylegan.portraits import (
+        EDITED_EMOTIONS,
+        face_drawer,
+        weak_direction,
+    )
 
     d = load_directions(directions)
     gen = load_style_generator()
@@ -226,7 +230,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
         return small, box, len(found)
 
     pool = gen.sample_styles(n * candidates, seed, psi)
-    draw = face_drawer(gen, d, NATIVE_SIZE, edit_weak)
+    draw = face_drawer(gen, d, NATIVE_SIZE, expression_edit)
     reads, ages, genders, faces_found, feats, seconds = [], [], [], [], [], 0.0
     dep_ages, dep_genders = [], []
     for i, (e, a, g) in enumerate(tqdm(asked, desc="eval stylegan", unit="face",
@@ -260,8 +264,10 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
                                for k in range(len(EMOTIONS))]))
     identity = identity_consistency(gen, d, describe, read, identities, seed + 7919, psi) \
         if identities >= 2 else {}
-    paths = {e: "style-space direction" + (" + expression editing (mesh warp, shading)"
-                                           if edit_weak and weak_direction(d, e) else "")
+    paths = {e: "style-space direction"
+             + (" (weak in calibration)" if weak_direction(d, e) else "")
+             + (" + expression editing (mesh warp, shading)"
+                if expression_edit and e in EDITED_EMOTIONS else "")
              for e in EMOTIONS}
     return StyleEval(judge=judge, judge_independent=judge not in LABEL_JUDGES, n=n, psi=psi,
                      per_emotion=per_emotion, overall=float((reads_arr == wanted).mean()),

@@ -30,7 +30,8 @@ if kind == "stylegan":
     from moodshift.generate.stylegan.portraits import face_drawer
     gen, d = load_style_generator(), load_directions()
     _ = gen.mean_style
-    reader, draw = load_candidate_reader(), face_drawer(gen, d, 1024, True)
+    reader = load_candidate_reader()
+    draw = face_drawer(gen, d, 1024, True, preview=DEFAULT_CANDIDATES > 1)
     def one(i):
         pool = gen.sample_styles(DEFAULT_CANDIDATES, i, 0.7)
         return choose(pool, [Ask("sad", "elderly", "female")], draw, reader).faces[0]

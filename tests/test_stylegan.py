@@ -321,6 +321,7 @@ def test_portrait_requests_default_to_stylegan_with_its_own_truncation_and_size(
 def test_every_emotion_but_happy_is_expression_edited_by_default_and_the_intent_says_so() -> None:
     from moodshift.generate.stylegan.portraits import (
         EDITED_EMOTIONS,
+        EDITED_MOVE,
         SteeredPortraitRequest,
         style_portraits,
     )
@@ -332,10 +333,14 @@ def test_every_emotion_but_happy_is_expression_edited_by_default_and_the_intent_
     edited, plain = style_portraits(req, styled=False)
     assert plain.intent["expression_edited"] is False
     assert edited.intent["expression_edited"] is True
+    # the edited face moved a shorter way along its direction first, and says so
+    assert edited.intent["emotion_share"] == EDITED_MOVE["surprise"] < 1
+    assert plain.intent["emotion_share"] == 1
     off = style_portraits(SteeredPortraitRequest(emotions=("surprise",), size=256, seed=4,
                                                  expression_edit=False, candidates=1),
                           styled=False)[0]
     assert off.intent["expression_edited"] is False
+    assert off.intent["emotion_share"] == 1
     assert np.abs(edited.image.astype(int) - off.image.astype(int)).max() > 20
 
 
@@ -356,13 +361,13 @@ class _TableReader:
 
 
 def test_choose_keeps_the_candidate_read_best_over_all_asks_and_the_first_on_ties() -> None:
-    from moodshift.generate.stylegan.choose import Ask, candidate_rows, choose
+    from moodshift.generate.stylegan.choose import Ask, Drawn, candidate_rows, choose
 
     asks = [Ask("happy"), Ask("sad", "elderly", "male")]
     # candidate c drawn for ask j is a face whose first pixel is 10 c + j
     def draw(style, ask):
-        return np.full((4, 4, 3), int(style[0]) * 10 + [a.emotion for a in asks].index(ask.emotion),
-                       np.uint8), ask.emotion == "sad"
+        return Drawn(np.full((4, 4, 3), int(style[0]) * 10 + [a.emotion for a in asks]
+                             .index(ask.emotion), np.uint8), ask.emotion == "sad")
 
     styles = np.array([[0.0], [1.0], [2.0]])
     reader = _TableReader({0: 0.9, 1: 0.1, 10: 0.5, 11: 0.9, 20: 0.2, 21: 0.2})
@@ -385,13 +390,13 @@ def test_choose_keeps_the_candidate_read_best_over_all_asks_and_the_first_on_tie
 
 
 def test_a_kept_face_the_detector_misses_is_drawn_again_with_a_shorter_emotion_move() -> None:
-    from moodshift.generate.stylegan.choose import STEP_BACK, Ask, choose
+    from moodshift.generate.stylegan.choose import STEP_BACK, Ask, Drawn, choose
 
     shares = (1.0,) + STEP_BACK
     # candidate c drawn at the i-th share is a face whose first pixel is 10 c + i
     def draw(style, ask):
-        return np.full((4, 4, 3), int(style[0]) * 10 + shares.index(ask.emotion_share),
-                       np.uint8), True
+        return Drawn(np.full((4, 4, 3), int(style[0]) * 10 + shares.index(ask.emotion_share),
+                             np.uint8), True)
 
     styles = np.array([[0.0], [1.0]])
     table = {10 * c + i: 0.5 + 0.1 * c for c in range(2) for i in range(len(shares))}
@@ -406,6 +411,26 @@ def test_a_kept_face_the_detector_misses_is_drawn_again_with_a_shorter_emotion_m
     # found at once: drawn once per candidate, no step back
     once = _TableReader(table)
     assert choose(styles, [Ask("sad")], draw, once).shares == [1.0] and once.calls == 2
+
+
+def test_only_the_kept_candidates_face_is_finished_at_full_size() -> None:
+    from moodshift.generate.stylegan.choose import Ask, Drawn, choose
+
+    finished = []
+
+    def draw(style, ask):
+        c = int(style[0])
+
+        def finish():
+            finished.append(c)
+            return np.full((8, 8, 3), c, np.uint8), True
+
+        return Drawn(np.full((4, 4, 3), 10 * c, np.uint8), True, finish)
+
+    chosen = choose(np.array([[0.0], [1.0], [2.0]]), [Ask("sad")], draw,
+                    _TableReader({0: 0.1, 10: 0.9, 20: 0.5}))
+    assert chosen.candidate == 1 and finished == [1]
+    assert chosen.faces[0].shape == (8, 8, 3) and chosen.edited == [True]
 
 
 def test_steered_requests_check_the_number_of_candidates() -> None:
@@ -441,14 +466,14 @@ def test_one_identity_is_chosen_for_all_emotions_and_is_the_best_read_candidate(
     draw = face_drawer(gen, load_directions(), 128, True)
     pool = gen.sample_styles(3, 3, req.psi)
     def key(style):
-        drawn = [(draw(style, Ask(e, "elderly"))[0], Ask(e, "elderly")) for e in req.emotions]
+        drawn = [(draw(style, Ask(e, "elderly")).face, Ask(e, "elderly")) for e in req.emotions]
         return (sum(reader.found(f) for f, _ in drawn), sum(reader.score(f, a) for f, a in drawn))
 
     keys = [key(style) for style in pool]
     kept = faces[0].candidate
     assert keys[kept][0] == max(k[0] for k in keys)
     assert keys[kept][1] == pytest.approx(max(k[1] for k in keys if k[0] == keys[kept][0]))
-    again = draw(pool[kept], Ask("fear", "elderly"))[0]
+    again = draw(pool[kept], Ask("fear", "elderly")).face
     assert np.array_equal(again, faces[1].image)
 
 

@@ -36,7 +36,8 @@ DEFAULT_CANDIDATES = 3
 MAX_CANDIDATES = 8
 AGE_SCALE_YEARS = 10.0
 DETECT_FRAME = 2.5      # the detector sees the face in a frame this many times its side
-# shares of the calibrated emotion position tried, in turn, for a kept face the detector misses
+# shares of the emotion's usual move (portraits.direction_share) tried, in turn, for a kept face
+# the detector misses
 STEP_BACK = (0.75, 0.5)
 
 
@@ -53,7 +54,20 @@ class Ask:
     emotion: str
     age_group: str | None = None
     gender: str | None = None
-    emotion_share: float = 1.0  # of the calibrated emotion position (below 1: stepped back)
+    emotion_share: float = 1.0  # of the emotion's usual move (below 1: stepped back)
+
+
+@dataclass(frozen=True)
+class Drawn:
+    """One drawn face: the image the readers see, whether it was expression-edited, and, when
+    that image is a small preview, how to make the output (finish() -> (face, edited))."""
+
+    face: np.ndarray
+    edited: bool
+    finish: Callable[[], tuple[np.ndarray, bool]] | None = None
+
+    def output(self) -> tuple[np.ndarray, bool]:
+        return (self.face, self.edited) if self.finish is None else self.finish()
 
 
 @dataclass
@@ -142,37 +156,44 @@ def _points_box(points: np.ndarray, size: int) -> tuple[int, int, int, int]:
     return int(lo[0]), int(lo[1]), int(max(1, hi[0] - lo[0])), int(max(1, hi[1] - lo[1]))
 
 
-def choose(candidates: np.ndarray, asks: Sequence[Ask],
-           draw: Callable[[np.ndarray, Ask], tuple[np.ndarray, bool]],
+def choose(candidates: np.ndarray, asks: Sequence[Ask], draw: Callable[[np.ndarray, Ask], Drawn],
            reader: CandidateReader | None) -> Chosen:
     """The candidate style (rows of ``candidates``) whose faces, drawn for every ask by
-    ``draw(style, ask) -> (face, expression_edited)``, the detector finds (exactly one face each)
-    most often, and among those the one the reader scores highest in sum (the first on ties).
-    A kept face the detector still misses is drawn again at each STEP_BACK share of the emotion's
-    move, and the first share it finds replaces it. One candidate needs no reader and is
-    returned as drawn."""
+    ``draw(style, ask)``, the detector finds (exactly one face each) most often, and among those
+    the one the reader scores highest in sum (the first on ties). A kept face the detector still
+    misses is drawn again at each STEP_BACK share of the emotion's move, and the first share it
+    finds replaces it. Only the kept faces are finished (Drawn.finish). One candidate needs no
+    reader and is returned as drawn."""
     styles = np.asarray(candidates)
+    if len(styles) == 1:
+        return _finished(Chosen(0, [], [], float("nan"), shares=[1.0] * len(asks)),
+                         [draw(styles[0], ask) for ask in asks])
+    if reader is None:
+        raise ValueError("choosing among candidates needs a reader")
     best: Chosen | None = None
+    kept: list[Drawn] = []
     found_each: list[bool] = []
     for c, style in enumerate(styles):
         drawn = [draw(style, ask) for ask in asks]
-        faces, edited = [f for f, _ in drawn], [e for _, e in drawn]
-        if len(styles) == 1:
-            return Chosen(0, faces, edited, float("nan"), shares=[1.0] * len(asks))
-        if reader is None:
-            raise ValueError("choosing among candidates needs a reader")
-        each = [bool(reader.found(f)) for f in faces]
-        total = sum(reader.score(f, ask) for f, ask in zip(faces, asks))
+        each = [bool(reader.found(x.face)) for x in drawn]
+        total = sum(reader.score(x.face, ask) for x, ask in zip(drawn, asks))
         if best is None or (sum(each), total) > (best.found, best.score):
-            best = Chosen(c, faces, edited, total, sum(each), [ask.emotion_share for ask in asks])
-            found_each = each
-    if best is None or reader is None:
+            best = Chosen(c, [], [], total, sum(each), [ask.emotion_share for ask in asks])
+            kept, found_each = drawn, each
+    if best is None:
         raise ValueError("no candidates to choose from")
     for j, ask in enumerate(asks):
         for share in (STEP_BACK if not found_each[j] else ()):
-            face, edited = draw(styles[best.candidate], replace(ask, emotion_share=share))
-            if reader.found(face):
-                best.faces[j], best.edited[j], best.shares[j] = face, edited, share
+            again = draw(styles[best.candidate], replace(ask, emotion_share=share))
+            if reader.found(again.face):
+                kept[j], best.shares[j] = again, share
                 best.found += 1
                 break
-    return best
+    return _finished(best, kept)
+
+
+def _finished(chosen: Chosen, kept: list[Drawn]) -> Chosen:
+    """``chosen`` with the output faces of ``kept``."""
+    outputs = [x.output() for x in kept]
+    chosen.faces, chosen.edited = [f for f, _ in outputs], [e for _, e in outputs]
+    return chosen

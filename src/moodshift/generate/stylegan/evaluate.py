@@ -202,6 +202,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     from moodshift.generate.stylegan.labels import centre_box
     from moodshift.generate.stylegan.portraits import (
         EDITED_EMOTIONS,
+        direction_share,
         face_drawer,
         weak_direction,
     )
@@ -230,7 +231,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
         return small, box, len(found)
 
     pool = gen.sample_styles(n * candidates, seed, psi)
-    draw = face_drawer(gen, d, NATIVE_SIZE, expression_edit)
+    draw = face_drawer(gen, d, NATIVE_SIZE, expression_edit, preview=candidates > 1)
     reads, ages, genders, faces_found, feats, seconds = [], [], [], [], [], 0.0
     dep_ages, dep_genders = [], []
     for i, (e, a, g) in enumerate(tqdm(asked, desc="eval stylegan", unit="face",
@@ -266,8 +267,9 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
         if identities >= 2 else {}
     paths = {e: "style-space direction"
              + (" (weak in calibration)" if weak_direction(d, e) else "")
-             + (" + expression editing (mesh warp, shading)"
-                if expression_edit and e in EDITED_EMOTIONS else "")
+             + (f", {direction_share(e, True):g} of its calibrated position, then expression "
+                "editing (mesh warp, shading)" if expression_edit and e in EDITED_EMOTIONS
+                else "")
              for e in EMOTIONS}
     return StyleEval(judge=judge, judge_independent=judge not in LABEL_JUDGES, n=n, psi=psi,
                      per_emotion=per_emotion, overall=float((reads_arr == wanted).mean()),

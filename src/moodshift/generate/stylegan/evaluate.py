@@ -202,6 +202,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     from moodshift.generate.stylegan.labels import centre_box
     from moodshift.generate.stylegan.portraits import (
         EDITED_EMOTIONS,
+        SteeredPortraitRequest,
         direction_share,
         face_drawer,
         weak_direction,
@@ -263,8 +264,11 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     dep_age_ok, dep_age_mae, dep_gender_ok = age_gender_scores(dep_ages, dep_genders, asked)
     diversity = float(np.mean([mean_pairwise_distance(feats_arr[wanted == k])
                                for k in range(len(EMOTIONS))]))
-    identity = identity_consistency(gen, d, describe, read, identities, seed + 7919, psi) \
-        if identities >= 2 else {}
+    identity = identity_consistency(
+        SteeredPortraitRequest(emotions=EMOTIONS, n=identities, seed=seed + 7919, psi=psi,
+                               size=LABEL_SIZE, directions=directions,
+                               expression_edit=expression_edit, candidates=candidates),
+        describe, read) if identities >= 2 else {}
     paths = {e: "style-space direction"
              + (" (weak in calibration)" if weak_direction(d, e) else "")
              + (f", {direction_share(e, True):g} of its calibrated position, then expression "
@@ -316,18 +320,18 @@ def by_age_group(ages: list[float], genders: list[str], asked: list[tuple[str, s
     return out
 
 
-def identity_consistency(gen, d, describe, read, identities: int, seed: int,
-                         psi: float) -> dict[str, float]:
-    """Descriptor distance within one identity's seven emotions vs between identities."""
-    from moodshift.generate.stylegan.portraits import steer
+def identity_consistency(request, describe, read) -> dict[str, float]:
+    """Descriptor distance within one identity's seven emotions vs between identities, the
+    faces drawn as ``generate --emotions all --same-person`` draws them (steered, edited, one
+    identity chosen for all seven): ``request``, a SteeredPortraitRequest."""
+    from moodshift.generate.stylegan.portraits import draw_style_faces
 
-    base = gen.sample_styles(identities, seed, psi)
+    faces = draw_style_faces(request)       # emotion-major: faces[k * n + i]
+    identities = request.n
     rows: list[list[np.ndarray]] = [[] for _ in range(identities)]
-    for e in EMOTIONS:
-        faces = gen.render(steer(d, base, e, None, None), LABEL_SIZE)
-        for i, face in enumerate(faces):
-            small, box, _ = read(face)
-            rows[i].append(describe(small, box))
+    for k, face in enumerate(faces):
+        small, box, _ = read(face.image)
+        rows[k % identities].append(describe(small, box))
     feats = np.array(rows)
     within = float(np.mean([mean_pairwise_distance(feats[i]) for i in range(identities)]))
     between = float(np.mean([mean_pairwise_distance(feats[:, k]) for k in range(len(EMOTIONS))]))

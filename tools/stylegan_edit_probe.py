@@ -24,12 +24,11 @@ import numpy as np
 
 def main(argv: list[str] | None = None) -> int:
     from moodshift.emotions import EMOTIONS
-    from moodshift.faces.detect import load_detector
     from moodshift.generate.stylegan.choose import CandidateReader
     from moodshift.generate.stylegan.directions import AGE_TARGETS, load_directions
     from moodshift.generate.stylegan.generator import DEFAULT_PSI, load_style_generator
     from moodshift.generate.stylegan.labels import FaceLabeller
-    from moodshift.generate.stylegan.portraits import steer
+    from moodshift.generate.stylegan.portraits import face_box, steer
     from moodshift.style.editing.expression import edit_expressions
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -42,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     directions, gen = load_directions(None), load_style_generator()
-    labeller, detector, guard = FaceLabeller(), load_detector("ssd"), CandidateReader()
+    labeller, guard = FaceLabeller(), CandidateReader()
     ages, genders = list(AGE_TARGETS), ("female", "male")
     styles = gen.sample_styles(args.n, args.seed, DEFAULT_PSI)
     strengths = [0.0] + [float(s) for s in args.strengths.split(",")]
@@ -58,10 +57,10 @@ def main(argv: list[str] | None = None) -> int:
                 steered = steer(directions, styles[i:i + 1], emotion, ages[i % len(ages)],
                                 genders[(i // len(ages)) % 2], share)
                 face = gen.render(steered, 256)[0]
-                found = detector.detect(face)
+                box = face_box(face)   # the box generate's edit uses
                 for s in strengths:
-                    out = edit_expressions(face, [found[0].box], {emotion: 1.0}, s)[0] \
-                        if s > 0 and found else face
+                    out = edit_expressions(face, [box], {emotion: 1.0}, s)[0] \
+                        if s > 0 and box else face
                     reads[share, s].append(labeller(out[None]).emotion_probs[0])
                     kept[share, s].append(guard.found(out))
         for (share, s), rows in reads.items():

@@ -13,7 +13,7 @@ import pytest
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import ModelMissingError, UserError
-from moodshift.faces.crops import pad_to_square, resize_bilinear
+from moodshift.faces.crops import pad_to_square, resize_bilinear, square_input
 from moodshift.faces.tflayers import same_padding
 from moodshift.models.tfjs import read_tfjs_weights
 
@@ -84,6 +84,26 @@ def test_resize_bilinear_is_tf_legacy() -> None:
     np.testing.assert_allclose(up, [0, 5, 10, 15, 20, 25, 30, 30])   # no half-pixel shift
     down = resize_bilinear(row, 1, 2)[0, :, 0]
     np.testing.assert_allclose(down, [0, 20])
+
+
+def test_square_input_equals_padding_then_resizing_pixel_by_pixel() -> None:
+    """The canvas-free, row-then-column resize gives what building the padded square and
+    interpolating each output pixel from its four neighbours (TF legacy positions) gives."""
+    rng = np.random.default_rng(3)
+    for h, w, size in ((7, 4, 11), (5, 9, 3), (6, 6, 6)):
+        img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        square = pad_to_square(img, centre=True).astype(np.float64)
+        side = square.shape[0]
+        want = np.zeros((size, size, 3))
+        for i in range(size):
+            for j in range(size):
+                y, x = i * side / size, j * side / size
+                y0, x0 = int(y), int(x)
+                y1, x1 = min(y0 + 1, side - 1), min(x0 + 1, side - 1)
+                fy, fx = y - y0, x - x0
+                want[i, j] = ((1 - fy) * ((1 - fx) * square[y0, x0] + fx * square[y0, x1])
+                              + fy * ((1 - fx) * square[y1, x0] + fx * square[y1, x1]))
+        np.testing.assert_allclose(square_input(img, size, centre=True), want, atol=1e-3)
 
 
 # --- puller and detector choice -----------------------------------------------------------------

@@ -486,3 +486,21 @@ def test_eval_figures_per_asked_age_group_include_the_one_face_share() -> None:
                              "n": 2}
     assert rows["elderly"]["one_face"] == 1.0 and rows["elderly"]["gender_accuracy"] == 0.0
     assert set(rows) == {"child", "elderly"}
+
+
+def test_fear_is_edited_at_its_own_strength_and_the_others_at_one(monkeypatch) -> None:
+    import moodshift.style.editing.expression as expression
+    from moodshift.generate.stylegan.portraits import EDIT_STRENGTH, edit_expression
+
+    used: dict[str, float] = {}
+
+    def record(img, boxes, mix, strength):
+        used[next(iter(mix))] = strength
+        return img, [], []
+
+    monkeypatch.setattr(expression, "edit_expressions", record)
+    face = np.zeros((64, 64, 3), np.uint8)
+    for emotion in ("fear", "sad", "happy"):
+        edit_expression(face, emotion, (8, 8, 48, 48))
+    assert used == {"fear": EDIT_STRENGTH["fear"], "sad": 1.0}   # happy is never edited
+    assert EDIT_STRENGTH["fear"] > 1

@@ -9,13 +9,11 @@ image and the load average are reported beside the median.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
-from common import Measurement, run_measured, write_report
+from common import Measurement, run_child_script, run_measured, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTO = ROOT / "examples" / "astronaut.png"
@@ -30,7 +28,8 @@ load_mood_model(sys.argv[1]).measure(load_image(sys.argv[2]))
 """
 
 WARM = r"""
-import json, resource, statistics, sys, time
+import json, statistics, sys, time
+from common import own_peak_rss_mb
 import cv2, numpy as np
 from moodshift.imageio import load_image
 from moodshift.mood import load_mood_model
@@ -52,14 +51,12 @@ print(json.dumps({"load_and_first_s": first, "n": n, "backbone": what,
                   "median_ms": 1000 * statistics.median(wall), "fastest_ms": 1000 * min(wall),
                   "cpu_median_ms": 1000 * statistics.median(cpu),
                   "images_per_s": n / sum(wall),
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mb": own_peak_rss_mb()}))
 """
 
 
 def warm(name: str) -> dict[str, object]:
-    out = subprocess.run([sys.executable, "-c", WARM, name, str(PHOTO), str(IMAGES)],
-                         check=True, capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child_script(WARM, name, str(PHOTO), str(IMAGES))
 
 
 def main() -> Path:

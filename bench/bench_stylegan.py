@@ -9,17 +9,15 @@ on the machine, so CPU seconds per portrait and the load average are reported to
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-from common import Measurement, write_report
+from common import Measurement, run_child_script, write_report
 
 # Runs in a child process so that its peak RSS is its own.
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
+from common import own_peak_rss_mb
 kind, n = sys.argv[1], int(sys.argv[2])
 t0 = time.perf_counter()
 if kind == "stylegan":
@@ -52,14 +50,12 @@ assert img.shape == (1024, 1024, 3)
 wall.sort(); cpu.sort()
 print(json.dumps({"load_s": load, "median_s": wall[len(wall) // 2],
                   "cpu_median_s": cpu[len(cpu) // 2],
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mb": own_peak_rss_mb()}))
 """
 
 
 def measure(kind: str, n: int) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", CHILD, kind, str(n)], check=True,
-                         capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child_script(CHILD, kind, str(n))
 
 
 def main() -> Path:

@@ -8,13 +8,12 @@ core; wall time is also reported, with the load average, because a shared machin
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
-from common import Measurement, run_measured, write_report
+from common import Measurement, run_child_script, run_measured, write_report
 
 BIN = Path(sys.executable).parent
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,7 +21,8 @@ HELDOUT = ROOT / "src" / "moodshift" / "data" / "text" / "heldout.tsv"
 
 # Runs in a child process so that its peak RSS is its own.
 WARM = r"""
-import json, resource, statistics, sys, time
+import json, statistics, sys, time
+from common import own_peak_rss_mb
 from moodshift.text import read_text
 backend, path = sys.argv[1], sys.argv[2]
 texts = [l.split("\t", 1)[1] for l in open(path, encoding="utf-8").read().splitlines()[1:] if l]
@@ -39,14 +39,12 @@ print(json.dumps({"first_call_s": first, "n": len(texts),
                   "single_p95_ms": 1000 * single[int(0.95 * (len(single) - 1))],
                   "single_cpu_median_ms": 1000 * statistics.median(cpu),
                   "batch_per_text_ms": 1000 * batch / len(texts),
-                  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_rss_mb": own_peak_rss_mb()}))
 """
 
 
 def warm_latency(backend: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", WARM, backend, str(HELDOUT)], check=True,
-                         capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child_script(WARM, backend, str(HELDOUT))
 
 
 def cold_start_cpu(argv: list[str], repeats: int = 3) -> float:

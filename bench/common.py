@@ -6,6 +6,7 @@ import json
 import os
 import platform
 import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,6 +20,32 @@ class Measurement:
     seconds: float
     peak_rss_mb: float
     note: str = ""
+
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+
+def own_peak_rss_mb() -> float:
+    """This process's own peak resident memory. Linux's ru_maxrss of an exec'd child starts at
+    the peak of the process that spawned it, so a small child of a large benchmark run would
+    report its parent's; VmHWM belongs to the new address space alone."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def run_child_script(script: str, *args: str) -> dict[str, object]:
+    """Run a ``python -c`` benchmark script (it may ``from common import ...``) and return the
+    JSON object its last output line holds."""
+    out = subprocess.run([sys.executable, "-c", script, *args], check=True,
+                         capture_output=True, text=True, cwd=BENCH_DIR)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def run_measured(name: str, argv: list[str], repeats: int = 3, note: str = "") -> Measurement:

@@ -504,3 +504,16 @@ def test_fear_is_edited_at_its_own_strength_and_the_others_at_one(monkeypatch) -
         edit_expression(face, emotion, (8, 8, 48, 48))
     assert used == {"fear": EDIT_STRENGTH["fear"], "sad": 1.0}   # happy is never edited
     assert EDIT_STRENGTH["fear"] > 1
+
+
+def test_each_emotions_path_is_said_as_generate_takes_it() -> None:
+    from moodshift.generate.stylegan.directions import load_directions
+    from moodshift.generate.stylegan.portraits import EDIT_STRENGTH, EDITED_MOVE, emotion_path
+
+    d = load_directions()
+    assert "editing" not in emotion_path(d, "happy", True)
+    fear = emotion_path(d, "fear", True)
+    assert f"{EDITED_MOVE['fear']:g} of its calibrated position" in fear
+    assert f"{EDIT_STRENGTH['fear']:g} times its usual strength" in fear
+    assert "times" not in emotion_path(d, "sad", True)
+    assert "editing" not in emotion_path(d, "fear", False)

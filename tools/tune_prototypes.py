@@ -13,6 +13,11 @@ in ``moodshift eval stylize`` on other portraits.
         ln -s "$PWD/../shared/portraits/lfw/$f" /tmp/lfw-tune/; done
     nice env PYTHONPATH=src python tools/tune_prototypes.py --data /tmp/lfw-tune \
         --emotions fear,disgust --evals 96 --out prototypes.json
+
+``--stylegan N`` adds N faces from the StyleGAN generator, each steered toward the emotion as
+`generate` steers it before the edit (rendered at 256 px; seed 6000, never eval gan's 0), one
+after each portrait, so both halves hold both kinds. Session 9's fear search:
+``--emotions fear --evals 160 --stylegan 50 --stylegan-share 0.75`` (0.75 was fear's move then).
 """
 
 from __future__ import annotations
@@ -44,6 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--evals", type=int, default=96)
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--stylegan", type=int, default=0, help="steered generated faces to add")
+    ap.add_argument("--stylegan-seed", type=int, default=6000)
+    ap.add_argument("--stylegan-share", type=float, default=None,
+                    help="share of the emotion's calibrated move (default: generate's)")
     args = ap.parse_args(argv)
 
     msnet = load_expression_model("msnet")
@@ -54,9 +63,30 @@ def main(argv: list[str] | None = None) -> int:
         found = detector.detect(image)
         if found:
             faces.append((path.name, image, max(found, key=lambda d: d.area).box))
-    half = len(faces) // 2
-    search, check = faces[:half], faces[half:]
     units = sorted(templates.AU)
+
+    def with_generated(emotion: str) -> list:
+        if args.stylegan <= 0:
+            return faces
+        from moodshift.generate.stylegan.directions import AGE_TARGETS, load_directions
+        from moodshift.generate.stylegan.generator import DEFAULT_PSI, load_style_generator
+        from moodshift.generate.stylegan.portraits import direction_share, steer
+
+        d, gen = load_directions(None), load_style_generator()
+        share = args.stylegan_share if args.stylegan_share is not None else \
+            direction_share(emotion, True)
+        ages = list(AGE_TARGETS)
+        styles = gen.sample_styles(args.stylegan, args.stylegan_seed, DEFAULT_PSI)
+        steered = []
+        for i in range(args.stylegan):
+            face = gen.render(steer(d, styles[i:i + 1], emotion, ages[i % len(ages)],
+                                    ("female", "male")[(i // len(ages)) % 2], share), 256)[0]
+            found = detector.detect(face)    # framed as the photos are
+            if found:
+                steered.append((f"stylegan {i}", face, max(found, key=lambda f: f.area).box))
+        mixed = [x for pair in zip(faces, steered) for x in pair]
+        longer = faces if len(faces) > len(steered) else steered
+        return mixed + longer[min(len(faces), len(steered)):]
 
     def score(emotion: str, x: np.ndarray, portraits: list) -> tuple[float, int]:
         templates.PROTOTYPES[emotion] = {u: float(v) for u, v in zip(units, x) if v > 1e-3}
@@ -68,10 +98,11 @@ def main(argv: list[str] | None = None) -> int:
         probs = np.array(probs)
         return float(probs[:, k].mean()), int((probs.argmax(1) == k).sum())
 
-    report: dict[str, object] = {"data": str(args.data), "search_portraits": len(search),
-                                 "check_portraits": len(check), "units": units,
-                                 "judge": "msnet (tuning)", "emotions": {}}
+    report: dict[str, object] = {"data": str(args.data), "stylegan_faces": args.stylegan,
+                                 "units": units, "judge": "msnet (tuning)", "emotions": {}}
     for emotion in args.emotions.split(","):
+        portraits = with_generated(emotion)
+        search, check = portraits[:len(portraits) // 2], portraits[len(portraits) // 2:]
         start = dict(templates.PROTOTYPES[emotion])
         x0 = np.array([start.get(u, 0.0) for u in units])
         cma = CMAEvolutionStrategy(0.3, len(units), batch_size=args.batch, seed=0,
@@ -92,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"({time.time() - t0:.0f} s)", file=sys.stderr, flush=True)
         chosen = {u: round(float(v), 2) for u, v in zip(units, best_x) if v >= 0.05}
         report["emotions"][emotion] = {  # type: ignore[index]
+            "search_portraits": len(search), "check_portraits": len(check),
             "start": start, "chosen": chosen,
             "search_mean_p": [round(first[0], 4), round(best, 4)],
             "search_hits": [first[1], score(emotion, best_x, search)[1]],

@@ -201,12 +201,9 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     from moodshift.generate.stylegan.generator import load_style_generator
     from moodshift.generate.stylegan.labels import centre_box
     from moodshift.generate.stylegan.portraits import (
-        EDIT_STRENGTH,
-        EDITED_EMOTIONS,
         SteeredPortraitRequest,
-        direction_share,
+        emotion_path,
         face_drawer,
-        weak_direction,
     )
 
     d = load_directions(directions)
@@ -270,13 +267,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
                                size=LABEL_SIZE, directions=directions,
                                expression_edit=expression_edit, candidates=candidates),
         describe, read) if identities >= 2 else {}
-    paths = {e: "style-space direction"
-             + (" (weak in calibration)" if weak_direction(d, e) else "")
-             + (f", {direction_share(e, True):g} of its calibrated position, then expression "
-                "editing (mesh warp, shading"
-                + (f", {EDIT_STRENGTH[e]:g} times its usual strength" if e in EDIT_STRENGTH
-                   else "") + ")" if expression_edit and e in EDITED_EMOTIONS else "")
-             for e in EMOTIONS}
+    paths = {e: emotion_path(d, e, expression_edit) for e in EMOTIONS}
     return StyleEval(judge=judge, judge_independent=judge not in LABEL_JUDGES, n=n, psi=psi,
                      per_emotion=per_emotion, overall=float((reads_arr == wanted).mean()),
                      age_group_accuracy=float(age_ok), gender_accuracy=float(gender_ok),

@@ -180,7 +180,7 @@ def face_drawer(gen, d: Directions, size: int, expression_edit: bool, preview: b
 # half the move and the edit at 1.75 times its usual strength (EDIT_STRENGTH) read best (labelling
 # readers: fear on 7 -> 22 of 40 against the old prototype, whole edit, 0.75 of the move; the
 # readers' second choice, surprise, 18 -> 4), from moves 0, 0.25, 0.5, 0.75, 1 and strengths
-# 1-2; the same rule.
+# 1-2; the same rule (tools/stylegan_edit_probe.py --emotions fear --n 40 --seed 6100).
 EDITED_MOVE = {"angry": 0.75, "disgust": 0.75, "fear": 0.5, "sad": 0.5,
                "surprise": 0.25, "neutral": 0.5}
 EDITED_EMOTIONS = frozenset(EDITED_MOVE)
@@ -197,6 +197,18 @@ def direction_share(emotion: str, expression_edit: bool) -> float:
 def weak_direction(d: Directions, emotion: str) -> bool:
     """Whether calibration found the emotion's style-space direction weak (model card)."""
     return not d.info.get("good_direction", {}).get(emotion, True)
+
+
+def emotion_path(d: Directions, emotion: str, expression_edit: bool) -> str:
+    """In words, how a face is made to show the emotion (eval gan's ``emotion_paths``)."""
+    path = "style-space direction" + (" (weak in calibration)" if weak_direction(d, emotion)
+                                      else "")
+    if not (expression_edit and emotion in EDITED_EMOTIONS):
+        return path
+    strength = EDIT_STRENGTH.get(emotion, 1.0)
+    return (f"{path}, {direction_share(emotion, True):g} of its calibrated position, then "
+            "expression editing (mesh warp, shading"
+            + (f", {strength:g} times its usual strength)" if strength != 1.0 else ")"))
 
 
 def face_box(img: np.ndarray) -> tuple[int, int, int, int] | None:

@@ -1,12 +1,17 @@
-"""`make bench`: run every benchmark, writing bench/results/*.json and *.md tables."""
+"""`make bench`: run every benchmark, writing bench/results/*.json and *.md tables.
+
+Each benchmark runs in a process of its own: on Linux a child's peak-memory figure (ru_maxrss)
+starts at the peak of the process that spawned it, so the commands one benchmark times would
+otherwise report the memory an earlier benchmark used in this process.
+"""
 
 from __future__ import annotations
 
-import importlib
+import subprocess
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).parent))
+HERE = Path(__file__).resolve().parent
 
 BENCHMARKS = ["bench_stylize", "bench_expression", "bench_evolve", "bench_text", "bench_web",
               "bench_stylegan"]
@@ -16,13 +21,19 @@ BENCHMARKS.append("bench_optimize")  # the optimize engine (slow: 3 runs x 300 s
 BENCHMARKS.append("bench_memory")    # stylize of ~50 MP images (slow: minutes per case)
 
 
-def main() -> int:
-    for name in BENCHMARKS:
+def main(names: list[str] | None = None) -> int:
+    failed = []
+    for name in names or BENCHMARKS:
         print(f"== {name}", flush=True)
-        report = importlib.import_module(name).main()
-        print(report.read_text(), flush=True)
-    return 0
+        code = subprocess.run([sys.executable, "-c",
+                               f"import {name}; print({name}.main().read_text(), flush=True)"],
+                              cwd=HERE).returncode
+        if code:
+            failed.append(name)
+    if failed:
+        print(f"failed: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

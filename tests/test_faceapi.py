@@ -106,6 +106,21 @@ def test_square_input_equals_padding_then_resizing_pixel_by_pixel() -> None:
         np.testing.assert_allclose(square_input(img, size, centre=True), want, atol=1e-3)
 
 
+def test_a_long_strip_is_squeezed_without_full_length_copies() -> None:
+    """A 60000 x 100 strip into a 512 x 512 detector input: its 512 columns are taken first, so
+    no 512-row copy of the whole strip (184 MB) is made."""
+    import tracemalloc
+
+    strip = np.full((100, 60000, 3), 200, np.uint8)
+    tracemalloc.start()
+    square = square_input(strip, 512, centre=False)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 40e6
+    assert square.shape == (512, 512, 3)
+    assert square[0, 0, 0] == 200 and square[-1, 0, 0] == 0   # the strip on top, zeros below
+
+
 # --- puller and detector choice -----------------------------------------------------------------
 
 def test_pull_without_npm_says_so(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -69,25 +69,38 @@ def _resample(image: np.ndarray, size: tuple[int, int], virtual: tuple[int, int]
     """TF-legacy bilinear resize of ``image`` placed at ``offset`` inside a zero canvas of shape
     ``virtual``, without building the canvas. float32 out.
 
-    Bilinear interpolation is separable: rows first (only the output's rows are read), then
-    columns of that smaller array, so each source pixel is touched about twice, not four times."""
+    The four neighbours of every output pixel are gathered as uint8, the needed rows (or
+    columns) first and from those the needed columns (or rows), whichever leaves the smaller
+    intermediate (a 50000 x 1000 strip squeezed to 512 x 512 is cut to its 512 columns first);
+    only output-sized arrays are ever float."""
     h, w = image.shape[:2]
     y0, y1, fy, vy0, vy1 = _axis(virtual[0], size[0], offset[0], h)
     x0, x1, fx, vx0, vx1 = _axis(virtual[1], size[1], offset[1], w)
     extra = (1,) * (image.ndim - 2)
+    # outside the real image is zero (the virtual canvas): blanked on the uint8 gathers
+    if size[0] * w <= h * size[1]:
+        top_rows, bottom_rows = _blank(image[y0], ~vy0, 0), _blank(image[y1], ~vy1, 0)
+        tl, tr = top_rows[:, x0], top_rows[:, x1]
+        bl, br = bottom_rows[:, x0], bottom_rows[:, x1]
+        tl, bl = _blank(tl, ~vx0, 1), _blank(bl, ~vx0, 1)
+        tr, br = _blank(tr, ~vx1, 1), _blank(br, ~vx1, 1)
+    else:
+        left_cols, right_cols = _blank(image[:, x0], ~vx0, 1), _blank(image[:, x1], ~vx1, 1)
+        tl, tr = _blank(left_cols[y0], ~vy0, 0), _blank(right_cols[y0], ~vy0, 0)
+        bl, br = _blank(left_cols[y1], ~vy1, 0), _blank(right_cols[y1], ~vy1, 0)
+    fx = fx.reshape((1, -1) + extra)
+    top = tl + (tr.astype(np.float64) - tl) * fx
+    bottom = bl + (br.astype(np.float64) - bl) * fx
+    return (top + (bottom - top) * fy.reshape((-1, 1) + extra)).astype(np.float32)
 
-    def lerp(lo: np.ndarray, hi: np.ndarray, f: np.ndarray) -> np.ndarray:
-        return lo + (hi - lo) * f
 
-    def rows(ys: np.ndarray, valid: np.ndarray) -> np.ndarray:
-        return np.where(valid.reshape((-1, 1) + extra), image[ys].astype(np.float64), 0.0)
-
-    by_row = lerp(rows(y0, vy0), rows(y1, vy1), fy.reshape((-1, 1) + extra))
-
-    def cols(xs: np.ndarray, valid: np.ndarray) -> np.ndarray:
-        return np.where(valid.reshape((1, -1) + extra), by_row[:, xs], 0.0)
-
-    return lerp(cols(x0, vx0), cols(x1, vx1), fx.reshape((1, -1) + extra)).astype(np.float32)
+def _blank(values: np.ndarray, outside: np.ndarray, axis: int) -> np.ndarray:
+    """``values`` (a fresh gather, so changed in place) with the lines ``outside`` set to 0."""
+    if outside.any():
+        index = [slice(None)] * values.ndim
+        index[axis] = outside
+        values[tuple(index)] = 0
+    return values
 
 
 def resize_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:

@@ -22,6 +22,11 @@ BENCHMARKS.append("bench_memory")    # stylize of ~50 MP images (slow: minutes p
 
 
 def main(names: list[str] | None = None) -> int:
+    unknown = sorted(set(names or []) - set(BENCHMARKS))
+    if unknown:
+        print(f"bench/run.py: unknown benchmark {', '.join(unknown)} "
+              f"(valid: {', '.join(BENCHMARKS)})", file=sys.stderr)
+        return 2
     failed = []
     for name in names or BENCHMARKS:
         print(f"== {name}", flush=True)

@@ -87,8 +87,8 @@ def test_resize_bilinear_is_tf_legacy() -> None:
 
 
 def test_square_input_equals_padding_then_resizing_pixel_by_pixel() -> None:
-    """The canvas-free, row-then-column resize gives what building the padded square and
-    interpolating each output pixel from its four neighbours (TF legacy positions) gives."""
+    """The canvas-free resize gives what building the padded square and interpolating each
+    output pixel from its four neighbours (TF legacy positions) gives, tall and wide."""
     rng = np.random.default_rng(3)
     for h, w, size in ((7, 4, 11), (5, 9, 3), (6, 6, 6)):
         img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)

@@ -333,6 +333,8 @@ def test_every_emotion_but_happy_is_expression_edited_by_default_and_the_intent_
     edited, plain = style_portraits(req, styled=False)
     assert plain.intent["expression_edited"] is False
     assert edited.intent["expression_edited"] is True
+    assert edited.intent["expression_strength"] == 1.0
+    assert plain.intent["expression_strength"] is None
     # the edited face moved a shorter way along its direction first, and says so
     assert edited.intent["emotion_share"] == EDITED_MOVE["surprise"] < 1
     assert plain.intent["emotion_share"] == 1

@@ -330,6 +330,8 @@ def style_portraits(req: SteeredPortraitRequest, styled: bool = True,
                   "strength": s if styled else None,
                   # an expression warped after generation, said as stylize says it for photos
                   "expression_edited": face.expression_edited,
+                  "expression_strength": EDIT_STRENGTH.get(face.emotion, 1.0)
+                  if face.expression_edited else None,
                   # the identity was the best of this many for the request (choose.py)
                   "candidates": req.candidates, "candidate": face.candidate,
                   # of the calibrated move along the emotion's direction: below 1 for edited

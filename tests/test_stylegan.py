@@ -490,7 +490,7 @@ def test_eval_figures_per_asked_age_group_include_the_one_face_share() -> None:
     assert set(rows) == {"child", "elderly"}
 
 
-def test_fear_is_edited_at_its_own_strength_and_the_others_at_one(monkeypatch) -> None:
+def test_an_edit_takes_its_emotions_strength_and_one_by_default(monkeypatch) -> None:
     import moodshift.style.editing.expression as expression
     from moodshift.generate.stylegan.portraits import EDIT_STRENGTH, edit_expression
 

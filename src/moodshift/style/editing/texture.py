@@ -119,6 +119,8 @@ def hide_teeth(image: np.ndarray, points: np.ndarray, eye: float, amount: float)
     depth = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(0.02 * eye, 0.7))
     depth /= max(float(depth.max()), 1e-6)
     filled = colour[None, None, :].astype(np.float32) * (1.0 - 0.15 * depth[..., None])
-    alpha = amount * cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(0.01 * eye, 0.5))
+    # a blend, never past the lips' colour (an edit stronger than 1 asks no more than 1 here)
+    alpha = min(amount, 1.0) * cv2.GaussianBlur(mask.astype(np.float32), (0, 0),
+                                                max(0.01 * eye, 0.5))
     out = image.astype(np.float32) * (1 - alpha[..., None]) + filled * alpha[..., None]
     return np.clip(out + 0.5, 0, 255).astype(np.uint8)

@@ -331,3 +331,24 @@ def test_each_prototype_as_warped_folds_no_lip_and_a_jaw_drop_leaves_the_upper_l
     assert _area_ratios(points, moves, crop, LIPS_INNER)[on_lips].min() > 0
     if emotion == "surprise":  # the jaw drops: the lower lip goes down, the upper lip stays
         assert moves[14, 1] > 10.0 and abs(moves[13, 1]) < 0.2 * moves[14, 1]
+
+
+def test_hiding_teeth_never_paints_past_the_lips_colour() -> None:
+    """An edit stronger than 1 (generated faces' disgust) hides teeth exactly as 1 does: the
+    blend used to overshoot into blotchy dark red."""
+    import cv2
+
+    from moodshift.faces.masks import LIPS_OUTER
+    from moodshift.style.editing import texture
+    from moodshift.style.editing.offsets import load_offsets
+
+    shape = np.asarray(load_offsets().neutral)[:, :2]
+    points = (shape - shape.min(0)) / np.ptp(shape, 0).max() * 160 + 20
+    image = np.full((200, 200, 3), 200, np.uint8)
+    cv2.fillPoly(image, [np.round(points[list(LIPS_OUTER)]).astype(np.int32)], (170, 70, 75))
+    mid = np.round((points[13] + points[14]) / 2).astype(int)
+    image[mid[1] - 2:mid[1] + 3, mid[0] - 8:mid[0] + 9] = (245, 240, 230)   # teeth
+    eye = 60.0
+    once = texture.hide_teeth(image, points, eye, 1.0)
+    assert np.abs(once.astype(int) - image.astype(int)).max() > 40     # the teeth were painted
+    np.testing.assert_array_equal(texture.hide_teeth(image, points, eye, 1.75), once)

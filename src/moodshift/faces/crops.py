@@ -77,30 +77,29 @@ def _resample(image: np.ndarray, size: tuple[int, int], virtual: tuple[int, int]
     y0, y1, fy, vy0, vy1 = _axis(virtual[0], size[0], offset[0], h)
     x0, x1, fx, vx0, vx1 = _axis(virtual[1], size[1], offset[1], w)
     extra = (1,) * (image.ndim - 2)
-    # outside the real image is zero (the virtual canvas): blanked on the uint8 gathers
     if size[0] * w <= h * size[1]:
-        top_rows, bottom_rows = _blank(image[y0], ~vy0, 0), _blank(image[y1], ~vy1, 0)
-        tl, tr = top_rows[:, x0], top_rows[:, x1]
-        bl, br = bottom_rows[:, x0], bottom_rows[:, x1]
-        tl, bl = _blank(tl, ~vx0, 1), _blank(bl, ~vx0, 1)
-        tr, br = _blank(tr, ~vx1, 1), _blank(br, ~vx1, 1)
+        top, bottom = _gather(image, y0, vy0, 0), _gather(image, y1, vy1, 0)
+        tl, tr, bl, br = (_gather(rows, xs, valid, 1) for rows, xs, valid in (
+            (top, x0, vx0), (top, x1, vx1), (bottom, x0, vx0), (bottom, x1, vx1)))
     else:
-        left_cols, right_cols = _blank(image[:, x0], ~vx0, 1), _blank(image[:, x1], ~vx1, 1)
-        tl, tr = _blank(left_cols[y0], ~vy0, 0), _blank(right_cols[y0], ~vy0, 0)
-        bl, br = _blank(left_cols[y1], ~vy1, 0), _blank(right_cols[y1], ~vy1, 0)
+        left, right = _gather(image, x0, vx0, 1), _gather(image, x1, vx1, 1)
+        tl, tr, bl, br = (_gather(cols, ys, valid, 0) for cols, ys, valid in (
+            (left, y0, vy0), (right, y0, vy0), (left, y1, vy1), (right, y1, vy1)))
     fx = fx.reshape((1, -1) + extra)
-    top = tl + (tr.astype(np.float64) - tl) * fx
-    bottom = bl + (br.astype(np.float64) - bl) * fx
-    return (top + (bottom - top) * fy.reshape((-1, 1) + extra)).astype(np.float32)
+    top_row = tl + (tr.astype(np.float64) - tl) * fx
+    bottom_row = bl + (br.astype(np.float64) - bl) * fx
+    return (top_row + (bottom_row - top_row) * fy.reshape((-1, 1) + extra)).astype(np.float32)
 
 
-def _blank(values: np.ndarray, outside: np.ndarray, axis: int) -> np.ndarray:
-    """``values`` (a fresh gather, so changed in place) with the lines ``outside`` set to 0."""
-    if outside.any():
-        index = [slice(None)] * values.ndim
-        index[axis] = outside
-        values[tuple(index)] = 0
-    return values
+def _gather(values: np.ndarray, index: np.ndarray, valid: np.ndarray, axis: int) -> np.ndarray:
+    """``values`` at ``index`` along ``axis``, in their own dtype, with the lines outside the
+    real image (``valid`` False: the zero canvas around it) set to 0."""
+    out = np.take(values, index, axis)
+    if not valid.all():
+        blank = [slice(None)] * out.ndim
+        blank[axis] = ~valid
+        out[tuple(blank)] = 0
+    return out
 
 
 def resize_bilinear(image: np.ndarray, height: int, width: int) -> np.ndarray:

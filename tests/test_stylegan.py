@@ -230,7 +230,7 @@ def test_age_and_gender_calibration_find_where_the_labeller_reads_the_asked_valu
 
     d = _toy_directions()
     d.age_slope, d.age_intercept = 10.0, 40.0     # the line a fit near the mean would give
-    d.male_targets = (-1.0, 1.0)
+    d.male_targets = (-2.0, 2.0)   # an old face needs one step further (GENDER_GROWTH)
     cfg = DirectionsConfig(samples=50, calibration_faces=7)
     labeller = _PositionLabeller(d)
     ages = calibrate_age(_PassThroughGen(), labeller, d, tmp_path, cfg, print, False)
@@ -240,9 +240,11 @@ def test_age_and_gender_calibration_find_where_the_labeller_reads_the_asked_valu
     # the line alone misses the elderly group: the calibration had to move past it
     assert ages["elderly"]["position"] > d.age_position(AGE_TARGETS["elderly"])
     d.info["age_positions"] = {g: v["position"] for g, v in ages.items()}
-    genders = calibrate_gender(_PassThroughGen(), labeller, d, tmp_path, cfg, print, False)
+    genders = calibrate_gender(_PassThroughGen(), labeller, d, tmp_path, cfg, print, False,
+                               expression_edit=False)
     assert genders["child"]["male"]["read_share"] == 1.0
     assert genders["elderly"]["male"]["position"] > genders["child"]["male"]["position"]
+    assert genders["elderly"]["faces"] == 28   # four faces per emotion, each steered to it
     # both are saved in calibration.json: a rerun reads them back without rendering
     again = calibrate_age(_PassThroughGen(), None, d, tmp_path, cfg, print, False)
     assert again == ages

@@ -68,3 +68,16 @@ def test_generate_stylegan_refuses_bad_values_with_the_valid_ones(tmp_path: Path
     assert "--identities 1" in capsys.readouterr().err
 
 
+
+
+def test_train_directions_refuses_a_directions_file_without_recalibrate(tmp_path: Path,
+                                                                        capsys) -> None:
+    out = tmp_path / "dirs"
+    code = main(["train", "directions", "--out", str(out), "--directions", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "only with --recalibrate" in err and err.count("\n") == 1, err
+    code = main(["train", "directions", "--out", str(out), "--recalibrate", "gender",
+                 "--directions", str(tmp_path / "none")])
+    err = capsys.readouterr().err
+    assert code == 2 and "no directions file here" in err and err.count("\n") == 1, err
+    assert not (out / "directions.safetensors").exists()

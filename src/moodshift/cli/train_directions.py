@@ -23,15 +23,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint-every", type=int, default=25, metavar="FACES")
     p.add_argument("--calibration-faces", type=int, default=6,
                    help="held-out faces per emotion and position when calibrating (default 6)")
+    p.add_argument("--recalibrate", choices=["gender"],
+                   help="only redo this calibration of existing directions (--directions) and "
+                        "write them to --out: no labelling, no fitting")
+    p.add_argument("--directions", type=Path, metavar="PATH",
+                   help="with --recalibrate: the directions file or folder to start from "
+                        "(default: the shipped directions)")
     p.add_argument("--threads", type=int, help="OpenVINO CPU threads (default: all)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
+    from moodshift.errors import UserError
     from moodshift.generate.stylegan.train import (
         DirectionsConfig,
         DirectionsInterrupted,
+        recalibrate_gender,
         train_directions,
     )
 
@@ -39,11 +47,17 @@ def run(args: argparse.Namespace) -> int:
                            checkpoint_every=args.checkpoint_every,
                            calibration_faces=args.calibration_faces, threads=args.threads)
     cfg.check()
+    if args.directions is not None and args.recalibrate is None:
+        raise UserError("--directions: only with --recalibrate (a full run fits its own)")
+    log = log_to_stderr if args.json else log_to_stdout
+    command = command_line("moodshift train directions", add_arguments, args)
     try:
-        result = train_directions(
-            args.out, cfg, log=log_to_stderr if args.json else log_to_stdout,
-            show_progress=not args.no_progress,
-            command=command_line("moodshift train directions", add_arguments, args))
+        if args.recalibrate == "gender":
+            result = recalibrate_gender(args.out, cfg, args.directions, log,
+                                        not args.no_progress, command)
+        else:
+            result = train_directions(args.out, cfg, log=log,
+                                      show_progress=not args.no_progress, command=command)
     except DirectionsInterrupted as stop:
         print(f"moodshift: interrupted ({max(stop.done, 0)} faces labelled and saved); resume "
               "with the same command", file=sys.stderr)
@@ -51,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_json())
     else:
-        print(f"labelled {result.samples} faces in {result.seconds / 60:.1f} min; directions: "
+        done = ("recalibrated gender" if args.recalibrate else f"labelled {result.samples} faces")
+        print(f"{done} in {result.seconds / 60:.1f} min; directions: "
               f"{args.out / 'directions.safetensors'} (sha256 {result.sha256[:12]}…)")
         for name, acc in result.accuracy.items():
             print(f"  {name:9} held-out accuracy {acc:.1%}")

@@ -84,7 +84,7 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
     ), "noise + valence, arousal, dominance -> RGB image"),
     ShippedModel("moodshift-stylegan-directions", (
         _file("models/stylegan/directions.safetensors",
-              "fee44c8849e7380e84c626b9476fd7e2fa9ef0039c2e48aeef907c12273e3c81"),
+              "04bca156938e3ca49f08e4dd1fffdce7847dc74ef2ce92152c924e0f5c246417"),
     ), "MobileStyleGAN style (512) -> positions along 7 emotion, age and gender directions"),
     ShippedModel("moodshift-expression-offsets", (
         _file("models/editing/mesh-offsets.safetensors",

@@ -202,8 +202,9 @@ class _PassThroughGen(_FakeGen):
 
 class _PositionLabeller:
     """Reads age and gender from a style's positions: age saturates far from the mean (as on
-    generated faces, where the age line's guesses for the extreme groups fall short) and an
-    old face needs a stronger gender push."""
+    generated faces, where the age line's guesses for the extreme groups fall short), a male
+    face reads older than a female one at the same position, and an old face reads more male
+    (an old woman needs a stronger push)."""
 
     def __init__(self, d: Directions) -> None:
         self.d = d
@@ -211,8 +212,8 @@ class _PositionLabeller:
     def __call__(self, styles):
         pos = self.d.positions(styles)
         a, m = pos[:, self.d.index("age")], pos[:, self.d.index("male")]
-        age = 40.0 + 40.0 * np.tanh(a / 4.0)
-        p_male = 1.0 / (1.0 + np.exp(-(m - 0.5 * np.sign(m) * np.clip(a, 0, None))))
+        age = 40.0 + 40.0 * np.tanh((a + 0.3 * m) / 4.0)
+        p_male = 1.0 / (1.0 + np.exp(-(m + 0.5 * np.clip(a, 0, None))))
         n = len(styles)
         return FaceLabels(age, p_male, np.full((n, 7), 1 / 7), np.full((n, 7), 1 / 7),
                           np.ones(n, int), np.zeros((n, 4), int))
@@ -224,26 +225,44 @@ def test_age_and_gender_calibration_find_where_the_labeller_reads_the_asked_valu
     from moodshift.generate.stylegan.train import (
         AGE_TOLERANCE_YEARS,
         DirectionsConfig,
+        age_positions,
         calibrate_age,
         calibrate_gender,
     )
 
     d = _toy_directions()
     d.age_slope, d.age_intercept = 10.0, 40.0     # the line a fit near the mean would give
-    d.male_targets = (-2.0, 2.0)   # an old face needs one step further (GENDER_GROWTH)
+    d.male_targets = (-2.0, 2.0)
     cfg = DirectionsConfig(samples=50, calibration_faces=7)
     labeller = _PositionLabeller(d)
-    ages = calibrate_age(_PassThroughGen(), labeller, d, tmp_path, cfg, print, False)
+    ages = calibrate_age(_PassThroughGen(), labeller, d, tmp_path, cfg, print, False,
+                         expression_edit=False)
     for group, want in AGE_TARGETS.items():
-        read = 40.0 + 40.0 * np.tanh(ages[group]["position"] / 4.0)
-        assert abs(read - want) <= AGE_TOLERANCE_YEARS + 1e-6, group
+        for gender, m in (("female", -2.0), ("male", 2.0)):
+            if (group, gender) == ("elderly", "female"):
+                continue   # below: its gender reading stops it short
+            read = 40.0 + 40.0 * np.tanh((ages[group][gender]["position"] + 0.3 * m) / 4.0)
+            assert abs(read - want) <= AGE_TOLERANCE_YEARS + 1e-6, (group, gender)
+        if group != "elderly":
+            # men read older at the same position, so a man is set younger along the normal
+            assert ages[group]["male"]["position"] < ages[group]["female"]["position"], group
+    # an older woman reads male more often here: the steps that reached the age cost the
+    # gender reading, so a position that keeps it is kept instead
+    row = ages["elderly"]["female"]
+    kept = next(t for t in row["tried"] if t[0] == row["position"])
+    assert kept[3] >= row["tried"][0][3]
+    assert any(abs(t[1] - 74.0) < abs(kept[1] - 74.0) for t in row["tried"])
     # the line alone misses the elderly group: the calibration had to move past it
-    assert ages["elderly"]["position"] > d.age_position(AGE_TARGETS["elderly"])
-    d.info["age_positions"] = {g: v["position"] for g, v in ages.items()}
+    assert ages["elderly"]["any"]["position"] > d.age_position(AGE_TARGETS["elderly"])
+    d.info["age_positions"], d.info["age_positions_by_gender"] = age_positions(ages)
+    assert d.age_group_position("teen", "male") == ages["teen"]["male"]["position"]
+    assert d.age_group_position("teen") == ages["teen"]["any"]["position"]
+    d.male_targets = (-1.0, 1.0)   # percentiles too timid for an old woman: she needs steps
     genders = calibrate_gender(_PassThroughGen(), labeller, d, tmp_path, cfg, print, False,
                                expression_edit=False)
     assert genders["child"]["male"]["read_share"] == 1.0
-    assert genders["elderly"]["male"]["position"] > genders["child"]["male"]["position"]
+    assert genders["elderly"]["female"]["read_share"] == 1.0
+    assert genders["elderly"]["female"]["position"] < genders["child"]["female"]["position"]
     assert genders["elderly"]["faces"] == 28   # four faces per emotion, each steered to it
     # both are saved in calibration.json: a rerun reads them back without rendering
     again = calibrate_age(_PassThroughGen(), None, d, tmp_path, cfg, print, False)

@@ -23,9 +23,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoint-every", type=int, default=25, metavar="FACES")
     p.add_argument("--calibration-faces", type=int, default=6,
                    help="held-out faces per emotion and position when calibrating (default 6)")
-    p.add_argument("--recalibrate", choices=["gender"],
-                   help="only redo this calibration of existing directions (--directions) and "
-                        "write them to --out: no labelling, no fitting")
+    p.add_argument("--recalibrate", choices=["age", "gender"],
+                   help="only redo calibrations of existing directions (--directions) and write "
+                        "them to --out, no labelling, no fitting: age (then gender, which "
+                        "depends on it) or gender")
     p.add_argument("--directions", type=Path, metavar="PATH",
                    help="with --recalibrate: the directions file or folder to start from "
                         "(default: the shipped directions)")
@@ -39,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from moodshift.generate.stylegan.train import (
         DirectionsConfig,
         DirectionsInterrupted,
-        recalibrate_gender,
+        recalibrate,
         train_directions,
     )
 
@@ -52,9 +53,9 @@ def run(args: argparse.Namespace) -> int:
     log = log_to_stderr if args.json else log_to_stdout
     command = command_line("moodshift train directions", add_arguments, args)
     try:
-        if args.recalibrate == "gender":
-            result = recalibrate_gender(args.out, cfg, args.directions, log,
-                                        not args.no_progress, command)
+        if args.recalibrate is not None:
+            result = recalibrate(args.out, cfg, args.recalibrate, args.directions, log,
+                                 not args.no_progress, command)
         else:
             result = train_directions(args.out, cfg, log=log,
                                       show_progress=not args.no_progress, command=command)
@@ -65,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_json())
     else:
-        done = ("recalibrated gender" if args.recalibrate else f"labelled {result.samples} faces")
+        done = (f"recalibrated {'age and gender' if args.recalibrate == 'age' else 'gender'}"
+                if args.recalibrate else f"labelled {result.samples} faces")
         print(f"{done} in {result.seconds / 60:.1f} min; directions: "
               f"{args.out / 'directions.safetensors'} (sha256 {result.sha256[:12]}…)")
         for name, acc in result.accuracy.items():

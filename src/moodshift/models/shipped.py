@@ -84,7 +84,7 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
     ), "noise + valence, arousal, dominance -> RGB image"),
     ShippedModel("moodshift-stylegan-directions", (
         _file("models/stylegan/directions.safetensors",
-              "04bca156938e3ca49f08e4dd1fffdce7847dc74ef2ce92152c924e0f5c246417"),
+              "8ad5c0d0155bd968eb9398023a1e0817ee9b2f04a6fd3d36049a0bda5a41ee74"),
     ), "MobileStyleGAN style (512) -> positions along 7 emotion, age and gender directions"),
     ShippedModel("moodshift-expression-offsets", (
         _file("models/editing/mesh-offsets.safetensors",

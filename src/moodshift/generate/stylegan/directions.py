@@ -66,10 +66,14 @@ class Directions:
             return float(calibrated[age_group][gender])
         return self.male_targets[1 if gender == "male" else 0]
 
-    def age_group_position(self, group: str) -> float:
-        """Where faces of an age group are set along the age normal: the calibrated position
-        (``info["age_positions"]``, see train.calibrate_age) or, in files made before that
-        calibration existed, the age line's position for the group's typical age."""
+    def age_group_position(self, group: str, gender: str | None = None) -> float:
+        """Where faces of an age group (and gender, when asked) are set along the age normal:
+        the calibrated position (``info["age_positions_by_gender"]`` for a gender,
+        ``info["age_positions"]`` otherwise; see train.calibrate_age) or, in files made before
+        that calibration existed, the age line's position for the group's typical age."""
+        by_gender = dict(self.info.get("age_positions_by_gender", {}))  # type: ignore[arg-type]
+        if gender is not None and gender in by_gender.get(group, {}):
+            return float(by_gender[group][gender])
         calibrated = dict(self.info.get("age_positions", {}))  # type: ignore[arg-type]
         if group in calibrated:
             return float(calibrated[group])

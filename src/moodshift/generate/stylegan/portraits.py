@@ -35,7 +35,7 @@ def steer(d: Directions, styles: np.ndarray, emotion: str | None, age_group: str
         if age_group not in AGE_TARGETS:
             raise UserError(f"unknown age group {age_group!r}: choose one of "
                             f"{', '.join(AGE_TARGETS)}")
-        wanted["age"] = d.age_group_position(age_group)
+        wanted["age"] = d.age_group_position(age_group, gender)
     if gender is not None:
         if gender not in ("female", "male"):
             raise UserError(f"unknown gender {gender!r}: choose one of female, male")

@@ -9,19 +9,19 @@
    positions along its direction and keep the position where the labelling models (msnet +
    face-api, never fer) most often read that emotion; saved per emotion in
    ``OUT/calibration.json`` (resumable too).
-4. Calibrate age: for each age group, render held-out styles steered to each emotion in turn
-   and to the group, and move the group's position along the age normal (secant steps from
-   the age line's guess) until face-api's median age reading is the group's typical age;
+4. Calibrate age: for each age group, with the gender unspecified and for each gender, draw
+   held-out faces as ``generate`` draws them (each steered to an emotion in turn, the group
+   and the gender; expression-edited) and move the position along the age normal (secant
+   steps from the current one) until face-api's median age reading is the group's typical age;
    saved under ``"age"`` in ``OUT/calibration.json``. The age line is fit to natural
    variation around the mean face, and FFHQ has few children and old people, so the line's
-   guesses for the extreme groups fall short.
-5. Calibrate gender per age group on held-out faces drawn as ``generate`` draws them (steered
-   to the group and each emotion in turn, expression-edited): starting from the 5th / 95th
+   guesses for the extreme groups fall short; generated men read older than women.
+5. Calibrate gender per age group on the same kind of faces: starting from the 5th / 95th
    percentile of the labelled positions along the male normal, move further out
    (x GENDER_GROWTH per step) until face-api reads the asked gender on every face (children
    and old faces need more), keeping the best-read position where the detector still finds
-   the faces (GENDER_ONE_FACE). ``recalibrate_gender`` redoes only this step on existing
-   directions (``train directions --recalibrate gender``).
+   the faces (DRAWN_ONE_FACE). ``recalibrate`` redoes steps 4-5 or 5 alone on existing
+   directions (``train directions --recalibrate age|gender``).
 6. Write ``OUT/directions.safetensors`` and ``OUT/MODEL_CARD.md``.
 """
 
@@ -62,14 +62,15 @@ AGE_TOLERANCE_YEARS = 2.0      # close enough to the typical age to stop early
 # faces that are also set far along the age normal (viewed: elderly women, session 10).
 GENDER_ROUNDS = 3
 GENDER_GROWTH = 1.5            # each gender step moves 1.5x further from the midpoint
-# Held-out faces per emotion for the gender calibration (28 in all). With one per emotion the
-# read share moved in sevenths: elderly women were read as women on 6 of 7 calibration faces,
-# but on 10 of 28 others drawn the same way (session 10, face-api).
-GENDER_FACES_PER_EMOTION = 4
+# Held-out faces per emotion for the age and gender calibrations (28 in all), drawn as generate
+# draws them. With one per emotion the gender read share moved in sevenths: elderly women were
+# read as women on 6 of 7 calibration faces, but on 10 of 28 others drawn the same way
+# (session 10, face-api).
+DRAWN_FACES_PER_EMOTION = 4
 # Share of those faces in which the detector must still find exactly one face for a position
 # to be kept: edited faces are missed now and then at every position (27 of 28 is common), and
 # generate draws a missed face again with a shorter emotion move (choose.STEP_BACK).
-GENDER_ONE_FACE = 0.95
+DRAWN_ONE_FACE = 0.95
 
 
 @dataclass(frozen=True)
@@ -236,17 +237,11 @@ class SteeredCalibration:
         self.styles = gen.sample_styles(n, cfg.seed + seed_offset, cfg.psi)
         self.emotions = [EMOTIONS[i % len(EMOTIONS)] for i in range(n)]
 
-    def label(self, positions: dict[str, float]) -> FaceLabels:
-        moved = np.stack([self.d.set_positions(self.styles[i:i + 1],
-                                               {**self.d.emotion_wanted(e), **positions})[0]
-                          for i, e in enumerate(self.emotions)])
-        return self.labeller(self.gen.render(moved, LABEL_SIZE))
-
-    def label_drawn(self, d: Directions, age_group: str, gender: str,
+    def label_drawn(self, d: Directions, age_group: str, gender: str | None,
                     expression_edit: bool = True) -> FaceLabels:
         """The held-out styles drawn with directions ``d`` as ``generate`` draws them (steered
-        to each one's emotion, the age group and the gender, expression-edited) at the
-        labelling size, and labelled."""
+        to each one's emotion, the age group and the gender (None: the face's own),
+        expression-edited) at the labelling size, and labelled."""
         from moodshift.generate.stylegan.choose import Ask
         from moodshift.generate.stylegan.portraits import face_drawer
 
@@ -262,47 +257,96 @@ class SteeredCalibration:
         atomic_write_text(self.path, json.dumps(self.saved, indent=2) + "\n")
 
 
+def _with_position(d: Directions, key: str, group: str, gender: str | None,
+                   position: float) -> Directions:
+    """``d`` with one calibrated position replaced: ``info[key][group]`` (gender None) or
+    ``info[key][group][gender]``."""
+    from dataclasses import replace
+
+    table = {g: (dict(v) if isinstance(v, dict) else v)
+             for g, v in dict(d.info.get(key, {})).items()}  # type: ignore[arg-type]
+    if gender is None:
+        table[group] = position
+    else:
+        table.setdefault(group, {})[gender] = position
+    return replace(d, info={**d.info, key: table})
+
+
+AGE_ASKS = ("any", "female", "male")   # gender unspecified (the face's own), then each gender
+
+
 def calibrate_age(gen, labeller, d: Directions, out: Path, cfg: DirectionsConfig,
-                  log: Callable[[str], None], show_progress: bool) -> dict[str, dict]:
-    """Per age group: the position along the age normal where face-api (a labelling model)
-    reads the group's typical age, as a median over held-out faces steered to each emotion."""
+                  log: Callable[[str], None], show_progress: bool,
+                  expression_edit: bool = True) -> dict[str, dict]:
+    """Per age group, with the gender unspecified and for each gender: the position along the
+    age normal where face-api (a labelling model) reads the group's typical age, as a median
+    over held-out faces drawn as generate draws them (steered to each emotion in turn, the
+    group and the gender at its current position, expression-edited unless
+    ``expression_edit`` is False). Generated men read older than women at the same position
+    (a teenage boy 26 years, a girl 19: session 10), hence a position per gender."""
     from tqdm import tqdm
 
     from moodshift.generate.stylegan.directions import AGE_TARGETS
 
-    cal = SteeredCalibration(gen, labeller, d, out, cfg, "age", 2 * CALIBRATION_SEED_OFFSET)
+    faces = DRAWN_FACES_PER_EMOTION * len(EMOTIONS)
+    cal = SteeredCalibration(gen, labeller, d, out, cfg, "age", 2 * CALIBRATION_SEED_OFFSET,
+                             faces)
 
-    def read(position: float) -> tuple[float, float]:
-        lab = cal.label({"age": position})
-        return float(np.median(lab.age)), float((lab.faces_found == 1).mean())
+    def read(group: str, gender: str | None, position: float) -> list[float]:
+        """[position, median age, share with one face found, share read as the gender (1
+        without one)], rounded as saved."""
+        key = "age_positions" if gender is None else "age_positions_by_gender"
+        lab = cal.label_drawn(_with_position(d, key, group, gender, position), group, gender,
+                              expression_edit)
+        as_asked = 1.0 if gender is None else float(((lab.p_male >= 0.5) == (gender == "male"))
+                                                     .mean())
+        return [round(position, 4), round(float(np.median(lab.age)), 2),
+                round(float((lab.faces_found == 1).mean()), 4), round(as_asked, 4)]
 
     try:
         for group in tqdm([g for g in AGE_TARGETS if g not in cal.done], desc="calibrate age",
                           unit="group", disable=not show_progress):
             want = AGE_TARGETS[group]
-            tried: list[list[float]] = []
-            pos = d.age_position(want)
-            for _ in range(AGE_ROUNDS):
-                median, one_face = read(pos)
-                tried.append([round(pos, 4), round(median, 2), one_face])
-                if abs(median - want) <= AGE_TOLERANCE_YEARS:
-                    break
-                slope = d.age_slope
-                if len(tried) >= 2 and abs(tried[-1][1] - tried[-2][1]) > 0.5:
-                    slope = (tried[-1][1] - tried[-2][1]) / (tried[-1][0] - tried[-2][0])
-                    slope = slope if slope * d.age_slope > 0 else d.age_slope
-                step = (want - median) / slope
-                limit = 2.0 * abs(want - d.age_intercept) / abs(d.age_slope) + 1.0
-                pos += float(np.clip(step, -limit, limit))
-            usable = [t for t in tried if t[2] >= 0.99] or tried
-            best = min(usable, key=lambda t: abs(t[1] - want))
-            cal.save(group, {"position": best[0], "median_years": best[1], "target_years": want,
-                             "line_position": round(d.age_position(want), 4), "tried": tried})
-            log(f"  age {group}: position {best[0]:.2f} (line {d.age_position(want):.2f}), "
-                f"face-api median {best[1]:.1f} years (typical {want:.0f})")
+            row: dict[str, object] = {"target_years": want,
+                                      "line_position": round(d.age_position(want), 4)}
+            for ask in AGE_ASKS:
+                gender = None if ask == "any" else ask
+                tried: list[list[float]] = []
+                pos = d.age_group_position(group, gender)
+                for _ in range(AGE_ROUNDS):
+                    tried.append(read(group, gender, pos))
+                    median = tried[-1][1]
+                    if abs(median - want) <= AGE_TOLERANCE_YEARS:
+                        break
+                    slope = d.age_slope
+                    if len(tried) >= 2 and abs(tried[-1][1] - tried[-2][1]) > 0.5:
+                        slope = (tried[-1][1] - tried[-2][1]) / (tried[-1][0] - tried[-2][0])
+                        slope = slope if slope * d.age_slope > 0 else d.age_slope
+                    step = (want - median) / slope
+                    limit = 2.0 * abs(want - d.age_intercept) / abs(d.age_slope) + 1.0
+                    pos += float(np.clip(step, -limit, limit))
+                # an age step may not cost the gender reading: face-api reads the oldest
+                # women as men (elderly women 54 % -> 25 % read as women, session 10)
+                usable = [t for t in tried if t[2] >= DRAWN_ONE_FACE and t[3] >= tried[0][3]] \
+                    or tried[:1]
+                best = min(usable, key=lambda t: abs(t[1] - want))
+                row[ask] = {"position": best[0], "median_years": best[1], "tried": tried}
+            cal.save(group, {**row, "faces": faces})
+            log(f"  age {group} (typical {want:.0f}): " + ", ".join(
+                f"{a} {row[a]['position']:.2f} (face-api median {row[a]['median_years']:.1f})"
+                for a in AGE_ASKS))
     except KeyboardInterrupt:
         raise DirectionsInterrupted(-1) from None
     return cal.done
+
+
+def age_positions(calibration: dict[str, dict]) -> tuple[dict[str, float],
+                                                          dict[str, dict[str, float]]]:
+    """info["age_positions"] (gender unspecified) and info["age_positions_by_gender"] from
+    calibrate_age's rows."""
+    return ({g: row["any"]["position"] for g, row in calibration.items()},
+            {g: {s: row[s]["position"] for s in ("female", "male")}
+             for g, row in calibration.items()})
 
 
 def calibrate_gender(gen, labeller, d: Directions, out: Path, cfg: DirectionsConfig,
@@ -312,22 +356,17 @@ def calibrate_gender(gen, labeller, d: Directions, out: Path, cfg: DirectionsCon
     labelling model) reads the asked gender on every held-out face, drawn as generate draws it
     (steered to each emotion in turn and to the group, expression-edited unless
     ``expression_edit`` is False)."""
-    from dataclasses import replace
-
     from tqdm import tqdm
 
     from moodshift.generate.stylegan.directions import AGE_TARGETS
 
-    faces = GENDER_FACES_PER_EMOTION * len(EMOTIONS)
+    faces = DRAWN_FACES_PER_EMOTION * len(EMOTIONS)
     cal = SteeredCalibration(gen, labeller, d, out, cfg, "gender", 3 * CALIBRATION_SEED_OFFSET,
                              faces)
     mid = 0.5 * (d.male_targets[0] + d.male_targets[1])
 
     def read(group: str, gender: str, position: float) -> tuple[float, float]:
-        positions = {g: dict(row) for g, row in
-                     dict(d.info.get("gender_positions", {})).items()}  # type: ignore[arg-type]
-        positions.setdefault(group, {})[gender] = position
-        trial = replace(d, info={**d.info, "gender_positions": positions})
+        trial = _with_position(d, "gender_positions", group, gender, position)
         lab = cal.label_drawn(trial, group, gender, expression_edit)
         read_male = lab.p_male >= 0.5
         return (float((read_male == (gender == "male")).mean()),
@@ -341,13 +380,17 @@ def calibrate_gender(gen, labeller, d: Directions, out: Path, cfg: DirectionsCon
             for gender in ("female", "male"):
                 pos = d.male_targets[1 if gender == "male" else 0]
                 tried: list[list[float]] = []
+                floor = DRAWN_ONE_FACE
                 for _ in range(GENDER_ROUNDS):
                     share, one_face = read(group, gender, pos)
                     tried.append([round(pos, 4), round(share, 4), round(one_face, 4)])
-                    if share >= 1.0 or one_face < GENDER_ONE_FACE:
+                    # faces already missed at the start are the age's doing, not the gender
+                    # step's: a step may lose no more than that
+                    floor = min(floor, round(one_face, 4)) if len(tried) == 1 else floor
+                    if share >= 1.0 or tried[-1][2] < floor:
                         break
                     pos = mid + GENDER_GROWTH * (pos - mid)
-                usable = [t for t in tried if t[2] >= GENDER_ONE_FACE] or tried[:1]
+                usable = [t for t in tried if t[2] >= floor]
                 best = max(usable, key=lambda t: (t[1], -abs(t[0] - mid)))
                 row[gender] = {"position": best[0], "read_share": best[1], "tried": tried}
             cal.save(group, {**row, "faces": faces})
@@ -412,7 +455,7 @@ def train_directions(out: Path, cfg: DirectionsConfig, log: Callable[[str], None
     calibration = {e: calibration[e] for e in EMOTIONS}   # the file also holds age, gender
     d.targets = choose_targets(calibration, spreads)
     age_calibration = calibrate_age(gen, labeller, d, out, cfg, log, show_progress)
-    d.info["age_positions"] = {g: v["position"] for g, v in age_calibration.items()}
+    d.info["age_positions"], d.info["age_positions_by_gender"] = age_positions(age_calibration)
     gender_calibration = calibrate_gender(gen, labeller, d, out, cfg, log, show_progress)
     good = {e: calibration[e][str(_level(d.targets[k], spreads[k]))] >= GOOD_DIRECTION
             for k, e in enumerate(EMOTIONS)}
@@ -423,7 +466,8 @@ def train_directions(out: Path, cfg: DirectionsConfig, log: Callable[[str], None
               "partners": {e: list(p) for e, p in PARTNERS.items()},
               "calibration_levels": list(CALIBRATION_LEVELS),
               "age_calibration": age_calibration, "calibration_faces": cfg.calibration_faces,
-              "age_positions": {g: v["position"] for g, v in age_calibration.items()},
+              "age_positions": d.info["age_positions"],
+              "age_positions_by_gender": d.info["age_positions_by_gender"],
               "gender_calibration": gender_calibration,
               "gender_positions": gender_positions(gender_calibration)}
     sha = d.save(out / SHIPPED_NAME)
@@ -432,24 +476,43 @@ def train_directions(out: Path, cfg: DirectionsConfig, log: Callable[[str], None
                             {a: report[a]["heldout_accuracy"] for a in ATTRIBUTES}, calibration)
 
 
-def recalibrate_gender(out: Path, cfg: DirectionsConfig, source: Path | None = None,
-                       log: Callable[[str], None] = print, show_progress: bool = True,
-                       command: str = "") -> DirectionsResult:
-    """Existing directions (``source``; default: the shipped ones) with only the gender
-    calibration redone (step 5): no labelling, no fitting, the normals and the other positions
-    unchanged. Resumable like the rest: a rerun with the same OUT reads back the groups done."""
-    from moodshift.generate.stylegan.directions import load_directions
+RECALIBRATIONS = ("age", "gender")
+
+
+def recalibrate(out: Path, cfg: DirectionsConfig, what: str, source: Path | None = None,
+                log: Callable[[str], None] = print, show_progress: bool = True,
+                command: str = "") -> DirectionsResult:
+    """Existing directions (``source``; default: the shipped ones) with only the age and
+    gender calibrations (``what`` "age": steps 4 and 5, gender depends on the age positions)
+    or only gender's (step 5) redone: no labelling, no fitting, the normals and the emotion
+    positions unchanged. Resumable like the rest: a rerun with the same OUT reads back the
+    groups done."""
+    import hashlib
+
+    from moodshift.generate.stylegan.directions import SHIPPED_DIR, load_directions
     from moodshift.generate.stylegan.generator import StyleGenerator
     from moodshift.generate.stylegan.labels import FaceLabeller
 
+    if what not in RECALIBRATIONS:
+        raise UserError(f"--recalibrate {what}: choose one of {', '.join(RECALIBRATIONS)}")
     cfg.check()
     t0 = time.time()
     d = load_directions(source)
+    start = SHIPPED_DIR / SHIPPED_NAME if source is None else Path(source).expanduser()
+    start = start / SHIPPED_NAME if start.is_dir() else start
+    # the calibrations start from the source's positions: the card names it
+    from_sha = hashlib.sha256(start.read_bytes()).hexdigest()
     out.mkdir(parents=True, exist_ok=True)
-    calibration = calibrate_gender(StyleGenerator(threads=cfg.threads), FaceLabeller(), d, out,
-                                   cfg, log, show_progress)
-    d.info = {**d.info, "gender_calibration": calibration,
-              "gender_positions": gender_positions(calibration), "gender_command": command}
+    gen, labeller = StyleGenerator(threads=cfg.threads), FaceLabeller()
+    if what == "age":
+        ages = calibrate_age(gen, labeller, d, out, cfg, log, show_progress)
+        by_group, by_gender = age_positions(ages)
+        d.info = {**d.info, "age_calibration": ages, "age_positions": by_group,
+                  "age_positions_by_gender": by_gender}
+    genders = calibrate_gender(gen, labeller, d, out, cfg, log, show_progress)
+    d.info = {**d.info, "gender_calibration": genders,
+              "gender_positions": gender_positions(genders), "recalibration_command": command,
+              "recalibrated_from": from_sha}
     sha = d.save(out / SHIPPED_NAME)
     write_card(out / CARD_FILE, d, sha, None)
     report = dict(d.info["boundaries"])  # type: ignore[arg-type]
@@ -495,16 +558,18 @@ def write_card(path: Path, d: Directions, sha: str, seconds: float | None) -> No
         + " |" for k, e in enumerate(EMOTIONS))
     line = info["age_line"]
     age_rows = "\n".join(
-        f"| {g} | {v['target_years']:.0f} | {v['line_position']:.2f} | {v['position']:.2f} | "
-        f"{v['median_years']:.1f} | " + "; ".join(f"{t[0]:.2f}: {t[1]:.1f}" for t in v["tried"])
-        + " |" for g, v in info.get("age_calibration", {}).items())
+        f"| {g} | {v['target_years']:.0f} | {v['line_position']:.2f} | " + " | ".join(
+            f"{v[a]['position']:.2f} ({v[a]['median_years']:.1f})" if a in v else "-"
+            for a in AGE_ASKS) + " |"
+        for g, v in info.get("age_calibration", {}).items())
     gender_rows = "\n".join(
         f"| {g} | " + " | ".join(
             f"{row[s]['position']:.2f} ({row[s]['read_share']:.0%})" for s in ("female", "male"))
         + " |" for g, row in info.get("gender_calibration", {}).items())
     made_in = "" if seconds is None else f" ({seconds / 60:.0f} min on 2 shared CPU cores)"
-    regendered = (f" Gender calibration then redone by `{info['gender_command']}`."
-                  if info.get("gender_command") else "")
+    redone = info.get("recalibration_command")
+    regendered = (f" Calibrations then redone by `{redone}`, starting from the directions "
+                  f"with sha256 `{info.get('recalibrated_from', '?')}`." if redone else "")
     partners = "; ".join(f"{e} also along {', '.join(p)}"
                          for e, p in info.get("partners", {}).items()) or "none"
     text = f"""# MobileStyleGAN attribute directions (moodshift)
@@ -548,26 +613,30 @@ or p(male) of the bottom and top 30 % of all faces.
 Age along its normal: age = {line['intercept']:.1f} + {line['slope']:.1f} x position; held-out
 MAE {line['heldout_mae_years']} years (predicting the mean: {line['heldout_baseline_mae_years']}).
 
-Age groups are then calibrated (face-api, a labelling model): {max(7, info.get('calibration_faces', 7))}
-held-out styles, each steered to one emotion in turn and to the group, moved along the age
-normal in secant steps from the line's guess until face-api's median reading is within
-{AGE_TOLERANCE_YEARS:.0f} years of the group's typical age (at most {AGE_ROUNDS} steps; the closest
-position where every face is still detected is kept). The line is fit to natural variation near
-the mean face, and FFHQ has few children and old people, so its guesses for the extreme groups
-fall short.
+Age groups are then calibrated (face-api, a labelling model) on
+{DRAWN_FACES_PER_EMOTION * len(EMOTIONS)} held-out faces drawn as `generate` draws them
+({DRAWN_FACES_PER_EMOTION} per emotion, each steered to its emotion, the group and, in the
+female and male columns, the gender, and expression-edited): the position along the age normal
+moves in secant steps from the current one until face-api's median reading is within
+{AGE_TOLERANCE_YEARS:.0f} years of the group's typical age (at most {AGE_ROUNDS} steps; kept: the
+closest position where the detector still finds exactly one face in at least
+{DRAWN_ONE_FACE:.0%} of them and face-api reads the asked gender at least as often as at the
+start). The line is fit to natural variation near the mean face, and FFHQ has few children
+and old people, so its guesses for the extreme groups fall short; generated men read older
+than women at the same position, so each gender has its own. Position (face-api's median
+years):
 
-| age group | typical age | line position | calibrated position | face-api median (years) | tried (position: median) |
+| age group | typical age | line position | gender unspecified | female | male |
 |---|---|---|---|---|---|
 {age_rows}
 
-Gender is calibrated per age group too, on {GENDER_FACES_PER_EMOTION * len(EMOTIONS)} held-out
-faces drawn as `generate` draws them ({GENDER_FACES_PER_EMOTION} per emotion, each steered to its
-emotion and the group and expression-edited): starting at the 5th / 95th percentile of the
-labelled positions along the male normal ({d.male_targets[0]:.2f} / {d.male_targets[1]:.2f}), each
-step moves {GENDER_GROWTH}x further from their midpoint until face-api reads the asked gender on
-every face (at most {GENDER_ROUNDS} steps; kept: the highest share, nearest the midpoint among
-ties, where the detector still finds exactly one face in at least {GENDER_ONE_FACE:.0%} of them).
-Position (share read as asked):
+Gender is then calibrated per age group, on the same kind of faces: starting at the
+5th / 95th percentile of the labelled positions along the male normal
+({d.male_targets[0]:.2f} / {d.male_targets[1]:.2f}), each step moves {GENDER_GROWTH}x further from their
+midpoint until face-api reads the asked gender on every face (at most {GENDER_ROUNDS} steps; kept:
+the highest share, nearest the midpoint among ties, where the detector still finds exactly one
+face in at least {DRAWN_ONE_FACE:.0%} of them, or in as many as at the start where the age
+position already loses more). Position (share read as asked):
 
 | age group | female | male |
 |---|---|---|

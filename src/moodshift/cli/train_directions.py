@@ -60,8 +60,10 @@ def run(args: argparse.Namespace) -> int:
             result = train_directions(args.out, cfg, log=log,
                                       show_progress=not args.no_progress, command=command)
     except DirectionsInterrupted as stop:
-        print(f"moodshift: interrupted ({max(stop.done, 0)} faces labelled and saved); resume "
-              "with the same command", file=sys.stderr)
+        saved = (f"{stop.done} faces labelled" if stop.done >= 0
+                 else "the calibrated groups")   # stopped while calibrating
+        print(f"moodshift: interrupted ({saved} saved); resume with the same command",
+              file=sys.stderr)
         return 130
     if args.json:
         print_json(result.to_json())

@@ -171,19 +171,25 @@ def _from_file(path: Path, expected_sha256: str | None) -> Directions:
                                     float(f64["male_targets"][1])), info=info)
 
 
+def directions_file(path: Path | str | None = None) -> Path:
+    """The file ``load_directions(path)`` reads: the shipped one (None), or ``path`` itself or
+    the directions file in that folder."""
+    if path is None:
+        return SHIPPED_DIR / SHIPPED_NAME
+    target = Path(path).expanduser()
+    return target / SHIPPED_NAME if target.is_dir() else target
+
+
 def load_directions(path: Path | str | None = None) -> Directions:
     """The shipped directions (checksum verified) or a `moodshift train directions` output."""
     from moodshift.errors import ModelMissingError
 
+    target = directions_file(path)
     if path is None:
-        target = SHIPPED_DIR / SHIPPED_NAME
         if not SHIPPED_SHA256 or not target.is_file():
             raise ModelMissingError(f"{target}: the shipped style-space directions are missing "
                                     "(make them with `moodshift train directions`)")
         return _from_file(target, SHIPPED_SHA256)
-    target = Path(path).expanduser()
-    if target.is_dir():
-        target = target / SHIPPED_NAME
     if not target.is_file():
         raise UserError(f"{path}: no directions file here (make one with "
                         "`moodshift train directions --out FOLDER`)")

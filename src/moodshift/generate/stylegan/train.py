@@ -489,7 +489,7 @@ def recalibrate(out: Path, cfg: DirectionsConfig, what: str, source: Path | None
     groups done."""
     import hashlib
 
-    from moodshift.generate.stylegan.directions import SHIPPED_DIR, load_directions
+    from moodshift.generate.stylegan.directions import directions_file, load_directions
     from moodshift.generate.stylegan.generator import StyleGenerator
     from moodshift.generate.stylegan.labels import FaceLabeller
 
@@ -498,10 +498,8 @@ def recalibrate(out: Path, cfg: DirectionsConfig, what: str, source: Path | None
     cfg.check()
     t0 = time.time()
     d = load_directions(source)
-    start = SHIPPED_DIR / SHIPPED_NAME if source is None else Path(source).expanduser()
-    start = start / SHIPPED_NAME if start.is_dir() else start
     # the calibrations start from the source's positions: the card names it
-    from_sha = hashlib.sha256(start.read_bytes()).hexdigest()
+    from_sha = hashlib.sha256(directions_file(source).read_bytes()).hexdigest()
     out.mkdir(parents=True, exist_ok=True)
     gen, labeller = StyleGenerator(threads=cfg.threads), FaceLabeller()
     if what == "age":

@@ -68,8 +68,6 @@ def test_generate_stylegan_refuses_bad_values_with_the_valid_ones(tmp_path: Path
     assert "--identities 1" in capsys.readouterr().err
 
 
-
-
 def test_train_directions_refuses_a_directions_file_without_recalibrate(tmp_path: Path,
                                                                         capsys) -> None:
     out = tmp_path / "dirs"

@@ -222,20 +222,21 @@ def _read_calibration(path: Path) -> dict:
 
 class SteeredCalibration:
     """What the age and gender calibrations share: their entry of calibration.json (read
-    back so a rerun resumes, written after each group) and held-out styles, each steered to one
-    emotion in turn plus the positions being tried, rendered and labelled."""
+    back so a rerun resumes, written after each group) and DRAWN_FACES_PER_EMOTION held-out
+    styles per emotion, each drawn for its emotion with the positions being tried, and
+    labelled."""
 
-    def __init__(self, gen, labeller, d: Directions, out: Path, cfg: DirectionsConfig,
-                 key: str, seed_offset: int, faces: int | None = None) -> None:
-        self.gen, self.labeller, self.d, self.key = gen, labeller, d, key
+    def __init__(self, gen, labeller, out: Path, cfg: DirectionsConfig, key: str,
+                 seed_offset: int) -> None:
+        self.gen, self.labeller, self.key = gen, labeller, key
         self.path = out / CALIBRATION_FILE
         self.saved = _read_calibration(self.path)
-        n = faces or max(cfg.calibration_faces, len(EMOTIONS))
+        self.faces = DRAWN_FACES_PER_EMOTION * len(EMOTIONS)
         # a group saved by a run with another number of faces is done again
         self.done: dict[str, dict] = {g: row for g, row in self.saved.get(key, {}).items()
-                                      if faces is None or row.get("faces") == n}
-        self.styles = gen.sample_styles(n, cfg.seed + seed_offset, cfg.psi)
-        self.emotions = [EMOTIONS[i % len(EMOTIONS)] for i in range(n)]
+                                      if row.get("faces") == self.faces}
+        self.styles = gen.sample_styles(self.faces, cfg.seed + seed_offset, cfg.psi)
+        self.emotions = [EMOTIONS[i % len(EMOTIONS)] for i in range(self.faces)]
 
     def label_drawn(self, d: Directions, age_group: str, gender: str | None,
                     expression_edit: bool = True) -> FaceLabels:
@@ -288,9 +289,7 @@ def calibrate_age(gen, labeller, d: Directions, out: Path, cfg: DirectionsConfig
 
     from moodshift.generate.stylegan.directions import AGE_TARGETS
 
-    faces = DRAWN_FACES_PER_EMOTION * len(EMOTIONS)
-    cal = SteeredCalibration(gen, labeller, d, out, cfg, "age", 2 * CALIBRATION_SEED_OFFSET,
-                             faces)
+    cal = SteeredCalibration(gen, labeller, out, cfg, "age", 2 * CALIBRATION_SEED_OFFSET)
 
     def read(group: str, gender: str | None, position: float) -> list[float]:
         """[position, median age, share with one face found, share read as the gender (1
@@ -331,7 +330,7 @@ def calibrate_age(gen, labeller, d: Directions, out: Path, cfg: DirectionsConfig
                     or tried[:1]
                 best = min(usable, key=lambda t: abs(t[1] - want))
                 row[ask] = {"position": best[0], "median_years": best[1], "tried": tried}
-            cal.save(group, {**row, "faces": faces})
+            cal.save(group, {**row, "faces": cal.faces})
             log(f"  age {group} (typical {want:.0f}): " + ", ".join(
                 f"{a} {row[a]['position']:.2f} (face-api median {row[a]['median_years']:.1f})"
                 for a in AGE_ASKS))
@@ -360,9 +359,7 @@ def calibrate_gender(gen, labeller, d: Directions, out: Path, cfg: DirectionsCon
 
     from moodshift.generate.stylegan.directions import AGE_TARGETS
 
-    faces = DRAWN_FACES_PER_EMOTION * len(EMOTIONS)
-    cal = SteeredCalibration(gen, labeller, d, out, cfg, "gender", 3 * CALIBRATION_SEED_OFFSET,
-                             faces)
+    cal = SteeredCalibration(gen, labeller, out, cfg, "gender", 3 * CALIBRATION_SEED_OFFSET)
     mid = 0.5 * (d.male_targets[0] + d.male_targets[1])
 
     def read(group: str, gender: str, position: float) -> tuple[float, float]:
@@ -380,20 +377,19 @@ def calibrate_gender(gen, labeller, d: Directions, out: Path, cfg: DirectionsCon
             for gender in ("female", "male"):
                 pos = d.male_targets[1 if gender == "male" else 0]
                 tried: list[list[float]] = []
-                floor = DRAWN_ONE_FACE
                 for _ in range(GENDER_ROUNDS):
                     share, one_face = read(group, gender, pos)
                     tried.append([round(pos, 4), round(share, 4), round(one_face, 4)])
                     # faces already missed at the start are the age's doing, not the gender
                     # step's: a step may lose no more than that
-                    floor = min(floor, round(one_face, 4)) if len(tried) == 1 else floor
+                    floor = min(DRAWN_ONE_FACE, tried[0][2])
                     if share >= 1.0 or tried[-1][2] < floor:
                         break
                     pos = mid + GENDER_GROWTH * (pos - mid)
                 usable = [t for t in tried if t[2] >= floor]
                 best = max(usable, key=lambda t: (t[1], -abs(t[0] - mid)))
                 row[gender] = {"position": best[0], "read_share": best[1], "tried": tried}
-            cal.save(group, {**row, "faces": faces})
+            cal.save(group, {**row, "faces": cal.faces})
             log(f"  gender {group}: " + ", ".join(
                 f"{g} {v['position']:.2f} (read {v['read_share']:.0%})" for g, v in row.items()))
     except KeyboardInterrupt:

@@ -22,7 +22,8 @@ kind, n = sys.argv[1], int(sys.argv[2])
 t0 = time.perf_counter()
 if kind == "stylegan":
     from moodshift.generate.stylegan.choose import (
-        DEFAULT_CANDIDATES, Ask, choose, load_candidate_reader)
+        DEFAULT_CANDIDATES, DEFAULT_MORE_CANDIDATES, Ask, candidates_at_most, choose,
+        load_candidate_reader)
     from moodshift.generate.stylegan.directions import load_directions
     from moodshift.generate.stylegan.generator import load_style_generator
     from moodshift.generate.stylegan.portraits import face_drawer
@@ -30,9 +31,11 @@ if kind == "stylegan":
     _ = gen.mean_style
     reader = load_candidate_reader()
     draw = face_drawer(gen, d, 1024, True, preview=DEFAULT_CANDIDATES > 1)
+    most = candidates_at_most(DEFAULT_CANDIDATES, DEFAULT_MORE_CANDIDATES, 1)
     def one(i):
-        pool = gen.sample_styles(DEFAULT_CANDIDATES, i, 0.7)
-        return choose(pool, [Ask("sad", "elderly", "female")], draw, reader).faces[0]
+        pool = gen.sample_styles(most, i, 0.7)
+        return choose(pool, [Ask("sad", "elderly", "female")], draw, reader,
+                      first=DEFAULT_CANDIDATES).faces[0]
 else:
     from moodshift.generate.gan.generator import load_generator, upscale
     gen = load_generator()
@@ -61,10 +64,11 @@ def measure(kind: str, n: int) -> dict[str, float]:
 def main() -> Path:
     n = int(os.environ.get("BENCH_STYLEGAN_N", "5"))
     rows, extra = [], {}
-    from moodshift.generate.stylegan.choose import DEFAULT_CANDIDATES
+    from moodshift.generate.stylegan.choose import DEFAULT_CANDIDATES, DEFAULT_MORE_CANDIDATES
 
     for kind, label in (("stylegan", f"stylegan: one 1024 px portrait (sad, elderly, female; "
-                                     f"best of {DEFAULT_CANDIDATES} candidates)"),
+                                     f"best of {DEFAULT_CANDIDATES} candidates, up to "
+                                     f"{DEFAULT_MORE_CANDIDATES} more)"),
                         ("cgan", "cgan peer: one 48 px face upscaled to 1024 px")):
         m = measure(kind, n)
         rows.append(Measurement(label, m["median_s"], m["peak_rss_mb"],

@@ -369,15 +369,20 @@ def test_every_emotion_but_happy_is_expression_edited_by_default_and_the_intent_
 
 class _TableReader:
     """A reader whose score is looked up by the drawn face's first pixel; the faces in
-    ``lost`` are the ones its detector does not find."""
+    ``lost`` are the ones its detector does not find, those in ``unread`` the ones it does not
+    read as asked (every other face it does)."""
 
-    def __init__(self, table: dict[int, float], lost: frozenset[int] = frozenset()) -> None:
-        self.table, self.lost = table, lost
+    def __init__(self, table: dict[int, float], lost: frozenset[int] = frozenset(),
+                 unread: frozenset[int] = frozenset()) -> None:
+        self.table, self.lost, self.unread = table, lost, unread
         self.calls = 0
 
-    def score(self, face: np.ndarray, ask) -> float:
+    def read(self, face: np.ndarray, ask):
+        from moodshift.generate.stylegan.choose import Reading
+
         self.calls += 1
-        return self.table[int(face[0, 0, 0])]
+        v = int(face[0, 0, 0])
+        return Reading(self.table[v], ("emotion",), ("emotion",) if v in self.unread else ())
 
     def found(self, face: np.ndarray) -> bool:
         return int(face[0, 0, 0]) not in self.lost
@@ -456,22 +461,64 @@ def test_only_the_kept_candidates_face_is_finished_at_full_size() -> None:
     assert chosen.faces[0].shape == (8, 8, 3) and chosen.edited == [True]
 
 
+def test_more_candidates_are_drawn_one_at_a_time_only_while_none_is_read_as_asked() -> None:
+    from moodshift.generate.stylegan.choose import Ask, Drawn, choose
+
+    def draw(style, ask):
+        return Drawn(np.full((4, 4, 3), int(style[0]), np.uint8), False)
+
+    styles = np.arange(6.0)[:, None]
+    table = {c: 0.1 * c for c in range(6)}
+    # none of the first three is read as asked: 3 is not either, 4 is and ends the drawing
+    reader = _TableReader(table, unread=frozenset({0, 1, 2, 3}))
+    chosen = choose(styles, [Ask("fear", "elderly", "female")], draw, reader, first=3)
+    assert (chosen.candidate, chosen.drawn, reader.calls) == (4, 5, 5)
+    # one of the first three is: no more are drawn, and it beats one read better in score but
+    # not as asked (2)
+    reader = _TableReader(table, unread=frozenset({0, 2}))
+    chosen = choose(styles, [Ask("fear")], draw, reader, first=3)
+    assert (chosen.candidate, chosen.drawn, reader.calls) == (1, 3, 3)
+    # none ever is: all six drawn, the best score kept
+    reader = _TableReader(table, unread=frozenset(table))
+    assert choose(styles, [Ask("fear")], draw, reader, first=3).drawn == 6
+    # a face the detector misses is not read as asked in everything: more are drawn
+    reader = _TableReader(table, lost=frozenset({0, 1, 2}))
+    chosen = choose(styles, [Ask("fear")], draw, reader, first=3)
+    assert (chosen.candidate, chosen.drawn) == (3, 4)
+    # first=1 stays the seed's first draw, unread
+    reader = _TableReader(table, unread=frozenset(table))
+    assert choose(styles, [Ask("fear")], draw, reader, first=1).candidate == 0
+    assert reader.calls == 0
+
+
+def test_more_candidates_only_for_read_identities_drawn_for_one_emotion() -> None:
+    from moodshift.generate.stylegan.choose import candidates_at_most
+
+    assert candidates_at_most(3, 3, 1) == 6
+    assert candidates_at_most(3, 3, 7) == 3   # --same-person --emotions all
+    assert candidates_at_most(1, 3, 1) == 1   # the seed's first draw
+
+
 def test_steered_requests_check_the_number_of_candidates() -> None:
-    from moodshift.generate.stylegan.choose import MAX_CANDIDATES
+    from moodshift.generate.stylegan.choose import MAX_CANDIDATES, MAX_MORE_CANDIDATES
     from moodshift.generate.stylegan.portraits import SteeredPortraitRequest
 
-    SteeredPortraitRequest(emotions=("sad",), candidates=MAX_CANDIDATES).check()
+    SteeredPortraitRequest(emotions=("sad",), candidates=MAX_CANDIDATES,
+                           more_candidates=MAX_MORE_CANDIDATES).check()
     for bad in (0, MAX_CANDIDATES + 1):
         with pytest.raises(UserError, match=f"--candidates {bad}: must be between 1 and"):
             SteeredPortraitRequest(emotions=("sad",), candidates=bad).check()
+    for bad in (-1, MAX_MORE_CANDIDATES + 1):
+        with pytest.raises(UserError, match=f"--more-candidates {bad}: must be between 0 and"):
+            SteeredPortraitRequest(emotions=("sad",), more_candidates=bad).check()
 
 
 @pytest.mark.models
 @needs_generator
 def test_one_identity_is_chosen_for_all_emotions_and_is_the_best_read_candidate() -> None:
     """With --same-person, the kept identity is the same candidate in every emotion, its faces
-    are that candidate's own, and no other candidate has more faces found or, as many found,
-    reads better in sum."""
+    are that candidate's own, and no other candidate has more faces found, more asked things
+    read as asked, or, as many of both, reads better in sum."""
     from moodshift.generate.stylegan.choose import Ask, load_candidate_reader
     from moodshift.generate.stylegan.directions import load_directions
     from moodshift.generate.stylegan.generator import load_style_generator
@@ -490,12 +537,15 @@ def test_one_identity_is_chosen_for_all_emotions_and_is_the_best_read_candidate(
     pool = gen.sample_styles(3, 3, req.psi)
     def key(style):
         drawn = [(draw(style, Ask(e, "elderly")).face, Ask(e, "elderly")) for e in req.emotions]
-        return (sum(reader.found(f) for f, _ in drawn), sum(reader.score(f, a) for f, a in drawn))
+        readings = [reader.read(f, a) for f, a in drawn]
+        return (sum(reader.found(f) for f, _ in drawn), sum(r.as_asked for r in readings),
+                sum(r.score for r in readings))
 
     keys = [key(style) for style in pool]
     kept = faces[0].candidate
-    assert keys[kept][0] == max(k[0] for k in keys)
-    assert keys[kept][1] == pytest.approx(max(k[1] for k in keys if k[0] == keys[kept][0]))
+    assert faces[0].drawn == 3    # two emotions for one identity: no more candidates
+    assert keys[kept][:2] == max(k[:2] for k in keys)
+    assert keys[kept][2] == pytest.approx(max(k[2] for k in keys if k[:2] == keys[kept][:2]))
     again = draw(pool[kept], Ask("fear", "elderly")).face
     assert np.array_equal(again, faces[1].image)
 

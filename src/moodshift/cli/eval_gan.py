@@ -6,7 +6,12 @@ import argparse
 from pathlib import Path
 
 from moodshift.cli.common import print_json
-from moodshift.cli.generate import add_candidates, add_truncation, chosen_generator
+from moodshift.cli.generate import (
+    add_candidates,
+    add_truncation,
+    candidate_fields,
+    chosen_generator,
+)
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.generate.gan.evaluate import JUDGES, MAX_EVAL_N, MIN_EVAL_N
@@ -79,14 +84,16 @@ def run_stylegan(args: argparse.Namespace) -> int:
         n=args.n, judge=args.judge or "fer", seed=args.seed, psi=args.truncation,
         identities=args.identities, directions=args.directions,
         expression_edit=args.expression_edit,
-        **({"candidates": args.candidates} if args.candidates is not None else {})))
+        **candidate_fields(args)))
     if args.json:
         print_json(result.to_json())
         return 0
     independent = "independent" if result.judge_independent else \
         "NOT independent: it labelled the directions"
     print(f"stylegan; judge {result.judge} ({independent}); {result.n} portraits, "
-          f"truncation {result.psi}, best of {result.candidates} candidates each")
+          f"truncation {result.psi}, best of {result.candidates} candidates each "
+          f"(up to {result.more_candidates} more while none is read as asked: "
+          f"{result.mean_candidates_drawn:.2f} drawn on average)")
     for e in EMOTIONS:
         print(f"  {e:9} read as asked: {result.per_emotion[e]:6.1%}")
     print(f"  overall   {result.overall:6.1%}  (target >= {TARGETS['emotion_overall']:.0%})")

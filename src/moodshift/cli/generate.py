@@ -67,13 +67,29 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def add_candidates(p: argparse.ArgumentParser) -> None:
-    from moodshift.generate.stylegan.choose import DEFAULT_CANDIDATES, MAX_CANDIDATES
+    from moodshift.generate.stylegan.choose import (
+        DEFAULT_CANDIDATES,
+        DEFAULT_MORE_CANDIDATES,
+        MAX_CANDIDATES,
+        MAX_MORE_CANDIDATES,
+    )
 
     p.add_argument("--candidates", type=int, default=None, metavar="K",
                    help=f"stylegan: draw each identity K times and keep the one a face "
                         f"detector finds and the labelling models read best as asked "
                         f"(1..{MAX_CANDIDATES}, default {DEFAULT_CANDIDATES}; 1: the seed's "
                         f"first draw)")
+    p.add_argument("--more-candidates", type=int, default=None, metavar="M",
+                   help=f"stylegan: where none of the K is read as asked (emotion, age group, "
+                        f"gender), draw up to M more, one at a time, until one is; one "
+                        f"emotion per identity only (0..{MAX_MORE_CANDIDATES}, default "
+                        f"{DEFAULT_MORE_CANDIDATES})")
+
+
+def candidate_fields(args: argparse.Namespace) -> dict[str, int]:
+    """The candidate counts given on the command line, as request fields (unset: defaults)."""
+    return {name: getattr(args, name) for name in ("candidates", "more_candidates")
+            if getattr(args, name) is not None}
 
 
 def add_truncation(p: argparse.ArgumentParser) -> None:
@@ -118,9 +134,9 @@ def run(args: argparse.Namespace) -> int:
         from moodshift.cli.generate_stylegan import run_stylegan
         return run_stylegan(args)
     if args.emotions or args.same_person or args.directions or args.expression_edit is not None \
-            or args.candidates is not None:
-        raise UserError("--emotions, --same-person, --directions, --expression-edit and "
-                        "--candidates need --generator stylegan")
+            or candidate_fields(args):
+        raise UserError("--emotions, --same-person, --directions, --expression-edit, "
+                        "--candidates and --more-candidates need --generator stylegan")
 
     def request_for(emotion, age, gender, style_emotion=None, style_image=None):
         return PortraitRequest(

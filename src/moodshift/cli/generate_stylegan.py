@@ -19,6 +19,7 @@ def output_paths(target: str, names: list[str], seed: int) -> list[Path]:
 
 
 def run_stylegan(args: argparse.Namespace) -> int:
+    from moodshift.cli.generate import candidate_fields
     from moodshift.generate.portraits import style_source
     from moodshift.generate.stylegan.portraits import (
         output_names,
@@ -35,7 +36,7 @@ def run_stylegan(args: argparse.Namespace) -> int:
         same_person=args.same_person, grid=args.grid, n=args.n, seed=args.seed,
         psi=args.truncation, size=args.size, directions=args.directions,
         expression_edit=args.expression_edit is not False, strength=args.strength,
-        **({"candidates": args.candidates} if args.candidates is not None else {}))
+        **candidate_fields(args))
     age, gender = req.age_group, req.gender
     style_emotion, style_image = style_source(args.style)
     if args.grid:

@@ -39,7 +39,11 @@ from moodshift.errors import UserError
 from moodshift.faces.agegender import NAME as LABEL_AGE_GENDER
 from moodshift.generate.gan.data import age_group
 from moodshift.generate.gan.evaluate import mean_pairwise_distance
-from moodshift.generate.stylegan.choose import DEFAULT_CANDIDATES, check_candidates
+from moodshift.generate.stylegan.choose import (
+    DEFAULT_CANDIDATES,
+    DEFAULT_MORE_CANDIDATES,
+    check_candidates,
+)
 from moodshift.generate.stylegan.generator import DEFAULT_PSI, NATIVE_SIZE, resize
 from moodshift.generate.stylegan.labels import LABEL_JUDGES, LABEL_SIZE
 from moodshift.people import AGE_GROUPS, GENDERS
@@ -72,6 +76,8 @@ class StyleEval:
     paths: dict[str, str] = field(default_factory=dict)
     confusion: dict[str, dict[str, int]] = field(default_factory=dict)
     candidates: int = 1
+    more_candidates: int = 0
+    mean_candidates_drawn: float = 1.0
     # portraits where the detector did not find exactly one face: "emotion/age/gender: n faces"
     one_face_misses: list[str] = field(default_factory=list)
 
@@ -81,11 +87,16 @@ class StyleEval:
                 "judge_independent": self.judge_independent, "n": self.n,
                 "truncation": self.psi,
                 "candidates": {"per_portrait": self.candidates,
+                               "more_at_most": self.more_candidates,
+                               "mean_drawn": round(self.mean_candidates_drawn, 3),
                                "chosen_by": "face-api Tiny detector finding one face first "
                                             "(a face it misses is drawn again with a shorter "
-                                            "emotion move), then msnet + face-api expression, "
-                                            "face-api age/gender, face mesh presence (labelling "
-                                            "models; none of the counted judges)"},
+                                            "emotion move), then the asked things read as "
+                                            "asked and the summed scores of msnet + face-api "
+                                            "expression, face-api age/gender, face mesh "
+                                            "presence; more candidates drawn while none is "
+                                            "read as asked (labelling models; none of the "
+                                            "counted judges)"},
                 "agreement": {k: r4(v) for k, v in self.per_emotion.items()},
                 "overall": r4(self.overall), "chance": round(1 / len(EMOTIONS), 4),
                 "confusion": self.confusion,
@@ -121,6 +132,7 @@ class StyleEvalRequest:
     directions: object = None        # Path | None: None for the shipped directions
     expression_edit: bool = True     # expression-edit the EDITED_EMOTIONS (portraits.py)
     candidates: int = DEFAULT_CANDIDATES  # identities drawn per portrait, the best kept
+    more_candidates: int = DEFAULT_MORE_CANDIDATES  # at most, while none is read as asked
 
     def check(self) -> None:
         from moodshift.generate.gan.evaluate import MAX_EVAL_N, MIN_EVAL_N
@@ -131,7 +143,7 @@ class StyleEvalRequest:
             raise UserError(f"--truncation {self.psi}: must be between 0 and 1")
         if not (self.identities == 0 or 2 <= self.identities <= 50):
             raise UserError(f"--identities {self.identities}: must be 0 or 2..50")
-        check_candidates(self.candidates)
+        check_candidates(self.candidates, self.more_candidates)
 
 
 def run_style_eval(request: StyleEvalRequest, show_progress: bool = True) -> StyleEval:
@@ -139,7 +151,9 @@ def run_style_eval(request: StyleEvalRequest, show_progress: bool = True) -> Sty
     return evaluate_stylegan(n=request.n, judge=request.judge, seed=request.seed,
                              psi=request.psi, identities=request.identities,
                              directions=request.directions, expression_edit=request.expression_edit,
-                             candidates=request.candidates, show_progress=show_progress)
+                             candidates=request.candidates,
+                             more_candidates=request.more_candidates,
+                             show_progress=show_progress)
 
 
 class FaceApiDescriptor:
@@ -184,6 +198,7 @@ def peak_memory_mb() -> float:
 def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: float = DEFAULT_PSI,
                       identities: int = 4, directions=None, expression_edit: bool = True,
                       candidates: int = DEFAULT_CANDIDATES,
+                      more_candidates: int = DEFAULT_MORE_CANDIDATES,
                       show_progress: bool = True) -> StyleEval:
     from tqdm import tqdm
 
@@ -194,6 +209,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     from moodshift.generate.stylegan.choose import (
         Ask,
         candidate_rows,
+        candidates_at_most,
         choose,
         load_candidate_reader,
     )
@@ -229,16 +245,20 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
         box = tuple(int(v) for v in found[0].box) if found else centre_box(LABEL_SIZE)
         return small, box, len(found)
 
-    pool = gen.sample_styles(n * candidates, seed, psi)
+    most = candidates_at_most(candidates, more_candidates, 1)
+    pool = gen.sample_styles(n * most, seed, psi)
     draw = face_drawer(gen, d, NATIVE_SIZE, expression_edit, preview=candidates > 1)
     reads, ages, genders, faces_found, feats, seconds = [], [], [], [], [], 0.0
+    drawn = []
     dep_ages, dep_genders = [], []
     for i, (e, a, g) in enumerate(tqdm(asked, desc="eval stylegan", unit="face",
                                        disable=not show_progress)):
         t = time.perf_counter()
-        face = choose(pool[candidate_rows(n, candidates, i)], [Ask(e, a, g)], draw,
-                      reader).faces[0]
+        chosen = choose(pool[candidate_rows(n, most, i)], [Ask(e, a, g)], draw, reader,
+                        first=candidates)
         seconds += time.perf_counter() - t
+        face = chosen.faces[0]
+        drawn.append(chosen.drawn)
         small, box, count = read(face)
         reads.append(int(np.argmax(judge_model.predict(small, [box])[0])))
         ag = agegender.predict(small, [box])[0]
@@ -281,6 +301,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
                      diversity=diversity, seconds_per_portrait=seconds / max(1, n),
                      peak_memory_mb=peak_memory_mb(), identity=identity, paths=paths,
                      confusion=confusion, candidates=candidates,
+                     more_candidates=most - candidates, mean_candidates_drawn=float(np.mean(drawn)),
                      one_face_misses=[f"{e}/{a}/{g}: {k} faces"
                                       for (e, a, g), k in zip(asked, faces_found) if k != 1])
 

@@ -16,7 +16,11 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
-from moodshift.generate.stylegan.choose import DEFAULT_CANDIDATES, check_candidates
+from moodshift.generate.stylegan.choose import (
+    DEFAULT_CANDIDATES,
+    DEFAULT_MORE_CANDIDATES,
+    check_candidates,
+)
 from moodshift.generate.stylegan.directions import AGE_TARGETS, Directions
 from moodshift.generate.stylegan.generator import DEFAULT_PSI, NATIVE_SIZE
 from moodshift.seeds import check_seed
@@ -61,6 +65,8 @@ class SteeredPortraitRequest:
     expression_edit: bool = True
     strength: float | None = None  # of the palette style on the faces (None: FACE_STYLE_STRENGTH)
     candidates: int = DEFAULT_CANDIDATES  # identities drawn per portrait, the best kept (choose)
+    # at most this many more, one at a time, while none is read as asked (one emotion only)
+    more_candidates: int = DEFAULT_MORE_CANDIDATES
 
     def check(self) -> None:
         from moodshift.generate.request import MAX_N
@@ -73,7 +79,7 @@ class SteeredPortraitRequest:
         if not 1 <= self.n <= MAX_N:
             raise UserError(f"--n {self.n}: must be between 1 and {MAX_N}")
         check_seed(self.seed, "--seed")
-        check_candidates(self.candidates)
+        check_candidates(self.candidates, self.more_candidates)
         for e in self.emotions:
             if e not in EMOTIONS:
                 raise UserError(f"unknown emotion {e!r}: choose one of {', '.join(EMOTIONS)}")
@@ -92,6 +98,7 @@ class StyleFace:
     seed: int
     expression_edited: bool = False
     candidate: int = 0            # which of the identity's candidates was kept
+    drawn: int = 1                # how many candidates were drawn for it
     # of the calibrated emotion position: EDITED_MOVE's share for edited emotions, less where
     # the face broke up and was drawn again (choose.STEP_BACK)
     emotion_share: float = 1.0
@@ -101,10 +108,12 @@ def draw_style_faces(req: SteeredPortraitRequest) -> list[StyleFace]:
     """For each identity (n) and emotion, one face, in emotion-major order. With same_person an
     identity shares its seed across the emotions (and is chosen once, for all of them), else
     each emotion draws its own (seed + emotion's position). Each identity is the best of
-    ``req.candidates`` (moodshift.generate.stylegan.choose)."""
+    ``req.candidates``, or of up to ``req.more_candidates`` more where an identity shows one
+    emotion (moodshift.generate.stylegan.choose)."""
     from moodshift.generate.stylegan.choose import (
         Ask,
         candidate_rows,
+        candidates_at_most,
         choose,
         load_candidate_reader,
     )
@@ -121,15 +130,16 @@ def draw_style_faces(req: SteeredPortraitRequest) -> list[StyleFace]:
     groups = [(req.seed, req.emotions)] if req.same_person else \
         [(req.seed + j, (e,)) for j, e in enumerate(req.emotions)]
     for seed, emotions in groups:
-        pool = gen.sample_styles(req.n * k, seed, req.psi)
+        most = candidates_at_most(k, req.more_candidates, len(emotions))
+        pool = gen.sample_styles(req.n * most, seed, req.psi)
         asks = [Ask(e, req.age_group, req.gender) for e in emotions]
         for i in range(req.n):
-            chosen = choose(pool[candidate_rows(req.n, k, i)], asks, draw, reader)
+            chosen = choose(pool[candidate_rows(req.n, most, i)], asks, draw, reader, first=k)
             for ask, img, edited, share in zip(asks, chosen.faces, chosen.edited,
                                                chosen.shares):
                 share *= direction_share(ask.emotion, req.expression_edit)
                 faces[ask.emotion, i] = StyleFace(img, ask.emotion, i, seed, edited,
-                                                  chosen.candidate, share)
+                                                  chosen.candidate, chosen.drawn, share)
     return [faces[e, i] for e in req.emotions for i in range(req.n)]
 
 
@@ -335,8 +345,10 @@ def style_portraits(req: SteeredPortraitRequest, styled: bool = True,
                   "expression_edited": face.expression_edited,
                   "expression_strength": EDIT_STRENGTH.get(face.emotion, 1.0)
                   if face.expression_edited else None,
-                  # the identity was the best of this many for the request (choose.py)
-                  "candidates": req.candidates, "candidate": face.candidate,
+                  # the identity was the best of at least this many for the request, of
+                  # candidates_drawn in the end (choose.py)
+                  "candidates": req.candidates, "candidates_drawn": face.drawn,
+                  "candidate": face.candidate,
                   # of the calibrated move along the emotion's direction: below 1 for edited
                   # emotions (EDITED_MOVE) and where the face broke up and was drawn with less
                   "emotion_share": face.emotion_share}

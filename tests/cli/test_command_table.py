@@ -28,3 +28,22 @@ def test_analyze_and_stylize_start_without_training_code_or_torch() -> None:
             "('moodshift.cli.train', 'moodshift.generate', 'moodshift.evolve'))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_usage_errors_are_one_line_naming_the_problem_exit_2(capsys) -> None:
+    import pytest
+
+    from moodshift.cli import main
+
+    cases = {("generate", "--generator", "nope", "-o", "x.png"): "invalid choice: 'nope'",
+             ("stylize",): "required: images, --emotion",
+             ("models", "pul"): "argument COMMAND: invalid choice: 'pul'",
+             ("batch", "nope"): "argument TASK: invalid choice: 'nope'",
+             ("evolve", "--target", "emotion:sad", "--iterations", "many", "--out", "o"):
+                 "--iterations: invalid int value: 'many'"}
+    for argv, problem in cases.items():
+        with pytest.raises(SystemExit) as stop:
+            main(list(argv))
+        err = capsys.readouterr().err
+        assert stop.value.code == 2, argv
+        assert err.count("\n") == 1 and problem in err and "--help)" in err, err

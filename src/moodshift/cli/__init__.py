@@ -60,15 +60,24 @@ def _wanted(words: list[str] | None, parent: str, name: str) -> bool:
     return path[:2] == [parent, name] if parent else path[:1] == [name]
 
 
+class OneLineErrors(argparse.ArgumentParser):
+    """A parser whose usage errors are one line (the problem and where to read the options),
+    exit code 2, like every other bad input; its subcommands' parsers are of this class too."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser(words: list[str] | None = None) -> argparse.ArgumentParser:
     """The full parser, or with words, one whose only built commands are those words name."""
-    parser = argparse.ArgumentParser(prog="moodshift", description=__doc__.splitlines()[0])
+    parser = OneLineErrors(prog="moodshift", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"moodshift {__version__}")
-    groups = {"": parser.add_subparsers(dest="command", required=True)}
+    groups = {"": parser.add_subparsers(dest="command", required=True, metavar="COMMAND")}
     for parent, name, module, summary in COMMANDS:
         sub = groups[parent].add_parser(name, help=summary)
         if not module:
-            groups[name] = sub.add_subparsers(dest=f"{name}_command", required=True)
+            groups[name] = sub.add_subparsers(dest=f"{name}_command", required=True,
+                                              metavar="COMMAND")
         elif _wanted(words, parent, name):
             mod = importlib.import_module(f"moodshift.cli.{module}")
             mod.add_arguments(sub)

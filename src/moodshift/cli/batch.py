@@ -15,7 +15,7 @@ from moodshift.style.options import BACKBONES, ENGINE_OPTIONS, ENGINES, INITS, O
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    tasks = p.add_subparsers(dest="batch_task", required=True)
+    tasks = p.add_subparsers(dest="batch_task", required=True, metavar="TASK")
     for task, summary in (("analyze", "faces, expressions and mood of every image"),
                           ("stylize", "restyle every image for an emotion"),
                           ("generate", "one portrait per line of a descriptions file")):

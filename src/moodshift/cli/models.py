@@ -10,7 +10,7 @@ from moodshift.cli.common import log_to_stderr, print_json
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    msub = p.add_subparsers(dest="models_command", required=True)
+    msub = p.add_subparsers(dest="models_command", required=True, metavar="COMMAND")
     pp = msub.add_parser("pull", help="fetch and convert third-party networks")
     pp.add_argument("--force", action="store_true", help="fetch again even if cached")
     for name in ("list", "verify"):

@@ -9,7 +9,7 @@ DEFAULT_PHOTO = Path(__file__).parent.parent / "data" / "astronaut.png"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    psub = p.add_subparsers(dest="palette_command", required=True)
+    psub = p.add_subparsers(dest="palette_command", required=True, metavar="COMMAND")
     ps = psub.add_parser("show", help="render the palette and a photo in all seven emotions")
     ps.add_argument("--photo", default=str(DEFAULT_PHOTO))
     ps.add_argument("--palette", type=Path, help="TOML override")

@@ -15,7 +15,7 @@ from moodshift.cli.serve import run as run_serve
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    sub = parser.add_subparsers(dest="rate_command", required=True)
+    sub = parser.add_subparsers(dest="rate_command", required=True, metavar="COMMAND")
     p = sub.add_parser("serve", help="web page collecting SAM ratings of a folder of images "
                                      "(moodshift serve with only the ratings page)")
     add_serve_arguments(p, ratings_only=True)

@@ -343,6 +343,7 @@ def test_every_emotion_but_happy_is_expression_edited_by_default_and_the_intent_
     from moodshift.generate.stylegan.portraits import (
         EDITED_EMOTIONS,
         EDITED_MOVE,
+        UNEDITED_MOVE,
         SteeredPortraitRequest,
         style_portraits,
     )
@@ -358,7 +359,8 @@ def test_every_emotion_but_happy_is_expression_edited_by_default_and_the_intent_
     assert plain.intent["expression_strength"] is None
     # the edited face moved a shorter way along its direction first, and says so
     assert edited.intent["emotion_share"] == EDITED_MOVE["surprise"] < 1
-    assert plain.intent["emotion_share"] == 1
+    # happy is not edited but moves half its way (it changed the person less)
+    assert plain.intent["emotion_share"] == UNEDITED_MOVE["happy"] == 0.5
     off = style_portraits(SteeredPortraitRequest(emotions=("surprise",), size=256, seed=4,
                                                  expression_edit=False, candidates=1),
                           styled=False)[0]
@@ -584,9 +586,12 @@ def test_each_emotions_path_is_said_as_generate_takes_it() -> None:
     from moodshift.generate.stylegan.portraits import EDIT_STRENGTH, EDITED_MOVE, emotion_path
 
     d = load_directions()
-    assert "editing" not in emotion_path(d, "happy", True)
+    happy = emotion_path(d, "happy", True)
+    assert "editing" not in happy and "0.5 of its calibrated position" in happy
+    assert emotion_path(d, "happy", False) == happy
     fear = emotion_path(d, "fear", True)
     assert f"{EDITED_MOVE['fear']:g} of its calibrated position" in fear
     assert f"{EDIT_STRENGTH['fear']:g} times its usual strength" in fear
     assert "times" not in emotion_path(d, "sad", True)
     assert "editing" not in emotion_path(d, "fear", False)
+    assert "of its calibrated position" not in emotion_path(d, "fear", False)

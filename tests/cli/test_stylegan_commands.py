@@ -56,6 +56,10 @@ def test_generate_stylegan_refuses_bad_values_with_the_valid_ones(tmp_path: Path
         (["--emotion", "happy", "--generator", "cgan", "--candidates", "2"],
          "need --generator stylegan"),
         (["--emotion", "happy", "--candidates", "0"], "--candidates 0: must be between 1 and 8"),
+        (["--emotion", "happy", "--generator", "cgan", "--more-candidates", "1"],
+         "need --generator stylegan"),
+        (["--emotion", "happy", "--more-candidates", "9"],
+         "--more-candidates 9: must be between 0 and 8"),
         (["--generator", "stylegan"], "--emotions"),
     ]
     for extra, expected in cases:
@@ -66,6 +70,8 @@ def test_generate_stylegan_refuses_bad_values_with_the_valid_ones(tmp_path: Path
     assert not out.exists()
     assert main(["eval", "gan", "--generator", "stylegan", "--n", "14", "--identities", "1"]) == 2
     assert "--identities 1" in capsys.readouterr().err
+    assert main(["eval", "gan", "--generator", "cgan", "--more-candidates", "2"]) == 2
+    assert "are for --generator stylegan" in capsys.readouterr().err
 
 
 def test_train_directions_refuses_a_directions_file_without_recalibrate(tmp_path: Path,

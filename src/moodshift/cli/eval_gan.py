@@ -51,8 +51,9 @@ def run(args: argparse.Namespace) -> int:
 
     if chosen_generator(args) == "stylegan":
         return run_stylegan(args)
-    if args.directions is not None:
-        raise UserError("--directions is for --generator stylegan")
+    if args.directions is not None or candidate_fields(args):
+        raise UserError("--directions, --candidates and --more-candidates are for --generator "
+                        "stylegan")
     args.judge = args.judge or "moodshift"
     gen, result = run_gan_eval(GanEvalRequest(
         n=args.n, model=args.model, judge=args.judge, real=args.real, seed=args.seed,

@@ -84,7 +84,7 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
     ), "noise + valence, arousal, dominance -> RGB image"),
     ShippedModel("moodshift-stylegan-directions", (
         _file("models/stylegan/directions.safetensors",
-              "8ad5c0d0155bd968eb9398023a1e0817ee9b2f04a6fd3d36049a0bda5a41ee74"),
+              "93179c55f269b37fcfa0a1464508928ee52c6660f3a723e268fc0662141be5ae"),
     ), "MobileStyleGAN style (512) -> positions along 7 emotion, age and gender directions"),
     ShippedModel("moodshift-expression-offsets", (
         _file("models/editing/mesh-offsets.safetensors",

@@ -5,13 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from moodshift.cli.candidates import add_candidates, candidate_fields
 from moodshift.cli.common import print_json
-from moodshift.cli.generate import (
-    add_candidates,
-    add_truncation,
-    candidate_fields,
-    chosen_generator,
-)
+from moodshift.cli.generate import add_truncation, chosen_generator
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.generate.gan.evaluate import JUDGES, MAX_EVAL_N, MIN_EVAL_N

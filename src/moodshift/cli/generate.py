@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from moodshift.cli.candidates import add_candidates, candidate_fields
 from moodshift.cli.common import print_json
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
@@ -64,32 +65,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="output image (.png); with --n > 1 a folder or a name to number; "
                         "missing parent folders are created")
     p.add_argument("--json", action="store_true", help="one JSON object per written image")
-
-
-def add_candidates(p: argparse.ArgumentParser) -> None:
-    from moodshift.generate.stylegan.choose import (
-        DEFAULT_CANDIDATES,
-        DEFAULT_MORE_CANDIDATES,
-        MAX_CANDIDATES,
-        MAX_MORE_CANDIDATES,
-    )
-
-    p.add_argument("--candidates", type=int, default=None, metavar="K",
-                   help=f"stylegan: draw each identity K times and keep the one a face "
-                        f"detector finds and the labelling models read best as asked "
-                        f"(1..{MAX_CANDIDATES}, default {DEFAULT_CANDIDATES}; 1: the seed's "
-                        f"first draw)")
-    p.add_argument("--more-candidates", type=int, default=None, metavar="M",
-                   help=f"stylegan: where none of the K is read as asked (emotion, age group, "
-                        f"gender), draw up to M more, one at a time, until one is; one "
-                        f"emotion per identity only (0..{MAX_MORE_CANDIDATES}, default "
-                        f"{DEFAULT_MORE_CANDIDATES})")
-
-
-def candidate_fields(args: argparse.Namespace) -> dict[str, int]:
-    """The candidate counts given on the command line, as request fields (unset: defaults)."""
-    return {name: getattr(args, name) for name in ("candidates", "more_candidates")
-            if getattr(args, name) is not None}
 
 
 def add_truncation(p: argparse.ArgumentParser) -> None:

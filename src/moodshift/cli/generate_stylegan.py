@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from moodshift.cli.candidates import candidate_fields
 from moodshift.cli.common import print_json
 from moodshift.errors import UserError
 
@@ -19,7 +20,6 @@ def output_paths(target: str, names: list[str], seed: int) -> list[Path]:
 
 
 def run_stylegan(args: argparse.Namespace) -> int:
-    from moodshift.cli.generate import candidate_fields
     from moodshift.generate.portraits import style_source
     from moodshift.generate.stylegan.portraits import (
         output_names,

@@ -6,8 +6,9 @@ read by the *labelling* models (msnet + face-api, their mean, as the directions 
 use them) without the edit and with it at each ``--strengths``, for each ``--shares`` of the
 emotion's calibrated position; face-api's Tiny detector (framed, as the chooser uses it) says
 whether it still finds the face. fer and the SSD's face count are never consulted: they judge
-the result in ``moodshift eval gan``. This chose ``EDITED_EMOTIONS`` in
-``moodshift.generate.stylegan.portraits`` (docs/stylegan.md, "Every emotion but happy edited").
+the result in ``moodshift eval gan``. This chose ``EDITED_EMOTIONS``, ``EDITED_MOVE`` and
+``UNEDITED_MOVE`` in ``moodshift.generate.stylegan.portraits`` (docs/stylegan.md, "Every emotion
+but happy edited", "Happy moves half its way").
 
     nice env PYTHONPATH=src python tools/stylegan_edit_probe.py \
         --emotions sad,surprise,neutral,fear --n 60 --seed 6000 --strengths 0.5,1

@@ -358,12 +358,13 @@ def style_portraits(req: SteeredPortraitRequest, styled: bool = True,
                   "expression_edited": face.expression_edited,
                   "expression_strength": EDIT_STRENGTH.get(face.emotion, 1.0)
                   if face.expression_edited else None,
-                  # the identity was the best of at least this many for the request, of
-                  # candidates_drawn in the end (choose.py)
+                  # the identity was the best of candidates_drawn (at least candidates)
+                  # for the request (choose.py)
                   "candidates": req.candidates, "candidates_drawn": face.drawn,
                   "candidate": face.candidate,
-                  # of the calibrated move along the emotion's direction: below 1 for edited
-                  # emotions (EDITED_MOVE) and where the face broke up and was drawn with less
+                  # of the calibrated move along the emotion's direction (direction_share:
+                  # EDITED_MOVE, UNEDITED_MOVE), less where the face broke up and was drawn
+                  # again
                   "emotion_share": face.emotion_share}
         out.append(Portrait(img, intent))
     return out

@@ -595,3 +595,16 @@ def test_each_emotions_path_is_said_as_generate_takes_it() -> None:
     assert "times" not in emotion_path(d, "sad", True)
     assert "editing" not in emotion_path(d, "fear", False)
     assert "of its calibrated position" not in emotion_path(d, "fear", False)
+
+
+def test_eval_asks_split_over_the_emotions_and_cycle_age_groups_then_genders() -> None:
+    from collections import Counter
+
+    from moodshift.generate.stylegan.evaluate import eval_asks
+
+    asks = eval_asks(9)
+    assert Counter(e for e, _, _ in asks) == {"angry": 2, "disgust": 2, "fear": 1, "happy": 1,
+                                              "sad": 1, "surprise": 1, "neutral": 1}
+    fear = [(a, g) for e, a, g in eval_asks(70) if e == "fear"]
+    assert fear[:6] == [("child", "female"), ("teen", "female"), ("young_adult", "female"),
+                        ("middle_aged", "female"), ("elderly", "female"), ("child", "male")]

@@ -66,13 +66,13 @@ def main(argv: list[str] | None = None) -> int:
     from moodshift.emotions import EMOTIONS
     from moodshift.generate.stylegan.choose import Ask, load_candidate_reader
     from moodshift.generate.stylegan.directions import load_directions
+    from moodshift.generate.stylegan.evaluate import eval_asks
     from moodshift.generate.stylegan.generator import (
         DEFAULT_PSI,
         NATIVE_SIZE,
         load_style_generator,
     )
     from moodshift.generate.stylegan.portraits import face_drawer
-    from moodshift.people import AGE_GROUPS, GENDERS
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--per", type=int, default=10, help="asks per emotion")
@@ -83,8 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
     gen, reader = load_style_generator(), load_candidate_reader()
     draw = face_drawer(gen, load_directions(None), NATIVE_SIZE, True, preview=True)
-    asks = [Ask(e, AGE_GROUPS[i % len(AGE_GROUPS)], GENDERS[(i // len(AGE_GROUPS)) % 2])
-            for e in EMOTIONS for i in range(args.per)]
+    asks = [Ask(*asked) for asked in eval_asks(args.per * len(EMOTIONS))]
     # the same rows choose() gets: candidate c of ask i is row c * n + i
     pool = gen.sample_styles(len(asks) * args.most, args.seed, DEFAULT_PSI)
     rows, seconds = [], []

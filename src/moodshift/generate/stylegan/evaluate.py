@@ -195,6 +195,16 @@ def peak_memory_mb() -> float:
     return rss / (1024 * 1024) if sys.platform == "darwin" else rss / 1024
 
 
+def eval_asks(n: int) -> list[tuple[str, str, str]]:
+    """The (emotion, age group, gender) of each of ``n`` portraits: split evenly over the
+    emotions in order, each emotion's portraits cycling through the age groups and, every five,
+    the genders."""
+    per = n // len(EMOTIONS)
+    counts = [per + (1 if i < n - per * len(EMOTIONS) else 0) for i in range(len(EMOTIONS))]
+    return [(e, AGE_GROUPS[i % len(AGE_GROUPS)], GENDERS[(i // len(AGE_GROUPS)) % 2])
+            for e, k in zip(EMOTIONS, counts) for i in range(k)]
+
+
 def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: float = DEFAULT_PSI,
                       identities: int = 4, directions=None, expression_edit: bool = True,
                       candidates: int = DEFAULT_CANDIDATES,
@@ -234,10 +244,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     describe = FaceResDescriptor(faceres) if faceres else FaceApiDescriptor()
     _ = gen.mean_style
 
-    per = n // len(EMOTIONS)
-    counts = [per + (1 if i < n - per * len(EMOTIONS) else 0) for i in range(len(EMOTIONS))]
-    asked = [(e, AGE_GROUPS[i % len(AGE_GROUPS)], GENDERS[(i // len(AGE_GROUPS)) % 2])
-             for e, k in zip(EMOTIONS, counts) for i in range(k)]
+    asked = eval_asks(n)
 
     def read(face: np.ndarray):
         small = resize(face, LABEL_SIZE)

@@ -10,7 +10,8 @@ Per face: MediaPipe's mesh (moodshift.faces.mesh) -> the face's points in a norm
     shape is fitted by non-negative least squares on the other emotions' offsets, and that part
     is taken away (a smiling face asked to look sad first loses its smile),
 all scaled by strength (blends: weighted sums) -> a dense warp confined to the face region
-(moodshift.style.editing.warp) -> shading where the geometry opens the mouth or creases the skin
+(moodshift.style.editing.warp) -> an opened mouth's interior re-drawn from the photo, teeth moving
+with their lips (moodshift.style.editing.mouth) -> shading where the geometry creases the skin
 (moodshift.style.editing.texture) -> the target's expression ratio image drawn on the moved mesh,
 less part of the other emotions' and that of the face's own expression
 (moodshift.style.editing.shading). Pixels outside each face region are never touched.
@@ -29,6 +30,7 @@ import numpy as np
 from moodshift.emotions import EMOTIONS
 from moodshift.faces.masks import FACE_OVAL, LIPS_INNER
 from moodshift.style.editing import shading, texture
+from moodshift.style.editing.mouth import open_mouth
 from moodshift.style.editing.offsets import ExpressionOffsets, align, eye_centres
 from moodshift.style.editing.templates import (
     NOSE_AND_EYE_CORNERS,
@@ -239,7 +241,7 @@ def edit_face(image: np.ndarray, points: np.ndarray, mix: dict[str, float], stre
     fold = 0.12 * max(min(units[6], units[12]), units[9]) * texture.nasolabial(
         local_after, eye, region.shape[:2])
     region = texture.shade(region, crease + fold)
-    region = texture.paint_mouth(region, local_before, local_after, eye, units[26])
+    region = open_mouth(image[y0:y1, x0:x1], region, local_before, local_after, eye)
     region = texture.hide_teeth(region, local_after, eye, strength * closed_share(mix))
     weights = shading_weights(mix, own)
     ratio = expression_shading(offsets, weights, strength, local_after, region.shape[:2], eye)

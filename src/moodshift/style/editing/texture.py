@@ -1,10 +1,9 @@
-"""Per-region shading that geometry alone cannot show: an open mouth's interior, the brow
-furrows of AU4, the nasolabial folds of AU6+12 / AU9+10.
+"""Per-region shading that geometry alone cannot show: the brow furrows of AU4, the nasolabial
+folds of AU6+12 / AU9+10, and teeth hidden behind lips that should stay closed.
 
 All of it is drawn in the face's own moved-landmark positions, feathered, and applied as
-multiplicative shading (folds, furrows) or alpha-blended paint (mouth interior), so it follows
-the photo's lighting. Only where the warp opened the mouth is an interior painted: a mouth that
-stays closed is never darkened.
+multiplicative shading (folds, furrows) or alpha-blended paint (teeth), so it follows the photo's
+lighting. The inside of a mouth the edit opened is moodshift.style.editing.mouth's.
 """
 
 from __future__ import annotations
@@ -12,11 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from moodshift.faces.masks import LIPS_INNER, LIPS_OUTER, polygon_mask
-
-MIN_OPENING = 0.05      # inner-lip gap (eye distance = 1) the interior needs before it shows
-FULL_OPENING = 0.14
-CLOSED = 0.04           # an inner-lip gap below this is a closed mouth
+from moodshift.faces.masks import LIPS_OUTER, polygon_mask
 
 
 def _lines(shape: tuple[int, int], polylines: list[np.ndarray], width: float,
@@ -53,43 +48,6 @@ def nasolabial(points: np.ndarray, eye: float, shape: tuple[int, int]) -> np.nda
         lines.append(np.array([a + (0.0, 0.02 * eye), (a + c) / 2 + (out, 0.0),
                                c + (out * 1.2, 0.08 * eye)]))
     return _lines(shape, lines, 0.03 * eye, 0.025 * eye)
-
-
-def lip_opening(points: np.ndarray, eye: float) -> float:
-    return float(np.hypot(*(points[14, :2] - points[13, :2])) / max(eye, 1e-6))
-
-
-def paint_mouth(image: np.ndarray, before: np.ndarray, after: np.ndarray,
-                eye: float, jaw_drop: float) -> np.ndarray:
-    """Where the warp opened the lips, shade the gap as an oral cavity (multiplicative, so the
-    stretched teeth or tongue of an already open mouth stay visible), with the upper teeth's
-    edge when the mouth was closed before."""
-    was = max(lip_opening(before, eye), 0.0)
-    gap = lip_opening(after, eye)
-    opened = gap - was
-    # only a mouth the edit opened by dropping the jaw (AU26), and only one that was closed: an
-    # open mouth's own teeth and tongue are stretched by the warp and stay as photographed
-    if jaw_drop <= 0 or was >= CLOSED or gap < MIN_OPENING or opened < 0.03:
-        return image
-    alpha = min(jaw_drop, 1.0) * float(np.clip(opened / (FULL_OPENING - MIN_OPENING), 0, 1))
-    shape = image.shape[:2]
-    inner = after[list(LIPS_INNER), :2]
-    cavity = polygon_mask(shape, [inner], 0.015 * eye)
-    out = image.astype(np.float32)
-    # a dark, warm interior: darker toward the middle of the opening
-    core = polygon_mask(shape, [inner], 0.05 * eye) * cavity
-    dark = alpha * (0.45 * cavity + 0.35 * core)
-    out *= (1.0 - dark[..., None] * np.array([0.75, 0.9, 0.9], np.float32))
-    if alpha > 0:  # the mouth was closed: show the upper teeth's edge
-        top, bottom = after[13, :2], after[14, :2]
-        band = inner.copy()
-        band[:, 1] = np.minimum(band[:, 1], top[1] + 0.25 * (bottom[1] - top[1]))
-        teeth = polygon_mask(shape, [band], 0.01 * eye) * cavity
-        lum = float(np.mean(image[cavity > 0.5])) if (cavity > 0.5).any() else 120.0
-        colour = np.array([235.0, 228.0, 214.0]) * np.clip(0.5 + lum / 400.0, 0.5, 0.9)
-        t = (alpha * 0.7 * teeth)[..., None]
-        out = out * (1 - t) + colour * t
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def hide_teeth(image: np.ndarray, points: np.ndarray, eye: float, amount: float) -> np.ndarray:

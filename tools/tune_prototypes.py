@@ -16,7 +16,8 @@ in ``moodshift eval stylize`` on other portraits.
 
 ``--stylegan N`` adds N faces from the StyleGAN generator, each steered toward the emotion as
 `generate` steers it before the edit (rendered at 256 px; seed 6000, never eval gan's 0), one
-after each portrait, so both halves hold both kinds. Session 9's fear search:
+after each portrait, so both halves hold both kinds, edited at `generate`'s strength for the
+emotion (photos at 1). Session 9's fear search:
 ``--emotions fear --evals 160 --stylegan 50 --stylegan-share 0.75`` (0.75 was fear's move then).
 """
 
@@ -62,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         image = np.asarray(load_image(path))
         found = detector.detect(image)
         if found:
-            faces.append((path.name, image, max(found, key=lambda d: d.area).box))
+            faces.append((path.name, image, max(found, key=lambda d: d.area).box, 1.0))
     units = sorted(templates.AU)
 
     def with_generated(emotion: str) -> list:
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
             return faces
         from moodshift.generate.stylegan.directions import AGE_TARGETS, load_directions
         from moodshift.generate.stylegan.generator import DEFAULT_PSI, load_style_generator
-        from moodshift.generate.stylegan.portraits import direction_share, steer
+        from moodshift.generate.stylegan.portraits import EDIT_STRENGTH, direction_share, steer
 
         d, gen = load_directions(None), load_style_generator()
         share = args.stylegan_share if args.stylegan_share is not None else \
@@ -83,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
                                     ("female", "male")[(i // len(ages)) % 2], share), 256)[0]
             found = detector.detect(face)    # framed as the photos are
             if found:
-                steered.append((f"stylegan {i}", face, max(found, key=lambda f: f.area).box))
+                steered.append((f"stylegan {i}", face, max(found, key=lambda f: f.area).box,
+                                EDIT_STRENGTH.get(emotion, 1.0)))
         mixed = [x for pair in zip(faces, steered) for x in pair]
         longer = faces if len(faces) > len(steered) else steered
         return mixed + longer[min(len(faces), len(steered)):]
@@ -92,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
         templates.PROTOTYPES[emotion] = {u: float(v) for u, v in zip(units, x) if v > 1e-3}
         k = EMOTIONS.index(emotion)
         probs = []
-        for _, image, box in portraits:
-            edited = edit_expressions(image, [box], {emotion: 1.0}, 1.0)[0]
+        for _, image, box, strength in portraits:
+            edited = edit_expressions(image, [box], {emotion: 1.0}, strength)[0]
             probs.append(msnet.predict(edited, [box])[0])
         probs = np.array(probs)
         return float(probs[:, k].mean()), int((probs.argmax(1) == k).sum())

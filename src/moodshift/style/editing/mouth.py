@@ -67,14 +67,17 @@ class _MouthFrame:
 def cavity_colour(original: np.ndarray, before: _MouthFrame, eye: float) -> np.ndarray:
     """RGB of the oral cavity: the darkest fifth of the photo's own mouth gap when it is open,
     else the skin around the mouth darkened toward a deep red."""
-    shape = original.shape[:2]
     u_s, u_t = before.upper
     l_s, l_t = before.lower
     gap = np.concatenate([np.stack(before.point(u_s, u_t), 1),
                           np.stack(before.point(l_s[::-1], l_t[::-1]), 1)])
-    inside = polygon_mask(shape, [gap], 0.0) > 0.5
+    (x0, y0), (x1, y1) = np.maximum(np.floor(gap.min(0)).astype(int), 0), np.ceil(
+        gap.max(0)).astype(int) + 1
+    crop = original[y0:y1, x0:x1]
+    inside = polygon_mask(crop.shape[:2], [gap - (x0, y0)], 0.0) > 0.5 if crop.size else \
+        np.zeros((0, 0), bool)
     if inside.sum() >= 20:
-        pixels = original[inside].astype(np.float32)
+        pixels = crop[inside].astype(np.float32)
         lum = pixels.mean(1)
         dark = pixels[lum <= np.quantile(lum, 0.2)]
         if float(dark.mean()) < 70:
@@ -142,7 +145,8 @@ def open_mouth(original: np.ndarray, warped: np.ndarray, before: np.ndarray,
                            bottom - half, eye).reshape(*ys.shape, 3)
     inside = carried * shadow[..., None] * (1 - cavity_share) + cavity * cavity_share
     mask = polygon_mask((y1 - y0, x1 - x0), [inner - (x0, y0)], feather)
-    out = warped.astype(np.float32)
-    box = out[y0:y1, x0:x1]
-    out[y0:y1, x0:x1] = box * (1 - mask[..., None]) + inside * mask[..., None]
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    box = warped[y0:y1, x0:x1].astype(np.float32)
+    out = warped.copy()
+    out[y0:y1, x0:x1] = np.clip(box * (1 - mask[..., None]) + inside * mask[..., None] + 0.5,
+                                0, 255).astype(np.uint8)
+    return out

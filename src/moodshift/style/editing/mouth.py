@@ -5,9 +5,9 @@ tall grey bars, a closed mouth's lip line a pink smear. Real mouths open the oth
 upper teeth stay under the upper lip and the lower teeth and tongue on the lower lip, and the
 dark oral cavity appears between them. So the interior is re-drawn here from the unwarped photo.
 Across the mouth (``s``, 0 at one inner corner, 1 at the other) and down from each lip (``t``),
-each side of the mouth as it was before keeps its own height below or above its lip, moved
-rigidly with it; what lies between is cavity, darker toward its middle, its colour taken from
-the photo's own open mouth where there is one.
+each lip carries its half of the mouth's old interior at its old height, moved rigidly with
+it; what lies between is cavity, darker under the upper teeth and toward the corners, its
+colour taken from the photo's own open mouth where there is one.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ the readers' choice) and peak memory, beside moodshift's conditional GAN (48 px 
 
 Goal (issue #14): <= 2 s per 1024 px portrait on 2 cores. Two stylegan cases: a sad elderly
 woman (the readers often misread elderly women's gender, so it usually draws more candidates: the
-slow case), and a mix cycling through the emotions, age groups and genders as `eval gan` asks
-(what a portrait costs on average; its mean is reported beside the median). Wall time depends on
+slow case), and a mix cycling through the emotions, age groups and genders, each on its own
+cycle (what a portrait costs on average; its mean is reported beside the median). Wall time depends on
 what else runs on the machine, so CPU seconds per portrait and the load average are reported too.
 """
 

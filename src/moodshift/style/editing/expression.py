@@ -30,7 +30,7 @@ import numpy as np
 from moodshift.emotions import EMOTIONS
 from moodshift.faces.masks import FACE_OVAL, LIPS_INNER
 from moodshift.style.editing import shading, texture
-from moodshift.style.editing.mouth import open_mouth
+from moodshift.style.editing.mouth import lip_opening, open_mouth
 from moodshift.style.editing.offsets import ExpressionOffsets, align, eye_centres
 from moodshift.style.editing.templates import (
     NOSE_AND_EYE_CORNERS,
@@ -176,7 +176,7 @@ def close_mouth(points: np.ndarray, mix: dict[str, float]) -> np.ndarray:
     staying between lips that were asked to look sad or angry."""
     out = np.zeros_like(points)
     share = CLOSE_SHARE * closed_share(mix)
-    gap = float(np.hypot(*(points[14] - points[13])))
+    gap = lip_opening(points, 1.0)        # points are in eye distances
     if share <= 0 or gap <= OPEN_MOUTH:
         return out
     for (up, lo), (oup, olo) in zip(LIP_PAIRS, OUTER_PAIRS):

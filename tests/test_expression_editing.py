@@ -198,6 +198,58 @@ def test_bad_inputs_are_skipped_with_a_reason(astronaut) -> None:
     assert edit.applied and out.shape == grey.shape
 
 
+def _fake_mesh(wander: float):
+    """A face-mesh network whose points are the mean neutral face (eye distance 40 px) placed at
+    the crop's centre plus ``wander`` times the crop's side: 0 settles at once, more never does
+    (as a mesh stretched between two faces keeps moving)."""
+    from moodshift.faces.mesh import FaceMesh, Mesh
+    from moodshift.style.editing.offsets import eye_centres, load_offsets
+
+    shape = load_offsets().neutral
+    right, left = eye_centres(shape)
+    middle = (shape.min(0) + shape.max(0)) / 2  # the crop's centre is the points' box's
+    shape = (shape - middle) * 40.0 / float(np.hypot(*(left - right)))
+
+    class Fake(FaceMesh):
+        def __init__(self) -> None:
+            pass
+
+        def _run(self, image, centre, side, angle):
+            where = np.asarray(centre) + (wander * side, 0.0)
+            pts = np.concatenate([shape + where, np.zeros((len(shape), 1))], 1)
+            return Mesh(pts.astype(np.float32), 1.0)
+
+    return Fake()
+
+
+def test_a_mesh_that_has_not_settled_on_one_face_is_not_used_to_warp() -> None:
+    from moodshift.faces.mesh import MAX_DRIFT
+    from moodshift.style.editing.expression import edit_expressions
+
+    image = np.random.default_rng(0).integers(0, 255, (300, 400, 3), dtype=np.uint8)
+    box = (150, 90, 100, 120)
+    settled, wandering = _fake_mesh(0.0), _fake_mesh(0.05)
+    mesh = settled.landmarks(image, box)
+    assert settled.drift(image, mesh) < 1e-3
+    mesh = wandering.landmarks(image, box)
+    assert wandering.drift(image, mesh) > MAX_DRIFT
+    out, [edit], meshes = edit_expressions(image, [box], {"angry": 1.0}, 1.0,
+                                           mesh_model=wandering)
+    assert not edit.applied and "not settled" in edit.reason
+    assert np.array_equal(out, image) and meshes == []
+    out, [edit], _ = edit_expressions(image, [box], {"angry": 1.0}, 1.0, mesh_model=settled)
+    assert edit.applied and not np.array_equal(out, image)
+
+
+@needs_mesh
+def test_the_mesh_settles_on_a_real_face(astronaut) -> None:
+    from moodshift.faces.mesh import MAX_DRIFT, load_face_mesh
+
+    image, box = astronaut
+    mesh_net = load_face_mesh()
+    assert mesh_net.drift(image, mesh_net.landmarks(image, box)) < MAX_DRIFT / 3
+
+
 @needs_mesh
 def test_several_faces_are_edited_each_in_place(astronaut) -> None:
     from moodshift.style.editing.expression import edit_expressions

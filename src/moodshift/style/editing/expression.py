@@ -17,8 +17,9 @@ less part of the other emotions' and that of the face's own expression
 (moodshift.style.editing.shading). Pixels outside each face region are never touched.
 
 Faces are skipped, with the reason reported, when they are too small to edit, when the mesh does
-not find a face in the box, when the head is turned toward profile, or when the face is cut by
-the image edge.
+not find a face in the box, when the mesh has not settled on one face (overlapping or half
+hidden faces: moodshift.faces.mesh.MAX_DRIFT), when the head is turned toward profile, or when
+the face is cut by the image edge.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.faces.masks import FACE_OVAL, LIPS_INNER
+from moodshift.faces.mesh import MAX_DRIFT
 from moodshift.style.editing import shading, texture
 from moodshift.style.editing.mouth import lip_opening, open_mouth
 from moodshift.style.editing.offsets import ExpressionOffsets, align, eye_centres
@@ -195,11 +197,15 @@ def _procrustes(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def skip_reason(image: np.ndarray, box: Box, points: np.ndarray | None,
-                score: float | None, yaw: float | None) -> str | None:
+                score: float | None, yaw: float | None, drift: float | None = None) -> str | None:
     if min(box[2], box[3]) < MIN_FACE_PX:
         return f"face too small to edit ({min(box[2], box[3])} px; needs {MIN_FACE_PX})"
     if points is None or score is None or score < MIN_MESH_SCORE:
         return "no face mesh found in the box"
+    if drift is not None and drift > MAX_DRIFT:
+        # warping by a mesh stretched across two faces tore holes between them
+        return (f"face mesh not settled on one face (another pass moves it {drift:.2f} eye "
+                f"distances > {MAX_DRIFT}; overlapping or hidden face)")
     h, w = image.shape[:2]
     outline = points[list(FACE_OVAL), :2]
     outside = np.mean((outline[:, 0] < 0) | (outline[:, 0] >= w) | (outline[:, 1] < 0)
@@ -307,16 +313,17 @@ def edit_expressions(image: np.ndarray, boxes: list[Box], mix: dict[str, float],
     offsets = offsets or load_offsets()
     mesh_model = mesh_model or load_face_mesh()
     for box in boxes:
-        mesh = None
+        mesh, drift = None, None
         if min(box[2], box[3]) >= MIN_FACE_PX:
             mesh = mesh_model.landmarks(out, box)  # type: ignore[attr-defined]
+            drift = mesh_model.drift(out, mesh)  # type: ignore[attr-defined]
         reason = skip_reason(out, box, None if mesh is None else mesh.points,
                              None if mesh is None else mesh.presence,
-                             None if mesh is None else mesh.yaw_ratio)
+                             None if mesh is None else mesh.yaw_ratio, drift)
         if reason is not None or mesh is None:
             edits.append(FaceEdit(box, False, mix, strength, reason,
                                   None if mesh is None else mesh.presence))
-            if mesh is not None and mesh.presence >= MIN_MESH_SCORE:
+            if mesh is not None and mesh.presence >= MIN_MESH_SCORE and drift <= MAX_DRIFT:
                 meshes.append(mesh.points[:, :2])
             continue
         out, moved, shaded = edit_face(out, mesh.points, mix, strength, offsets)

@@ -19,7 +19,9 @@ EMOTION_CHOICES = "auto|" + "|".join(EMOTIONS)
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", nargs="+", help="image files, folders, or - for stdin")
     p.add_argument("--emotion", required=True, metavar=EMOTION_CHOICES,
-                   help="target emotion, auto (the photo's own), or a blend like happy:0.7,sad:0.3")
+                   help="target emotion, auto (the photo's own), or a blend like "
+                        "happy:0.7,sad:0.3; common synonyms (joy, afraid, furious, ...) are read "
+                        "as the seven")
     p.add_argument("-o", "--output", help="output file, folder (default out/) or - for stdout; "
                                           "missing parent folders are created")
     p.add_argument("--max-pixels", type=int, metavar="N",

@@ -329,7 +329,8 @@ def edit_expressions(image: np.ndarray, boxes: list[Box], mix: dict[str, float],
         if reason is not None or mesh is None:
             edits.append(FaceEdit(box, False, mix, strength, reason,
                                   None if mesh is None else mesh.presence))
-            if mesh is not None and mesh.presence >= MIN_MESH_SCORE and drift <= MAX_DRIFT:
+            settled = drift is not None and drift <= MAX_DRIFT
+            if mesh is not None and mesh.presence >= MIN_MESH_SCORE and settled:
                 meshes.append(mesh.points[:, :2])
             continue
         out, moved, shaded = edit_face(out, mesh.points, mix, strength, offsets)

@@ -84,7 +84,7 @@ SHIPPED: dict[str, ShippedModel] = {m.name: m for m in (
     ), "noise + valence, arousal, dominance -> RGB image"),
     ShippedModel("moodshift-stylegan-directions", (
         _file("models/stylegan/directions.safetensors",
-              "93179c55f269b37fcfa0a1464508928ee52c6660f3a723e268fc0662141be5ae"),
+              "543823cfb5d0a4cefc1cfec05dee78035594780cea4edb8c2850be51f27491a7"),
     ), "MobileStyleGAN style (512) -> positions along 7 emotion, age and gender directions"),
     ShippedModel("moodshift-expression-offsets", (
         _file("models/editing/mesh-offsets.safetensors",

@@ -34,6 +34,8 @@ RIGHT_EYE_CORNERS, LEFT_EYE_CORNERS = (33, 133), (362, 263)  # subject's right =
 # placed), and the two meshes of an LFW photo of two overlapping faces (0.15, 0.23); of 70
 # steered StyleGAN portraits the largest moved 0.04.
 MAX_DRIFT = 0.1
+# below this face probability the mesh found no face in the crop
+MIN_PRESENCE = 0.5
 
 
 @dataclass(frozen=True)

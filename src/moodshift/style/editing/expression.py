@@ -30,7 +30,7 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.faces.masks import FACE_OVAL, LIPS_INNER
-from moodshift.faces.mesh import MAX_DRIFT
+from moodshift.faces.mesh import MAX_DRIFT, MIN_PRESENCE
 from moodshift.style.editing import shading, texture
 from moodshift.style.editing.mouth import lip_opening, open_mouth
 from moodshift.style.editing.offsets import ExpressionOffsets, align, eye_centres
@@ -49,7 +49,6 @@ from moodshift.style.editing.warp import (
 
 Box = tuple[int, int, int, int]
 MIN_FACE_PX = 40          # smaller faces are skipped: too few pixels to move convincingly
-MIN_MESH_SCORE = 0.5
 MAX_YAW = 0.5             # beyond this the far half of the face is hidden (profile)
 MAX_OUTSIDE = 0.15        # share of the face outline that may lie outside the image
 LEARNED_GAIN = 2.0
@@ -206,7 +205,7 @@ def skip_reason(image: np.ndarray, box: Box, points: np.ndarray | None,
                 score: float | None, yaw: float | None, drift: float | None = None) -> str | None:
     if min(box[2], box[3]) < MIN_FACE_PX:
         return f"face too small to edit ({min(box[2], box[3])} px; needs {MIN_FACE_PX})"
-    if points is None or score is None or score < MIN_MESH_SCORE:
+    if points is None or score is None or score < MIN_PRESENCE:
         return "no face mesh found in the box"
     if drift is not None and drift > MAX_DRIFT:
         # warping by a mesh stretched across two faces tore holes between them
@@ -330,7 +329,7 @@ def edit_expressions(image: np.ndarray, boxes: list[Box], mix: dict[str, float],
             edits.append(FaceEdit(box, False, mix, strength, reason,
                                   None if mesh is None else mesh.presence))
             settled = drift is not None and drift <= MAX_DRIFT
-            if mesh is not None and mesh.presence >= MIN_MESH_SCORE and settled:
+            if mesh is not None and mesh.presence >= MIN_PRESENCE and settled:
                 meshes.append(mesh.points[:, :2])
             continue
         out, moved, shaded = edit_face(out, mesh.points, mix, strength, offsets)

@@ -29,11 +29,11 @@ import numpy as np
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
+from moodshift.faces.mesh import MIN_PRESENCE
 from moodshift.models.shipped import shipped_file
 
 SHIPPED = shipped_file("moodshift-expression-offsets").path
 SHIPPED_SHA256 = shipped_file("moodshift-expression-offsets").sha256
-MIN_PRESENCE = 0.5
 MAX_YAW = 0.35
 RIGHT_EYE = (33, 133, 159, 145)
 LEFT_EYE = (362, 263, 386, 374)

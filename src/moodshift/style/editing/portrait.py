@@ -56,7 +56,7 @@ def face_outlines(image: np.ndarray, boxes: list[Box]) -> list[np.ndarray]:
     """(468, 2) mesh points per face; an ellipse in the box when the mesh is not available, finds
     no face or has not settled on one (MAX_DRIFT)."""
     try:
-        from moodshift.faces.mesh import MAX_DRIFT, load_face_mesh
+        from moodshift.faces.mesh import MAX_DRIFT, MIN_PRESENCE, load_face_mesh
         mesh = load_face_mesh()
     except ModelMissingError:
         mesh = None
@@ -64,7 +64,7 @@ def face_outlines(image: np.ndarray, boxes: list[Box]) -> list[np.ndarray]:
     for box in boxes:
         if mesh is not None:
             m = mesh.landmarks(image, box)
-            if m.presence >= 0.5 and mesh.drift(image, m) <= MAX_DRIFT:
+            if m.presence >= MIN_PRESENCE and mesh.drift(image, m) <= MAX_DRIFT:
                 out.append(m.points[:, :2])
                 continue
         out.append(_ellipse_points(box))

@@ -404,3 +404,23 @@ def test_hiding_teeth_never_paints_past_the_lips_colour() -> None:
     once = texture.hide_teeth(image, points, eye, 1.0)
     assert np.abs(once.astype(int) - image.astype(int)).max() > 40     # the teeth were painted
     np.testing.assert_array_equal(texture.hide_teeth(image, points, eye, 1.75), once)
+
+
+def test_disgust_holds_the_brows_still_where_anger_lowers_them() -> None:
+    """Lowered brows are anger's (disgust lowered them twice as far as anger before)."""
+    from moodshift.style.editing import expression as ex
+    from moodshift.style.editing.offsets import load_offsets
+
+    offsets, eye_px = load_offsets(), 60.0
+    points = np.concatenate([_neutral_face_px(eye_px), np.zeros((468, 1))], 1)
+    image = np.full((400, 400, 3), 128, np.uint8)
+    brows = list(ex.BROW_POINTS)
+
+    def brow_drop(emotion: str) -> float:
+        _, moved, _ = ex.edit_face(image, points, {emotion: 1.0}, 1.0, offsets)
+        return float(np.mean(moved[brows, 1] - points[brows, 1])) / eye_px
+
+    assert abs(brow_drop("disgust")) < 0.005
+    assert brow_drop("angry") > 0.02
+    learned = ex.learned_offsets(offsets, "disgust", (468, 2))
+    assert not learned[brows].any() and np.abs(learned).sum() > 0   # the rest still moves

@@ -424,3 +424,14 @@ def test_disgust_holds_the_brows_still_where_anger_lowers_them() -> None:
     assert brow_drop("angry") > 0.02
     learned = ex.learned_offsets(offsets, "disgust", (468, 2))
     assert not learned[brows].any() and np.abs(learned).sum() > 0   # the rest still moves
+
+
+def test_only_happy_carries_the_smiles_action_units() -> None:
+    """Cheek raiser and lip corner puller (AU 6, 12) are the smile; readers named faces that
+    other prototypes gave a trace of them happy."""
+    from moodshift.style.editing.templates import PROTOTYPES
+
+    assert {6, 12} <= set(PROTOTYPES["happy"])
+    for emotion, units in PROTOTYPES.items():
+        if emotion != "happy":
+            assert not {6, 12} & {u for u, v in units.items() if v}, emotion

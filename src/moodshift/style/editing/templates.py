@@ -82,16 +82,24 @@ AU: dict[int, list[tuple[tuple[int, ...], tuple[float, float], bool]]] = {
 # probability on the unseen halves (StyleGAN 25-49 with LFW 76-100) 0.238 -> 0.272 (read as
 # asked 16 -> 18 of 50). The new fear knits and lifts the inner brows harder, stretches the lips
 # wider and drops the jaw less (AU 1 1.07 -> 1.4, 2 0.44 -> 0, 4 0.7 -> 1.2, 20 1.16 -> 1.49, 26
-# 0.75 -> 0.29): the readers had taken the open mouth for surprise.
+# 0.75 -> 0.29): the readers had taken the open mouth for surprise. Session 14 took the smile's
+# units (6 cheek raiser, 12 lip corner puller) out of every prototype but happy's; the searches
+# had left small amounts in sad, fear and angry, and the readers named some of those faces happy.
+# Rule fixed first, per emotion: the target's mean probability no more than 0.01 lower on 40
+# held-out StyleGAN faces (seed 6900; msnet + face-api) and 0.005 lower on the tuning portraits
+# (LFW 51-100, msnet, whole stylize), P(happy) lower on both. Target / happy, before -> after:
+# fear 0.468 -> 0.469 / 0.085 -> 0.067 and 0.287 -> 0.297 / 0.142 -> 0.138; sad 0.621 -> 0.614 /
+# 0.041 -> 0.038 and 0.394 -> 0.410 / 0.179 -> 0.160; angry 0.630 -> 0.638 / 0.035 -> 0.034 and
+# 0.550 -> 0.547 / 0.124 -> 0.122. All three passed.
 PROTOTYPES: dict[str, dict[int, float]] = {
     "happy": {6: 1.0, 12: 1.0},
-    "sad": {1: 1.45, 2: 0.1, 4: 0.67, 5: 0.31, 6: 0.34, 7: 0.81, 9: 0.09, 10: 0.25, 12: 0.56,
-            15: 1.41, 16: 0.55, 20: 0.74, 23: 0.28},
-    "fear": {1: 1.4, 4: 1.2, 5: 1.29, 6: 0.25, 7: 0.08, 9: 0.68, 10: 0.52, 12: 0.35, 15: 1.3,
+    "sad": {1: 1.45, 2: 0.1, 4: 0.67, 5: 0.31, 7: 0.81, 9: 0.09, 10: 0.25, 15: 1.41, 16: 0.55,
+            20: 0.74, 23: 0.28},
+    "fear": {1: 1.4, 4: 1.2, 5: 1.29, 7: 0.08, 9: 0.68, 10: 0.52, 15: 1.3,
              16: 0.73, 17: 0.8, 20: 1.49, 23: 0.42, 26: 0.29},
     "disgust": {9: 1.0, 10: 1.0, 15: 0.8, 16: 0.8},
-    "angry": {1: 0.32, 2: 0.99, 4: 0.94, 5: 0.77, 6: 0.83, 7: 0.87, 9: 0.45, 10: 0.76, 12: 0.1,
-              15: 1.36, 16: 1.13, 17: 0.67, 20: 0.11, 23: 0.57, 26: 1.32},
+    "angry": {1: 0.32, 2: 0.99, 4: 0.94, 5: 0.77, 7: 0.87, 9: 0.45, 10: 0.76, 15: 1.36, 16: 1.13,
+              17: 0.67, 20: 0.11, 23: 0.57, 26: 1.32},
     "surprise": {1: 1.0, 2: 1.0, 5: 1.0, 26: 1.0},
     "neutral": {},
 }

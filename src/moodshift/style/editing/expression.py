@@ -239,7 +239,7 @@ def edit_face(image: np.ndarray, points: np.ndarray, mix: dict[str, float], stre
     action units drawn as texture and each emotion's ratio-image weight, for the report)."""
     mid, rot, eye = _frame(points)
     norm = (points[:, :2] - mid) @ rot.T / eye
-    learned = sum(w * learned_offsets(offsets, e, norm.shape) for e, w in mix.items())
+    learned = sum(w * learned_offsets(offsets, e) for e, w in mix.items())
     au_mix = {e: w * AU_GAIN_BY_EMOTION.get(e, 1.0) for e, w in mix.items()}
     moves = LEARNED_GAIN * learned + AU_GAIN * emotion_displacement(au_mix, norm,
                                                                      offsets.neutral)
@@ -278,11 +278,11 @@ def edit_face(image: np.ndarray, points: np.ndarray, mix: dict[str, float], stre
     return out, moved, shaded
 
 
-def learned_offsets(offsets: ExpressionOffsets, emotion: str,
-                    shape: tuple[int, ...]) -> np.ndarray:
+def learned_offsets(offsets: ExpressionOffsets, emotion: str) -> np.ndarray:
     """The emotion's learned mean offsets (zeros when it has none), its brows held still for
     the BROWS_STILL emotions."""
-    moves = np.array(offsets.offsets.get(emotion, np.zeros(shape)), dtype=np.float64)
+    moves = np.array(offsets.offsets.get(emotion, np.zeros_like(offsets.neutral)),
+                     dtype=np.float64)
     if emotion in BROWS_STILL:
         moves[list(BROW_POINTS)] = 0.0
     return moves

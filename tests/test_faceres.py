@@ -94,3 +94,21 @@ def test_puller_refuses_files_whose_checksum_differs(tmp_path: Path) -> None:
         read_members(fake, tmp_path)
     with pytest.raises(UserError, match=r"cannot read the FaceRes model"):
         read_members(_tarball(tmp_path / "empty.tgz", {}), tmp_path)
+
+
+def test_age_is_read_at_the_top_of_the_distribution_not_its_mean() -> None:
+    """A child's distribution with a long tail into adulthood reads as a child: the mean of
+    this one is 21 years, its top is 8."""
+    from moodshift.faces.faceres import mode_age
+
+    dist = np.zeros(100)
+    dist[6:11] = [0.08, 0.12, 0.2, 0.1, 0.05]
+    dist[11:60] = (1.0 - dist.sum()) / 49
+    assert dist @ np.arange(100) > 20
+    assert mode_age(dist) == pytest.approx(8 - 1.2)     # the larger neighbour (7 years) wins
+    edge = np.zeros(100)
+    edge[99], edge[98] = 0.7, 0.3
+    assert mode_age(edge) == pytest.approx(99 - 3.0)
+    first = np.zeros(100)
+    first[0], first[1] = 0.6, 0.4
+    assert mode_age(first) == pytest.approx(4.0)

@@ -7,8 +7,8 @@ recognition, which makes them the identity descriptor for "same person" measurem
 
 Framing follows human's pipeline: the detector box grown to 1.4x its size (0.2 on each side),
 made square with centred zero padding, resized to 224x224 RGB, values 0..255 (no
-normalisation: the network expects raw pixels). Age is the expectation of the 100-way age
-distribution (years 0..99); gender is P(male) from a sigmoid.
+normalisation: the network expects raw pixels). Age is read from the 100-way age distribution
+(years 0..99) as human decodes it (`mode_age`); gender is P(male) from a sigmoid.
 """
 
 from __future__ import annotations
@@ -23,7 +23,20 @@ from moodshift.models.runtime import Tensors, load_net
 NAME = "human-faceres"
 INPUT_SIZE = 224
 MARGIN = 0.2
-YEARS = np.arange(100, dtype=np.float64)
+
+
+def mode_age(distribution: np.ndarray) -> float:
+    """Age in years from FaceRes's 100-way distribution, decoded as its distributor, npm
+    `@vladmandic/human`, does: the most probable year, moved towards its more probable
+    neighbour by ten times that neighbour's probability. The network's authors (HSE_FaceRec_tf)
+    also read the top of the distribution (the two most probable years, weighted). The full
+    expectation, which moodshift used before session 15, drags broad distributions towards
+    the middle years: children read older and old people younger."""
+    dist = np.asarray(distribution, dtype=np.float64)
+    top = int(np.argmax(dist))
+    below = dist[top - 1] if top > 0 else 0.0
+    above = dist[top + 1] if top + 1 < dist.size else 0.0
+    return float(top - 10.0 * below if below > above else top + 10.0 * above)
 
 
 class FaceResAgeGender:
@@ -46,7 +59,7 @@ class FaceResAgeGender:
         male, ages, _ = self.raw(image, boxes)
         out: list[AgeGender] = []
         for p_male, dist in zip(male, ages):
-            age = float(dist @ YEARS / max(float(dist.sum()), 1e-12))
+            age = max(mode_age(dist), 0.0)
             gender = "male" if p_male >= 0.5 else "female"
             out.append(AgeGender(age, gender, float(max(p_male, 1.0 - p_male))))
         return out

@@ -198,17 +198,20 @@ def test_bad_inputs_are_skipped_with_a_reason(astronaut) -> None:
     assert edit.applied and out.shape == grey.shape
 
 
-def _fake_mesh(wander: float):
+def _fake_mesh(wander: float, yaw: float = 0.0):
     """A face-mesh network whose points are the mean neutral face (eye distance 40 px) placed at
     the crop's centre plus ``wander`` times the crop's side: 0 settles at once, more never does
-    (as a mesh stretched between two faces keeps moving)."""
+    (as a mesh stretched between two faces keeps moving). ``yaw``: the nose tip moved sideways
+    until the mesh's yaw ratio is that."""
     from moodshift.faces.mesh import FaceMesh, Mesh
     from moodshift.style.editing.offsets import eye_centres, load_offsets
 
-    shape = load_offsets().neutral
+    shape = load_offsets().neutral.copy()
     right, left = eye_centres(shape)
     middle = (shape.min(0) + shape.max(0)) / 2  # the crop's centre is the points' box's
     shape = (shape - middle) * 40.0 / float(np.hypot(*(left - right)))
+    cheek_r, cheek_l = shape[234, 0], shape[454, 0]
+    shape[1, 0] = (cheek_r + cheek_l) / 2 + yaw * (cheek_l - cheek_r) / 2
 
     class Fake(FaceMesh):
         def __init__(self) -> None:
@@ -239,6 +242,22 @@ def test_a_mesh_that_has_not_settled_on_one_face_is_not_used_to_warp() -> None:
     assert np.array_equal(out, image) and meshes == []
     out, [edit], _ = edit_expressions(image, [box], {"angry": 1.0}, 1.0, mesh_model=settled)
     assert edit.applied and not np.array_equal(out, image)
+
+
+def test_a_turned_face_is_edited_and_a_profile_skipped() -> None:
+    """LFW's portraits include faces turned by a third of a profile (yaw ratio 0.5-0.7): they are
+    edited; a face turned further is skipped, with the reason."""
+    from moodshift.style.editing.expression import edit_expressions
+
+    image = np.random.default_rng(1).integers(0, 255, (300, 400, 3), dtype=np.uint8)
+    box = (150, 90, 100, 120)
+    turned = _fake_mesh(0.0, yaw=0.6)
+    assert turned.landmarks(image, box).yaw_ratio == pytest.approx(0.6, abs=0.01)
+    out, [edit], _ = edit_expressions(image, [box], {"sad": 1.0}, 1.0, mesh_model=turned)
+    assert edit.applied and not np.array_equal(out, image)
+    out, [edit], _ = edit_expressions(image, [box], {"sad": 1.0}, 1.0,
+                                      mesh_model=_fake_mesh(0.0, yaw=0.9))
+    assert not edit.applied and "profile" in edit.reason and np.array_equal(out, image)
 
 
 @needs_mesh

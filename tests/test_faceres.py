@@ -98,7 +98,7 @@ def test_puller_refuses_files_whose_checksum_differs(tmp_path: Path) -> None:
 
 def test_age_is_read_at_the_top_of_the_distribution_not_its_mean() -> None:
     """A child's distribution with a long tail into adulthood reads as a child: the mean of
-    this one is 21 years, its top is 8."""
+    this one is 20 years, its top 8."""
     from moodshift.faces.faceres import mode_age
 
     dist = np.zeros(100)

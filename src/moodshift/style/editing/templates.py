@@ -93,7 +93,8 @@ AU: dict[int, list[tuple[tuple[int, ...], tuple[float, float], bool]]] = {
 # 0.550 -> 0.547 / 0.124 -> 0.122. All three passed. Session 15 took AU 17 (chin raiser) out
 # of fear by the same rule with P(sad) (the readers: generated fear 0.556 -> 0.573, sad 0.207 ->
 # 0.167); judged after, fer read generated fear as afraid 51 -> 34 % (surprise 15 -> 29 %: the
-# lower lip dropped further), so it was put back, fer and FaceRes deciding (docs/expression-editing.md).
+# lower lip dropped further), so it was put back, fer and FaceRes deciding
+# (docs/expression-editing.md).
 PROTOTYPES: dict[str, dict[int, float]] = {
     "happy": {6: 1.0, 12: 1.0},
     "sad": {1: 1.45, 2: 0.1, 4: 0.67, 5: 0.31, 7: 0.81, 9: 0.09, 10: 0.25, 15: 1.41, 16: 0.55,

@@ -31,12 +31,12 @@ def mode_age(distribution: np.ndarray) -> float:
     neighbour by ten times that neighbour's probability. The network's authors (HSE_FaceRec_tf)
     also read the top of the distribution (the two most probable years, weighted). The full
     expectation, which moodshift used before session 15, drags broad distributions towards
-    the middle years: children read older and old people younger."""
+    the middle years: children read older and old people younger. Never below 0."""
     dist = np.asarray(distribution, dtype=np.float64)
     top = int(np.argmax(dist))
     below = dist[top - 1] if top > 0 else 0.0
     above = dist[top + 1] if top + 1 < dist.size else 0.0
-    return float(top - 10.0 * below if below > above else top + 10.0 * above)
+    return max(float(top - 10.0 * below if below > above else top + 10.0 * above), 0.0)
 
 
 class FaceResAgeGender:
@@ -59,7 +59,7 @@ class FaceResAgeGender:
         male, ages, _ = self.raw(image, boxes)
         out: list[AgeGender] = []
         for p_male, dist in zip(male, ages):
-            age = max(mode_age(dist), 0.0)
+            age = mode_age(dist)
             gender = "male" if p_male >= 0.5 else "female"
             out.append(AgeGender(age, gender, float(max(p_male, 1.0 - p_male))))
         return out

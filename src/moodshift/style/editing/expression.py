@@ -49,14 +49,9 @@ from moodshift.style.editing.warp import (
 
 Box = tuple[int, int, int, int]
 MIN_FACE_PX = 40          # smaller faces are skipped: too few pixels to move convincingly
-# Beyond this the far half of the face is hidden (profile). 0.5 until session 15, when 7 of the
-# 50 tuning portraits (LFW 51-100) were skipped as profiles at 0.53-1.79. At 0.7, rule fixed
-# first (msnet: read as asked over the seven emotions up, no emotion's mean probability of the
-# target more than 0.005 lower; every newly edited face looked at for tearing or broken
-# features), five more were edited: read as asked 195 -> 209 of 350, every target's mean
-# probability up or equal (angry 0.547 -> 0.586, sad 0.410 -> 0.436, surprise 0.482 -> 0.528);
-# the turned faces showed the frontal faces' flaws (a dark smudge over a closed smile) and no
-# tearing on their far side.
+# Beyond this the far half of the face is hidden (profile). Faces turned a third of the way
+# (0.5-0.7) warp without tearing and, left unedited, kept their own expression in every version
+# (tuning figures: docs/expression-editing.md, "Turned faces").
 MAX_YAW = 0.7
 MAX_OUTSIDE = 0.15        # share of the face outline that may lie outside the image
 LEARNED_GAIN = 2.0
@@ -72,15 +67,9 @@ AU_GAIN = 1.0
 # mean 0.380 -> 0.401). Disgust's pick (2: mean 0.047 -> 0.054, no face read as disgust) cost
 # the generated faces (25 -> 23 of 40, mean 0.411 -> 0.380): kept at 1.
 AU_GAIN_BY_EMOTION = {"sad": 2.0, "fear": 2.0}
-# Emotions whose learned offsets leave the brows where they are. FER2013's disgusted faces lower
-# their brows on average, as angry ones do, and the readers took edited disgust for anger.
-# Session 14, with the prototype's brow lowerer (AU 4) dropped too (EMFACS's disgust has none),
-# rule fixed first (the target's mean probability no more than 0.01 lower on generated faces and
-# 0.005 on photos, the probability of angry lower; between passing variants, the one lowering it
-# most, set before the photos were asked): labelling readers on 40 held-out StyleGAN faces (seed
-# 6700): disgust 0.517 -> 0.515, angry 0.232 -> 0.181, read as disgust 32 -> 36 of 40 (AU 4
-# alone dropped: 0.522 / 0.207, 34); msnet on the tuning portraits (LFW 51-100): disgust 0.047
-# -> 0.046, angry 0.285 -> 0.250.
+# Emotions whose learned offsets leave the brows where they are: FER2013's disgusted faces lower
+# their brows on average, as angry ones do, and the readers took edited disgust for anger
+# (figures: docs/expression-editing.md, "Disgust holds its brows still").
 BROWS_STILL = frozenset({"disgust"})
 BROW_POINTS = (*RIGHT_BROW, *LEFT_BROW)
 CANCEL_GAIN = 1.3

@@ -31,7 +31,7 @@ import numpy as np
 from moodshift.emotions import EMOTIONS
 from moodshift.faces.masks import FACE_OVAL, LEFT_BROW, LIPS_INNER, RIGHT_BROW
 from moodshift.faces.mesh import MAX_DRIFT, MIN_PRESENCE
-from moodshift.style.editing import shading, texture
+from moodshift.style.editing import lips, shading, texture
 from moodshift.style.editing.mouth import lip_opening, open_mouth
 from moodshift.style.editing.offsets import ExpressionOffsets, align, eye_centres
 from moodshift.style.editing.templates import (
@@ -247,6 +247,8 @@ def edit_face(image: np.ndarray, points: np.ndarray, mix: dict[str, float], stre
     crop = face_crop(points, image.shape[:2])
     tris = face_triangles(points, crop)
     moves_px = untangle(points, strength * eye * (moves @ rot), crop, LIPS_INNER, tris)
+    moves_px = lips.even_out_opening(points[:, :2], moves_px)
+    moves_px = lips.keep_inner_inside(points[:, :2], moves_px)
     field_ = displacement_field(points, moves_px, crop, 0.03 * eye, tris)
     out = apply_field(image, field_, crop)
     moved = points[:, :2] + moves_px

@@ -16,10 +16,8 @@ import cv2
 import numpy as np
 
 from moodshift.faces.masks import LIPS_INNER, polygon_mask
+from moodshift.style.editing.lips import LOWER_INNER, UPPER_INNER
 
-# MediaPipe face mesh: the inner lip contours from corner 78 to corner 308
-UPPER_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
-LOWER_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
 MIN_GROWTH = 0.03        # the opening must grow by this (eye distance = 1) to be re-drawn
 SOFT = 0.025             # width of the teeth-to-cavity blend (eye distance = 1)
 TONGUE = 0.6             # how much of a wide opening's bottom shows the tongue

@@ -1,0 +1,76 @@
+"""Check: does FaceRes's descriptor, the identity judge of `eval gan`, tell people apart on photos?
+
+`eval gan` reports identity consistency for `generate --same-person` as the mean descriptor
+distance between one identity's seven emotions over the mean distance between identities. That
+figure only means something if the descriptor separates real people, and it needs a reference:
+how far apart are photos of one real person showing different expressions? This reads every
+photo in ``--data`` whose person (the file name without its trailing ``_NNNN``) has at least two
+photos, takes the largest face the SSD finds, and prints, per descriptor, the mean distance
+within a person and between people, their ratio (the form `eval gan` reports) and the
+verification AUC over all pairs (1: every same-person pair closer than every other pair).
+face-api's age/gender backbone, which `eval gan` falls back to without FaceRes, is shown beside.
+
+    nice env PYTHONPATH=src python tools/identity_judge_check.py --data ../shared/portraits/expressions
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+
+def pair_auc(distances: np.ndarray, same: np.ndarray) -> float:
+    """P(a same-person pair is closer than a different-person pair), ties counted half."""
+    near, far = distances[same][:, None], distances[~same][None, :]
+    return float(np.mean((near < far) + 0.5 * (near == far)))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True)
+    args = parser.parse_args(argv)
+
+    from moodshift.faces.detect import load_detector
+    from moodshift.faces.faceres import FaceResAgeGender
+    from moodshift.generate.stylegan.evaluate import FaceApiDescriptor
+    from moodshift.imageio import load_image
+
+    def person(path: Path) -> str:
+        return re.sub(r"_\d+$", "", path.stem)
+
+    photos = sorted(p for p in args.data.iterdir()
+                    if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    counts = Counter(person(p) for p in photos)
+    detector, faceres, faceapi = load_detector("ssd"), FaceResAgeGender(), FaceApiDescriptor()
+    names, rows = [], {"FaceRes (identity judge of eval gan)": [],
+                       "face-api age/gender backbone (fallback)": []}
+    for path in photos:
+        if counts[person(path)] < 2:
+            continue
+        image = load_image(path)
+        faces = detector.detect(image)
+        if not faces:
+            continue
+        box = tuple(int(v) for v in max(faces, key=lambda f: f.box[2] * f.box[3]).box)
+        names.append(person(path))
+        rows["FaceRes (identity judge of eval gan)"].append(faceres.describe(image, [box])[0])
+        rows["face-api age/gender backbone (fallback)"].append(faceapi(image, box))
+    who = np.array(names)
+    upper = np.triu_indices(len(who), 1)
+    same = (who[:, None] == who[None])[upper]
+    print(f"{len(who)} faces of {len(set(names))} people; {same.sum()} same-person pairs, "
+          f"{(~same).sum()} others")
+    for label, feats in rows.items():
+        x = np.array(feats)
+        d = np.linalg.norm(x[:, None] - x[None], axis=-1)[upper]
+        within, between = d[same].mean(), d[~same].mean()
+        print(f"{label}: within a person {within:.3f}, between people {between:.3f}, "
+              f"ratio {within / between:.3f}, verification AUC {pair_auc(d, same):.3f}")
+
+
+if __name__ == "__main__":
+    main()

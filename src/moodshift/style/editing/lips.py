@@ -11,22 +11,21 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from moodshift.faces.masks import LIPS_INNER, LIPS_OUTER
+from moodshift.faces.masks import LIPS_INNER, LIPS_OUTER, LOWER_INNER, UPPER_INNER
 
-# MediaPipe face mesh: each inner lip contour from corner 78 to corner 308
-UPPER_INNER = (78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308)
-LOWER_INNER = (78, 95, 88, 178, 87, 14, 317, 402, 318, 324, 308)
 # each inner lip corner: the outer corner beside it and that corner's two outer neighbours
 CORNERS = {78: (61, 146, 185), 308: (291, 375, 409)}
-INSIDE_STEPS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75)
+INSIDE_STEPS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 EVEN_PASSES = 3
 
 
 def even_out_opening(points: np.ndarray, moves: np.ndarray) -> np.ndarray:
     """Moves whose opening part (away from the other lip, across the mouth's corner-to-corner
     axis) runs evenly along each inner lip: a point that opens further than the mean of itself
-    and its two neighbours opens only that far (EVEN_PASSES times). Only openings shrink, so no
-    skin the untangling kept from folding is pushed further; the corners stay."""
+    and its two neighbours opens only that far (EVEN_PASSES times), which is below zero (a
+    little closing) where its neighbours close. Points only ever move toward the other lip,
+    across the mouth's opening, whose own triangles the untangling leaves free: no skin it kept
+    from folding is pushed further. The corners stay."""
     axis = points[308] - points[78]
     down = np.array([-axis[1], axis[0]]) / max(float(np.hypot(*axis)), 1e-9)
     out = moves.copy()
@@ -48,7 +47,8 @@ def keep_inner_inside(points: np.ndarray, moves: np.ndarray) -> np.ndarray:
     a re-drawn open mouth showed it as a dark wedge from the corner to the jaw. A moved inner
     corner outside the outer contour goes inside the corner of the outer lips (half on the
     outer corner, a quarter on each of its neighbours); any other inner point, or a corner
-    still outside, is drawn toward the middle of the lips until it is inside."""
+    still outside, is drawn toward the middle of the outer lips until it is inside (at the
+    latest there)."""
     moved = points + moves
     outline = moved[list(LIPS_OUTER)].astype(np.float32)
     centre = moved[list(LIPS_OUTER)].mean(0)

@@ -15,8 +15,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from moodshift.faces.masks import LIPS_INNER, polygon_mask
-from moodshift.style.editing.lips import LOWER_INNER, UPPER_INNER
+from moodshift.faces.masks import LIPS_INNER, LOWER_INNER, UPPER_INNER, polygon_mask
 
 MIN_GROWTH = 0.03        # the opening must grow by this (eye distance = 1) to be re-drawn
 SOFT = 0.025             # width of the teeth-to-cavity blend (eye distance = 1)

@@ -249,6 +249,7 @@ def edit_face(image: np.ndarray, points: np.ndarray, mix: dict[str, float], stre
     moves_px = untangle(points, strength * eye * (moves @ rot), crop, LIPS_INNER, tris)
     moves_px = lips.even_out_opening(points[:, :2], moves_px)
     moves_px = lips.keep_inner_inside(points[:, :2], moves_px)
+    moves_px = untangle(points, moves_px, crop, LIPS_INNER, tris)  # what the mends folded
     field_ = displacement_field(points, moves_px, crop, 0.03 * eye, tris)
     out = apply_field(image, field_, crop)
     moved = points[:, :2] + moves_px

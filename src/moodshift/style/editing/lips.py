@@ -1,9 +1,11 @@
 """The lips' contours after the warp's moves are known: even, and the opening inside the lips.
 
 Both act on the moves in pixels after ``warp.untangle``, which holds back the points whose skin
-would fold, one point at a time: along a lip that left every other point of the opening
-behind (a saw-toothed lip edge that the re-drawn open mouth then followed), and an outer corner
-held back while the inner corner beside it went on, out of the lips.
+would fold, one point at a time: along a lip that left some points of the opening behind their
+neighbours (a saw-toothed lip edge that the re-drawn open mouth then followed), and an outer
+corner held back while the inner corner beside it went on, out of the lips. The editor runs
+``untangle`` once more after them (on the tuning portraits the mends folded about 0.6 thin
+triangles per edit; after the second pass none, and no inner lip point is left outside).
 """
 
 from __future__ import annotations
@@ -23,9 +25,9 @@ def even_out_opening(points: np.ndarray, moves: np.ndarray) -> np.ndarray:
     """Moves whose opening part (away from the other lip, across the mouth's corner-to-corner
     axis) runs evenly along each inner lip: a point that opens further than the mean of itself
     and its two neighbours opens only that far (EVEN_PASSES times), which is below zero (a
-    little closing) where its neighbours close. Points only ever move toward the other lip,
-    across the mouth's opening, whose own triangles the untangling leaves free: no skin it kept
-    from folding is pushed further. The corners stay."""
+    little closing) where its neighbours close. The corners stay. Points move only toward the
+    other lip, but near the corners that can fold a thin triangle between the two lips and the
+    skin beside them, so the editor untangles once more after the mends."""
     axis = points[308] - points[78]
     down = np.array([-axis[1], axis[0]]) / max(float(np.hypot(*axis)), 1e-9)
     out = moves.copy()

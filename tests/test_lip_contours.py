@@ -6,13 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from moodshift.faces.masks import LIPS_INNER, LIPS_OUTER
-from moodshift.style.editing.lips import (
-    LOWER_INNER,
-    UPPER_INNER,
-    even_out_opening,
-    keep_inner_inside,
-)
+from moodshift.faces.masks import LIPS_INNER, LIPS_OUTER, LOWER_INNER, UPPER_INNER
+from moodshift.style.editing.lips import even_out_opening, keep_inner_inside
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +54,7 @@ def test_closing_neighbours_close_an_opening_point_a_little_never_open_it(face):
 def test_a_saw_toothed_opening_is_evened_out_and_never_widened(face):
     moves = np.zeros_like(face)
     lower = list(LOWER_INNER)
-    # every other point held back, as untangling left them
+    # points held back behind their neighbours, as untangling left them
     moves[lower[1:-1], 1] = [10, 20, 12, 22, 14, 24, 12, 20, 10]
     even = even_out_opening(face, moves)
     down = even[lower, 1]
@@ -72,7 +67,7 @@ def test_a_saw_toothed_opening_is_evened_out_and_never_widened(face):
     assert np.array_equal(even[list(UPPER_INNER[1:-1])], moves[list(UPPER_INNER[1:-1])])
 
 
-def test_an_even_opening_and_closing_moves_are_left_alone(face):
+def test_an_even_opening_keeps_its_middle_and_closing_moves_stay(face):
     moves = np.zeros_like(face)
     moves[list(LOWER_INNER[1:-1]), 1] = 15.0
     moves[list(UPPER_INNER[1:-1]), 1] = 5.0        # the upper lip comes down: closing, kept

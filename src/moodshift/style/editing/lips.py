@@ -15,8 +15,10 @@ import numpy as np
 
 from moodshift.faces.masks import LIPS_INNER, LIPS_OUTER, LOWER_INNER, UPPER_INNER
 
-# each inner lip corner: the outer corner beside it and that corner's two outer neighbours
-CORNERS = {78: (61, 146, 185), 308: (291, 375, 409)}
+# the two inner lip corners (where the contours meet), and for each the outer corner beside it
+# and that corner's two outer neighbours
+LEFT_END, RIGHT_END = UPPER_INNER[0], UPPER_INNER[-1]
+CORNERS = {LEFT_END: (61, 146, 185), RIGHT_END: (291, 375, 409)}
 INSIDE_STEPS = (0.0, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0)
 EVEN_PASSES = 3
 
@@ -28,7 +30,7 @@ def even_out_opening(points: np.ndarray, moves: np.ndarray) -> np.ndarray:
     little closing) where its neighbours close. The corners stay. Points move only toward the
     other lip, but near the corners that can fold a thin triangle between the two lips and the
     skin beside them, so the editor untangles once more after the mends."""
-    axis = points[308] - points[78]
+    axis = points[RIGHT_END] - points[LEFT_END]
     down = np.array([-axis[1], axis[0]]) / max(float(np.hypot(*axis)), 1e-9)
     out = moves.copy()
     for contour, direction in ((LOWER_INNER, down), (UPPER_INNER, -down)):
@@ -52,8 +54,8 @@ def keep_inner_inside(points: np.ndarray, moves: np.ndarray) -> np.ndarray:
     still outside, is drawn toward the middle of the outer lips until it is inside (at the
     latest there)."""
     moved = points + moves
-    outline = moved[list(LIPS_OUTER)].astype(np.float32)
-    centre = moved[list(LIPS_OUTER)].mean(0)
+    outer = moved[list(LIPS_OUTER)]
+    outline, centre = outer.astype(np.float32), outer.mean(0)
     out = moves.copy()
     for i in LIPS_INNER:
         if _inside(outline, moved[i]):

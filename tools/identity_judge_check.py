@@ -13,7 +13,8 @@ also given over the pairs whose labelled expressions differ, the closest analogu
 identity in seven emotions. ``--detected-only`` leaves the face crops out (FaceRes is framed for
 a detector's box, grown by 0.2 on each side; a tight crop taken whole is framed closer). Not the same weighting as `eval gan` (it averages per identity and
 compares identities within one emotion), so compare the two as orders of magnitude.
-face-api's age/gender backbone, which `eval gan` falls back to without FaceRes, is shown beside.
+face-api's age/gender backbone, which `eval gan` falls back to without FaceRes, and face-api's
+recognition net, the identity tuner of same-person portraits, are shown beside.
 
     nice env PYTHONPATH=src python tools/identity_judge_check.py --data ../shared/portraits/expressions
 """
@@ -44,6 +45,7 @@ def main(argv: list[str] | None = None) -> None:
 
     from moodshift.faces.detect import load_detector
     from moodshift.faces.faceres import FaceResAgeGender
+    from moodshift.faces.recognition import FaceRecognizer
     from moodshift.generate.stylegan.evaluate import FaceApiDescriptor
     from moodshift.imageio import load_image
 
@@ -54,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
                     if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
     counts = Counter(person(p) for p in photos)
     detector, faceres, faceapi = load_detector("ssd"), FaceResAgeGender(), FaceApiDescriptor()
+    recognizer = FaceRecognizer()
     labels_file = args.data / "labels.csv"
     labels = {}
     if labels_file.exists():
@@ -61,7 +64,8 @@ def main(argv: list[str] | None = None) -> None:
             labels = {row["image"]: row["emotion"] for row in csv.DictReader(handle)}
     names, expressions, crops = [], [], 0
     rows: dict[str, list] = {"FaceRes (identity judge of eval gan)": [],
-                             "face-api age/gender backbone (fallback)": []}
+                             "face-api age/gender backbone (fallback)": [],
+                             "face-api recognition net (identity tuner)": []}
     for path in photos:
         if counts[person(path)] < 2:
             continue
@@ -77,6 +81,8 @@ def main(argv: list[str] | None = None) -> None:
         expressions.append(labels.get(path.name))
         rows["FaceRes (identity judge of eval gan)"].append(faceres.describe(image, [box])[0])
         rows["face-api age/gender backbone (fallback)"].append(faceapi(image, box))
+        rows["face-api recognition net (identity tuner)"].append(
+            recognizer.describe(image, [box])[0])
     who = np.array(names)
     upper = np.triu_indices(len(who), 1)
     same = (who[:, None] == who[None])[upper]

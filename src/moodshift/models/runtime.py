@@ -48,6 +48,8 @@ NETS: dict[str, NetSpec] = {
                                   True, ("logits",)),
     "faceapi-agegender": NetSpec("moodshift.faces.agegender_net:build", (1, 3, 112, 112), True,
                                  ("age", "gender_logits")),
+    "faceapi-recognition": NetSpec("moodshift.faces.recognition_net:build", (1, 3, 150, 150),
+                                   True, ("descriptor",)),
     "human-faceres": NetSpec("moodshift.faces.faceres_net:build", (1, 3, 224, 224), True,
                              ("male", "age", "descriptor")),
     "moodshift-expression": NetSpec("moodshift.expression.own_runtime:build", (1, 1, 44, 44),

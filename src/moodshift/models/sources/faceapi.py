@@ -30,6 +30,7 @@ MODELS: dict[str, str] = {
     "faceapi-tiny": "tiny_face_detector_model",
     "faceapi-expression": "face_expression_model",
     "faceapi-agegender": "age_gender_model",
+    "faceapi-recognition": "face_recognition_model",
 }
 
 def _wanted_names(tar: tarfile.TarFile) -> set[str]:
@@ -80,7 +81,8 @@ def convert(model_dir: Path, folder: Path, log: Callable[[str], None] = print) -
 
 
 def pull(folder: Path, log: Callable[[str], None] = print) -> list[ModelRecord]:
-    """Fetch face-api with npm and store faceapi-ssd, -tiny, -expression and -agegender, then
+    """Fetch face-api with npm and store faceapi-ssd, -tiny, -expression, -agegender and
+    -recognition, then
     export them to ONNX (what inference runs; see moodshift.models.onnx_export)."""
     with tempfile.TemporaryDirectory(prefix="moodshift-faceapi-") as tmp:
         work = Path(tmp)

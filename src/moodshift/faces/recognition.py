@@ -1,0 +1,35 @@
+"""face-api's face recognition network: a 128-d identity descriptor per face.
+
+moodshift uses it as the identity *tuner* of `generate --same-person` work (choices are made
+and checked with it), so that FaceRes, whose descriptor `eval gan` reports identity consistency
+with, stays an independent judge. face-api computes descriptors from the face box made square
+with centred zero padding, resized to 150x150, ``(pixel - mean_rgb) / 255`` (its
+FaceRecognitionNet.forwardInput); moodshift frames the detector's box the same way.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from moodshift.faces.base import Box
+from moodshift.faces.crops import face_batch, to_nchw
+from moodshift.models.runtime import Tensors, load_net
+
+NAME = "faceapi-recognition"
+INPUT_SIZE = 150
+MEAN_RGB = (122.782, 117.001, 104.298)
+DESCRIPTOR_SIZE = 128
+
+
+class FaceRecognizer:
+    def __init__(self, tensors: Tensors | None = None, backend: str = "auto") -> None:
+        self.net = load_net(NAME, tensors, backend)
+
+    def describe(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
+        """(n, 128) descriptors of the boxed faces, L2-normalised (face-api compares raw
+        descriptors by Euclidean distance; theirs are close to unit length already)."""
+        if not boxes:
+            return np.zeros((0, DESCRIPTOR_SIZE))
+        batch = face_batch(image, boxes, INPUT_SIZE, MEAN_RGB, 255.0)
+        desc = np.asarray(self.net(to_nchw(batch))[0], dtype=np.float64)
+        return desc / np.maximum(np.linalg.norm(desc, axis=1, keepdims=True), 1e-12)

@@ -608,3 +608,35 @@ def test_eval_asks_split_over_the_emotions_and_cycle_age_groups_then_genders() -
     fear = [(a, g) for e, a, g in eval_asks(70) if e == "fear"]
     assert fear[:6] == [("child", "female"), ("teen", "female"), ("young_adult", "female"),
                         ("middle_aged", "female"), ("elderly", "female"), ("child", "male")]
+
+
+def test_identity_consistency_reports_distances_and_the_judges_reading(monkeypatch) -> None:
+    """Two identities in the seven emotions: descriptors one unit apart between identities and
+    0.2 apart within one give a ratio of 0.2; the judge, reading every face as happy, reads
+    one of the seven emotions as asked."""
+    from moodshift.generate.stylegan import evaluate, portraits
+
+    n = 2
+    faces = [portraits.StyleFace(np.full((8, 8, 3), 10 * i + k, np.uint8), e, i, 0)
+             for k, e in enumerate(EMOTIONS) for i in range(n)]
+    monkeypatch.setattr(portraits, "draw_style_faces", lambda request: faces)
+
+    def describe(small, box):
+        identity, emotion = divmod(int(small[0, 0, 0]), 10)
+        return np.array([float(identity), 0.2 * (emotion % 2)])
+
+    class Judge:
+        def predict(self, image, boxes):
+            return np.eye(len(EMOTIONS))[[EMOTIONS.index("happy")]]
+
+    request = portraits.SteeredPortraitRequest(emotions=EMOTIONS, n=n)
+    out = evaluate.identity_consistency(request, describe, lambda face: (face, (0, 0, 8, 8), 1),
+                                        Judge())
+    within = 0.2 * (4 * 3) / 21          # pairs of the seven emotions that differ in parity
+    assert out["within_identity"] == pytest.approx(within)
+    assert out["between_identities"] == pytest.approx(np.mean(
+        [np.hypot(1.0, 0.0) for _ in EMOTIONS]))
+    assert out["ratio"] == pytest.approx(within)
+    assert out["judge_read_as_asked"] == pytest.approx(1 / 7)
+    assert "judge_read_as_asked" not in evaluate.identity_consistency(
+        request, describe, lambda face: (face, (0, 0, 8, 8), 1))

@@ -109,7 +109,9 @@ def run_stylegan(args: argparse.Namespace) -> int:
     if result.identity:
         i = result.identity
         print(f"  identity: within {i['within_identity']:.3f} vs between "
-              f"{i['between_identities']:.3f} (ratio {i['ratio']:.2f})")
+              f"{i['between_identities']:.3f} (ratio {i['ratio']:.2f})"
+              + (f"; those faces read as asked by {result.judge}: "
+                 f"{i['judge_read_as_asked']:.1%}" if "judge_read_as_asked" in i else ""))
     print(f"  {result.seconds_per_portrait:.2f} s per 1024 px portrait, peak memory "
           f"{result.peak_memory_mb:.0f} MB")
     return 0

@@ -293,7 +293,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
         SteeredPortraitRequest(emotions=EMOTIONS, n=identities, seed=seed + 7919, psi=psi,
                                size=LABEL_SIZE, directions=directions,
                                expression_edit=expression_edit, candidates=candidates),
-        describe, read) if identities >= 2 else {}
+        describe, read, judge_model) if identities >= 2 else {}
     paths = {e: emotion_path(d, e, expression_edit) for e in EMOTIONS}
     return StyleEval(judge=judge, judge_independent=judge not in LABEL_JUDGES, n=n, psi=psi,
                      per_emotion=per_emotion, overall=float((reads_arr == wanted).mean()),
@@ -341,20 +341,29 @@ def by_age_group(ages: list[float], genders: list[str], asked: list[tuple[str, s
     return out
 
 
-def identity_consistency(request, describe, read) -> dict[str, float]:
+def identity_consistency(request, describe, read, judge=None) -> dict[str, float]:
     """Descriptor distance within one identity's seven emotions vs between identities, the
     faces drawn as ``generate --emotions all --same-person`` draws them (steered, edited, one
-    identity chosen for all seven): ``request``, a SteeredPortraitRequest."""
+    identity chosen for all seven): ``request``, a SteeredPortraitRequest. With ``judge`` (an
+    expression model), also the share of those faces it reads as the asked emotion: keeping the
+    person must not be bought by showing the emotion less."""
     from moodshift.generate.stylegan.portraits import draw_style_faces
 
     faces = draw_style_faces(request)       # emotion-major: faces[k * n + i]
     identities = request.n
     rows: list[list[np.ndarray]] = [[] for _ in range(identities)]
+    hits = []
     for k, face in enumerate(faces):
         small, box, _ = read(face.image)
         rows[k % identities].append(describe(small, box))
+        if judge is not None:
+            probs = judge.predict(small, [box])[0]
+            hits.append(int(np.argmax(probs)) == EMOTIONS.index(face.emotion))
     feats = np.array(rows)
     within = float(np.mean([mean_pairwise_distance(feats[i]) for i in range(identities)]))
     between = float(np.mean([mean_pairwise_distance(feats[:, k]) for k in range(len(EMOTIONS))]))
-    return {"identities": identities, "within_identity": within, "between_identities": between,
-            "ratio": within / between if between else float("nan")}
+    out = {"identities": identities, "within_identity": within, "between_identities": between,
+           "ratio": within / between if between else float("nan")}
+    if hits:
+        out["judge_read_as_asked"] = float(np.mean(hits))
+    return out

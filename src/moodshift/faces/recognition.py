@@ -1,8 +1,8 @@
 """face-api's face recognition network: a 128-d identity descriptor per face.
 
-moodshift uses it as the identity *tuner* of `generate --same-person` work (choices are made
-and checked with it), so that FaceRes, whose descriptor `eval gan` reports identity consistency
-with, stays an independent judge. face-api computes descriptors from the face box made square
+moodshift uses it as the identity *tuner*: changes meant to keep the person in
+`generate --same-person` are tried and checked with it (docs/stylegan.md), so that FaceRes,
+whose descriptor `eval gan` reports identity consistency with, stays an independent judge. face-api computes descriptors from the face box made square
 with centred zero padding, resized to 150x150, ``(pixel - mean_rgb) / 255`` (its
 FaceRecognitionNet.forwardInput); moodshift frames the detector's box the same way.
 """

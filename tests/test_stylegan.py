@@ -612,8 +612,8 @@ def test_eval_asks_split_over_the_emotions_and_cycle_age_groups_then_genders() -
 
 def test_identity_consistency_reports_distances_and_the_judges_reading(monkeypatch) -> None:
     """Two identities in the seven emotions: descriptors one unit apart between identities and
-    0.2 apart within one give a ratio of 0.2; the judge, reading every face as happy, reads
-    one of the seven emotions as asked."""
+    0 or 0.2 apart within one; the judge reads the first identity's faces as asked and every
+    face of the second as happy, so 7 + 1 of the 14 are read as asked."""
     from moodshift.generate.stylegan import evaluate, portraits
 
     n = 2
@@ -627,7 +627,9 @@ def test_identity_consistency_reports_distances_and_the_judges_reading(monkeypat
 
     class Judge:
         def predict(self, image, boxes):
-            return np.eye(len(EMOTIONS))[[EMOTIONS.index("happy")]]
+            identity, emotion = divmod(int(image[0, 0, 0]), 10)
+            read = emotion if identity == 0 else EMOTIONS.index("happy")
+            return np.eye(len(EMOTIONS))[[read]]
 
     request = portraits.SteeredPortraitRequest(emotions=EMOTIONS, n=n)
     out = evaluate.identity_consistency(request, describe, lambda face: (face, (0, 0, 8, 8), 1),
@@ -637,6 +639,6 @@ def test_identity_consistency_reports_distances_and_the_judges_reading(monkeypat
     assert out["between_identities"] == pytest.approx(np.mean(
         [np.hypot(1.0, 0.0) for _ in EMOTIONS]))
     assert out["ratio"] == pytest.approx(within)
-    assert out["judge_read_as_asked"] == pytest.approx(1 / 7)
+    assert out["judge_read_as_asked"] == pytest.approx(8 / 14)
     assert "judge_read_as_asked" not in evaluate.identity_consistency(
         request, describe, lambda face: (face, (0, 0, 8, 8), 1))

@@ -3,12 +3,13 @@ shipped frozen-feature kernel head, on the folds of `moodshift train mood` (10 f
 image content, seed 0). An experiment, not shipped; the follow-up of "Fine-tuning the top
 stages" in docs/mood-experiments.md.
 
-    # here (the project's venv, OpenCV available): carry set -> .devcarry (git-ignored)
+    # with the project's venv (OpenCV available): the set to take to the GPU -> .devcarry
+    # (keep it out of git: research-use images; e.g. list it in .git/info/exclude)
     nice -n 10 env OMP_NUM_THREADS=1 PYTHONPATH=src .venv/bin/python \
         tools/mood_gpu_finetune.py prepare --dest .devcarry
-    # on the GPU machine (torch, numpy, pillow, safetensors, scipy; no OpenCV needed)
+    # where the GPU is (torch, numpy, pillow, safetensors, scipy; no OpenCV needed)
     PYTHONUNBUFFERED=1 PYTHONPATH=src python3 tools/mood_gpu_finetune.py run \
-        --data .devcarry --out "$OUT" --budget-s 400
+        --data .devcarry --out results --budget-s 400
 
 `prepare` cuts every rated image's "centre" view exactly as the mood features do
 (`moodshift.mood.features.make_views`, 240 px for Lite1) and stores it as WebP (the highest
@@ -36,7 +37,7 @@ means and SDs and mapped back with them):
   network (train and test images of the fold).
 * V3: the mean of V0's and V2's predictions.
 
-Writes $OUT/mood_gpu_finetune.json (after every fold), mood_gpu_finetune_oof.npz and
+Writes OUT/mood_gpu_finetune.json (after every fold), mood_gpu_finetune_oof.npz and
 mood_gpu_finetune.log. `--budget-s` stops cleanly before a fold that would not finish in time
 (and abandons a fold that runs past it), keeping the folds already done. `--limit N` (the
 first N images of each set), `--folds`, `--epochs` make a quick smoke run; CUDA is used when

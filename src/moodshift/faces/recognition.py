@@ -1,10 +1,12 @@
 """face-api's face recognition network: a 128-d identity descriptor per face.
 
 moodshift uses it as the identity *tuner*: changes meant to keep the person in
-`generate --same-person` are tried and checked with it (docs/stylegan.md), so that FaceRes,
-whose descriptor `eval gan` reports identity consistency with, stays an independent judge. face-api computes descriptors from the face box made square
-with centred zero padding, resized to 150x150, ``(pixel - mean_rgb) / 255`` (its
-FaceRecognitionNet.forwardInput); moodshift frames the detector's box the same way.
+`generate --same-person` are tried and checked with it (tools/identity_drift_probe.py,
+docs/stylegan.md), so that FaceRes, whose descriptor `eval gan` reports identity consistency
+with, stays an independent judge. The network takes a face made square with centred zero
+padding, resized to 150x150, ``(pixel - mean_rgb) / 255`` (face-api's
+FaceRecognitionNet.forwardInput). face-api itself describes a box aligned on its 68 landmarks;
+moodshift gives it the detector's box, padded and resized the same way.
 """
 
 from __future__ import annotations

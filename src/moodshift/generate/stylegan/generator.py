@@ -35,8 +35,8 @@ class StyleGenerator:
         files = verified_files(cache or cache_dir())
         core = ov.Core()
         # float32 on every CPU: OpenVINO otherwise picks bf16 where the CPU reports it, which
-        # renders a seed's face a little differently there and, without AMX, at half the speed
-        # (synthesis 0.44 s bf16 vs 0.20 s f32 on an AVX512-BF16 Xeon; docs/stylegan.md)
+        # renders a seed's face a little differently there and, on an AVX512-BF16 Xeon without
+        # AMX, at half the speed (synthesis 0.44 s bf16 vs 0.20 s f32; docs/stylegan.md)
         config: dict[str, object] = {"INFERENCE_PRECISION_HINT": "f32"}
         if threads:
             config["INFERENCE_NUM_THREADS"] = int(threads)

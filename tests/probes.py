@@ -19,6 +19,27 @@ def stylegan_pulled() -> bool:
     return True
 
 
+def pulled_net(cls, name: str, backend: str):
+    """``cls(tensors, backend="torch")`` or ``cls(backend="onnx")`` for the converted network
+    ``name``; skips the test (with the reason) when `models pull` has not fetched or exported
+    it."""
+    import pytest
+
+    from moodshift.errors import ModelMissingError
+    from moodshift.models.runtime import onnx_path
+    from moodshift.models.store import load_tensors
+
+    try:
+        tensors = load_tensors(name)
+    except ModelMissingError:
+        pytest.skip(f"{name} is not converted (run `moodshift models pull`; `make test` does)")
+    if backend == "torch":
+        return cls(tensors, backend="torch")
+    if onnx_path(name) is None:
+        pytest.skip(f"{name} has no ONNX export (run `moodshift models pull --force`)")
+    return cls(backend="onnx")
+
+
 def modules_loaded_by(imports: str, watched: tuple[str, ...]) -> list[str]:
     """Which of the ``watched`` modules a fresh interpreter has loaded after ``import
     <imports>`` (a comma-separated module list), sorted."""

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from moodshift.errors import ModelMissingError
+from probes import pulled_net
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = json.loads((ROOT / "tests" / "data" / "faceapi_recognition_reference.json")
@@ -30,18 +29,8 @@ def _pattern() -> np.ndarray:
 
 def _model(backend: str):
     from moodshift.faces.recognition import NAME, FaceRecognizer
-    from moodshift.models.runtime import onnx_path
-    from moodshift.models.store import load_tensors
 
-    try:
-        tensors = load_tensors(NAME)
-    except ModelMissingError:
-        pytest.skip(f"{NAME} is not converted (run `moodshift models pull`; `make test` does)")
-    if backend == "torch":
-        return FaceRecognizer(tensors, backend="torch")
-    if onnx_path(NAME) is None:
-        pytest.skip(f"{NAME} has no ONNX export (run `moodshift models pull --force`)")
-    return FaceRecognizer(backend="onnx")
+    return pulled_net(FaceRecognizer, NAME, backend)
 
 
 @pytest.mark.parametrize("backend", ["torch", "onnx"])

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from probes import pulled_net
 
-from moodshift.errors import ModelMissingError, UserError
+from moodshift.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE = json.loads((ROOT / "tests" / "data" / "faceres_reference.json").read_text())
@@ -29,18 +30,8 @@ def _pattern() -> np.ndarray:
 
 def _model(backend: str):
     from moodshift.faces.faceres import NAME, FaceResAgeGender
-    from moodshift.models.runtime import onnx_path
-    from moodshift.models.store import load_tensors
 
-    try:
-        tensors = load_tensors(NAME)
-    except ModelMissingError:
-        pytest.skip(f"{NAME} is not converted (run `moodshift models pull`; `make test` does)")
-    if backend == "torch":
-        return FaceResAgeGender(tensors, backend="torch")
-    if onnx_path(NAME) is None:
-        pytest.skip(f"{NAME} has no ONNX export (run `moodshift models pull --force`)")
-    return FaceResAgeGender(backend="onnx")
+    return pulled_net(FaceResAgeGender, NAME, backend)
 
 
 @pytest.mark.parametrize("backend", ["torch", "onnx"])

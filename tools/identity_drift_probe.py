@@ -42,15 +42,12 @@ REGIONS = {"mouth": (LIPS_OUTER,), "eyes": (RIGHT_EYE, LEFT_EYE),
 NEAR = 0.6          # eye distances: farther from every named region is "rest"
 
 
-def mean_pairwise(x: np.ndarray) -> float:
-    n = len(x)
-    return float(np.mean([np.linalg.norm(x[a] - x[b]) for a in range(n) for b in range(a + 1, n)]))
-
-
 def ratio(desc: np.ndarray) -> dict[str, float]:
     """desc (identities, 7, d): within / between as `eval gan` computes them."""
-    within = np.mean([mean_pairwise(desc[i]) for i in range(len(desc))])
-    between = np.mean([mean_pairwise(desc[:, j]) for j in range(desc.shape[1])])
+    from moodshift.generate.gan.evaluate import mean_pairwise_distance
+
+    within = np.mean([mean_pairwise_distance(desc[i]) for i in range(len(desc))])
+    between = np.mean([mean_pairwise_distance(desc[:, j]) for j in range(desc.shape[1])])
     return {"ratio": round(float(within / between), 4), "within": round(float(within), 4),
             "between": round(float(between), 4)}
 
@@ -91,13 +88,7 @@ class Probe:
         return self.recognizer.describe(img, [box])[0]
 
     def p_asked(self, img: np.ndarray, emotion: str) -> float:
-        from moodshift.generate.stylegan.choose import _points_box
-        from moodshift.generate.stylegan.labels import LABEL_SIZE, centre_box
-
-        mesh = self.reader.mesh.landmarks(img, centre_box(LABEL_SIZE))
-        box = _points_box(mesh.points[:, :2], LABEL_SIZE)
-        k = EMOTIONS.index(emotion)
-        return float(np.mean([m.predict(img, [box])[0][k] for m in self.reader.expression]))
+        return float(self.reader.emotion_probabilities(img)[EMOTIONS.index(emotion)])
 
     def moved(self, style: np.ndarray, emotion: str) -> np.ndarray:
         """Steered as generate steers a face that is then edited (unedited: happy)."""
@@ -192,6 +183,7 @@ def region_held(region: str):
 
 
 def run_choice(probe: Probe) -> dict[str, object]:
+    from moodshift.generate.gan.evaluate import mean_pairwise_distance
     from moodshift.generate.stylegan.choose import Ask
     from moodshift.generate.stylegan.labels import LABEL_SIZE
     from moodshift.generate.stylegan.portraits import face_drawer
@@ -205,7 +197,7 @@ def run_choice(probe: Probe) -> dict[str, object]:
             desc = np.stack([probe.describe(f) for f in faces])
             rows.append({"i": i, "c": c, "found": sum(probe.reader.found(f) for f in faces),
                          "as_asked": sum(r.as_asked for r in readings),
-                         "score": sum(r.score for r in readings), "drift": mean_pairwise(desc),
+                         "score": sum(r.score for r in readings), "drift": mean_pairwise_distance(desc),
                          "desc": desc, "p": [probe.p_asked(f, e) for f, e in zip(faces, EMOTIONS)]})
     keys = {"readers' score (current)": lambda r: (r["found"], r["as_asked"], r["score"]),
             "least identity drift": lambda r: (r["found"], r["as_asked"], -r["drift"])}

@@ -32,10 +32,10 @@ def parse_variant(text: str) -> dict[int, float]:
 def main(argv: list[str] | None = None) -> None:
     import moodshift.style.editing.templates as templates
     from moodshift.emotions import EMOTIONS
-    from moodshift.generate.stylegan.choose import _points_box, load_candidate_reader
+    from moodshift.generate.stylegan.choose import load_candidate_reader
     from moodshift.generate.stylegan.directions import AGE_TARGETS, load_directions
     from moodshift.generate.stylegan.generator import DEFAULT_PSI, load_style_generator
-    from moodshift.generate.stylegan.labels import LABEL_SIZE, centre_box
+    from moodshift.generate.stylegan.labels import LABEL_SIZE
     from moodshift.generate.stylegan.portraits import (
         EDIT_STRENGTH,
         direction_share,
@@ -62,11 +62,6 @@ def main(argv: list[str] | None = None) -> None:
         face = gen.render(steered, LABEL_SIZE)[0]
         faces.append((face, face_box(face)))
 
-    def read(img: np.ndarray) -> np.ndarray:
-        mesh = reader.mesh.landmarks(img, centre_box(LABEL_SIZE))
-        box = _points_box(mesh.points[:, :2], LABEL_SIZE)
-        return np.mean([m.predict(img, [box])[0] for m in reader.expression], axis=0)
-
     current = dict(templates.PROTOTYPES[args.emotion])
     variants = {"current": current}
     for text in filter(None, (v.strip() for v in args.variants.split(";"))):
@@ -75,7 +70,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         for name, prototype in variants.items():
             templates.PROTOTYPES[args.emotion] = prototype   # the editor reads this dict
-            probs = np.stack([read(edit_expressions(img, [box], {args.emotion: 1.0},
+            probs = np.stack([reader.emotion_probabilities(edit_expressions(img, [box], {args.emotion: 1.0},
                                                     EDIT_STRENGTH.get(args.emotion, 1.0))[0]
                                    if box else img) for img, box in faces])
             print(json.dumps({"variant": name, f"p_{args.emotion}": round(float(probs[:, k].mean()), 4),

@@ -160,20 +160,32 @@ class CandidateReader:
                                     value=(128, 128, 128))
         return len(self.detector.detect(framed)) == 1
 
-    def read(self, face: np.ndarray, ask: Ask) -> Reading:
-        """Score: asked emotion's probability + face presence (+ age group read as asked, +
-        asked gender's probability, when asked), up to 4; and which asked things are read as
-        asked (the emotion: the readers' mean probabilities' top one)."""
+    def _look(self, face: np.ndarray) -> tuple[np.ndarray, tuple[int, int, int, int],
+                                                np.ndarray, float]:
+        """The face at the labelling size, its face mesh's box, the expression readers' mean
+        probabilities there and the mesh's face presence."""
         from moodshift.generate.stylegan.generator import resize
         from moodshift.generate.stylegan.labels import LABEL_SIZE, centre_box
-        from moodshift.people import age_group_of
 
         small = resize(np.asarray(face, np.uint8), LABEL_SIZE)
         mesh = self.mesh.landmarks(small, centre_box(LABEL_SIZE))
         box = _points_box(mesh.points[:, :2], LABEL_SIZE)
-        k = EMOTIONS.index(ask.emotion)
         probs = np.mean([m.predict(small, [box])[0] for m in self.expression], axis=0)
-        total = float(probs[k]) + mesh.presence
+        return small, box, probs, float(mesh.presence)
+
+    def emotion_probabilities(self, face: np.ndarray) -> np.ndarray:
+        """The expression readers' mean probabilities (EMOTIONS order), as read() sees them."""
+        return self._look(face)[2]
+
+    def read(self, face: np.ndarray, ask: Ask) -> Reading:
+        """Score: asked emotion's probability + face presence (+ age group read as asked, +
+        asked gender's probability, when asked), up to 4; and which asked things are read as
+        asked (the emotion: the readers' mean probabilities' top one)."""
+        from moodshift.people import age_group_of
+
+        small, box, probs, presence = self._look(face)
+        k = EMOTIONS.index(ask.emotion)
+        total = float(probs[k]) + presence
         as_asked = {"emotion": int(np.argmax(probs)) == k}
         if ask.age_group is not None or ask.gender is not None:
             read = self.agegender.predict(small, [box])[0]

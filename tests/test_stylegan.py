@@ -419,6 +419,27 @@ def test_choose_keeps_the_candidate_read_best_over_all_asks_and_the_first_on_tie
     assert candidate_rows(4, 3, 1) == [1, 5, 9]
 
 
+def test_an_emotion_is_read_as_asked_only_when_every_expression_reader_names_it() -> None:
+    """The readers' mean can name disgust while one of them names anger: that face is not read
+    as asked, though it scores the mean probability."""
+    from moodshift.generate.stylegan.choose import Ask, CandidateReader
+
+    d, a = EMOTIONS.index("disgust"), EMOTIONS.index("angry")
+    split, agreed = np.full((2, 7), 0.02), np.full((2, 7), 0.02)
+    split[0, [d, a]] = 0.40, 0.48          # one reader: angry first
+    split[1, d] = 0.88                     # the other: disgust, and it carries the mean
+    agreed[:, d] = 0.6
+    reader = CandidateReader.__new__(CandidateReader)   # no networks: _look is given
+    box = (0, 0, 8, 8)
+    for probs, misread in ((split, ("emotion",)), (agreed, ())):
+        reader._look = lambda face, p=probs: (face, box, p, 0.5)
+        assert int(np.argmax(probs.mean(axis=0))) == d
+        reading = reader.read(np.zeros((8, 8, 3), np.uint8), Ask("disgust"))
+        assert reading.misread == misread and reading.asked == ("emotion",)
+        assert reading.score == pytest.approx(probs[:, d].mean() + 0.5)
+        assert reader.emotion_probabilities(None) == pytest.approx(probs.mean(axis=0))
+
+
 def test_a_kept_face_the_detector_misses_is_drawn_again_with_a_shorter_emotion_move() -> None:
     from moodshift.generate.stylegan.choose import STEP_BACK, Ask, Drawn, choose
 

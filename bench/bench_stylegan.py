@@ -36,14 +36,15 @@ if kind.startswith("stylegan"):
     _ = gen.mean_style
     reader = load_candidate_reader()
     draw = face_drawer(gen, d, 1024, True, preview=DEFAULT_CANDIDATES > 1)
-    most = candidates_at_most(DEFAULT_CANDIDATES, DEFAULT_MORE_CANDIDATES, 1)
     def ask(i):
         if kind == "stylegan":
             return Ask("sad", "elderly", "female")
         return Ask(EMOTIONS[i % 7], AGE_GROUPS[i % 5], GENDERS[i % 2])
     def one(i):
+        asked = ask(i)
+        most = candidates_at_most(DEFAULT_CANDIDATES, DEFAULT_MORE_CANDIDATES, (asked.emotion,))
         pool = gen.sample_styles(most, i, 0.7)
-        return choose(pool, [ask(i)], draw, reader, first=DEFAULT_CANDIDATES).faces[0]
+        return choose(pool, [asked], draw, reader, first=DEFAULT_CANDIDATES).faces[0]
 else:
     from moodshift.generate.gan.generator import load_generator, upscale
     gen = load_generator()
@@ -73,10 +74,15 @@ def measure(kind: str, n: int) -> dict[str, float]:
 def main() -> Path:
     n = int(os.environ.get("BENCH_STYLEGAN_N", "5"))
     rows, extra = [], {}
-    from moodshift.generate.stylegan.choose import DEFAULT_CANDIDATES, DEFAULT_MORE_CANDIDATES
+    from moodshift.generate.stylegan.choose import (
+        DEFAULT_CANDIDATES,
+        DEFAULT_MORE_CANDIDATES,
+        MORE_FACTOR,
+    )
 
     drawn = (f"best of {DEFAULT_CANDIDATES} candidates, up to {DEFAULT_MORE_CANDIDATES} more "
-             f"while none is read as asked")
+             f"(disgust {DEFAULT_MORE_CANDIDATES * MORE_FACTOR['disgust']}) while none is read "
+             f"as asked")
     cases = (("stylegan", n, f"stylegan: one 1024 px portrait (sad, elderly, female; {drawn})"),
              ("stylegan-mix", 2 * n, f"stylegan: one 1024 px portrait, asks cycling through the "
                                      f"emotions, age groups and genders ({drawn})"),

@@ -517,9 +517,12 @@ def test_more_candidates_are_drawn_one_at_a_time_only_while_none_is_read_as_aske
 def test_more_candidates_only_for_read_identities_drawn_for_one_emotion() -> None:
     from moodshift.generate.stylegan.choose import candidates_at_most
 
-    assert candidates_at_most(3, 3, 1) == 6
-    assert candidates_at_most(3, 3, 7) == 3   # --same-person --emotions all
-    assert candidates_at_most(1, 3, 1) == 1   # the seed's first draw
+    assert candidates_at_most(3, 3, ("sad",)) == 6
+    assert candidates_at_most(3, 3, ("disgust",)) == 9    # its readers disagree most
+    assert candidates_at_most(3, 0, ("disgust",)) == 3
+    assert candidates_at_most(3, 3, EMOTIONS) == 3   # --same-person --emotions all
+    assert candidates_at_most(3, 3, ("disgust", "sad")) == 3
+    assert candidates_at_most(1, 3, ("disgust",)) == 1   # the seed's first draw
 
 
 def test_steered_requests_check_the_number_of_candidates() -> None:

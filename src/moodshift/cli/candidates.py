@@ -21,9 +21,9 @@ def add_candidates(p: argparse.ArgumentParser) -> None:
                         f"first draw)")
     p.add_argument("--more-candidates", type=int, default=None, metavar="M",
                    help=f"stylegan: where none of the K is read as asked (emotion, age group, "
-                        f"gender), draw up to M more, one at a time, until one is; one "
-                        f"emotion per identity only (0..{MAX_MORE_CANDIDATES}, default "
-                        f"{DEFAULT_MORE_CANDIDATES})")
+                        f"gender), draw up to M more (disgust: 2M), one at a time, until "
+                        f"one is; one emotion per identity only (0..{MAX_MORE_CANDIDATES}, "
+                        f"default {DEFAULT_MORE_CANDIDATES})")
 
 
 def candidate_fields(args: argparse.Namespace) -> dict[str, int]:

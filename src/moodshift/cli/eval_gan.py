@@ -89,8 +89,10 @@ def run_stylegan(args: argparse.Namespace) -> int:
         "NOT independent: it labelled the directions"
     print(f"stylegan; judge {result.judge} ({independent}); {result.n} portraits, "
           f"truncation {result.psi}, best of {result.candidates} candidates each "
-          f"(up to {result.more_candidates} more while none is read as asked: "
-          f"{result.mean_candidates_drawn:.2f} drawn on average)")
+          f"(up to {result.more_candidates} more while none is read as asked"
+          + "".join(f", {e} {m}" for e, m in result.more_by_emotion.items()
+                    if m != result.more_candidates)
+          + f": {result.mean_candidates_drawn:.2f} drawn on average)")
     for e in EMOTIONS:
         print(f"  {e:9} read as asked: {result.per_emotion[e]:6.1%}")
     print(f"  overall   {result.overall:6.1%}  (target >= {TARGETS['emotion_overall']:.0%})")

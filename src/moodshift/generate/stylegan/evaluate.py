@@ -77,6 +77,7 @@ class StyleEval:
     confusion: dict[str, dict[str, int]] = field(default_factory=dict)
     candidates: int = 1
     more_candidates: int = 0
+    more_by_emotion: dict[str, int] = field(default_factory=dict)   # where it differs
     mean_candidates_drawn: float = 1.0
     # portraits where the detector did not find exactly one face: "emotion/age/gender: n faces"
     one_face_misses: list[str] = field(default_factory=list)
@@ -88,6 +89,9 @@ class StyleEval:
                 "truncation": self.psi,
                 "candidates": {"per_portrait": self.candidates,
                                "more_at_most": self.more_candidates,
+                               "more_at_most_by_emotion": {
+                                   e: m for e, m in self.more_by_emotion.items()
+                                   if m != self.more_candidates},
                                "mean_drawn": round(self.mean_candidates_drawn, 3),
                                "chosen_by": "face-api Tiny detector finding one face first "
                                             "(a face it misses is drawn again with a shorter "
@@ -252,8 +256,10 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
         box = tuple(int(v) for v in found[0].box) if found else centre_box(LABEL_SIZE)
         return small, box, len(found)
 
-    most = candidates_at_most(candidates, more_candidates, 1)
-    pool = gen.sample_styles(n * most, seed, psi)
+    most = {e: candidates_at_most(candidates, more_candidates, (e,)) for e in EMOTIONS}
+    # candidate c of ask i is row c * n + i whatever its emotion's most: the pool is drawn for
+    # the largest, and an ask's first candidates are the same rows at any
+    pool = gen.sample_styles(n * max(most.values()), seed, psi)
     draw = face_drawer(gen, d, NATIVE_SIZE, expression_edit, preview=candidates > 1)
     reads, ages, genders, faces_found, feats, seconds = [], [], [], [], [], 0.0
     drawn = []
@@ -261,7 +267,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     for i, (e, a, g) in enumerate(tqdm(asked, desc="eval stylegan", unit="face",
                                        disable=not show_progress)):
         t = time.perf_counter()
-        chosen = choose(pool[candidate_rows(n, most, i)], [Ask(e, a, g)], draw, reader,
+        chosen = choose(pool[candidate_rows(n, most[e], i)], [Ask(e, a, g)], draw, reader,
                         first=candidates)
         seconds += time.perf_counter() - t
         face = chosen.faces[0]
@@ -308,7 +314,9 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
                      diversity=diversity, seconds_per_portrait=seconds / max(1, n),
                      peak_memory_mb=peak_memory_mb(), identity=identity, paths=paths,
                      confusion=confusion, candidates=candidates,
-                     more_candidates=most - candidates, mean_candidates_drawn=float(np.mean(drawn)),
+                     more_candidates=more_candidates if candidates > 1 else 0,
+                     more_by_emotion={e: m - candidates for e, m in most.items()},
+                     mean_candidates_drawn=float(np.mean(drawn)),
                      one_face_misses=[f"{e}/{a}/{g}: {k} faces"
                                       for (e, a, g), k in zip(asked, faces_found) if k != 1])
 

@@ -130,7 +130,7 @@ def draw_style_faces(req: SteeredPortraitRequest) -> list[StyleFace]:
     groups = [(req.seed, req.emotions)] if req.same_person else \
         [(req.seed + j, (e,)) for j, e in enumerate(req.emotions)]
     for seed, emotions in groups:
-        most = candidates_at_most(k, req.more_candidates, len(emotions))
+        most = candidates_at_most(k, req.more_candidates, emotions)
         pool = gen.sample_styles(req.n * most, seed, req.psi)
         asks = [Ask(e, req.age_group, req.gender) for e in emotions]
         for i in range(req.n):

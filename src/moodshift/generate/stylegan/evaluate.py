@@ -77,7 +77,7 @@ class StyleEval:
     confusion: dict[str, dict[str, int]] = field(default_factory=dict)
     candidates: int = 1
     more_candidates: int = 0
-    more_by_emotion: dict[str, int] = field(default_factory=dict)   # where it differs
+    more_by_emotion: dict[str, int] = field(default_factory=dict)   # MORE_FACTOR applied
     mean_candidates_drawn: float = 1.0
     # portraits where the detector did not find exactly one face: "emotion/age/gender: n faces"
     one_face_misses: list[str] = field(default_factory=list)

@@ -70,7 +70,8 @@ def record(emotions: list[str], per: int, seed: int, most: int) -> list[dict]:
 class ReplayReader:
     """CandidateReader.read on recorded readings; a drawn "face" is its candidate's number, and
     ``readers`` picks the expression readers read() sees (rows of the recorded probabilities, or
-    "mean" for their mean as one reader)."""
+    "mean" for their mean as one reader). A kept face the detector misses is not drawn again
+    with a shorter move (choose's STEP_BACK): the replay sees its recording, still missed."""
 
     def __init__(self, cands: list[dict], readers: str) -> None:
         from moodshift.faces.base import AgeGender

@@ -2,8 +2,8 @@
 
 For each emotion, ``--n`` held-out styles (``--seed``; ``eval gan`` draws from seed 0) are steered
 to it, cycling through the age groups and genders as ``eval gan`` does, rendered at 256 px and
-read by the *labelling* models (msnet + face-api, their mean, as the directions and the chooser
-use them) without the edit and with it at each ``--strengths``, for each ``--shares`` of the
+read by the *labelling* models (msnet + face-api, their mean, as the directions use them and
+as the chooser did before session 18) without the edit and with it at each ``--strengths``, for each ``--shares`` of the
 emotion's calibrated position; face-api's Tiny detector (framed, as the chooser uses it) says
 whether it still finds the face. fer and the SSD's face count are never consulted: they judge
 the result in ``moodshift eval gan``. This chose ``EDITED_EMOTIONS``, ``EDITED_MOVE`` and

@@ -11,13 +11,15 @@ again with the emotion moved a shorter way (STEP_BACK) until the detector finds 
 Three candidates often leave a portrait the readers do not read as asked (on 70 held-out asks,
 seed 9300, the best of three was read as asked in emotion, age group and gender 73 % of the
 time: age group 83 %, gender 94 %). So where one face is drawn per identity, up to
-``more`` further candidates are drawn, one at a time, until one is found and read as asked in
-everything (tools/stylegan_candidates_probe.py; docs/stylegan.md). An identity drawn for several
+``more`` further candidates (disgust: MORE_FACTOR times as many) are drawn, one at a time, until
+one is found and read as asked in everything (tools/stylegan_candidates_probe.py;
+docs/stylegan.md). An identity drawn for several
 emotions at once (``--same-person``) keeps the first ``candidates``: one identity rarely reads
 as asked in all seven, and every further candidate would cost a face per emotion.
 
 The readers are the ones the directions were labelled and calibrated with: moodshift's msnet
-and face-api's expression net (mean probability of the asked emotion), face-api's age/gender
+and face-api's expression net (the emotion is read as asked when each names it; the score is
+their mean probability of it), face-api's age/gender
 net (asked age group read, probability of the asked gender), plus MediaPipe's face mesh
 presence on the aligned centre (the face is recognisable as one); the detector is face-api's
 Tiny Face Detector. None of the models ``moodshift eval gan`` counts (fer for emotion, FaceRes

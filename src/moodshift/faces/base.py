@@ -44,3 +44,9 @@ class AgeGenderModel(Protocol):
 
     def predict(self, image: np.ndarray, boxes: list[Box]) -> list[AgeGender]:
         ...
+
+
+def unit_descriptors(descriptors: np.ndarray) -> np.ndarray:
+    """Face descriptors (n, d) scaled to length 1 each (identity distances compare directions)."""
+    desc = np.asarray(descriptors, dtype=np.float64)
+    return desc / np.maximum(np.linalg.norm(desc, axis=1, keepdims=True), 1e-12)

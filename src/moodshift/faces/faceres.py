@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from moodshift.errors import ModelMissingError
-from moodshift.faces.base import AgeGender, Box
+from moodshift.faces.base import AgeGender, Box, unit_descriptors
 from moodshift.faces.crops import face_batch, to_nchw
 from moodshift.models.runtime import Tensors, load_net
 
@@ -68,8 +68,7 @@ class FaceResAgeGender:
         """(n, 1024) face-recognition descriptors, L2-normalised."""
         if not boxes:
             return np.zeros((0, 1024))
-        _, _, desc = self.raw(image, boxes)
-        return desc / np.maximum(np.linalg.norm(desc, axis=1, keepdims=True), 1e-12)
+        return unit_descriptors(self.raw(image, boxes)[2])
 
 
 def load_if_pulled() -> FaceResAgeGender | None:

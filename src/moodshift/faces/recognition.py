@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from moodshift.faces.base import Box
+from moodshift.faces.base import Box, unit_descriptors
 from moodshift.faces.crops import face_batch, to_nchw
 from moodshift.models.runtime import Tensors, load_net
 
@@ -33,5 +33,4 @@ class FaceRecognizer:
         if not boxes:
             return np.zeros((0, DESCRIPTOR_SIZE))
         batch = face_batch(image, boxes, INPUT_SIZE, MEAN_RGB, 255.0)
-        desc = np.asarray(self.net(to_nchw(batch))[0], dtype=np.float64)
-        return desc / np.maximum(np.linalg.norm(desc, axis=1, keepdims=True), 1e-12)
+        return unit_descriptors(self.net(to_nchw(batch))[0])

@@ -67,8 +67,8 @@ print(json.dumps({"load_s": load, "median_s": wall[len(wall) // 2],
 """
 
 
-# Each emotion twice: disgust draws up to twice as many more candidates as the others, so a
-# mix that asks some emotions more often than others (ten requests did) skews the average.
+# Each emotion twice: disgust draws up to three times as many more candidates as the others, so
+# a mix that asks some emotions more often than others (ten requests did) skews the average.
 MIX_REQUESTS = 14
 
 

@@ -518,7 +518,7 @@ def test_more_candidates_only_for_read_identities_drawn_for_one_emotion() -> Non
     from moodshift.generate.stylegan.choose import candidates_at_most
 
     assert candidates_at_most(3, 3, ("sad",)) == 6
-    assert candidates_at_most(3, 3, ("disgust",)) == 9    # its readers disagree most
+    assert candidates_at_most(3, 3, ("disgust",)) == 12   # its readers disagree most
     assert candidates_at_most(3, 0, ("disgust",)) == 3
     assert candidates_at_most(3, 3, EMOTIONS) == 3   # --same-person --emotions all
     assert candidates_at_most(3, 3, ("disgust", "sad")) == 3

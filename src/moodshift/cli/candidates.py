@@ -21,7 +21,7 @@ def add_candidates(p: argparse.ArgumentParser) -> None:
                         f"first draw)")
     p.add_argument("--more-candidates", type=int, default=None, metavar="M",
                    help=f"stylegan: where none of the K is read as asked (emotion, age group, "
-                        f"gender), draw up to M more (disgust: 2M), one at a time, until "
+                        f"gender), draw up to M more (disgust: 3M), one at a time, until "
                         f"one is; one emotion per identity only (0..{MAX_MORE_CANDIDATES}, "
                         f"default {DEFAULT_MORE_CANDIDATES})")
 

@@ -50,13 +50,14 @@ MAX_CANDIDATES = 8
 # labelling readers only.
 DEFAULT_MORE_CANDIDATES = 3
 MAX_MORE_CANDIDATES = 8
-# Disgust may draw twice as many more: its readers disagree most (face-api names nearly every
-# steered disgust face disgust, msnet most of them angry). On 70 held-out disgust asks six more
-# raised the kept faces both readers name from 50 to 56 % for 0.21 more candidates per portrait
-# over all seven emotions; more for every emotion gained under 2 points for its cost
-# (tools/reader_agreement_probe.py, labelling readers only; docs/stylegan.md, "Every reader
-# names the emotion").
-MORE_FACTOR = {"disgust": 2}
+# Disgust may draw three times as many more: its readers disagree most (face-api names nearly
+# every steered disgust face disgust, msnet most of them angry). On 70 held-out disgust asks six
+# more raised the kept faces both readers name from 50 to 56 % for 0.21 more candidates per
+# portrait over all seven emotions (session 18); on 70 others, nine more instead of six raised
+# them from 47 to 54 % for 0.21 more again (session 19). More for every emotion gained under 2
+# points for its cost (tools/reader_agreement_probe.py, labelling readers only;
+# docs/stylegan.md, "Every reader names the emotion").
+MORE_FACTOR = {"disgust": 3}
 AGE_SCALE_YEARS = 10.0
 DETECT_FRAME = 2.5      # the detector sees the face in a frame this many times its side
 # shares of the emotion's usual move (portraits.direction_share) tried, in turn, for a kept face

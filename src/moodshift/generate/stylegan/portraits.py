@@ -108,8 +108,8 @@ def draw_style_faces(req: SteeredPortraitRequest) -> list[StyleFace]:
     """For each identity (n) and emotion, one face, in emotion-major order. With same_person an
     identity shares its seed across the emotions (and is chosen once, for all of them), else
     each emotion draws its own (seed + emotion's position). Each identity is the best of
-    ``req.candidates``, or of up to ``req.more_candidates`` more (disgust: twice as many) where an
-    identity shows one emotion (moodshift.generate.stylegan.choose)."""
+    ``req.candidates``, or of up to ``req.more_candidates`` more (disgust: three times as many)
+    where an identity shows one emotion (moodshift.generate.stylegan.choose)."""
     from moodshift.generate.stylegan.choose import (
         Ask,
         candidate_rows,

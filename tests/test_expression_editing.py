@@ -292,6 +292,21 @@ def test_region_strengths_are_checked() -> None:
     assert RegionStrengths(1.0, 1.0, 1.0).uniform
 
 
+def test_without_a_person_matte_a_face_gets_its_own_strength_and_the_rest_the_background() -> None:
+    """The selfie matte is optional (`models pull`); without it nothing may count as "person",
+    least of all with a negative share that lets the scene's strokes onto the face."""
+    from moodshift.faces.masks import portrait_masks
+    from moodshift.style.editing.portrait import _ellipse_points
+
+    oval = _ellipse_points((18, 14, 28, 36))     # the outline a face without a mesh gets
+    masks = portrait_masks(np.zeros((64, 64, 3), np.uint8), [oval], None)
+    assert masks.face[32, 32] == pytest.approx(1.0) and masks.face[2, 2] == 0.0
+    assert masks.person.min() >= 0.0 and masks.person.max() == 0.0
+    assert np.allclose(masks.face + masks.person + masks.background, 1.0)
+    weights = masks.face * 0.0 + masks.person * 0.7 + masks.background * 1.0
+    assert weights[32, 32] == pytest.approx(0.0) and weights[2, 2] == pytest.approx(1.0)
+
+
 @needs_mesh
 def test_thirty_faces_and_a_face_larger_than_the_frame_are_handled(astronaut) -> None:
     from moodshift.style.editing.expression import edit_expressions

@@ -666,3 +666,27 @@ def test_identity_consistency_reports_distances_and_the_judges_reading(monkeypat
     assert out["judge_read_as_asked"] == pytest.approx(8 / 14)
     assert "judge_read_as_asked" not in evaluate.identity_consistency(
         request, describe, lambda face: (face, (0, 0, 8, 8), 1))
+
+
+def test_a_generated_portrait_is_styled_with_its_face_spared() -> None:
+    """generate styles as stylize does: strokes on the scene, only the grade and look on the
+    face (the SSD is not needed: without it the generator's centred box stands in)."""
+    from conftest import portrait_like
+
+    from moodshift.generate.stylegan.labels import centre_box
+    from moodshift.generate.stylegan.portraits import style_portrait
+    from moodshift.style import load_palette
+
+    img = portrait_like(192, 192)
+    out, strength, regions = style_portrait(img, "sad")
+    assert out.shape == img.shape and out.dtype == np.uint8
+    assert strength == load_palette()["sad"].strength
+    assert regions is not None and regions["face"] == 0.0 and regions["background"] == 1.0
+    x, y, w, h = centre_box(192)
+    inner = (slice(y + h // 3, y + 2 * h // 3), slice(x + w // 3, x + 2 * w // 3))
+    change = np.abs(out.astype(float) - img.astype(float)).mean(axis=-1)
+    corners = np.concatenate([change[:24, :24].ravel(), change[:24, -24:].ravel()])
+    # the face keeps its texture (a grade moves it smoothly); the background takes the strokes
+    face_texture = np.std(change[inner])
+    assert face_texture < 0.5 * np.std(corners)
+    assert np.array_equal(style_portrait(img, "sad", strength=0.0)[0], img)

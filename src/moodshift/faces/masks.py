@@ -102,11 +102,12 @@ class PortraitMasks:
 def portrait_masks(image: np.ndarray, meshes: list[np.ndarray],
                    person: np.ndarray | None) -> PortraitMasks:
     """Faces from the mesh ovals (feathered by 4 % of the face size); the person matte (when
-    given) for the rest; everything else background."""
+    given) for the rest; everything else background (all of it without a matte)."""
     h, w = image.shape[:2]
     face = np.zeros((h, w), np.float32)
     for pts in meshes:
         size = float(np.ptp(pts[:, 0]) + np.ptp(pts[:, 1])) / 2
         face = np.maximum(face, polygon_mask((h, w), [grown_oval(pts, 1.05)], 0.04 * size))
-    people = np.zeros((h, w), np.float32) if person is None else np.maximum(person, face)
+    # without a matte the people are their faces: nothing is "person", never a negative share
+    people = face if person is None else np.maximum(person, face)
     return PortraitMasks(face, people - face, 1.0 - people)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from moodshift.emotions import EMOTIONS
-from moodshift.errors import UserError
+from moodshift.errors import ModelMissingError, UserError
 from moodshift.generate.stylegan.choose import (
     DEFAULT_CANDIDATES,
     DEFAULT_MORE_CANDIDATES,
@@ -63,7 +63,7 @@ class SteeredPortraitRequest:
     # also warp the expression of the EDITED_EMOTIONS (every one but happy). fer, the
     # independent judge, was not consulted for this choice (docs/stylegan.md).
     expression_edit: bool = True
-    strength: float | None = None  # of the palette style on the faces (None: FACE_STYLE_STRENGTH)
+    strength: float | None = None  # of the palette style (None: the palette's; faces: none)
     candidates: int = DEFAULT_CANDIDATES  # identities drawn per portrait, the best kept (choose)
     # at most this many more, one at a time, while none is read as asked (one emotion only)
     more_candidates: int = DEFAULT_MORE_CANDIDATES
@@ -294,9 +294,34 @@ def render_style_grid(seed: int = 0, cell: int = 128, psi: float = DEFAULT_PSI,
     return emotion_person_sheet((row(e) for e in EMOTIONS), cell)
 
 
-# Default strength of the palette style on photoreal faces: the palettes' own strengths suit
-# photos of scenes; this keeps the face legible (colours preserved).
-FACE_STYLE_STRENGTH = 0.35
+def style_portrait(img: np.ndarray, emotion: str, strength: float | None = None,
+                   style_image: np.ndarray | None = None
+                   ) -> tuple[np.ndarray, float, dict[str, float] | None]:
+    """A generated face styled for ``emotion`` as `stylize` styles a photo's (the fast engine's
+    face-aware rendering, colours preserved): strokes on the background and, less, on the hair
+    and clothes, only the emotion's grade and look on the face, which is already edited.
+    ``strength``: the style's (None: the palette's). Returns (image, strength, region strengths
+    or None where the rendering was not face-aware)."""
+    from moodshift.generate.stylegan.labels import centre_box
+    from moodshift.style import load_palette, stylize_image
+    from moodshift.style.editing.portrait import FACE_STRENGTH_BY_ENGINE, RegionStrengths
+    from moodshift.style.editing.render import render_faces
+
+    palette = load_palette()
+    s = palette[emotion].strength if strength is None else strength
+    # the generator centres its face; the SSD's box is tighter where it finds one (its weights
+    # come with the generator's from `models pull`, so only a test styles without them)
+    try:
+        box = face_box(img)
+    except ModelMissingError:
+        box = None
+    box = box or centre_box(img.shape[0])
+    styled, _, regions = render_faces(
+        img, [box], {emotion: 1.0}, palette, s, 0.0,
+        RegionStrengths(face=FACE_STRENGTH_BY_ENGINE["fast"]),
+        lambda work: stylize_image(work, emotion, palette, strength=s, preserve_color=True,
+                                   style_image=style_image))
+    return styled, s, regions
 
 
 def parse_emotion_list(value: str | None) -> tuple[str, ...] | None:
@@ -340,27 +365,25 @@ def steered_portrait_request(text: str | None, emotion: str | None, age: str | N
 def style_portraits(req: SteeredPortraitRequest, styled: bool = True,
                     style_emotion: str | None = None, style_image: np.ndarray | None = None,
                     style_label: str | None = None) -> list:
-    """Steered faces, styled for their emotion with colours kept (unless not styled), each with
-    the intent it was made to express (moodshift.generate.portraits.Portrait)."""
+    """Steered faces, styled for their emotion with colours kept and faces spared (unless not
+    styled: style_portrait), each with the intent it was made to express
+    (moodshift.generate.portraits.Portrait)."""
     from moodshift.emotions import EMOTION_VAD
     from moodshift.generate.request import Portrait
 
     out = []
-    s = FACE_STYLE_STRENGTH if req.strength is None else req.strength
     for face in draw_style_faces(req):
-        img = face.image
+        img, s, regions = face.image, None, None
         if styled:
-            from moodshift.style import stylize_image
-
-            img = stylize_image(img, style_emotion or face.emotion, strength=s,
-                                preserve_color=True, style_image=style_image)
+            img, s, regions = style_portrait(img, style_emotion or face.emotion, req.strength,
+                                             style_image)
         intent = {"tool": "generate", "emotion": face.emotion,
                   "target_vad": EMOTION_VAD[face.emotion].to_json(),
                   "age_group": req.age_group, "gender": req.gender, "seed": face.seed,
                   "index": face.identity, "generator": "stylegan", "truncation": req.psi,
                   "same_person": req.same_person,
                   "style": (style_label or face.emotion) if styled else None,
-                  "strength": s if styled else None,
+                  "strength": s, "regions": regions,
                   # an expression warped after generation, said as stylize says it for photos
                   "expression_edited": face.expression_edited,
                   "expression_strength": EDIT_STRENGTH.get(face.emotion, 1.0)

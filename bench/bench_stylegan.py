@@ -1,7 +1,8 @@
 """Photoreal portraits (MobileStyleGAN, `generate --generator stylegan`): seconds per 1024 px
-portrait end to end as generate draws it by default (sample the candidates, steer, synthesise,
-the readers' choice) and peak memory, beside moodshift's conditional GAN (48 px face upscaled to
-1024 px) in the same run.
+portrait as generate draws it by default (sample the candidates, steer, synthesise, the
+readers' choice) and peak memory, beside moodshift's conditional GAN (48 px face upscaled to
+1024 px) in the same run; then generate's styling of a drawn face (face-aware, unless
+`--no-style`) on its own, and a styled portrait's total (the mix's mean plus the styling's).
 
 Goal (issue #14): <= 2 s per 1024 px portrait on 2 cores. Two stylegan cases: a sad elderly
 woman (the readers often misread elderly women's gender, so it usually draws more candidates: the
@@ -45,6 +46,12 @@ if kind.startswith("stylegan"):
         most = candidates_at_most(DEFAULT_CANDIDATES, DEFAULT_MORE_CANDIDATES, (asked.emotion,))
         pool = gen.sample_styles(most, i, 0.7)
         return choose(pool, [asked], draw, reader, first=DEFAULT_CANDIDATES).faces[0]
+    if kind == "stylegan-style":
+        # generate's styling of a drawn face (face-aware, each emotion in turn), timed alone
+        from moodshift.generate.stylegan.portraits import style_portrait
+        drawn_face = one(0)
+        def one(i):
+            return style_portrait(drawn_face, EMOTIONS[i % 7])[0]
 else:
     from moodshift.generate.gan.generator import load_generator, upscale
     gen = load_generator()
@@ -92,7 +99,10 @@ def main() -> Path:
              ("stylegan-mix", MIX_REQUESTS, f"stylegan: one 1024 px portrait, asks cycling "
                                            f"through the emotions (each twice), age groups and "
                                            f"genders ({drawn})"),
-             ("cgan", n, "cgan peer: one 48 px face upscaled to 1024 px"))
+             ("cgan", n, "cgan peer: one 48 px face upscaled to 1024 px"),
+             ("stylegan-style", MIX_REQUESTS, "generate's styling of one drawn 1024 px face "
+                                              "(face-aware, the seven emotions in turn; not in "
+                                              "the rows above)"))
     for kind, runs, label in cases:
         m = measure(kind, runs)
         rows.append(Measurement(label, m["median_s"], m["peak_rss_mb"],
@@ -101,6 +111,9 @@ def main() -> Path:
         extra[f"{kind} CPU seconds per portrait"] = round(m["cpu_median_s"], 3)
         extra[f"{kind} mean seconds per portrait"] = round(m["mean_s"], 3)
     extra["ratio stylegan / cgan (wall)"] = round(rows[0].seconds / max(rows[2].seconds, 1e-9), 1)
+    extra["styled portrait mean seconds (mix + styling)"] = round(
+        extra["stylegan-mix mean seconds per portrait"]
+        + extra["stylegan-style mean seconds per portrait"], 3)
     extra["goal"] = "<= 2 s per 1024 px portrait (stylegan)"
     extra["load average (1 min)"] = round(os.getloadavg()[0], 2)
     return write_report("stylegan", rows, extra)

@@ -686,7 +686,8 @@ def test_a_generated_portrait_is_styled_with_its_face_spared() -> None:
     inner = (slice(y + h // 3, y + 2 * h // 3), slice(x + w // 3, x + 2 * w // 3))
     change = np.abs(out.astype(float) - img.astype(float)).mean(axis=-1)
     corners = np.concatenate([change[:24, :24].ravel(), change[:24, -24:].ravel()])
-    # the face keeps its texture (a grade moves it smoothly); the background takes the strokes
+    # the face keeps its texture (a grade moves it smoothly); the background takes the strokes.
+    # 0.24 here; strokes on the whole portrait at 0.35 gave 1.5, a face taking 0.3 of them 0.62
     face_texture = np.std(change[inner])
-    assert face_texture < 0.5 * np.std(corners)
+    assert face_texture < 0.4 * np.std(corners)
     assert np.array_equal(style_portrait(img, "sad", strength=0.0)[0], img)

@@ -82,8 +82,10 @@ def main() -> None:
     rows = []
     for gi, group in enumerate(AGE_GROUPS):
         for si, gender in enumerate(("female", "male")):
+            # each emotion draws from the request's seed + its position: groups and genders
+            # 100 and 10 apart, so no two asks share styles
             req = SteeredPortraitRequest(emotions=EMOTIONS, age_group=group, gender=gender,
-                                         n=args.per, seed=args.seed + 10 * gi + si,
+                                         n=args.per, seed=args.seed + 100 * gi + 10 * si,
                                          size=LABEL_SIZE, same_person=False)
             for face in draw_style_faces(req):
                 found = detector.detect(face.image)

@@ -56,7 +56,7 @@ MAX_MORE_CANDIDATES = 8
 # portrait over all seven emotions (session 18); on 70 others, nine more instead of six raised
 # them from 47 to 54 % for 0.21 more again (session 19). More for every emotion gained under 2
 # points for its cost (tools/reader_agreement_probe.py, labelling readers only;
-# docs/stylegan.md, "Every reader names the emotion").
+# docs/stylegan.md, "Every reader names the emotion" and "Disgust draws up to nine more").
 MORE_FACTOR = {"disgust": 3}
 AGE_SCALE_YEARS = 10.0
 DETECT_FRAME = 2.5      # the detector sees the face in a frame this many times its side

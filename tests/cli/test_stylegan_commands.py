@@ -72,6 +72,8 @@ def test_generate_stylegan_refuses_bad_values_with_the_valid_ones(tmp_path: Path
     assert "--identities 1" in capsys.readouterr().err
     assert main(["eval", "gan", "--generator", "cgan", "--more-candidates", "2"]) == 2
     assert "are for --generator stylegan" in capsys.readouterr().err
+    assert main(["eval", "gan", "--generator", "cgan", "--styled"]) == 2
+    assert "--styled are for --generator stylegan" in capsys.readouterr().err
 
 
 def test_train_directions_refuses_a_directions_file_without_recalibrate(tmp_path: Path,

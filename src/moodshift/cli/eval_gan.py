@@ -32,6 +32,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--expression-edit", action=argparse.BooleanOptionalAction, default=True,
                    help="stylegan: also warp the expression of every emotion but happy "
                         "(default on, as generate does)")
+    p.add_argument("--styled", action="store_true",
+                   help="stylegan: judge the portraits styled as generate writes them "
+                        "(default: as drawn, unstyled)")
     add_candidates(p)
     p.add_argument("--real", type=Path,
                    help="real faces <emotion>/*.jpg for the FID-style distance "
@@ -47,9 +50,9 @@ def run(args: argparse.Namespace) -> int:
 
     if chosen_generator(args) == "stylegan":
         return run_stylegan(args)
-    if args.directions is not None or candidate_fields(args):
-        raise UserError("--directions, --candidates and --more-candidates are for --generator "
-                        "stylegan")
+    if args.directions is not None or candidate_fields(args) or args.styled:
+        raise UserError("--directions, --candidates, --more-candidates and --styled are for "
+                        "--generator stylegan")
     args.judge = args.judge or "moodshift"
     gen, result = run_gan_eval(GanEvalRequest(
         n=args.n, model=args.model, judge=args.judge, real=args.real, seed=args.seed,
@@ -80,14 +83,15 @@ def run_stylegan(args: argparse.Namespace) -> int:
     result = run_style_eval(StyleEvalRequest(
         n=args.n, judge=args.judge or "fer", seed=args.seed, psi=args.truncation,
         identities=args.identities, directions=args.directions,
-        expression_edit=args.expression_edit,
+        expression_edit=args.expression_edit, styled=args.styled,
         **candidate_fields(args)))
     if args.json:
         print_json(result.to_json())
         return 0
     independent = "independent" if result.judge_independent else \
         "NOT independent: it labelled the directions"
-    print(f"stylegan; judge {result.judge} ({independent}); {result.n} portraits, "
+    print(f"stylegan; judge {result.judge} ({independent}); {result.n} "
+          f"{'styled ' if result.styled else ''}portraits, "
           f"truncation {result.psi}, best of {result.candidates} candidates each "
           f"(up to {result.more_candidates} more while none is read as asked"
           + "".join(f", {e} {m}" for e, m in result.more_by_emotion.items()

@@ -81,10 +81,11 @@ class StyleEval:
     mean_candidates_drawn: float = 1.0
     # portraits where the detector did not find exactly one face: "emotion/age/gender: n faces"
     one_face_misses: list[str] = field(default_factory=list)
+    styled: bool = False          # judged after generate's styling (portraits.style_portrait)
 
     def to_json(self) -> dict[str, object]:
         r4 = lambda v: round(float(v), 4)  # noqa: E731
-        return {"generator": "stylegan", "judge": self.judge,
+        return {"generator": "stylegan", "styled": self.styled, "judge": self.judge,
                 "judge_independent": self.judge_independent, "n": self.n,
                 "truncation": self.psi,
                 "candidates": {"per_portrait": self.candidates,
@@ -137,6 +138,9 @@ class StyleEvalRequest:
     expression_edit: bool = True     # expression-edit the EDITED_EMOTIONS (portraits.py)
     candidates: int = DEFAULT_CANDIDATES  # identities drawn per portrait, the best kept
     more_candidates: int = DEFAULT_MORE_CANDIDATES  # at most, while none is read as asked
+    # judge the portraits as generate writes them, styled for their emotion (face-aware);
+    # the identity figure and the seconds per portrait stay those of the drawn faces
+    styled: bool = False
 
     def check(self) -> None:
         from moodshift.generate.gan.evaluate import MAX_EVAL_N, MIN_EVAL_N
@@ -157,7 +161,7 @@ def run_style_eval(request: StyleEvalRequest, show_progress: bool = True) -> Sty
                              directions=request.directions, expression_edit=request.expression_edit,
                              candidates=request.candidates,
                              more_candidates=request.more_candidates,
-                             show_progress=show_progress)
+                             styled=request.styled, show_progress=show_progress)
 
 
 class FaceApiDescriptor:
@@ -213,7 +217,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
                       identities: int = 4, directions=None, expression_edit: bool = True,
                       candidates: int = DEFAULT_CANDIDATES,
                       more_candidates: int = DEFAULT_MORE_CANDIDATES,
-                      show_progress: bool = True) -> StyleEval:
+                      styled: bool = False, show_progress: bool = True) -> StyleEval:
     from tqdm import tqdm
 
     from moodshift.expression.load import load_expression_model
@@ -234,6 +238,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
         SteeredPortraitRequest,
         emotion_path,
         face_drawer,
+        style_portrait,
     )
 
     d = load_directions(directions)
@@ -270,7 +275,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
         chosen = choose(pool[candidate_rows(n, most[e], i)], [Ask(e, a, g)], draw, reader,
                         first=candidates)
         seconds += time.perf_counter() - t
-        face = chosen.faces[0]
+        face = style_portrait(chosen.faces[0], e)[0] if styled else chosen.faces[0]
         drawn.append(chosen.drawn)
         small, box, count = read(face)
         reads.append(int(np.argmax(judge_model.predict(small, [box])[0])))
@@ -318,7 +323,8 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
                      more_by_emotion={e: m - candidates for e, m in most.items()},
                      mean_candidates_drawn=float(np.mean(drawn)),
                      one_face_misses=[f"{e}/{a}/{g}: {k} faces"
-                                      for (e, a, g), k in zip(asked, faces_found) if k != 1])
+                                      for (e, a, g), k in zip(asked, faces_found) if k != 1],
+                     styled=styled)
 
 
 def age_gender_scores(ages: list[float], genders: list[str],

@@ -50,6 +50,17 @@ def load_deep(tarball: Path) -> FaceResAgeGender:
                                 backend="torch")
 
 
+def held_out_requests(groups, emotions, per: int, seed: int):
+    """(group, gender, request) for each age group and gender, drawn as ``generate --age-group
+    G --gender S`` draws them. Each emotion draws from the request's seed + its position, so
+    groups are 100 and genders 10 apart: no two asks share styles."""
+    for gi, group in enumerate(groups):
+        for si, gender in enumerate(("female", "male")):
+            yield group, gender, SteeredPortraitRequest(
+                emotions=emotions, age_group=group, gender=gender, n=per,
+                seed=seed + 100 * gi + 10 * si, size=LABEL_SIZE, same_person=False)
+
+
 def summary(rows: list[dict]) -> dict[str, dict]:
     out = {}
     for reader in READERS:
@@ -80,22 +91,16 @@ def main() -> None:
     readers = {"faceres": FaceResAgeGender(), "faceres_deep": load_deep(args.human_models)}
     detector = load_detector("ssd")
     rows = []
-    for gi, group in enumerate(AGE_GROUPS):
-        for si, gender in enumerate(("female", "male")):
-            # each emotion draws from the request's seed + its position: groups and genders
-            # 100 and 10 apart, so no two asks share styles
-            req = SteeredPortraitRequest(emotions=EMOTIONS, age_group=group, gender=gender,
-                                         n=args.per, seed=args.seed + 100 * gi + 10 * si,
-                                         size=LABEL_SIZE, same_person=False)
-            for face in draw_style_faces(req):
-                found = detector.detect(face.image)
-                box = tuple(int(v) for v in found[0].box) if found else centre_box(LABEL_SIZE)
-                row = {"group": group, "gender": gender, "emotion": face.emotion}
-                for name, reader in readers.items():
-                    read = reader.predict(face.image, [box])[0]
-                    row[f"{name}_age"], row[f"{name}_gender"] = read.age, read.gender
-                rows.append(row)
-            print(f"{group} {gender}: {len(rows)} faces", flush=True)
+    for group, gender, req in held_out_requests(AGE_GROUPS, EMOTIONS, args.per, args.seed):
+        for face in draw_style_faces(req):
+            found = detector.detect(face.image)
+            box = tuple(int(v) for v in found[0].box) if found else centre_box(LABEL_SIZE)
+            row = {"group": group, "gender": gender, "emotion": face.emotion}
+            for name, reader in readers.items():
+                read = reader.predict(face.image, [box])[0]
+                row[f"{name}_age"], row[f"{name}_gender"] = read.age, read.gender
+            rows.append(row)
+        print(f"{group} {gender}: {len(rows)} faces", flush=True)
     result = {"seed": args.seed, "faces": len(rows), **summary(rows), "rows": rows}
     args.out.write_text(json.dumps(result, indent=1))
     for reader in READERS:

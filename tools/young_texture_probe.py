@@ -20,16 +20,12 @@ import json
 from pathlib import Path
 
 import numpy as np
+from age_judge_probe import held_out_requests  # tools/, beside this script
 
 import moodshift.style.editing.expression as expression_editor
 from moodshift.emotions import EMOTIONS
 from moodshift.generate.stylegan.choose import load_candidate_reader
-from moodshift.generate.stylegan.labels import LABEL_SIZE
-from moodshift.generate.stylegan.portraits import (
-    EDITED_EMOTIONS,
-    SteeredPortraitRequest,
-    draw_style_faces,
-)
+from moodshift.generate.stylegan.portraits import EDITED_EMOTIONS, draw_style_faces
 from moodshift.people import age_group_of
 
 GROUPS = ("child", "teen")
@@ -48,21 +44,15 @@ def main() -> None:
     reader = load_candidate_reader()
     emotions = tuple(e for e in EMOTIONS if e in EDITED_EMOTIONS)
     rows = []
-    for gi, group in enumerate(GROUPS):
-        for si, gender in enumerate(("female", "male")):
-            # each emotion draws from the request's seed + its position: groups and genders
-            # 100 and 10 apart, so no two asks share styles
-            req = SteeredPortraitRequest(emotions=emotions, age_group=group, gender=gender,
-                                         n=args.per, seed=args.seed + 100 * gi + 10 * si,
-                                         size=LABEL_SIZE, same_person=False)
-            for face in draw_style_faces(req):
-                small, box, probs, _ = reader._look(face.image)
-                k = EMOTIONS.index(face.emotion)
-                rows.append({"group": group, "gender": gender, "emotion": face.emotion,
-                             "age": reader.agegender.predict(small, [box])[0].age,
-                             "both_name": bool(all(int(np.argmax(p)) == k for p in probs)),
-                             "p_asked": float(probs[:, k].mean())})
-            print(f"{group} {gender}: {len(rows)} faces", flush=True)
+    for group, gender, req in held_out_requests(GROUPS, emotions, args.per, args.seed):
+        for face in draw_style_faces(req):
+            small, box, probs, _ = reader._look(face.image)
+            k = EMOTIONS.index(face.emotion)
+            rows.append({"group": group, "gender": gender, "emotion": face.emotion,
+                         "age": reader.agegender.predict(small, [box])[0].age,
+                         "both_name": bool(all(int(np.argmax(p)) == k for p in probs)),
+                         "p_asked": float(probs[:, k].mean())})
+        print(f"{group} {gender}: {len(rows)} faces", flush=True)
     args.out.write_text(json.dumps(rows, indent=1))
     print(f"{args.variant}: age group read as asked {sum(age_group_of(r['age']) == r['group'] for r in rows)}"
           f" / {len(rows)}, both readers name the emotion {sum(r['both_name'] for r in rows)}, "

@@ -1,0 +1,90 @@
+"""Probe: does the emotion's grade and look on a generated face cost the labelling readers the
+asked emotion?
+
+70 held-out asks (``--per`` per emotion, seeds ``--seed`` + 10 k, 1024 px, drawn as `generate`
+draws them) styled three ways: A as `generate` styles them (the face gets the grade and the
+look), B the face keeps the grade but not the look, C the face as drawn. msnet and face-api (the
+labelling readers) read each at the labelling size; fer, FaceRes and the SSD take no part.
+
+    nice env PYTHONPATH=src python tools/styled_face_look_probe.py --out /tmp/look.json
+
+Session 19's rule and result: docs/stylegan.md, "Judged as `generate` writes them".
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+from moodshift.emotions import EMOTIONS
+from moodshift.faces.masks import portrait_masks
+from moodshift.generate.stylegan.choose import load_candidate_reader
+from moodshift.generate.stylegan.portraits import (
+    SteeredPortraitRequest,
+    draw_style_faces,
+    face_box,
+)
+from moodshift.style import load_palette, stylize_image
+from moodshift.style.editing.portrait import (
+    RegionStrengths,
+    compose,
+    face_outlines,
+    region_weights,
+)
+from moodshift.style.editing.render import graded_photo
+from moodshift.style.look import apply_look
+
+VARIANTS = ("A: grade and look on the face", "B: grade only", "C: face as drawn")
+
+
+def styled_three_ways(img: np.ndarray, emotion: str, palette) -> list[np.ndarray]:
+    """The face-aware styling of `generate` (A), without the look on the face (B), and with
+    the face as drawn (C)."""
+    s = palette[emotion].strength
+    outlines = face_outlines(img, [face_box(img)])
+    weights = region_weights(img, outlines, RegionStrengths(face=0.0))
+    styled = stylize_image(img, emotion, palette, strength=s, preserve_color=True)
+    composed = compose(graded_photo(img, {emotion: 1.0}, palette, s), styled, weights)
+    looked = apply_look(composed, palette[emotion].look)
+    face = portrait_masks(img, outlines, None).face[..., None]
+
+    def spare(under: np.ndarray) -> np.ndarray:
+        mixed = looked.astype(np.float32) * (1 - face) + under.astype(np.float32) * face
+        return np.clip(mixed + 0.5, 0, 255).astype(np.uint8)
+
+    return [looked, spare(composed), spare(img)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--per", type=int, default=10)
+    ap.add_argument("--seed", type=int, default=29000)
+    ap.add_argument("--out", type=Path, required=True)
+    args = ap.parse_args()
+    palette, reader = load_palette(), load_candidate_reader()
+    rows = []
+    for k, emotion in enumerate(EMOTIONS):
+        req = SteeredPortraitRequest(emotions=(emotion,), n=args.per, seed=args.seed + 10 * k,
+                                     size=1024)
+        for face in draw_style_faces(req):
+            for variant, img in zip(VARIANTS, styled_three_ways(face.image, emotion, palette)):
+                _, _, probs, _ = reader._look(img)
+                asked = EMOTIONS.index(emotion)
+                rows.append({"emotion": emotion, "variant": variant,
+                             "both_name": bool(all(int(np.argmax(p)) == asked for p in probs)),
+                             "p_asked": float(probs[:, asked].mean())})
+        print(emotion, {v[0]: sum(r["both_name"] for r in rows
+                                  if r["emotion"] == emotion and r["variant"] == v)
+                        for v in VARIANTS}, flush=True)
+    args.out.write_text(json.dumps(rows, indent=1))
+    for v in VARIANTS:
+        mine = [r for r in rows if r["variant"] == v]
+        print(f"{v}: both readers name the asked emotion on {sum(r['both_name'] for r in mine)}"
+              f" / {len(mine)}, mean P(asked) {np.mean([r['p_asked'] for r in mine]):.3f}")
+
+
+if __name__ == "__main__":
+    main()

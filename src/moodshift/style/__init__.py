@@ -38,12 +38,14 @@ from moodshift.style.palette import (
 from moodshift.style.procedural import style_image_for
 
 __all__ = ["ENGINES", "stylize_image", "emotion_mix", "Palette", "PaletteEntry", "load_palette",
+           "default_palette",
            "render_contact_sheet", "style_image_for", "style_vector"]
 
 _DEFAULT: Palette | None = None
 
 
-def _default_palette() -> Palette:
+def default_palette() -> Palette:
+    """The shipped palette, read once per process."""
     global _DEFAULT
     if _DEFAULT is None:
         _DEFAULT = load_palette()
@@ -71,7 +73,7 @@ def prepare_engine(shape: tuple[int, int], emotions: list[str], palette: Palette
     image may be styled for. Optional: stylize_image gives the same picture without it."""
     if engine != "fast":
         return
-    palette = palette if palette is not None else _default_palette()
+    palette = palette if palette is not None else default_palette()
     if style_image is None and all(palette[e].engine == "multistyle26" for e in emotions):
         return
     prepare_arbitrary(shape, working_side(shape, max_pixels))
@@ -104,7 +106,7 @@ def stylize_image(image: np.ndarray, emotion: str | Mapping[str, float] | Emotio
     img = np.asarray(image)
     if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8:
         raise UserError(f"expected an RGB uint8 image (H, W, 3), got {img.dtype} {img.shape}")
-    palette = palette if palette is not None else _default_palette()
+    palette = palette if palette is not None else default_palette()
     mix = emotion_mix(emotion)
     entries = {e: palette[e] for e in mix}
     s = strength if strength is not None else sum(w * entries[e].strength for e, w in mix.items())

@@ -303,11 +303,11 @@ def style_portrait(img: np.ndarray, emotion: str, strength: float | None = None,
     ``strength``: the style's (None: the palette's). Returns (image, strength, region strengths
     or None where the rendering was not face-aware)."""
     from moodshift.generate.stylegan.labels import centre_box
-    from moodshift.style import load_palette, stylize_image
+    from moodshift.style import default_palette, stylize_image
     from moodshift.style.editing.portrait import FACE_STRENGTH_BY_ENGINE, RegionStrengths
     from moodshift.style.editing.render import render_faces
 
-    palette = load_palette()
+    palette = default_palette()
     s = palette[emotion].strength if strength is None else strength
     # the generator centres its face; the SSD's box is tighter where it finds one (its weights
     # come with the generator's from `models pull`, so only a test styles without them)

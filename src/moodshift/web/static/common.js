@@ -48,6 +48,20 @@ function topOf(probs) {
   return Object.entries(probs).reduce((a, b) => (b[1] > a[1] ? b : a));
 }
 
+// A percentage slider with an "auto" box beside it: while the box is ticked the slider is off
+// and nothing is sent, so the library's own default applies (the palette's strength for the
+// emotion, faces spared by the engine), exactly as on the command line.
+function autoSlider(range, output, auto) {
+  const show = () => {
+    range.disabled = auto.checked;
+    output.textContent = auto.checked ? "auto" : range.value + "%";
+  };
+  range.addEventListener("input", show);
+  auto.addEventListener("change", show);
+  show();
+  return () => (auto.checked ? null : range.value / 100);  // the value to send, or null
+}
+
 // The navigation shows only the pages this server serves.
 async function buildNav(current) {
   const nav = $("nav");

@@ -2,12 +2,14 @@
 "use strict";
 const AGES = ["child", "teen", "young_adult", "middle_aged", "elderly"];
 let urls = [];
+let strength = () => null;   // the style strength to send (null: auto)
 
 async function generate() {
   const text = $("text").value.trim();
   const body = {n: parseInt($("n").value, 10) || 1, seed: parseInt($("seed").value, 10) || 0,
                 size: parseInt($("size").value, 10), styled: !$("unstyled").checked,
-                strength: $("strength").value / 100, same_person: $("same-person").checked};
+                same_person: $("same-person").checked};
+  if (strength() !== null) body.strength = strength();  // auto: the palette's, as the CLI does
   if (text) body.text = text;
   for (const k of ["emotion", "age", "gender", "style", "generator"]) if ($(k).value) body[k] = $(k).value;
   if (!text && !body.emotion && !body.same_person) {
@@ -58,7 +60,7 @@ function show(result) {
   }
   for (const a of AGES) $("age").append(el("option", {value: a, text: a.replace("_", " ")}));
   for (const g of ["female", "male"]) $("gender").append(el("option", {value: g, text: g}));
-  $("strength").addEventListener("input", () => { $("strength-out").textContent = $("strength").value + "%"; });
+  strength = autoSlider($("strength"), $("strength-out"), $("strength-auto"));
   $("go").addEventListener("click", generate);
   $("text").addEventListener("keydown", e => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) generate(); });
 })();

@@ -3,6 +3,7 @@
 "use strict";
 let info = null, source = null, previewUrl = null, afterUrl = null, jsonUrl = null;
 let analysis = null, job = null, pad = {v: 0.5, a: 0.3};
+const sliders = {};   // form field -> () => its value, or null when left on auto
 const SVG = "http://www.w3.org/2000/svg";
 
 function words(value, low, high) {
@@ -127,10 +128,12 @@ function engine() { return document.querySelector("input[name=engine]:checked").
 function styleForm() {
   const form = formWithSource();
   form.append("emotion", target());
-  form.append("strength", ($("strength").value / 100).toFixed(2));
+  // only what the user set: left on auto, the library's defaults apply (as on the command line)
+  for (const [field, value] of Object.entries(sliders)) {
+    const v = value();
+    if (v !== null) form.append(field, v.toFixed(2));
+  }
   if ($("preserve").checked) form.append("preserve_color", "true");
-  document.querySelectorAll("#extra-controls input[type=range]").forEach(input =>
-    form.append(input.dataset.field, (input.value / 100).toFixed(2)));
   return form;
 }
 
@@ -276,13 +279,17 @@ async function cancelJob() {
     $("examples").append(b);
   }
   const names = {expression: "Expression strength", expression_strength: "Expression strength",
-                 face_strength: "Face strength", background_strength: "Background strength"};
+                 face_strength: "Face strength", person_strength: "Person strength (hair, clothes)",
+                 background_strength: "Background strength"};
+  sliders.strength = autoSlider($("strength"), $("strength-out"), $("strength-auto"));
   for (const field of info.style_controls) {
     const id = "control-" + field;
     const input = el("input", {type: "range", id, min: 0, max: 100, value: 100, "data-field": field});
-    const out = el("output", {text: "100%"});
-    input.addEventListener("input", () => { out.textContent = input.value + "%"; });
-    $("extra-controls").append(el("div", {class: "row"}, el("label", {for: id, text: names[field] || field}), input, out));
+    const out = el("output", {});
+    const auto = el("input", {type: "checkbox", id: id + "-auto", checked: true});
+    $("extra-controls").append(el("div", {class: "row"}, el("label", {for: id, text: names[field] || field}),
+                                  input, out, el("label", {class: "inline"}, auto, " auto")));
+    sliders[field] = autoSlider(input, out, auto);
   }
   const pos = {"pad-l": [0, 46], "pad-r": [72, 46], "pad-t": [40, 0], "pad-b": [42, 90]};
   for (const [id, [x, y]] of Object.entries(pos)) { $(id).style.left = x + "%"; $(id).style.top = y + "%"; }
@@ -304,7 +311,6 @@ async function cancelJob() {
   document.querySelectorAll("input[name=engine]").forEach(n => n.addEventListener("change", () => {
     $("optimize-row").hidden = engine() !== "optimize";
   }));
-  $("strength").addEventListener("input", () => { $("strength-out").textContent = $("strength").value + "%"; });
   const padEl = $("pad");
   padEl.addEventListener("click", e => {
     const r = padEl.getBoundingClientRect();

@@ -440,6 +440,32 @@ def test_hiding_teeth_never_paints_past_the_lips_colour() -> None:
     np.testing.assert_array_equal(texture.hide_teeth(image, points, eye, 1.75), once)
 
 
+def test_hidden_teeth_become_lips_with_the_gaps_beside_them() -> None:
+    """A grin asked to close: its teeth and the dark gaps beside them turn into lip-coloured
+    lips (the teeth were painted one flat colour, which read as a grey moustache, and the gaps
+    stayed), and nothing away from the mouth changes."""
+    import cv2
+
+    from moodshift.faces.masks import LIPS_OUTER, polygon_mask
+    from moodshift.style.editing import texture
+    from moodshift.style.editing.offsets import load_offsets
+
+    shape = np.asarray(load_offsets().neutral)[:, :2]
+    points = (shape - shape.min(0)) / np.ptp(shape, 0).max() * 160 + 20
+    image = np.full((200, 200, 3), 200, np.uint8)
+    cv2.fillPoly(image, [np.round(points[list(LIPS_OUTER)]).astype(np.int32)], (170, 70, 75))
+    mid = np.round((points[13] + points[14]) / 2).astype(int)
+    image[mid[1] - 3:mid[1] + 4, mid[0] - 14:mid[0] + 15] = (35, 20, 20)    # the dark gaps
+    image[mid[1] - 2:mid[1] + 3, mid[0] - 8:mid[0] + 9] = (245, 240, 230)   # teeth
+    out = texture.hide_teeth(image, points, 60.0, 1.0).astype(int)
+    block = out[mid[1] - 3:mid[1] + 4, mid[0] - 14:mid[0] + 15]
+    red = block[..., 0] - block[..., 1]
+    assert red.mean() > 60 and block.max(axis=-1).min() > 90   # lip-red, no teeth, no dark gap
+    lips = polygon_mask((200, 200), [points[list(LIPS_OUTER)]], 0.0) > 0.5
+    away = cv2.dilate(lips.astype(np.uint8), np.ones((9, 9), np.uint8)) == 0
+    np.testing.assert_array_equal(out[away], image[away])
+
+
 def test_disgust_holds_the_brows_still_where_anger_lowers_them() -> None:
     """Lowered brows are anger's (disgust lowered them twice as far as anger before)."""
     from moodshift.style.editing import expression as ex

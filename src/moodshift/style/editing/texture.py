@@ -2,7 +2,7 @@
 folds of AU6+12 / AU9+10, and teeth hidden behind lips that should stay closed.
 
 All of it is drawn in the face's own moved-landmark positions, feathered, and applied as
-multiplicative shading (folds, furrows) or alpha-blended paint (teeth), so it follows the photo's
+multiplicative shading (folds, furrows) or alpha-blended fill (teeth), so it follows the photo's
 lighting. The inside of a mouth the edit opened is moodshift.style.editing.mouth's.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from moodshift.faces.masks import LIPS_OUTER, polygon_mask
+from moodshift.faces.masks import LIPS_OUTER, LOWER_INNER, UPPER_INNER, polygon_mask
 
 
 def _lines(shape: tuple[int, int], polylines: list[np.ndarray], width: float,
@@ -51,10 +51,12 @@ def nasolabial(points: np.ndarray, eye: float, shape: tuple[int, int]) -> np.nda
 
 
 def hide_teeth(image: np.ndarray, points: np.ndarray, eye: float, amount: float) -> np.ndarray:
-    """Paint over visible teeth with the lips' own colour, for a target
-    whose mouth should be closed: a photographed grin's teeth are the strongest smile cue and
-    no landmark warp removes them. Teeth: pixels inside the lips that are much lighter and less
-    coloured than the lips around them."""
+    """Closed lips over visible teeth, for a target whose mouth should be closed: a
+    photographed grin's teeth are the strongest smile cue and no landmark warp removes them.
+    Teeth: pixels inside the lips much lighter and less coloured than the lips around them;
+    the dark gaps beside them go too. They are filled from the lips around them (inpainting
+    carries the upper lip's colour down and the lower lip's up, where one flat colour read as
+    a grey moustache), and a soft seam is drawn where the moved lips meet."""
     if amount <= 0:
         return image
     shape = image.shape[:2]
@@ -67,18 +69,28 @@ def hide_teeth(image: np.ndarray, points: np.ndarray, eye: float, amount: float)
     teeth = mouth & (lum > lip_l + 18) & (chroma < 0.75 * lip_c + 4)
     if teeth.sum() < 4:
         return image
-    grow = max(int(round(0.02 * eye)), 1)
-    mask = cv2.dilate(teeth.astype(np.uint8), np.ones((2 * grow + 1, 2 * grow + 1), np.uint8))
-    mask &= mouth.astype(np.uint8)
-    lips = mouth & ~mask.astype(bool)
-    lips &= lum >= np.median(lum[lips]) if lips.any() else lips  # lip tissue, not the dark gap
-    colour = np.median(image[lips], axis=0) if lips.sum() >= 4 else np.array([150.0, 90, 85])
-    # lips' own colour, a little darker toward the middle where the lips meet
-    depth = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(0.02 * eye, 0.7))
-    depth /= max(float(depth.max()), 1e-6)
-    filled = colour[None, None, :].astype(np.float32) * (1.0 - 0.15 * depth[..., None])
-    # a blend, never past the lips' colour (an edit stronger than 1 asks no more than 1 here)
-    alpha = min(amount, 1.0) * cv2.GaussianBlur(mask.astype(np.float32), (0, 0),
-                                                max(0.01 * eye, 0.5))
-    out = image.astype(np.float32) * (1 - alpha[..., None]) + filled * alpha[..., None]
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    grow = max(int(round(0.03 * eye)), 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * grow + 1, 2 * grow + 1))
+    near = cv2.dilate(teeth.astype(np.uint8), disc, iterations=2).astype(bool)
+    gaps = mouth & near & (lum < lip_l - 25)
+    hidden = cv2.dilate((teeth | gaps).astype(np.uint8), disc) & mouth.astype(np.uint8)
+    # only the mouth's neighbourhood is worked on (inpainting a whole photo is slow)
+    ys, xs = np.nonzero(mouth)
+    pad = int(np.ceil(0.3 * eye)) + 2
+    y0, y1 = max(ys.min() - pad, 0), min(ys.max() + pad + 1, shape[0])
+    x0, x1 = max(xs.min() - pad, 0), min(xs.max() + pad + 1, shape[1])
+    part, mask = image[y0:y1, x0:x1], hidden[y0:y1, x0:x1]
+    filled = cv2.inpaint(np.ascontiguousarray(part), mask, max(0.06 * eye, 2.0),
+                         cv2.INPAINT_TELEA).astype(np.float32)
+    # the lips' seam: where the moved inner lips meet, a little darker, as closed lips show it
+    seam = (points[list(UPPER_INNER), :2] + points[list(LOWER_INNER), :2]) / 2 - (x0, y0)
+    line = _lines(mask.shape, [seam], 0.02 * eye, 0.015 * eye)
+    filled *= 1.0 - 0.3 * (line / max(float(line.max()), 1e-6))[..., None]
+    # a soft edge that still covers the teeth: blurred from one step further out
+    cover = cv2.dilate(mask, disc).astype(np.float32)
+    alpha = min(amount, 1.0) * np.clip(
+        cv2.GaussianBlur(cover, (0, 0), max(0.015 * eye, 0.6)) * 1.5, 0.0, 1.0)
+    out = image.copy()
+    blend = part.astype(np.float32) * (1 - alpha[..., None]) + filled * alpha[..., None]
+    out[y0:y1, x0:x1] = np.clip(blend + 0.5, 0, 255).astype(np.uint8)
+    return out

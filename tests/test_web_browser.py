@@ -105,7 +105,8 @@ def test_studio_upload_faces_sad_strength_compare_download(browser, studio, shot
     assert page.inner_text("#target-text") == "sad"
     # every strength starts on auto: nothing is sent and the library's defaults apply, as on
     # the command line (the palette's strength for sad, the fast engine sparing the face)
-    assert page.is_disabled("#strength") and page.inner_text("#strength-out") == "auto"
+    assert page.is_checked("#strength-auto") and page.is_disabled("#strength")
+    assert page.is_checked("#control-face_strength-auto")
     assert page.is_disabled("#control-face_strength")
     page.click("#go")
     page.wait_for_selector("#result", state="visible", timeout=60_000)
@@ -200,7 +201,7 @@ def test_portraits_from_a_description(browser, studio, shots) -> None:
                        "<img src=x onerror=window.pwned=1>")
     page.fill("#n", "3")
     page.select_option("#generator", "cgan")   # the fast one (tests/test_web_api.py: stylegan)
-    assert page.is_disabled("#strength") and page.inner_text("#strength-out") == "auto"
+    assert page.is_checked("#strength-auto") and page.is_disabled("#strength")
     page.click("#go")
     page.wait_for_selector(".portraits figure", timeout=90_000)
     assert page.locator(".portraits figure").count() == 3

@@ -54,7 +54,7 @@ function topOf(probs) {
 function autoSlider(range, output, auto) {
   const show = () => {
     range.disabled = auto.checked;
-    output.textContent = auto.checked ? "auto" : range.value + "%";
+    output.textContent = auto.checked ? "" : range.value + "%";   // the box says "auto"
   };
   range.addEventListener("input", show);
   auto.addEventListener("change", show);

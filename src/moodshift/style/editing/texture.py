@@ -50,6 +50,27 @@ def nasolabial(points: np.ndarray, eye: float, shape: tuple[int, int]) -> np.nda
     return _lines(shape, lines, 0.03 * eye, 0.025 * eye)
 
 
+# The lips' fill is smooth, so it is inpainted at most at this eye distance and scaled up: a
+# 4K portrait's mouth took a third of a second at full size.
+INPAINT_EYE_PX = 64.0
+
+
+def _inpaint(part: np.ndarray, mask: np.ndarray, eye: float) -> np.ndarray:
+    """``part`` with its ``mask`` pixels filled from around them (OpenCV's Telea inpainting)."""
+    scale = min(1.0, INPAINT_EYE_PX / eye)
+    if scale >= 1.0:
+        return cv2.inpaint(np.ascontiguousarray(part), mask, max(0.06 * eye, 2.0),
+                           cv2.INPAINT_TELEA)
+    h, w = mask.shape
+    size = (max(int(round(w * scale)), 1), max(int(round(h * scale)), 1))
+    small = cv2.resize(part, size, interpolation=cv2.INTER_AREA)
+    small_mask = (cv2.resize(mask.astype(np.float32), size, interpolation=cv2.INTER_AREA)
+                  > 0).astype(np.uint8)
+    fill = cv2.inpaint(small, small_mask, max(0.06 * eye * scale, 2.0), cv2.INPAINT_TELEA)
+    fill = cv2.resize(fill, (w, h), interpolation=cv2.INTER_LINEAR)
+    return np.where(mask[..., None] > 0, fill, part)
+
+
 def hide_teeth(image: np.ndarray, points: np.ndarray, eye: float, amount: float) -> np.ndarray:
     """Closed lips over visible teeth, for a target whose mouth should be closed: a
     photographed grin's teeth are the strongest smile cue and no landmark warp removes them.
@@ -80,8 +101,7 @@ def hide_teeth(image: np.ndarray, points: np.ndarray, eye: float, amount: float)
     y0, y1 = max(ys.min() - pad, 0), min(ys.max() + pad + 1, shape[0])
     x0, x1 = max(xs.min() - pad, 0), min(xs.max() + pad + 1, shape[1])
     part, mask = image[y0:y1, x0:x1], hidden[y0:y1, x0:x1]
-    filled = cv2.inpaint(np.ascontiguousarray(part), mask, max(0.06 * eye, 2.0),
-                         cv2.INPAINT_TELEA).astype(np.float32)
+    filled = _inpaint(part, mask, eye).astype(np.float32)
     # the lips' seam: where the moved inner lips meet, a little darker, as closed lips show it
     seam = (points[list(UPPER_INNER), :2] + points[list(LOWER_INNER), :2]) / 2 - (x0, y0)
     line = _lines(mask.shape, [seam], 0.02 * eye, 0.015 * eye)

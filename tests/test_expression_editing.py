@@ -307,6 +307,24 @@ def test_without_a_person_matte_a_face_gets_its_own_strength_and_the_rest_the_ba
     assert weights[32, 32] == pytest.approx(0.0) and weights[2, 2] == pytest.approx(1.0)
 
 
+def test_the_whole_forehead_is_face_not_only_the_mesh_oval() -> None:
+    """The mesh's oval stops partway up the forehead; the skin above it is face too (it got
+    the person's strokes: a band of mosaic under the hairline). The chin is not moved."""
+    from moodshift.faces.masks import FACE_OVAL, face_outline, portrait_masks
+    from moodshift.style.editing.offsets import load_offsets
+
+    shape = np.asarray(load_offsets().neutral)[:, :2]
+    points = (shape - shape.min(0)) / np.ptp(shape, 0).max() * 120 + 40
+    oval = points[list(FACE_OVAL)]
+    height = float(np.ptp(oval[:, 1]))
+    top, chin = points[10], points[152]
+    masks = portrait_masks(np.zeros((200, 200, 3), np.uint8), [points], None)
+    above = np.round(top - (0, 0.06 * height)).astype(int)     # above the oval, below the lift
+    assert masks.face[above[1], above[0]] > 0.9
+    lowest = face_outline(points)[:, 1].max()
+    assert lowest == pytest.approx(chin[1] + 0.05 * (chin[1] - oval[:, 1].mean()), abs=2.0)
+
+
 @needs_mesh
 def test_thirty_faces_and_a_face_larger_than_the_frame_are_handled(astronaut) -> None:
     from moodshift.style.editing.expression import edit_expressions

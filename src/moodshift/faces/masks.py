@@ -60,6 +60,21 @@ def grown_oval(points: np.ndarray, factor: float) -> np.ndarray:
     return centre + (oval - centre) * factor
 
 
+# The mesh's oval stops about two thirds of the way up the forehead; the skin above it up to
+# the hairline is face too (left to the person's strokes it showed as a band of mosaic).
+FOREHEAD_LIFT = 0.12   # of the oval's height, at its top, tapering to nothing at its middle
+
+
+def face_outline(points: np.ndarray) -> np.ndarray:
+    """The face's region for rendering: the oval grown 5 % and its upper half raised by up to
+    FOREHEAD_LIFT of its height, so the whole forehead is face."""
+    oval = grown_oval(points, 1.05)
+    middle, top = float(oval[:, 1].mean()), float(oval[:, 1].min())
+    height = float(np.ptp(oval[:, 1]))
+    rise = np.clip((middle - oval[:, 1]) / max(middle - top, 1e-6), 0.0, 1.0)
+    return oval - np.stack([np.zeros(len(oval)), FOREHEAD_LIFT * height * rise], axis=1)
+
+
 # ---- person matte ------------------------------------------------------------------------------
 SELFIE_INPUT = 256
 
@@ -101,13 +116,14 @@ class PortraitMasks:
 
 def portrait_masks(image: np.ndarray, meshes: list[np.ndarray],
                    person: np.ndarray | None) -> PortraitMasks:
-    """Faces from the mesh ovals (feathered by 4 % of the face size); the person matte (when
-    given) for the rest; everything else background (all of it without a matte)."""
+    """Faces from the mesh ovals, the forehead included (face_outline; feathered by 4 % of
+    the face size); the person matte (when given) for the rest; everything else background
+    (all of it without a matte)."""
     h, w = image.shape[:2]
     face = np.zeros((h, w), np.float32)
     for pts in meshes:
         size = float(np.ptp(pts[:, 0]) + np.ptp(pts[:, 1])) / 2
-        face = np.maximum(face, polygon_mask((h, w), [grown_oval(pts, 1.05)], 0.04 * size))
+        face = np.maximum(face, polygon_mask((h, w), [face_outline(pts)], 0.04 * size))
     # without a matte the people are their faces: nothing is "person", never a negative share
     people = face if person is None else np.maximum(person, face)
     return PortraitMasks(face, people - face, 1.0 - people)

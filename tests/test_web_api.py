@@ -210,10 +210,11 @@ def test_analyze_and_stylize_mirror_the_cli_json(client, tmp_path: Path) -> None
         assert img.size == (96, 80)
         intent = json.loads(img.info[METADATA_KEY])
     assert intent["emotion"] == "sad" and intent["tool"] == "stylize"
-    # a blend, as the pad sends it
-    blend = client.post("/api/stylize", data={"example": "astronaut",
+    # a blend, as the pad sends it, with the one region strength the user set
+    blend = client.post("/api/stylize", data={"example": "astronaut", "person_strength": "0.2",
                                               "emotion": "happy:0.62,surprise:0.38"}).json()
     assert blend["emotion"].startswith("happy:0.62")
+    assert blend["regions"]["person"] == 0.2 and blend["regions"]["face"] == 0.0
 
 
 def test_file_names_are_cleaned_before_they_are_echoed(client) -> None:

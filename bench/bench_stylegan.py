@@ -41,17 +41,18 @@ if kind.startswith("stylegan"):
         if kind == "stylegan":
             return Ask("sad", "elderly", "female")
         return Ask(EMOTIONS[i % 7], AGE_GROUPS[i % 5], GENDERS[i % 2])
-    def one(i):
+    def drawn(i):
         asked = ask(i)
         most = candidates_at_most(DEFAULT_CANDIDATES, DEFAULT_MORE_CANDIDATES, (asked.emotion,))
         pool = gen.sample_styles(most, i, 0.7)
         return choose(pool, [asked], draw, reader, first=DEFAULT_CANDIDATES).faces[0]
+    one = drawn
     if kind == "stylegan-style":
-        # generate's styling of a drawn face (face-aware, each emotion in turn), timed alone
+        # generate's styling of one drawn face (face-aware, each emotion in turn), timed alone
         from moodshift.generate.stylegan.portraits import style_portrait
-        drawn_face = one(0)
+        face = drawn(0)
         def one(i):
-            return style_portrait(drawn_face, EMOTIONS[i % 7])[0]
+            return style_portrait(face, EMOTIONS[i % 7])[0]
 else:
     from moodshift.generate.gan.generator import load_generator, upscale
     gen = load_generator()

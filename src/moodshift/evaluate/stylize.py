@@ -341,15 +341,22 @@ def read_log(path: Path) -> dict[tuple[str, str], PairResult]:
     out: dict[tuple[str, str], PairResult] = {}
     if not path.exists():
         return out
-    for line in path.read_text(encoding="utf-8").splitlines():
+    fields = ("photo", "target", "face", "found_after", "before", "after", "after_found",
+              "valence", "arousal", "ssim", "edge_l1")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path}: cannot read the log ({exc})") from None
+    for number, line in enumerate(text.splitlines(), 1):
         try:
             d = json.loads(line)
         except ValueError:
-            continue
-        out[(d["photo"], d["target"])] = PairResult(
-            d["photo"], d["target"], d["face"], d["found_after"], d["before"], d["after"],
-            d["after_found"], d["valence"], d["arousal"], d["ssim"], d["edge_l1"],
-            d.get("extra", {}))
+            continue    # the half-written last line of an interrupted run
+        if not isinstance(d, dict) or any(k not in d for k in fields):
+            raise UserError(f"{path}: line {number}: not a pair this command logged "
+                            "(use another --log file)")
+        out[(d["photo"], d["target"])] = PairResult(*(d[k] for k in fields),
+                                                    d.get("extra", {}))
     return out
 
 

@@ -125,6 +125,9 @@ class StyleEval:
                 "peak_memory_mb": round(self.peak_memory_mb, 1), "targets": TARGETS}
 
 
+IDENTITY_SEED_OFFSET = 7919   # the same-person identities come from their own seeds
+
+
 @dataclass(frozen=True)
 class StyleEvalRequest:
     """What `moodshift eval gan --generator stylegan` measures; check() before any work."""
@@ -152,6 +155,13 @@ class StyleEvalRequest:
         if not (self.identities == 0 or 2 <= self.identities <= 50):
             raise UserError(f"--identities {self.identities}: must be 0 or 2..50")
         check_candidates(self.candidates, self.more_candidates)
+        from moodshift.seeds import SEED_MAX, check_seed
+
+        check_seed(self.seed, "--seed")
+        if self.seed > SEED_MAX - IDENTITY_SEED_OFFSET:
+            raise UserError(f"--seed {self.seed}: must be at most "
+                            f"{SEED_MAX - IDENTITY_SEED_OFFSET} here (the identities are drawn "
+                            f"from seed + {IDENTITY_SEED_OFFSET})")
 
 
 def run_style_eval(request: StyleEvalRequest, show_progress: bool = True) -> StyleEval:
@@ -301,7 +311,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     diversity = float(np.mean([mean_pairwise_distance(feats_arr[wanted == k])
                                for k in range(len(EMOTIONS))]))
     identity = identity_consistency(
-        SteeredPortraitRequest(emotions=EMOTIONS, n=identities, seed=seed + 7919, psi=psi,
+        SteeredPortraitRequest(emotions=EMOTIONS, n=identities, seed=seed + IDENTITY_SEED_OFFSET, psi=psi,
                                size=LABEL_SIZE, directions=directions,
                                expression_edit=expression_edit, candidates=candidates),
         describe, read, judge_model) if identities >= 2 else {}

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from moodshift.errors import UserError
 from moodshift.imageio import IMAGE_SUFFIXES, STDIO, check_writable_dir
 
 
+def refuse_overwriting(outputs: Sequence[str], inputs: Sequence[str]) -> None:
+    """A UserError if an output path is one of the input files (through links too)."""
+    # os.path.realpath, unlike Path.resolve on Python 3.11, does not raise on a symlink loop
+    # (the loop is reported when the input is read)
+    inputs_resolved = {os.path.realpath(i) for i in inputs if str(i) != STDIO}
+    for path in outputs:
+        if str(path) != STDIO and os.path.realpath(path) in inputs_resolved:
+            raise UserError(f"{path}: refusing to overwrite an input image")
+
+
 def plan_outputs(inputs: list[str], out: str | None, tag: str,
-                 default_dir: str = "out") -> list[str]:
+                 default_dir: str = "out", other_inputs: Sequence[str] = ()) -> list[str]:
     """One output path per input.
 
     ``out`` may be '-' (stdout, one input only), a file path with an image suffix (one input
     only), or a folder (created if needed) that receives ``<stem>.<tag>.png`` for each input.
+    No output may be an input, nor one of ``other_inputs`` (a style image, say).
     """
     if out == STDIO:
         if len(inputs) != 1:
@@ -36,10 +48,5 @@ def plan_outputs(inputs: list[str], out: str | None, tag: str,
             stems[stem] = n + 1
             suffix = f"-{n}" if n else ""
             planned.append(str(target / f"{stem}{suffix}.{tag}.png"))
-    # os.path.realpath, unlike Path.resolve on Python 3.11, does not raise on a symlink loop
-    # (the loop is reported when the input is read)
-    inputs_resolved = {os.path.realpath(i) for i in inputs if i != STDIO}
-    for path in planned:
-        if path != STDIO and os.path.realpath(path) in inputs_resolved:
-            raise UserError(f"{path}: refusing to overwrite an input image")
+    refuse_overwriting(planned, [*inputs, *other_inputs])
     return planned

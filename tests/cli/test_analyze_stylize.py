@@ -109,6 +109,19 @@ def test_unknown_emotion_is_one_line_exit_2_no_output(capsys, tmp_path: Path) ->
     assert list(tmp_path.iterdir()) == []
 
 
+def test_the_style_image_is_never_the_output(capsys, tmp_path: Path) -> None:
+    """A style image is an input too: `-o` naming it is refused before anything is written."""
+    style = tmp_path / "painting.png"
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(style)
+    before = style.read_bytes()
+    for argv in (("stylize", ASTRONAUT, "--emotion", "sad", "--style-image", style, "-o", style),
+                 ("generate", "--emotion", "happy", "--style", style, "-o", style)):
+        code, out, err = run_cli(capsys, *argv)
+        assert code == 2 and err.count("\n") == 1, err
+        assert "refusing to overwrite an input image" in err
+        assert style.read_bytes() == before
+
+
 def test_batch_with_one_bad_file_processes_the_rest(capsys, tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()

@@ -104,6 +104,10 @@ def run(args: argparse.Namespace) -> int:
     )
     from moodshift.imageio import check_writable_dir, save_image
 
+    if args.style is not None and args.output != "-" and Path(args.style).is_file():
+        from moodshift.outputs import refuse_overwriting
+
+        refuse_overwriting([args.output], [args.style])   # --style names a painting here
     generator = chosen_generator(args)
     if generator == "stylegan":
         from moodshift.cli.generate_stylegan import run_stylegan

@@ -89,7 +89,9 @@ def run(args: argparse.Namespace) -> int:
     request.check()
     inputs = expand_inputs(args.images)
     tag = wanted.label.replace(",", "+").replace(":", "")
-    outputs = dict(zip(inputs, plan_outputs(inputs, args.output, tag)))
+    outputs = dict(zip(inputs, plan_outputs(
+        inputs, args.output, tag,
+        other_inputs=[str(args.style_image)] if args.style_image is not None else [])))
     # The stylize report has no age or gender: skip that network.
     models = Models(detector_name=args.detector, expression_name=args.expression_model,
                     with_age_gender=False, mood_name=args.mood_model)

@@ -139,6 +139,20 @@ def test_missing_file_in_a_real_process_has_no_traceback(tmp_path: Path) -> None
     assert proc.stderr.strip() == f"moodshift: error: {tmp_path / 'nope.jpg'}: no such file"
 
 
+def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`moodshift analyze --json ... | head -c 10`: the closed pipe is not reported as a bug."""
+    photos = []
+    for i in range(3):
+        photos.append(tmp_path / f"grey{i}.png")
+        Image.fromarray(np.full((60, 80, 3), 100 + i, np.uint8)).save(photos[-1])
+    proc = subprocess.Popen([sys.executable, "-m", "moodshift", "analyze", "--json",
+                             *map(str, photos)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()     # gone before the first line is written
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0
+    assert "bug" not in err and "Traceback" not in err and "Exception" not in err, err
+
+
 def test_models_list_json(capsys) -> None:
     code, out, _ = run_cli(capsys, "models", "list", "--json")
     rows = json_lines(out)

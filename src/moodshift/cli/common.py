@@ -32,6 +32,8 @@ def for_each_image(paths: list[str], work: Callable[[str], None]) -> int:
         except UserError as exc:
             print(f"moodshift: error: {exc}", file=sys.stderr)
             failures += 1
+        except BrokenPipeError:
+            raise   # the reader of stdout went away (`| head`): stop quietly, not per file
         except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the others
             if interrupted(exc):
                 raise KeyboardInterrupt from exc

@@ -46,7 +46,7 @@ def test_generate_stylegan_refuses_bad_values_with_the_valid_ones(tmp_path: Path
         (["--emotion", "happy", "--age", "ancient"], "child, teen, young_adult"),
         (["--emotion", "happy", "--gender", "robot"], "female, male"),
         (["--emotion", "happy", "--n", "1000"], "between 1 and 100"),
-        (["--emotion", "happy", "--size", "2048"], "at most 1024 px"),
+        (["--emotion", "happy", "--size", "2048"], "draws 64..1024 px"),
         (["--emotion", "happy", "--same-person"], "--same-person goes with --emotions"),
         (["--emotion", "happy", "--strength", "2"], "--strength 2.0: must be between 0 and 1"),
         (["--emotion", "happy", "--generator", "cgan", "--emotions", "all"],

@@ -19,6 +19,8 @@ from moodshift.generate.portraits import (
     MAX_N,
     MAX_SIZE,
     MIN_SIZE,
+    STYLEGAN_MAX_SIZE,
+    STYLEGAN_MIN_SIZE,
     STYLEGAN_TRUNCATION,
     canonical_generator,
 )
@@ -40,7 +42,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--strength", type=float, help="style strength 0..1 (default: the palette's)")
     p.add_argument("--no-style", action="store_true", help="write the upscaled faces unstyled")
     p.add_argument("--size", type=int, default=256,
-                   help=f"output side in pixels ({MIN_SIZE}..{MAX_SIZE}, default 256)")
+                   help=f"output side in pixels (stylegan {STYLEGAN_MIN_SIZE}..{STYLEGAN_MAX_SIZE}"
+                        f", cgan and affect {MIN_SIZE}..{MAX_SIZE}; default 256)")
     add_truncation(p)
     p.add_argument("--grid", action="store_true",
                    help="one image: every emotion (rows) x age group x gender (columns)")

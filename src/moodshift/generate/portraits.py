@@ -25,7 +25,9 @@ GENERATORS = ("gan", "affect")
 # Every generator `generate`, the web studio and `batch generate` accept; "cgan" names "gan".
 GENERATOR_CHOICES = ("stylegan", "cgan", *GENERATORS)
 DEFAULT_GENERATOR = "stylegan"
-STYLEGAN_MAX_SIZE = 1024   # the MobileStyleGAN's native side (moodshift.generate.stylegan)
+# the MobileStyleGAN's sides (moodshift.generate.stylegan: its native size, and the smallest
+# it draws), kept here so the command line can say them without loading the generator
+STYLEGAN_MIN_SIZE, STYLEGAN_MAX_SIZE = 64, 1024
 # Latent codes are scaled by this before generation (truncation trick): measured on the shipped
 # generator it raises the share of faces read as the requested emotion (MODEL_CARD.md; chosen
 # on eval seed 1 among 1, 0.7, 0.5, 0.3; the reported figures use seed 0).
@@ -65,10 +67,11 @@ class PortraitRequest:
         """Refuse settings no generator run could satisfy, before anything is loaded."""
         if not 1 <= self.n <= MAX_N:
             raise UserError(f"--n {self.n}: must be between 1 and {MAX_N}")
-        top = STYLEGAN_MAX_SIZE if self.generator == "stylegan" else MAX_SIZE
-        if not MIN_SIZE <= self.size <= top:
-            raise UserError(f"--size {self.size}: must be between {MIN_SIZE} and {top}"
-                            + (" for the stylegan generator" if top != MAX_SIZE else ""))
+        stylegan = self.generator == "stylegan"
+        bottom, top = (STYLEGAN_MIN_SIZE, STYLEGAN_MAX_SIZE) if stylegan else (MIN_SIZE, MAX_SIZE)
+        if not bottom <= self.size <= top:
+            raise UserError(f"--size {self.size}: must be between {bottom} and {top}"
+                            + (" for the stylegan generator" if stylegan else ""))
         if self.strength is not None and not 0.0 <= self.strength <= 1.0:
             raise UserError(f"--strength {self.strength}: must be between 0 and 1")
         check_truncation(self.psi)

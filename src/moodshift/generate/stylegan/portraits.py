@@ -25,7 +25,7 @@ from moodshift.generate.stylegan.directions import AGE_TARGETS, Directions
 from moodshift.generate.stylegan.generator import DEFAULT_PSI, NATIVE_SIZE
 from moodshift.seeds import check_seed
 
-MAX_SIZE = NATIVE_SIZE
+MIN_SIZE, MAX_SIZE = 64, NATIVE_SIZE   # as moodshift.generate.portraits says them
 
 
 def steer(d: Directions, styles: np.ndarray, emotion: str | None, age_group: str | None,
@@ -85,9 +85,9 @@ class SteeredPortraitRequest:
                 raise UserError(f"unknown emotion {e!r}: choose one of {', '.join(EMOTIONS)}")
         if not 0.0 <= self.psi <= 1.0:
             raise UserError(f"--truncation {self.psi}: must be between 0 and 1")
-        if not 64 <= self.size <= MAX_SIZE:
-            raise UserError(f"--size {self.size}: the stylegan generator draws at most "
-                            f"{MAX_SIZE} px (64..{MAX_SIZE})")
+        if not MIN_SIZE <= self.size <= MAX_SIZE:
+            raise UserError(f"--size {self.size}: the stylegan generator draws "
+                            f"{MIN_SIZE}..{MAX_SIZE} px")
 
 
 @dataclass(frozen=True)

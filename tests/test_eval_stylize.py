@@ -118,8 +118,15 @@ def test_table_lists_every_emotion_and_the_anchors() -> None:
 def test_bad_config_is_a_user_error(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="not a folder"):
         StylizeEvalConfig(data=tmp_path / "missing")
-    with pytest.raises(UserError):
+    with pytest.raises(UserError, match="--emotions: unknown emotion 'joyish'"):
         StylizeEvalConfig(data=tmp_path, emotions=("joyish",))
+    with pytest.raises(UserError, match="--background-photos -1"):
+        StylizeEvalConfig(data=tmp_path, background_photos=-1)
+    from moodshift.cli import main
+    sheet = tmp_path / "sheet.png"
+    assert main(["eval", "stylize", "--data", str(tmp_path), "--sheet", str(sheet),
+                 "--sheet-photos", "0"]) == 2      # a sheet of no rows: said, not skipped
+    assert not sheet.exists()
     broken = tmp_path / "palette.toml"
     broken.write_text("[sad\nstrength = ")
     with pytest.raises(UserError, match="palette.toml"):

@@ -105,7 +105,7 @@ def test_stdin_to_stdout(tmp_path: Path) -> None:
 def test_unknown_emotion_is_one_line_exit_2_no_output(capsys, tmp_path: Path) -> None:
     code, out, err = run_cli(capsys, "stylize", ASTRONAUT, "--emotion", "gloomy", "-o", tmp_path)
     assert code == 2 and out == ""
-    assert err.count("\n") == 1 and "gloomy" in err and "happy" in err
+    assert err.count("\n") == 1 and "--emotion gloomy" in err and "happy" in err
     assert list(tmp_path.iterdir()) == []
 
 

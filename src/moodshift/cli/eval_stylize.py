@@ -36,10 +36,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from moodshift.errors import UserError
     from moodshift.evaluate.stylize import StylizeEvalConfig, evaluate_stylize, format_table
     from moodshift.imageio import check_writable_dir, save_image
 
     if args.sheet is not None:  # fail before the long run, not after it
+        if args.sheet_photos < 1:
+            raise UserError(f"--sheet-photos {args.sheet_photos}: --sheet needs at least 1 row")
         check_writable_dir(args.sheet.parent if str(args.sheet.parent) else Path("."))
     config = StylizeEvalConfig(data=args.data, emotions=tuple(
         e.strip() for e in args.emotions.split(",") if e.strip()), engine=args.engine,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from moodshift.cli.common import add_model_options, for_each_image, print_json
 from moodshift.emotions import EMOTIONS, EmotionMix
+from moodshift.errors import UserError
 from moodshift.style.options import BACKBONES, ENGINE_OPTIONS, ENGINES, INITS, OPTIMIZERS
 
 # stylize.WORK_PIXELS, written out so this module imports nothing heavy (a test keeps them equal)
@@ -72,7 +73,10 @@ def run(args: argparse.Namespace) -> int:
     from moodshift.style import load_palette
     from moodshift.stylize import StyleRequest, stylize
 
-    wanted = EmotionMix.parse(args.emotion)
+    try:
+        wanted = EmotionMix.parse(args.emotion)
+    except UserError as exc:     # the library says what is wrong; the option is named here
+        raise UserError(f"--emotion {args.emotion}: {exc}") from None
     palette = load_palette(args.palette)  # once per run; a bad file fails before any work
     # Read the style image once, up front: a bad one fails before any output is written.
     style = load_image(args.style_image) if args.style_image is not None else None

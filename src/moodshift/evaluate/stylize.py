@@ -84,12 +84,17 @@ class StylizeEvalConfig:
             raise UserError(f"{self.data}: not a folder of photos")
         if not self.emotions:
             raise UserError("--emotions: name at least one emotion")
-        object.__setattr__(self, "emotions", tuple(dict.fromkeys(parse_emotion(e)
-                                                                 for e in self.emotions)))
+        try:
+            emotions = tuple(dict.fromkeys(parse_emotion(e) for e in self.emotions))
+        except UserError as exc:
+            raise UserError(f"--emotions: {exc}") from None
+        object.__setattr__(self, "emotions", emotions)
         if self.limit is not None and self.limit < 1:
             raise UserError(f"--limit {self.limit}: must be at least 1")
         if self.sheet_photos < 0:
             raise UserError("the contact sheet needs 0 or more photos")
+        if self.background_photos < 0:
+            raise UserError(f"--background-photos {self.background_photos}: must be 0 or more")
         from moodshift.mood import MOOD_MODELS
         for name in self.mood_models:
             if name not in MOOD_MODELS or name == "auto":

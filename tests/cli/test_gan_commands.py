@@ -41,6 +41,20 @@ def test_generate_writes_an_image_of_the_asked_size(trained: Path, tmp_path: Pat
     assert meta["target_vad"]["valence"] > 0 and meta["generator"] == "gan"
 
 
+def test_a_description_without_emotion_words_is_said_not_passed_over(trained: Path,
+                                                                     tmp_path: Path,
+                                                                     capsys) -> None:
+    out = tmp_path / "face.png"
+    assert main(["generate", "qwerty asdf", "--model", str(trained), "--no-style",
+                 "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "'qwerty asdf': no emotion words" in err and "--emotion chooses one" in err
+    assert read_metadata(out)["emotion"] in EMOTIONS
+    assert main(["generate", "qwerty asdf", "--emotion", "sad", "--model", str(trained),
+                 "--no-style", "-o", str(out)]) == 0
+    assert "no emotion words" not in capsys.readouterr().err   # the user chose: nothing to say
+
+
 def test_generate_styles_and_numbers_several_outputs(trained: Path, tmp_path: Path,
                                                       capsys) -> None:
     code = main(["generate", "--emotion", "sad", "--n", "2", "--seed", "3", "--model",

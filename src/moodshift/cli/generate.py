@@ -6,6 +6,7 @@ Only light imports at the top; torch and the networks load inside run.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from moodshift.cli.candidates import add_candidates, candidate_fields
@@ -87,6 +88,14 @@ def chosen_generator(args: argparse.Namespace) -> str:
     return chosen
 
 
+def say_text_note(args: argparse.Namespace, reading: dict[str, object] | None) -> None:
+    """The text reader's caveat ("no emotion words ...") on stderr when it chose the emotion:
+    a description it could not read should not pass in silence."""
+    if reading and reading.get("note") and args.emotion is None:
+        print(f"moodshift: note: {args.text!r}: {reading['note']} "
+              f"(read as {reading.get('emotion')}; --emotion chooses one)", file=sys.stderr)
+
+
 def output_paths(target: str, n: int, stem: str) -> list[Path]:
     """n output paths: the file itself for n == 1, else numbered files or files in a folder."""
     out = Path(target)
@@ -132,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
     if args.output == "-":
         raise UserError("-o -: generate writes image files; give a file or folder name")
     emotion, age, gender, reading = read_request(args.text, args.emotion, args.age, args.gender)
+    say_text_note(args, reading)
     if emotion is None and not args.grid:
         raise UserError(f"give a description or --emotion ({', '.join(EMOTIONS)})")
     request = request_for(emotion, age, gender, *style_source(args.style))

@@ -20,6 +20,7 @@ def output_paths(target: str, names: list[str], seed: int) -> list[Path]:
 
 
 def run_stylegan(args: argparse.Namespace) -> int:
+    from moodshift.cli.generate import say_text_note
     from moodshift.generate.portraits import style_source
     from moodshift.generate.stylegan.portraits import (
         output_names,
@@ -37,6 +38,7 @@ def run_stylegan(args: argparse.Namespace) -> int:
         psi=args.truncation, size=args.size, directions=args.directions,
         expression_edit=args.expression_edit is not False, strength=args.strength,
         **candidate_fields(args))
+    say_text_note(args, reading)
     age, gender = req.age_group, req.gender
     style_emotion, style_image = style_source(args.style)
     if args.grid:

@@ -114,6 +114,26 @@ def test_bad_fields_are_400_with_the_field_named(client) -> None:
         assert expected in error_of(client.post("/api/generate", json=payload), 400)
 
 
+def test_refusals_speak_of_fields_not_options_and_stay_short(client) -> None:
+    good = {"files": {"image": ("a.png", png_bytes())}}
+    said = error_of(client.post("/api/stylize", data={"strength": "-1"}, **good), 400)
+    assert said.startswith("strength -1") and "--" not in said
+    said = error_of(client.post("/api/stylize", data={"emotion": "x" * 100_000}, **good), 400)
+    assert "unknown emotion" in said and len(said) <= 300
+    said = error_of(client.post("/api/analyze", data={"image": "not a file"}), 400)
+    assert said == "image: must be a file upload"
+    json_type = {"Content-Type": "application/json"}
+    said = error_of(client.post("/api/read-text", content=b'{"texts": [', headers=json_type), 400)
+    assert said.startswith("body: invalid JSON at character")
+    for body in (b"emotion=sad", b""):
+        said = error_of(client.post("/api/generate", content=body, headers=json_type
+                                    if body == b"" else {}), 400)
+        assert said == "body: a JSON object is required", said
+    schema = client.get("/openapi.json").json()
+    fields = str(schema["components"]["schemas"])
+    assert "expression_strength" not in fields      # offered only where it works
+
+
 def test_foreign_host_header_is_refused(client) -> None:
     message = error_of(client.get("/api/info", headers={"host": "evil.example:8000"}), 403)
     assert "evil.example" in message

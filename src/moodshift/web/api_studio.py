@@ -21,8 +21,7 @@ from moodshift.web.uploads import EXAMPLES, decode_image, display_name, example_
 router = APIRouter(prefix="/api", tags=["studio"])
 
 # Per-region and expression controls: offered when the library's StyleRequest has the field.
-OPTIONAL_CONTROLS = ("expression", "expression_strength", "face_strength",
-                     "person_strength", "background_strength")
+OPTIONAL_CONTROLS = ("expression", "face_strength", "person_strength", "background_strength")
 OPTIMIZE_STEPS = (1, 500)
 OPTIMIZE_SIZE = (64, 1024)
 # multipart form fields: an uploaded file, a text, a number
@@ -145,7 +144,7 @@ async def stylize_image(request: Request, image: Upload = None, example: Text = 
                         emotion: Annotated[str, Form()] = "auto", strength: Number = None,
                         engine: Annotated[str, Form()] = "fast",
                         preserve_color: Annotated[bool, Form()] = False,
-                        expression: Number = None, expression_strength: Number = None,
+                        expression: Number = None,
                         face_strength: Number = None, person_strength: Number = None,
                         background_strength: Number = None) -> dict:
     c = ctx(request)
@@ -153,8 +152,7 @@ async def stylize_image(request: Request, image: Upload = None, example: Text = 
     if engine == "optimize":
         raise ApiError(400, "engine optimize runs as a background job: POST /api/jobs")
     style = _style_request(emotion, strength, engine, preserve_color, {
-        "expression": expression, "expression_strength": expression_strength,
-        "face_strength": face_strength, "person_strength": person_strength,
+        "expression": expression, "face_strength": face_strength, "person_strength": person_strength,
         "background_strength": background_strength})
     data, name = await read_input(c, image, example)
     png, report = await c.pool.run(lambda: stylize_png(data, name, style, c))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tempfile
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -30,8 +31,19 @@ PAGE_FILES = {"studio": "studio.html", "portraits": "portraits.html", "ratings":
 SETTINGS_ENV = "MOODSHIFT_WEB_SETTINGS"
 
 
+MAX_MESSAGE = 300    # a message quoting a 100 kB field back is cut: the client sent it
+
+
+def api_wording(message: str) -> str:
+    """A library message as the API says it: one line, command-line option names (--strength,
+    --face-strength) as the request's field names, at most MAX_MESSAGE characters."""
+    text = " ".join(str(message).split())
+    text = re.sub(r"(?<![\w-])--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), text)
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 1] + "\u2026"
+
+
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
-    return JSONResponse({"error": " ".join(str(message).split())}, status_code=status,
+    return JSONResponse({"error": api_wording(message)}, status_code=status,
                         headers=headers)
 
 
@@ -127,8 +139,14 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query",
-                                                                             "form"))
+        loc, kind = tuple(first.get("loc", ())), first.get("type", "")
+        where = ".".join(str(p) for p in loc if p not in ("body", "query", "form"))
+        if kind == "json_invalid":
+            return _error(400, f"body: invalid JSON at character {loc[-1] if loc else '?'}")
+        if loc == ("body",) and kind in ("missing", "model_attributes_type", "dict_type"):
+            return _error(400, "body: a JSON object is required")
+        if "Expected UploadFile" in str(first.get("msg", "")):
+            return _error(400, f"{where}: must be a file upload")
         return _error(400, f"{where or 'request'}: {first.get('msg', 'invalid')}")
 
     @app.exception_handler(StarletteHTTPException)

@@ -131,7 +131,8 @@ class JobStore:
     def result(self, job_id: str) -> tuple[bytes, dict]:
         state = self.state(job_id)
         if state["state"] != "done":
-            raise ApiError(409, f"job: {state['state']}, no result yet")
+            raise ApiError(409, f"job: {state['state']}, no result yet" if state["state"] not in
+                           FINISHED else f"job: {state['state']}; it has no result")
         folder = self._dir(job_id)
         return (folder / "result.png").read_bytes(), json.loads((folder / "report.json")
                                                                 .read_text())

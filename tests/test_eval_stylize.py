@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
@@ -72,6 +73,9 @@ def test_a_log_from_something_else_is_refused_with_its_line(tmp_path: Path) -> N
     log.write_text('{"photo": "a", "target": "happy"}\n')
     with pytest.raises(UserError, match="line 1"):
         read_log(log)
+    log.write_text("photo,target\na.png,happy\n")    # a CSV, not a half-written last line
+    with pytest.raises(UserError, match="line 1: not a pair"):
+        read_log(log)
 
 
 def test_valence_order_counts_photos_with_all_three_targets() -> None:
@@ -115,7 +119,7 @@ def test_table_lists_every_emotion_and_the_anchors() -> None:
     assert all(e in table for e in ("happy", "sad", "neutral", "overall", "EmoEditor"))
 
 
-def test_bad_config_is_a_user_error(tmp_path: Path) -> None:
+def test_bad_config_is_a_user_error(tmp_path: Path, capsys) -> None:
     with pytest.raises(UserError, match="not a folder"):
         StylizeEvalConfig(data=tmp_path / "missing")
     with pytest.raises(UserError, match="--emotions: unknown emotion 'joyish'"):
@@ -124,9 +128,10 @@ def test_bad_config_is_a_user_error(tmp_path: Path) -> None:
         StylizeEvalConfig(data=tmp_path, background_photos=-1)
     from moodshift.cli import main
     sheet = tmp_path / "sheet.png"
+    Image.new("RGB", (32, 32)).save(tmp_path / "photo.png")
     assert main(["eval", "stylize", "--data", str(tmp_path), "--sheet", str(sheet),
                  "--sheet-photos", "0"]) == 2      # a sheet of no rows: said, not skipped
-    assert not sheet.exists()
+    assert "--sheet-photos 0" in capsys.readouterr().err and not sheet.exists()
     broken = tmp_path / "palette.toml"
     broken.write_text("[sad\nstrength = ")
     with pytest.raises(UserError, match="palette.toml"):

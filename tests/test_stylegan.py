@@ -331,9 +331,13 @@ def test_portrait_requests_default_to_stylegan_with_its_own_truncation_and_size(
     assert (req.generator, req.psi) == ("stylegan", DEFAULT_PSI)
     cgan = PortraitRequest(emotion="sad", generator="cgan")
     assert (cgan.generator, cgan.psi) == ("gan", 0.5)
-    with pytest.raises(UserError, match="between 256 and 1024 for the stylegan generator"):
+    with pytest.raises(UserError, match="between 64 and 1024 for the stylegan generator"):
         PortraitRequest(emotion="sad", size=2048).check()
     PortraitRequest(emotion="sad", size=2048, generator="cgan").check()
+    # the command line's bounds are the generator's own (said without loading it)
+    from moodshift.generate.portraits import STYLEGAN_MAX_SIZE, STYLEGAN_MIN_SIZE
+    from moodshift.generate.stylegan import portraits as drawn
+    assert (STYLEGAN_MIN_SIZE, STYLEGAN_MAX_SIZE) == (drawn.MIN_SIZE, drawn.MAX_SIZE)
     with pytest.raises(UserError, match="valid: stylegan, cgan, gan, affect"):
         PortraitRequest(emotion="sad", generator="vae")
 

@@ -319,7 +319,8 @@ def test_optimize_job_progress_result_and_cancel(client) -> None:
             break
         time.sleep(0.1)
     assert state["state"] == "cancelled"
-    assert "no result" in error_of(client.get(f"/api/jobs/{long}/result"), 409)
+    said = error_of(client.get(f"/api/jobs/{long}/result"), 409)
+    assert said == "job: cancelled; it has no result"     # not "yet": none will come
     assert "steps" in error_of(client.post("/api/jobs", data={"example": "astronaut",
                                                               "steps": "0"}), 400)
 

@@ -12,7 +12,7 @@ the same box.
     nice env PYTHONPATH=src python tools/styled_face_look_probe.py --out /tmp/look.json
 
 Session 19's rule and result: docs/stylegan.md, "Judged as `generate` writes them"; session
-21's, with the third reader: "A reader that sees the looks".
+21's, with the third reader: "A third reader for the styled faces".
 """
 
 from __future__ import annotations

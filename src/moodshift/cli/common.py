@@ -47,6 +47,23 @@ def for_each_image(paths: list[str], work: Callable[[str], None]) -> int:
     return 1 if crashes else 2 if failures else 0
 
 
+def say_text_note(args: argparse.Namespace, reading: dict[str, object] | None) -> None:
+    """`generate`: the text reader's caveat ("no emotion words ...") on stderr when the emotion
+    it read is the one drawn: a description it could not read should not pass in silence."""
+    chose = args.emotion is None and not getattr(args, "emotions", None) and not args.grid
+    if reading and reading.get("note") and chose:
+        print(f"moodshift: note: {args.text!r}: {reading['note']} "
+              f"(read as {reading.get('emotion')}; --emotion chooses one)", file=sys.stderr)
+
+
+def style_files(args: argparse.Namespace) -> list[str]:
+    """`generate`: the painting `--style` names, when it names a file: an input no output may
+    replace."""
+    from pathlib import Path
+
+    return [args.style] if args.style is not None and Path(args.style).is_file() else []
+
+
 def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--detector", default="auto", choices=DETECTORS,
                    help="face detector (auto: face-api SSD if pulled, else Haar)")

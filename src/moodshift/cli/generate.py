@@ -6,11 +6,10 @@ Only light imports at the top; torch and the networks load inside run.
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from moodshift.cli.candidates import add_candidates, candidate_fields
-from moodshift.cli.common import print_json
+from moodshift.cli.common import print_json, say_text_note, style_files
 from moodshift.emotions import EMOTIONS
 from moodshift.errors import UserError
 from moodshift.generate.portraits import (
@@ -88,14 +87,6 @@ def chosen_generator(args: argparse.Namespace) -> str:
     return chosen
 
 
-def say_text_note(args: argparse.Namespace, reading: dict[str, object] | None) -> None:
-    """The text reader's caveat ("no emotion words ...") on stderr when it chose the emotion:
-    a description it could not read should not pass in silence."""
-    if reading and reading.get("note") and args.emotion is None:
-        print(f"moodshift: note: {args.text!r}: {reading['note']} "
-              f"(read as {reading.get('emotion')}; --emotion chooses one)", file=sys.stderr)
-
-
 def output_paths(target: str, n: int, stem: str) -> list[Path]:
     """n output paths: the file itself for n == 1, else numbered files or files in a folder."""
     out = Path(target)
@@ -115,11 +106,8 @@ def run(args: argparse.Namespace) -> int:
         style_source,
     )
     from moodshift.imageio import check_writable_dir, save_image
+    from moodshift.outputs import refuse_overwriting
 
-    if args.style is not None and args.output != "-" and Path(args.style).is_file():
-        from moodshift.outputs import refuse_overwriting
-
-        refuse_overwriting([args.output], [args.style])   # --style names a painting here
     generator = chosen_generator(args)
     if generator == "stylegan":
         from moodshift.cli.generate_stylegan import run_stylegan
@@ -146,6 +134,7 @@ def run(args: argparse.Namespace) -> int:
         raise UserError(f"give a description or --emotion ({', '.join(EMOTIONS)})")
     request = request_for(emotion, age, gender, *style_source(args.style))
     if args.grid:
+        refuse_overwriting([args.output], style_files(args))
         sheet = generate_grid(request)
         save_image(sheet, args.output, metadata={"tool": "generate", "grid": True,
                                                  "seed": args.seed, "generator": "gan"})
@@ -156,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     paths = output_paths(args.output, args.n, f"generate-{emotion}-s{args.seed}")
+    refuse_overwriting([str(p) for p in paths], style_files(args))
     for p in paths:
         check_writable_dir(p.parent if str(p.parent) else Path("."))
     for portrait, path in zip(generate_portraits(request), paths):

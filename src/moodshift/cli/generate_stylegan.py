@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from moodshift.cli.candidates import candidate_fields
-from moodshift.cli.common import print_json
+from moodshift.cli.common import print_json, say_text_note, style_files
 from moodshift.errors import UserError
 
 
@@ -20,7 +20,6 @@ def output_paths(target: str, names: list[str], seed: int) -> list[Path]:
 
 
 def run_stylegan(args: argparse.Namespace) -> int:
-    from moodshift.cli.generate import say_text_note
     from moodshift.generate.portraits import style_source
     from moodshift.generate.stylegan.portraits import (
         output_names,
@@ -29,6 +28,7 @@ def run_stylegan(args: argparse.Namespace) -> int:
         style_portraits,
     )
     from moodshift.imageio import check_writable_dir, save_image
+    from moodshift.outputs import refuse_overwriting
 
     if args.output == "-":
         raise UserError("-o -: generate writes image files; give a file or folder name")
@@ -42,6 +42,7 @@ def run_stylegan(args: argparse.Namespace) -> int:
     age, gender = req.age_group, req.gender
     style_emotion, style_image = style_source(args.style)
     if args.grid:
+        refuse_overwriting([args.output], style_files(args))
         check_writable_dir(Path(args.output).parent)
         sheet = render_style_grid(seed=args.seed, cell=max(96, args.size // 2), psi=req.psi,
                                   directions=args.directions,
@@ -54,6 +55,7 @@ def run_stylegan(args: argparse.Namespace) -> int:
             print(f"wrote {args.output} ({sheet.shape[1]}x{sheet.shape[0]} grid)")
         return 0
     paths = output_paths(args.output, output_names(req.emotions, req.n), args.seed)
+    refuse_overwriting([str(p) for p in paths], style_files(args))
     for p in paths:
         check_writable_dir(p.parent if str(p.parent) else Path("."))
     portraits = style_portraits(req, styled=not args.no_style, style_emotion=style_emotion,

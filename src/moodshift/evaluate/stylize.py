@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -346,17 +347,18 @@ def read_log(path: Path) -> dict[tuple[str, str], PairResult]:
     out: dict[tuple[str, str], PairResult] = {}
     if not path.exists():
         return out
-    fields = ("photo", "target", "face", "found_after", "before", "after", "after_found",
-              "valence", "arousal", "ssim", "edge_l1")
+    fields = [f.name for f in dataclass_fields(PairResult) if f.name != "extra"]
     try:
-        text = path.read_text(encoding="utf-8")
+        lines = path.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise UserError(f"{path}: cannot read the log ({exc})") from None
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(lines, 1):
         try:
             d = json.loads(line)
         except ValueError:
-            continue    # the half-written last line of an interrupted run
+            if number == len(lines):
+                continue    # the half-written last line of an interrupted run
+            d = None
         if not isinstance(d, dict) or any(k not in d for k in fields):
             raise UserError(f"{path}: line {number}: not a pair this command logged "
                             "(use another --log file)")

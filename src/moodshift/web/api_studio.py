@@ -152,7 +152,8 @@ async def stylize_image(request: Request, image: Upload = None, example: Text = 
     if engine == "optimize":
         raise ApiError(400, "engine optimize runs as a background job: POST /api/jobs")
     style = _style_request(emotion, strength, engine, preserve_color, {
-        "expression": expression, "face_strength": face_strength, "person_strength": person_strength,
+        "expression": expression, "face_strength": face_strength,
+        "person_strength": person_strength,
         "background_strength": background_strength})
     data, name = await read_input(c, image, example)
     png, report = await c.pool.run(lambda: stylize_png(data, name, style, c))

@@ -35,10 +35,12 @@ MAX_MESSAGE = 300    # a message quoting a 100 kB field back is cut: the client 
 
 
 def api_wording(message: str) -> str:
-    """A library message as the API says it: one line, command-line option names (--strength,
-    --face-strength) as the request's field names, at most MAX_MESSAGE characters."""
+    """A library message as the API says it: one line, a leading command-line option name
+    (--strength, --face-strength) as the request's field name, at most MAX_MESSAGE characters."""
     text = " ".join(str(message).split())
-    text = re.sub(r"(?<![\w-])--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), text)
+    # only a message's leading option is the field it is about ("--strength 2: ..."); options
+    # elsewhere ("models pull --force") and quoted values stay as written
+    text = re.sub(r"^--([a-z][a-z-]*)", lambda m: m.group(1).replace("-", "_"), text)
     return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE - 1] + "\u2026"
 
 

@@ -158,7 +158,7 @@ class StyleEvalRequest:
         from moodshift.seeds import SEED_MAX, check_seed
 
         check_seed(self.seed, "--seed")
-        if self.seed > SEED_MAX - IDENTITY_SEED_OFFSET:
+        if self.identities >= 2 and self.seed > SEED_MAX - IDENTITY_SEED_OFFSET:
             raise UserError(f"--seed {self.seed}: must be at most "
                             f"{SEED_MAX - IDENTITY_SEED_OFFSET} here (the identities are drawn "
                             f"from seed + {IDENTITY_SEED_OFFSET})")
@@ -311,7 +311,8 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     diversity = float(np.mean([mean_pairwise_distance(feats_arr[wanted == k])
                                for k in range(len(EMOTIONS))]))
     identity = identity_consistency(
-        SteeredPortraitRequest(emotions=EMOTIONS, n=identities, seed=seed + IDENTITY_SEED_OFFSET, psi=psi,
+        SteeredPortraitRequest(emotions=EMOTIONS, n=identities,
+                               seed=seed + IDENTITY_SEED_OFFSET, psi=psi,
                                size=LABEL_SIZE, directions=directions,
                                expression_edit=expression_edit, candidates=candidates),
         describe, read, judge_model) if identities >= 2 else {}

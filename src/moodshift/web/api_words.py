@@ -39,7 +39,7 @@ class GenerateBody(BaseModel):
     seed: int = Field(0, ge=0, le=2**31 - 1)
     style: str | None = Field(None, description="style the faces for this emotion "
                                                 "(default: the portrait's own)")
-    strength: float | None = Field(None, ge=0.0, le=1.0)
+    strength: float | None = Field(None, ge=0.0, le=1.0, allow_inf_nan=False)
     styled: bool = True
     size: int = Field(256, ge=SIZES[0], le=SIZES[1])
     same_person: bool = Field(False, description="one face (the seed's) in all seven emotions")

@@ -151,6 +151,15 @@ def test_a_reader_that_stops_reading_ends_the_command_quietly(tmp_path: Path) ->
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0
     assert "bug" not in err and "Traceback" not in err and "Exception" not in err, err
+    # a file refused before the pipe closed still counts: exit 2
+    (tmp_path / "notes.png").write_text("not an image")
+    proc = subprocess.Popen([sys.executable, "-m", "moodshift", "analyze", "--json",
+                             str(tmp_path / "notes.png"), *map(str, photos)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 2 and "notes.png: not a recognised image" in err
+    assert "bug" not in err and "Traceback" not in err, err
 
 
 def test_models_list_json(capsys) -> None:

@@ -98,14 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         print("moodshift: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
-        # the reader went away: point stdout at nothing so the interpreter's final flush does
-        # not raise again on the way out
-        import os
+        from moodshift.cli.common import silence_stdout
 
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
+        silence_stdout()
         return 0
     except Exception as exc:
         if interrupted(exc):  # a Ctrl-C inside an extension module's import

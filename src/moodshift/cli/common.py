@@ -33,7 +33,10 @@ def for_each_image(paths: list[str], work: Callable[[str], None]) -> int:
             print(f"moodshift: error: {exc}", file=sys.stderr)
             failures += 1
         except BrokenPipeError:
-            raise   # the reader of stdout went away (`| head`): stop quietly, not per file
+            # the reader of stdout went away (`| head`): stop quietly, not as a bug per file,
+            # keeping what the files before said
+            silence_stdout()
+            break
         except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the others
             if interrupted(exc):
                 raise KeyboardInterrupt from exc
@@ -62,6 +65,17 @@ def style_files(args: argparse.Namespace) -> list[str]:
     from pathlib import Path
 
     return [args.style] if args.style is not None and Path(args.style).is_file() else []
+
+
+def silence_stdout() -> None:
+    """Point stdout at nothing once its reader has gone, so the interpreter's final flush does
+    not raise BrokenPipeError again on the way out."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def add_model_options(p: argparse.ArgumentParser) -> None:

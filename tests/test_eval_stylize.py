@@ -73,7 +73,14 @@ def test_a_log_from_something_else_is_refused_with_its_line(tmp_path: Path) -> N
     log.write_text('{"photo": "a", "target": "happy"}\n')
     with pytest.raises(UserError, match="line 1"):
         read_log(log)
-    log.write_text("photo,target\na.png,happy\n")    # a CSV, not a half-written last line
+    # a run interrupted twice: its cut record sits between whole ones, and is skipped
+    log.unlink()
+    append_log(log, pair("a", "happy", "neutral", "happy"))
+    with log.open("a") as fh:
+        fh.write('{"photo": "b", "tar')
+    append_log(log, pair("b", "sad", "neutral", "sad"))
+    assert set(read_log(log)) == {("a", "happy"), ("b", "sad")}
+    log.write_text("photo,target\na.png,happy\n")    # a CSV, not a cut record
     with pytest.raises(UserError, match="line 1: not a pair"):
         read_log(log)
 

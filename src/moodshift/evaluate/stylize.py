@@ -356,8 +356,9 @@ def read_log(path: Path) -> dict[tuple[str, str], PairResult]:
         try:
             d = json.loads(line)
         except ValueError:
-            if number == len(lines):
-                continue    # the half-written last line of an interrupted run
+            if line.startswith("{"):
+                continue    # a record an interrupted run left half-written (a resumed run
+                #             goes on on the next line, so it need not be the last)
             d = None
         if not isinstance(d, dict) or any(k not in d for k in fields):
             raise UserError(f"{path}: line {number}: not a pair this command logged "

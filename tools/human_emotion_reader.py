@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from moodshift.emotions import EMOTIONS
-from moodshift.expression.fer import FerExpression
+from moodshift.expression.fer import FerExpression, fer_inputs
 from moodshift.faces.tflayers import conv_filter, depthwise_filter, pad_same
 from moodshift.models.sources.human import convert, read_members
 
@@ -56,7 +56,6 @@ class HumanEmotion:
             self.tensors = {k: torch.from_numpy(np.ascontiguousarray(v, np.float32))
                             for k, v in convert(model_json).items()}
         self.nodes = [n for n in graph if n["op"] not in ("Const", "Placeholder")]
-        self.frame = FerExpression()   # fer's crop and resize, so both read the same pixels
 
     def _run(self, x: torch.Tensor) -> torch.Tensor:
         values: dict[str, torch.Tensor] = {"input_1": x}
@@ -108,7 +107,7 @@ class HumanEmotion:
         """(len(boxes), 7) probabilities in EMOTIONS order."""
         if not boxes:
             return np.zeros((0, len(EMOTIONS)))
-        return self.predict_crops(self.frame.prepare(image, boxes))
+        return self.predict_crops(fer_inputs(image, boxes))   # the pixels fer reads
 
 
 def main() -> None:

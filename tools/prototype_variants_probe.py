@@ -84,13 +84,13 @@ def main(argv: list[str] | None = None) -> None:
             edited = [edit_expressions(img, [box], {args.emotion: 1.0},
                                        EDIT_STRENGTH.get(args.emotion, 1.0))[0] if box else img
                       for img, box in faces]
-            probs = np.stack([reader.emotion_probabilities(img) for img in edited])
+            looks = [reader._look(img) for img in edited]    # each face read once
+            probs = np.stack([each[2].mean(axis=0) for each in looks])
             row = {"variant": name, f"p_{args.emotion}": round(float(probs[:, k].mean()), 4),
                    f"p_{args.rival}": round(float(probs[:, rival].mean()), 4),
                    f"read_{args.emotion}": int((probs.argmax(1) == k).sum()),
                    f"read_{args.rival}": int((probs.argmax(1) == rival).sum())}
             if third is not None:
-                looks = [reader._look(img) for img in edited]
                 p3 = np.stack([third.predict(small, [box])[0] for small, box, _, _ in looks])
                 row.update({f"third_read_{args.emotion}": int((p3.argmax(1) == k).sum()),
                             f"third_read_{args.rival}": int((p3.argmax(1) == rival).sum()),

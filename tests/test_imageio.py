@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from moodshift.errors import InputFileError, UserError
-from moodshift.imageio import load_image, save_image
+from moodshift.imageio import load_image, load_image_with_alpha, save_image
 from moodshift.outputs import plan_outputs
 
 
@@ -71,6 +71,33 @@ def test_palette_png_with_transparency_is_composited_on_white(tmp_path: Path) ->
     pal.save(path, transparency=0)
     img = load_image(path)
     assert tuple(img[0, 0]) == (255, 255, 255) and tuple(img[5, 5]) == (255, 0, 0)
+
+
+def test_alpha_is_returned_only_when_something_is_transparent(tmp_path: Path) -> None:
+    rgba = np.full((8, 12, 4), 200, np.uint8)
+    rgba[:, :, 3] = 255
+    rgba[:, :3, 3] = 0
+    Image.fromarray(rgba).save(tmp_path / "cut.png")
+    Image.fromarray(np.full((8, 12, 4), 255, np.uint8)).save(tmp_path / "opaque.png")
+    img, alpha = load_image_with_alpha(tmp_path / "cut.png")
+    assert img.shape == (8, 12, 3) and tuple(img[0, 0]) == (255, 255, 255)  # onto white
+    assert alpha is not None and alpha[:, :3].max() == 0 and alpha[:, 3:].min() == 255
+    assert load_image_with_alpha(tmp_path / "opaque.png")[1] is None
+
+
+@pytest.mark.parametrize("suffix, mode", [(".png", "RGBA"), (".webp", "RGBA"), (".jpg", "RGB")])
+def test_saved_alpha_makes_the_output_transparent_where_it_can(tmp_path: Path, suffix: str,
+                                                               mode: str) -> None:
+    img = np.zeros((6, 10, 3), np.uint8)
+    alpha = np.full((3, 5), 255, np.uint8)  # a smaller alpha (a resized picture) is scaled
+    alpha[:, 0] = 0
+    path = tmp_path / f"out{suffix}"
+    save_image(img, path, alpha=alpha)
+    with Image.open(path) as saved:
+        assert saved.mode == mode and saved.size == (10, 6)
+        if mode == "RGBA":
+            a = np.asarray(saved)[:, :, 3]
+            assert a[:, 0].max() == 0 and a[:, -1].min() == 255
 
 
 def test_exif_rotation_is_applied(tmp_path: Path) -> None:

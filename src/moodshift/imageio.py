@@ -1,7 +1,9 @@
 """Loading images safely and writing outputs atomically.
 
 Every loader failure becomes an InputFileError naming the file, so front ends can print one line.
-Images are returned as RGB uint8 numpy arrays of shape (H, W, 3).
+Images are returned as RGB uint8 numpy arrays of shape (H, W, 3); transparency is composited onto
+white for the networks, and the ``*_with_alpha`` loaders also return the alpha channel so an
+output can keep the input's transparency.
 """
 
 from __future__ import annotations
@@ -135,18 +137,38 @@ def _check_jpeg_size(source: bytes | Path, name: str, fmt: str | None) -> None:
 
 def load_image(path: str | Path) -> np.ndarray:
     """Load an image as RGB uint8 (H, W, 3): EXIF rotation applied, first frame of animations."""
+    return load_image_with_alpha(path)[0]
+
+
+def load_image_with_alpha(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """load_image's RGB and the image's alpha channel (uint8 (H, W); None when fully opaque)."""
     source, name = _read_source(path)
     return _decode(source, name)
 
 
 def load_image_bytes(data: bytes, name: str) -> np.ndarray:
     """Decode an image file's bytes exactly as load_image decodes the file; name is for messages."""
+    return load_image_bytes_with_alpha(data, name)[0]
+
+
+def load_image_bytes_with_alpha(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+    """load_image_with_alpha for a file's bytes."""
     if not data:
         raise InputFileError(name, "empty file (0 bytes)")
     return _decode(data, name)
 
 
-def _decode(source: bytes | Path, name: str) -> np.ndarray:
+def _alpha_of(img: Image.Image) -> np.ndarray | None:
+    """The alpha channel as uint8 (H, W), or None when the image is fully opaque."""
+    if img.mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+    if img.mode not in ("RGBA", "LA", "PA", "RGBa", "La"):
+        return None
+    alpha = np.asarray(img.convert("RGBA"), dtype=np.uint8)[:, :, 3]
+    return np.ascontiguousarray(alpha) if int(alpha.min()) < 255 else None
+
+
+def _decode(source: bytes | Path, name: str) -> tuple[np.ndarray, np.ndarray | None]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -162,7 +184,7 @@ def _decode(source: bytes | Path, name: str) -> np.ndarray:
             img.load()
             img = ImageOps.exif_transpose(img) or img
             rgb = _to_rgb(img)
-            return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
+            return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8)), _alpha_of(img)
     except InputFileError:
         raise
     except UnidentifiedImageError:
@@ -223,11 +245,31 @@ METADATA_KEY = "moodshift"
 PNG_COMPRESS_LEVEL = 1
 
 
+# Formats that hold an alpha channel; JPEG and BMP outputs stay composited onto white.
+ALPHA_FORMATS = {"PNG", "WEBP", "TIFF"}
+
+
+def _with_alpha(img: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """RGBA from an RGB array and an alpha channel, the alpha resized if the image was."""
+    h, w = img.shape[:2]
+    if alpha.shape != (h, w):
+        alpha = np.asarray(Image.fromarray(alpha).resize((w, h), Image.Resampling.BILINEAR))
+    return np.dstack([img[:, :, :3], alpha])
+
+
 def encode_image(img: np.ndarray, fmt: str = "PNG",
-                 metadata: Mapping[str, object] | None = None) -> bytes:
-    """Encode an RGB uint8 array to image bytes; metadata goes into a PNG iTXt chunk."""
+                 metadata: Mapping[str, object] | None = None,
+                 alpha: np.ndarray | None = None) -> bytes:
+    """Encode an RGB uint8 array to image bytes; metadata goes into a PNG iTXt chunk.
+
+    alpha (uint8 (H, W), e.g. the input's) makes a PNG, WebP or TIFF output transparent where
+    the input was; other formats ignore it.
+    """
     buf = io.BytesIO()
-    pil = Image.fromarray(np.asarray(img, dtype=np.uint8))
+    pixels = np.asarray(img, dtype=np.uint8)
+    if alpha is not None and fmt in ALPHA_FORMATS:
+        pixels = _with_alpha(pixels, np.asarray(alpha, dtype=np.uint8))
+    pil = Image.fromarray(pixels)
     options: dict[str, object] = {"quality": 95} if fmt == "JPEG" else {}
     if fmt == "PNG":
         options["compress_level"] = PNG_COMPRESS_LEVEL
@@ -293,13 +335,15 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 
 
 def save_image(img: np.ndarray, path: str | Path,
-               metadata: Mapping[str, object] | None = None) -> None:
+               metadata: Mapping[str, object] | None = None,
+               alpha: np.ndarray | None = None) -> None:
     """Save an RGB array to a path (format from its suffix) atomically, or to stdout for '-'.
 
-    metadata (JSON-able) is stored in PNG outputs; read it back with read_metadata.
+    metadata (JSON-able) is stored in PNG outputs; read it back with read_metadata. alpha: see
+    encode_image.
     """
     if str(path) == STDIO:
-        sys.stdout.buffer.write(encode_image(img, "PNG", metadata))
+        sys.stdout.buffer.write(encode_image(img, "PNG", metadata, alpha))
         sys.stdout.buffer.flush()
         return
     target = Path(path)
@@ -307,7 +351,7 @@ def save_image(img: np.ndarray, path: str | Path,
     if not fmt:
         raise UserError(f"{target}: unknown output image type {target.suffix!r} "
                         "(use .png, .jpg, .webp, .bmp or .tif)")
-    atomic_write_bytes(target, encode_image(img, fmt, metadata))
+    atomic_write_bytes(target, encode_image(img, fmt, metadata, alpha))
 
 
 def atomic_write_text(path: str | Path, text: str) -> None:

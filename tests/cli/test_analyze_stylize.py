@@ -75,6 +75,20 @@ def test_stylize_json_contract_and_full_resolution(capsys, tmp_path: Path) -> No
     assert len(report["faces_before"]) == len(report["faces_after"])
 
 
+def test_stylize_keeps_the_inputs_transparency(capsys, tmp_path: Path) -> None:
+    rgba = np.asarray(Image.open(ASTRONAUT).convert("RGBA").resize((160, 160))).copy()
+    rgba[:, :40, 3] = 0  # a cut-out: the left quarter transparent
+    Image.fromarray(rgba).save(tmp_path / "cutout.png")
+    code, out, err = run_cli(capsys, "stylize", tmp_path / "cutout.png", "--emotion", "sad",
+                             "-o", tmp_path / "o", "--json")
+    assert code == 0, err
+    [report] = json_lines(out)
+    with Image.open(report["output"]) as styled:
+        assert styled.mode == "RGBA"
+        alpha = np.asarray(styled)[:, :, 3]
+    assert alpha[:, :40].max() == 0 and alpha[:, 40:].min() == 255
+
+
 def test_auto_emotion_names_the_output_after_the_detected_emotion(capsys, tmp_path: Path) -> None:
     code, out, _ = run_cli(capsys, "stylize", ASTRONAUT, "--emotion", "auto", "-o", tmp_path,
                            "--json", "--strength", "0.5")

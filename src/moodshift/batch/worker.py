@@ -112,15 +112,15 @@ class Processor:
         return result.to_json() | {"output": item.output}
 
     def _stylize(self, item: Item, data: bytes) -> dict[str, object]:
-        from moodshift.imageio import load_image_bytes, save_image
+        from moodshift.imageio import load_image_bytes_with_alpha, save_image
         from moodshift.stylize import stylize
 
-        image = load_image_bytes(data, item.input)
+        image, alpha = load_image_bytes_with_alpha(data, item.input)
         styled, report = stylize(image, item.input, self.request, self.models)
         target = str(item.output)
         if self.request.mix.is_auto:
             target = target.replace(".auto.png", f".{report.emotion}.png")
-        save_image(styled, target, metadata=report.intent())
+        save_image(styled, target, metadata=report.intent(), alpha=alpha)
         return report.to_json() | {"output": target}
 
     def _generate(self, item: Item, data: bytes) -> dict[str, object]:

@@ -68,7 +68,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from moodshift.analyze import Models
-    from moodshift.imageio import expand_inputs, load_image, save_image
+    from moodshift.imageio import expand_inputs, load_image, load_image_with_alpha, save_image
     from moodshift.outputs import plan_outputs
     from moodshift.style import load_palette
     from moodshift.stylize import StyleRequest, stylize
@@ -102,12 +102,12 @@ def run(args: argparse.Namespace) -> int:
     report_stream = sys.stderr if args.output == "-" else sys.stdout
 
     def work(path: str) -> None:
-        image = load_image(path)
+        image, alpha = load_image_with_alpha(path)
         styled, report = stylize(image, path, request, models)
         target = outputs[path]
         if wanted.is_auto and target != "-":
             target = target.replace(".auto.png", f".{report.emotion}.png")
-        save_image(styled, target, metadata=report.intent())
+        save_image(styled, target, metadata=report.intent(), alpha=alpha)
         data = report.to_json() | {"output": target}
         if args.json:
             print_json(data, report_stream)

@@ -242,6 +242,20 @@ def test_analyze_and_stylize_mirror_the_cli_json(client, tmp_path: Path) -> None
     assert blend["regions"]["person"] == 0.2 and blend["regions"]["face"] == 0.0
 
 
+def test_stylize_keeps_an_uploads_transparency_as_the_cli_does(client) -> None:
+    rgba = np.asarray(Image.open(io.BytesIO(png_bytes(64, 48))).convert("RGBA")).copy()
+    rgba[:, :16, 3] = 0  # a cut-out: the left quarter transparent
+    buf = io.BytesIO()
+    Image.fromarray(rgba).save(buf, "PNG")
+    reply = client.post("/api/stylize", files={"image": ("cut.png", buf.getvalue())},
+                        data={"emotion": "sad"})
+    assert reply.status_code == 200
+    with Image.open(io.BytesIO(base64.b64decode(reply.json()["png_base64"]))) as img:
+        assert img.mode == "RGBA"
+        alpha = np.asarray(img)[:, :, 3]
+    assert alpha[:, :16].max() == 0 and alpha[:, 16:].min() == 255
+
+
 def test_file_names_are_cleaned_before_they_are_echoed(client) -> None:
     name = '<img src=x onerror="alert(1)">/../../evil.png'
     report = client.post("/api/stylize", files={"image": (name, png_bytes())},

@@ -16,7 +16,13 @@ from moodshift.errors import UserError
 from moodshift.style.options import ENGINES
 from moodshift.web.context import WebContext, ctx
 from moodshift.web.errors import ApiError
-from moodshift.web.uploads import EXAMPLES, decode_image, display_name, example_bytes
+from moodshift.web.uploads import (
+    EXAMPLES,
+    decode_image,
+    decode_image_with_alpha,
+    display_name,
+    example_bytes,
+)
 
 router = APIRouter(prefix="/api", tags=["studio"])
 
@@ -103,12 +109,12 @@ def stylize_png(data: bytes, name: str, request, c: WebContext) -> tuple[bytes, 
     from moodshift.imageio import encode_image
     from moodshift.stylize import stylize
 
-    image = decode_image(data, name, c.settings.max_pixels)
+    image, alpha = decode_image_with_alpha(data, name, c.settings.max_pixels)
     try:
         styled, report = stylize(image, name, request, c.models)
     except UserError as exc:
         raise ApiError(400, str(exc)) from None
-    png = encode_image(styled, "PNG", report.intent())
+    png = encode_image(styled, "PNG", report.intent(), alpha)
     tag = report.emotion.replace(",", "+").replace(":", "")
     output = f"{Path(name).stem}.{tag}.png"
     return png, report.to_json() | {"output": output, "width": int(styled.shape[1]),

@@ -41,6 +41,12 @@ def display_name(filename: str | None, fallback: str = "upload") -> str:
 def decode_image(data: bytes, name: str, max_pixels: int) -> np.ndarray:
     """RGB uint8 (H, W, 3); 415 when the bytes are not an image, 413 when it has too many
     pixels (read from the header, before any pixel is decoded)."""
+    return decode_image_with_alpha(data, name, max_pixels)[0]
+
+
+def decode_image_with_alpha(data: bytes, name: str,
+                            max_pixels: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """decode_image's RGB and the upload's alpha channel (None when it is fully opaque)."""
     if not data:
         raise ApiError(400, "image: the upload is empty")
     try:
@@ -58,9 +64,9 @@ def decode_image(data: bytes, name: str, max_pixels: int) -> np.ndarray:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        from moodshift.imageio import load_image
+        from moodshift.imageio import load_image_with_alpha
 
-        return load_image(tmp)
+        return load_image_with_alpha(tmp)
     except UserError as exc:
         reason = str(exc).split(": ", 1)[-1]
         raise ApiError(415, f"{name}: {reason}") from None

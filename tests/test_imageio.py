@@ -140,6 +140,20 @@ def test_output_planning_never_overwrites_an_input(tmp_path: Path) -> None:
         plan_outputs([str(src), str(src)], str(tmp_path / "x.png"), "sad")
 
 
+def test_an_output_name_that_is_no_image_file_is_refused_not_made_a_folder(tmp_path: Path
+                                                                           ) -> None:
+    src = tmp_path / "a.png"
+    src.write_bytes(b"x")
+    for name, problem in (("out.txt", "not an image file name"),
+                          ("out.gif", "reads but does not write")):
+        with pytest.raises(UserError, match=problem):
+            plan_outputs([str(src)], str(tmp_path / name), "sad")
+        assert not (tmp_path / name).exists()
+    (tmp_path / "run.v2").mkdir()  # an existing folder keeps whatever name it has
+    assert plan_outputs([str(src)], str(tmp_path / "run.v2"), "sad") == [
+        str(tmp_path / "run.v2" / "a.sad.png")]
+
+
 def test_png_metadata_round_trips_and_other_files_have_none(tmp_path):
     from moodshift.imageio import read_metadata, save_image
 

@@ -231,10 +231,14 @@ def check_writable_dir(folder: Path) -> None:
         raise InputFileError(folder, "output folder is not writable")
 
 
+# The image formats outputs can be written in, by file suffix (GIF is read, not written).
+OUTPUT_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP",
+                  ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF"}
+OUTPUT_TYPES = ".png, .jpg, .webp, .bmp or .tif"
+
+
 def _format_for(path: Path) -> str:
-    ext = path.suffix.lower()
-    return {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".bmp": "BMP", ".webp": "WEBP",
-            ".tif": "TIFF", ".tiff": "TIFF"}.get(ext, "")
+    return OUTPUT_FORMATS.get(path.suffix.lower(), "")
 
 
 # PNG text chunk holding what moodshift intended an image to express (emotion, VAD, engine...),
@@ -350,7 +354,7 @@ def save_image(img: np.ndarray, path: str | Path,
     fmt = _format_for(target)
     if not fmt:
         raise UserError(f"{target}: unknown output image type {target.suffix!r} "
-                        "(use .png, .jpg, .webp, .bmp or .tif)")
+                        f"(use {OUTPUT_TYPES})")
     atomic_write_bytes(target, encode_image(img, fmt, metadata, alpha))
 
 

@@ -7,7 +7,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from moodshift.errors import UserError
-from moodshift.imageio import IMAGE_SUFFIXES, STDIO, check_writable_dir
+from moodshift.imageio import (
+    IMAGE_SUFFIXES,
+    OUTPUT_FORMATS,
+    OUTPUT_TYPES,
+    STDIO,
+    check_writable_dir,
+)
 
 
 def refuse_overwriting(outputs: Sequence[str], inputs: Sequence[str]) -> None:
@@ -26,6 +32,8 @@ def plan_outputs(inputs: list[str], out: str | None, tag: str,
 
     ``out`` may be '-' (stdout, one input only), a file path with an image suffix (one input
     only), or a folder (created if needed) that receives ``<stem>.<tag>.png`` for each input.
+    A new folder's name has no suffix: ``-o result.txt`` or ``-o result.gif`` is refused rather
+    than made a folder (an existing folder may have any name).
     No output may be an input, nor one of ``other_inputs`` (a style image, say).
     """
     if out == STDIO:
@@ -33,7 +41,13 @@ def plan_outputs(inputs: list[str], out: str | None, tag: str,
             raise UserError("-o -: standard output takes exactly one input image")
         return [STDIO]
     target = Path(out or default_dir)
-    if target.suffix.lower() in IMAGE_SUFFIXES and not target.is_dir():
+    suffix = target.suffix.lower()
+    if suffix and suffix not in OUTPUT_FORMATS and not target.is_dir():
+        kind = ("an image type moodshift reads but does not write" if suffix in IMAGE_SUFFIXES
+                else "not an image file name")
+        raise UserError(f"{target}: {kind}; -o takes an image file ({OUTPUT_TYPES}), a folder "
+                        "(a new one named without a suffix) or - for standard output")
+    if suffix in OUTPUT_FORMATS and not target.is_dir():
         if len(inputs) != 1:
             raise UserError(f"{target}: several inputs need an output folder, not a file name")
         check_writable_dir(target.parent if str(target.parent) else Path("."))

@@ -46,10 +46,43 @@ def _terminate_like_ctrl_c() -> None:
         signal.signal(signal.SIGTERM, handler)
 
 
+# Threads the library starts for work in the background (the transformer's compile while faces
+# are read) are named with this prefix. They may be inside native code (OpenVINO) when the
+# command ends, and an interpreter shutting down around such a thread aborts ("terminate called
+# without an active exception", or a segfault): a normal exit waits for them, an interrupted
+# one ends the process at once.
+BACKGROUND_THREADS = "moodshift-"
+
+
 def run() -> None:
     """Entry point of the `moodshift` script and of `python -m moodshift`."""
     try:
         code = main()
+        if code != INTERRUPTED:
+            _wait_for_background_threads()
     except KeyboardInterrupt:
         code = INTERRUPTED
+    if code == INTERRUPTED:
+        _exit_at_once(code)
     sys.exit(code)
+
+
+def _wait_for_background_threads() -> None:
+    import threading
+
+    for thread in threading.enumerate():
+        if thread.name.startswith(BACKGROUND_THREADS) and thread is not threading.current_thread():
+            thread.join()
+
+
+def _exit_at_once(code: int) -> None:
+    """Exit without the interpreter's shutdown (nothing is left to clean up: outputs are
+    written atomically and trainers saved their checkpoint before the 130 came back)."""
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, KeyboardInterrupt):  # a closed pipe or stream: nothing to keep
+            pass
+    os._exit(code)

@@ -125,3 +125,40 @@ def test_sigterm_stops_a_training_like_ctrl_c(content_dir: Path, style_file: Pat
     assert proc.returncode == 130, err[-2000:]
     assert "Traceback" not in err and "interrupted at step" in output + err
     assert (tmp_path / "term_training" / "checkpoint.pt").is_file() and out.is_file()
+
+
+# Runs the command line with Thread.start patched: a moment after the transformer's background
+# compile starts, the process sends itself SIGINT, so the interrupt lands while that thread is
+# inside OpenVINO (where a user's Ctrl-C half a second into `stylize` lands). The marker file
+# says the compile did start (without OpenVINO there is no such thread).
+SIGINT_WHILE_COMPILING = """
+import os, signal, sys, threading
+MARK, DELAY = sys.argv.pop(1), float(sys.argv.pop(1))
+start = threading.Thread.start
+def start_then_interrupt(self):
+    start(self)
+    if self.name == "moodshift-compile":
+        open(MARK, "w").close()
+        threading.Timer(DELAY, os.kill, (os.getpid(), signal.SIGINT)).start()
+threading.Thread.start = start_then_interrupt
+from moodshift.console import run
+run()
+"""
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.15])
+def test_ctrl_c_while_the_transformer_compiles_is_one_line_and_130(tmp_path: Path,
+                                                                   delay: float) -> None:
+    mark = tmp_path / "compile-started"
+    proc = subprocess.run([sys.executable, "-c", SIGINT_WHILE_COMPILING, str(mark), str(delay),
+                           "stylize",
+                           str(GROUP), "--emotion", "sad", "-o", str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=300,
+                          env=dict(os.environ, PYTHONPATH=str(ROOT / "src")),
+                          preexec_fn=default_sigint)
+    if not mark.exists():
+        pytest.skip("the transformer was not compiled in the background (no OpenVINO here)")
+    # before: the one line, then the interpreter's shutdown aborted around the compiling thread
+    # ("terminate called without an active exception", exit -6) or crashed (-11)
+    assert (proc.returncode, proc.stderr) == (130, "moodshift: interrupted\n"), proc.stderr[-2000:]
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())

@@ -47,3 +47,11 @@ def test_usage_errors_are_one_line_naming_the_problem_exit_2(capsys) -> None:
         err = capsys.readouterr().err
         assert stop.value.code == 2, argv
         assert err.count("\n") == 1 and problem in err and "--help)" in err, err
+    # an option the command does not have points to that command's help, not the top level's
+    for argv, command in ((("analyze", "x.png", "--bogus"), "analyze"),
+                          (("models", "list", "--bogus"), "models list")):
+        with pytest.raises(SystemExit) as stop:
+            main(list(argv))
+        assert stop.value.code == 2
+        assert capsys.readouterr().err == (f"moodshift {command}: error: unrecognized arguments: "
+                                           f"--bogus (see moodshift {command} --help)\n")

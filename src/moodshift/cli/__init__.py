@@ -60,6 +60,10 @@ def _wanted(words: list[str] | None, parent: str, name: str) -> bool:
     return path[:2] == [parent, name] if parent else path[:1] == [name]
 
 
+DESCRIPTION = ("Read the emotion in pictures and text, restyle photos and generate portraits "
+               "that express a chosen emotion, and measure the shift with independent judges.")
+
+
 class OneLineErrors(argparse.ArgumentParser):
     """A parser whose usage errors are one line (the problem and where to read the options),
     exit code 2, like every other bad input; its subcommands' parsers are of this class too."""
@@ -70,7 +74,7 @@ class OneLineErrors(argparse.ArgumentParser):
 
 def build_parser(words: list[str] | None = None) -> argparse.ArgumentParser:
     """The full parser, or with words, one whose only built commands are those words name."""
-    parser = OneLineErrors(prog="moodshift", description=__doc__.splitlines()[0])
+    parser = OneLineErrors(prog="moodshift", description=DESCRIPTION)
     parser.add_argument("--version", action="version", version=f"moodshift {__version__}")
     groups = {"": parser.add_subparsers(dest="command", required=True, metavar="COMMAND")}
     for parent, name, module, summary in COMMANDS:
@@ -89,7 +93,13 @@ def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     restore = count_interrupts()
     try:
-        args = build_parser(words).parse_args(words)
+        parser = build_parser(words)
+        args, unknown = parser.parse_known_args(words)
+        if unknown:  # named by the command they were given to, with that command's help
+            command = " ".join(w for w in (args.command, getattr(args, f"{args.command}_command",
+                                                                 None)) if w)
+            parser.exit(2, f"moodshift {command}: error: unrecognized arguments: "
+                           f"{' '.join(unknown)} (see moodshift {command} --help)\n")
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"moodshift: error: {exc}", file=sys.stderr)

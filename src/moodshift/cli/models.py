@@ -15,13 +15,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     pp.add_argument("--force", action="store_true", help="fetch again even if cached")
     for name in ("list", "verify"):
         lp = msub.add_parser(name, help=f"{name} cached models")
-        lp.add_argument("--json", action="store_true")
+        lp.add_argument("--json", action="store_true", help="one JSON line per model instead of a table")
     qp = msub.add_parser("quantize", help="int8 version of the shipped expression model")
     qp.add_argument("--data", required=True, help="training data to calibrate on (FER2013 tree)")
     qp.add_argument("--n", type=int, default=512, help="calibration faces (default 512)")
-    qp.add_argument("--seed", type=int, default=0)
+    qp.add_argument("--seed", type=int, default=0, help="which calibration faces (default 0)")
     qp.add_argument("-o", "--output", type=Path, required=True, help="the int8 ONNX file")
-    qp.add_argument("--json", action="store_true")
+    qp.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def run(args: argparse.Namespace) -> int:

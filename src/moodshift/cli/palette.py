@@ -11,7 +11,8 @@ DEFAULT_PHOTO = Path(__file__).parent.parent / "data" / "astronaut.png"
 def add_arguments(p: argparse.ArgumentParser) -> None:
     psub = p.add_subparsers(dest="palette_command", required=True, metavar="COMMAND")
     ps = psub.add_parser("show", help="render the palette and a photo in all seven emotions")
-    ps.add_argument("--photo", default=str(DEFAULT_PHOTO))
+    ps.add_argument("--photo", default=str(DEFAULT_PHOTO),
+                    help="the photo shown in every emotion (default: the bundled astronaut)")
     ps.add_argument("--palette", type=Path, help="TOML override")
     ps.add_argument("-o", "--output", default="palette.png",
                     help="the sheet (default palette.png); missing parent folders are created")

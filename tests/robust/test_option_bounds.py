@@ -65,6 +65,14 @@ def test_reasonable_runs_pass_the_bounds() -> None:
         check_iterations(MAX_ITERATIONS + 1, 1, 16)
 
 
+def test_a_stylegan_search_is_bounded_by_its_own_speed() -> None:
+    # each image is a rendered 1024 px face: what passes for the cppn genome is years for it
+    check_iterations(2_000_000, 64, 64, "cppn")
+    with pytest.raises(UserError, match="would take at least 148 days"):
+        check_iterations(2_000_000, 64, 64, "stylegan")
+    check_iterations(1000, 8, 64, "stylegan")  # a real search: about a day at most
+
+
 def test_evolve_request_checks_batch_and_seed(tmp_path: Path) -> None:
     from moodshift.evolve.request import EvolveRequest
 

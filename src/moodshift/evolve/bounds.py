@@ -20,6 +20,9 @@ PIXEL_GENOME_BYTES = 3 * 8 * 4  # pixels genome: float64 RGB solution, ~4 copies
 # Optimistic speed: ~20x faster than measured, so only truly absurd runs are refused.
 SECONDS_PER_PIXEL = 1e-8
 SECONDS_PER_IMAGE = 1e-4
+# A stylegan image is a 1024 px MobileStyleGAN face: its synthesis alone takes about 0.2 s on 2
+# cores (docs/stylegan.md), so half of that is still optimistic.
+SECONDS_PER_IMAGE_BY_GENOME = {"stylegan": 0.1}
 MAX_SECONDS = 30 * 86400       # a month of computing
 MAX_ITERATIONS = 10_000_000    # the per-iteration history alone would pass ~1 GB beyond this
 MAX_BATCH = 100_000
@@ -41,8 +44,9 @@ def estimated_bytes(batch: int, size: int, genome: str) -> int:
     return BASE_BYTES + batch * size * size * per_pixel
 
 
-def estimated_seconds(batch: int, iterations: int, size: int) -> float:
-    return batch * iterations * (SECONDS_PER_IMAGE + size * size * SECONDS_PER_PIXEL)
+def estimated_seconds(batch: int, iterations: int, size: int, genome: str = "") -> float:
+    per_image = SECONDS_PER_IMAGE_BY_GENOME.get(genome, SECONDS_PER_IMAGE)
+    return batch * iterations * (per_image + size * size * SECONDS_PER_PIXEL)
 
 
 def _gib(n: float) -> str:
@@ -51,6 +55,8 @@ def _gib(n: float) -> str:
 
 def _duration(seconds: float) -> str:
     days = seconds / 86400
+    if days < 1.5:
+        return f"{seconds / 3600:,.0f} hours"
     return f"{days:,.0f} days" if days < 3650 else f"{days / 365:,.3g} years"
 
 
@@ -66,13 +72,13 @@ def check_batch(batch: int, size: int, genome: str) -> None:
                         f"memory, this machine has {_gib(have)}")
 
 
-def check_iterations(iterations: int, batch: int, size: int) -> None:
+def check_iterations(iterations: int, batch: int, size: int, genome: str = "") -> None:
     if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations <= 0:
         raise UserError(f"--iterations {iterations}: must be a positive whole number")
     if iterations > MAX_ITERATIONS:
         raise UserError(f"--iterations {iterations}: at most {MAX_ITERATIONS:,} (would take "
-                        f"at least {_duration(estimated_seconds(batch, iterations, size))})")
-    seconds = estimated_seconds(batch, iterations, size)
+                        f"at least {_duration(estimated_seconds(batch, iterations, size, genome))})")
+    seconds = estimated_seconds(batch, iterations, size, genome)
     if seconds > MAX_SECONDS:
         raise UserError(f"--iterations {iterations} x --batch {batch}: would take at least "
                         f"{_duration(seconds)} (the limit is {MAX_SECONDS // 86400} days)")

@@ -52,7 +52,7 @@ class EvolveRequest:
                             "pixels")
         check_seed(self.seed, "--seed")
         check_batch(self.batch, self.size, self.genome)  # memory: refused with the estimate
-        check_iterations(self.iterations, self.batch, self.size)  # time, likewise
+        check_iterations(self.iterations, self.batch, self.size, self.genome)  # time, likewise
         if self.genome not in GENOMES:
             raise UserError(f"--genome {self.genome}: unknown genome; valid genomes: "
                             f"{', '.join(GENOMES)}")

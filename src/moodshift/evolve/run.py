@@ -157,7 +157,7 @@ def evolve(state: RunState, total_iterations: int, genome: Any, fitness: Any, la
     from moodshift.evolve.bounds import check_iterations
 
     batch = sum(int(getattr(e, "batch_size", 1)) for e in state.scheduler.emitters)
-    check_iterations(total_iterations, max(1, batch), genome.size)
+    check_iterations(total_iterations, max(1, batch), genome.size, genome.name)
     scheduler, archive = state.scheduler, state.archive
     bar = tqdm(total=total_iterations, initial=state.iterations, disable=not progress,
                unit="it", desc="evolve", file=sys.stderr, dynamic_ncols=True)

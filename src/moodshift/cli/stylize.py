@@ -53,8 +53,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--steps", type=int, help="optimisation steps (optimize)")
     g.add_argument("--size", type=int, help="longer side in pixels the engine works at")
     g.add_argument("--backbone", choices=BACKBONES,
-                   help="feature network (optimize; default vgg19 if its weights exist, "
-                        "else mobilenet)")
+                   help="feature network (optimize; default vgg19, its weights from the torch "
+                        "hub cache or downloaded there once; offline without them, mobilenet)")
     g.add_argument("--optimizer", choices=[o for o in OPTIMIZERS if o != "auto"],
                    help="optimize: default nadam (the seed's) with VGG, adam with mobilenet")
     g.add_argument("--time-budget", type=float, metavar="SECONDS",

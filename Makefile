@@ -12,9 +12,13 @@ setup: $(STAMP)
 
 # torch first, pinned to the CPU build, so the package install does not pull a CUDA torch; every
 # other package at the exact version in constraints.txt, so a fresh clone gets what was tested.
+# Where pip's own configuration offers no CPU build of torch (plain PyPI on Linux serves the CUDA
+# one), `make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu` takes it from PyTorch's.
+TORCH_INDEX ?=
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -c constraints.txt torch==2.13.0
+	$(PY) -m pip install --quiet -c constraints.txt \
+	  $(if $(TORCH_INDEX),--extra-index-url $(TORCH_INDEX)) torch==2.13.0
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[text,dev,ray]'
 	touch $(STAMP)
 

@@ -68,6 +68,20 @@ def test_ctrl_c_stops_cleanly_and_resume_finishes(tmp_path) -> None:
     assert sorted(r["source"] for r in records(out)) == [f"p{i:02d}.png" for i in range(n)]
 
 
+def test_a_finished_run_ends_its_workers_without_leaks(tmp_path) -> None:
+    """Workers that finished everything exit on their own: stderr stays empty (terminated,
+    the cGAN's workers left a semaphore that the resource tracker reported at shutdown)."""
+    descriptions = tmp_path / "descriptions.txt"
+    descriptions.write_text("a happy woman\na sad old man\n")
+    env = os.environ | {"PYTHONPATH": str(ROOT / "src")}
+    proc = subprocess.run([sys.executable, "-m", "moodshift", "batch", "generate",
+                           str(descriptions), str(tmp_path / "out"), "--generator", "cgan",
+                           "--workers", "1"], env=env, capture_output=True, text=True,
+                          timeout=600)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr[-2000:]
+    assert len(records(tmp_path / "out")) == 2
+
+
 def test_without_ray_installed_says_how_to_get_it(photos, tmp_path, monkeypatch,
                                                   capsys) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # import ray fails as if not installed

@@ -66,6 +66,7 @@ def run_local(config: BatchConfig, tasks: list[Task], settings: str, workers: in
         pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker,
                                    initargs=(make, config, settings, threads))
         running: dict[Future, list[Task]] = {}
+        done_with_pool = False
         try:
             while queue or running:
                 while queue and len(running) < 2 * workers:  # one queued behind each busy one
@@ -85,8 +86,10 @@ def run_local(config: BatchConfig, tasks: list[Task], settings: str, workers: in
                 else:
                     continue
                 break  # a fresh pool for what is left
+            else:
+                done_with_pool = True
         finally:
-            _stop(pool)
+            _stop(pool, graceful=done_with_pool)
 
 
 def _retry(chunk: list[Task], attempts: dict[str, int], queue: deque[list[Task]],
@@ -102,7 +105,10 @@ def _retry(chunk: list[Task], attempts: dict[str, int], queue: deque[list[Task]]
                    "seconds": 0.0, "worker": None}
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
+def _stop(pool: ProcessPoolExecutor, graceful: bool = False) -> None:
+    if graceful:  # every item done: the workers exit on their own, cleaning up what they made
+        pool.shutdown(wait=True)  # (terminated, they left semaphores for the tracker to report)
+        return
     # Workers ignore SIGINT and could be minutes into an item: stop them now. Their outputs are
     # written atomically, so a stopped one leaves at most a hidden .part file (removed on resume).
     if hasattr(pool, "terminate_workers"):  # Python 3.14+: the public way (it also shuts down)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import threading
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -29,6 +30,11 @@ def _start_worker(make: Callable[..., Processor], config: BatchConfig, settings:
     global _processor
     # Ctrl-C is the driver's to handle: it stops the pool, so workers ignore it
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # tqdm (bars inside the library, even disabled ones) would make a process-shared lock: a
+    # named semaphore that a worker terminated on Ctrl-C never removes, which the resource
+    # tracker then reports. A worker's bars need only a thread lock.
+    from tqdm import tqdm
+    tqdm.set_lock(threading.RLock())
     _processor = make(config, settings, threads)
 
 

@@ -124,6 +124,9 @@ def test_sigterm_stops_a_training_like_ctrl_c(content_dir: Path, style_file: Pat
     output, err = proc.communicate(timeout=240)
     assert proc.returncode == 130, err[-2000:]
     assert "Traceback" not in err and "interrupted at step" in output + err
+    # the one line on stderr (it went only to stdout before), saying how to go on
+    assert err.strip().splitlines()[-1] == ("moodshift: interrupted; resume with the same "
+                                            "command and --resume")
     assert (tmp_path / "term_training" / "checkpoint.pt").is_file() and out.is_file()
 
 

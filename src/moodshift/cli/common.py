@@ -88,6 +88,15 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
                         "emotion6-only, colour (colour affect) or a trained heads file")
 
 
+INTERRUPTED = 130
+
+
+def say_interrupted(how_to_resume: str) -> int:
+    """The one line on stderr an interrupted command ends with, and its exit code (130)."""
+    print(f"moodshift: interrupted; {how_to_resume}", file=sys.stderr, flush=True)
+    return INTERRUPTED
+
+
 def log_to_stderr(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
-from moodshift.cli.common import command_line, log_to_stderr, log_to_stdout
+from moodshift.cli.common import command_line, log_to_stderr, log_to_stdout, say_interrupted
 from moodshift.generate.affect.nets import IMAGE_SIZES, KINDS
 
 
@@ -62,4 +63,6 @@ def run(args: argparse.Namespace) -> int:
     result = train_affect_generator(cfg, log=log_to_stderr if args.json else log_to_stdout)
     if args.json:
         print(json.dumps(result.to_json(), indent=1))
-    return 130 if result.interrupted else 0
+    if result.interrupted:
+        return say_interrupted(f"resume with --resume {Path(args.out) / 'checkpoint.pt'}")
+    return 0

@@ -4,10 +4,15 @@ space (the work is in moodshift.generate.stylegan.train)."""
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from moodshift.cli.common import command_line, log_to_stderr, log_to_stdout, print_json
+from moodshift.cli.common import (
+    command_line,
+    log_to_stderr,
+    log_to_stdout,
+    print_json,
+    say_interrupted,
+)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -62,9 +67,7 @@ def run(args: argparse.Namespace) -> int:
     except DirectionsInterrupted as stop:
         saved = (f"{stop.done} faces labelled" if stop.done >= 0
                  else "the calibrated groups")   # stopped while calibrating
-        print(f"moodshift: interrupted ({saved} saved); resume with the same command",
-              file=sys.stderr)
-        return 130
+        return say_interrupted(f"{saved} saved; resume with the same command")
     if args.json:
         print_json(result.to_json())
     else:

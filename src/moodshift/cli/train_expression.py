@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
-from moodshift.cli.common import command_line, log_to_stdout
+from moodshift.cli.common import command_line, log_to_stdout, say_interrupted
 from moodshift.training.precision import PRECISIONS
 
 
@@ -59,4 +60,6 @@ def run(args: argparse.Namespace) -> int:
                       distill_weight=args.distill_weight,
                       distill_temperature=args.distill_temperature)
     result = train_expression(cfg, log=log_to_stdout)
-    return 130 if result.interrupted else 0
+    if result.interrupted:
+        return say_interrupted(f"resume with --resume {Path(args.out) / 'checkpoint.pt'}")
+    return 0

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from moodshift.cli.common import command_line, print_json
+from moodshift.cli.common import command_line, print_json, say_interrupted
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -39,9 +39,7 @@ def run(args: argparse.Namespace) -> int:
                        show_progress=not args.no_progress,
                        command=command_line("moodshift train gan", add_arguments, args))
     if result.interrupted:
-        print(f"moodshift: interrupted at step {result.steps}; resume with "
-              f"--resume {args.out}", file=sys.stderr)
-        return 130
+        return say_interrupted(f"stopped at step {result.steps}; resume with --resume {args.out}")
     if args.json:
         print_json(result.to_json())
     else:

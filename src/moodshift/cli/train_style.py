@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from moodshift.cli.common import command_line, log_to_stderr, log_to_stdout
+from moodshift.cli.common import command_line, log_to_stderr, log_to_stdout, say_interrupted
 from moodshift.emotions import EMOTIONS
 from moodshift.style.options import BACKBONE_CHOICES
 from moodshift.training.precision import PRECISIONS
@@ -72,4 +72,6 @@ def run(args: argparse.Namespace) -> int:
     result = train_style(cfg, log=log_to_stderr if args.json else log_to_stdout)
     if args.json:
         print(json.dumps(result.to_json()), flush=True)
-    return 130 if result.interrupted else 0
+    if result.interrupted:
+        return say_interrupted("resume with the same command and --resume")
+    return 0

@@ -120,19 +120,30 @@ def test_cma_me_emitter(tmp_path) -> None:
     assert int(evaluations) == 30 and float(last) > float(first)
 
 
-def test_ctrl_c_saves_a_checkpoint_after_the_current_iteration(tmp_path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_ctrl_c_saves_a_checkpoint_after_the_current_iteration(tmp_path, signum) -> None:
+    """Ctrl-C, and SIGTERM (`kill`), which before stopped the run where it stood and lost the
+    iterations since the last periodic checkpoint."""
     target = parse_target("va:0,0")
     layout = choose_layout("va", target)
     genome = PixelGenome(16)
     state = new_state({"x": 1}, genome, layout, 4, 0, load_settings()["emitters"]["pixels"])
 
+    def interrupt(*_: object) -> None:  # what the command's own SIGTERM handler does
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+
     def press_ctrl_c(s) -> None:
         if s.iterations == 2:
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signum)
 
-    with pytest.raises(KeyboardInterrupt):
-        evolve(state, 50, genome, Fitness(target, "mood", need_mood=True), layout, tmp_path,
-               progress=False, on_iteration=press_ctrl_c)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            evolve(state, 50, genome, Fitness(target, "mood", need_mood=True), layout, tmp_path,
+                   progress=False, on_iteration=press_ctrl_c)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     from moodshift.evolve.run import open_run
     saved = open_run(tmp_path, {"x": 1}, resume=True)
     assert saved is not None and saved.iterations in (2, 3)

@@ -123,16 +123,18 @@ def open_run(out: Path, fingerprint: dict[str, object], resume: bool) -> RunStat
 
 
 class _StopFlag:
-    """First Ctrl-C asks the loop to stop after the current iteration (state stays whole);
-    a second one interrupts at once."""
+    """First Ctrl-C (or SIGTERM, which the command treats alike) asks the loop to stop after
+    the current iteration (state stays whole); a second one interrupts at once."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
     def __init__(self) -> None:
         self.requested = False
-        self.previous: Any = None
+        self.previous: dict[int, Any] = {}
 
     def __enter__(self) -> "_StopFlag":
         if threading.current_thread() is threading.main_thread():
-            self.previous = signal.signal(signal.SIGINT, self._handle)
+            self.previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
@@ -141,8 +143,8 @@ class _StopFlag:
         self.requested = True
 
     def __exit__(self, *exc: object) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
 
 
 def evolve(state: RunState, total_iterations: int, genome: Any, fitness: Any, layout: Any,

@@ -29,7 +29,7 @@ LAYERS: dict[str, int] = {
     "models": MODELS, "training": MODELS,
     "emotions": VOCABULARY, "people": VOCABULARY, "seeds": VOCABULARY, "imageio": VOCABULARY,
     "sheets": VOCABULARY,
-    "errors": VOCABULARY, "outputs": VOCABULARY, "drawing": VOCABULARY,
+    "errors": VOCABULARY, "outputs": VOCABULARY, "drawing": VOCABULARY, "resume_log": VOCABULARY,
     "__init__": VOCABULARY,
 }
 # (a, b): feature package a must not import b (evolve searches the GAN's latent space, so it

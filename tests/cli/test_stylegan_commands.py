@@ -3,9 +3,12 @@ refusals naming the valid values, and the `models pull` hint when the generator 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+import pytest
+from probes import stylegan_pulled
 
 from moodshift.cli import main
 from moodshift.generate.stylegan import directions as dirs
@@ -73,7 +76,7 @@ def test_generate_stylegan_refuses_bad_values_with_the_valid_ones(tmp_path: Path
     assert main(["eval", "gan", "--generator", "cgan", "--more-candidates", "2"]) == 2
     assert "are for --generator stylegan" in capsys.readouterr().err
     assert main(["eval", "gan", "--generator", "cgan", "--styled"]) == 2
-    assert "--styled are for --generator stylegan" in capsys.readouterr().err
+    assert "--styled and --log are for --generator stylegan" in capsys.readouterr().err
     for seed, expected in (("-1", "--seed -1: must be a whole number from 0"),
                            ("4294967290", "--seed 4294967290: must be at most")):
         assert main(["eval", "gan", "--generator", "stylegan", "--n", "14", "--seed", seed]) == 2
@@ -91,3 +94,25 @@ def test_train_directions_refuses_a_directions_file_without_recalibrate(tmp_path
     err = capsys.readouterr().err
     assert code == 2 and "no directions file here" in err and err.count("\n") == 1, err
     assert not (out / "directions.safetensors").exists()
+
+
+@pytest.mark.models
+@pytest.mark.skipif(not stylegan_pulled(), reason="the StyleGAN generator is not pulled")
+def test_eval_gan_resumes_from_its_log_with_the_same_figures(tmp_path: Path, capsys) -> None:
+    """An interrupted `eval gan --log` (here: its log cut after a few portraits, the last
+    record half-written) resumes and reports what an uninterrupted run reports."""
+    log = tmp_path / "eval.jsonl"
+    argv = ["eval", "gan", "--generator", "stylegan", "--n", "14", "--identities", "0",
+            "--candidates", "1", "--json", "--log", str(log)]
+    assert main(argv) == 0
+    whole = json.loads(capsys.readouterr().out)
+    lines = log.read_text().splitlines()
+    assert len(lines) == 15          # the settings, then one line per portrait
+    log.write_text("\n".join(lines[:6]) + "\n" + lines[6][:40])
+    assert main(argv) == 0
+    resumed = json.loads(capsys.readouterr().out)
+    timing = ("seconds_per_portrait_1024", "peak_memory_mb")
+    assert {k: v for k, v in resumed.items() if k not in timing} == \
+        {k: v for k, v in whole.items() if k not in timing}
+    assert main(argv[:-3] + ["--seed", "5", "--json", "--log", str(log)]) == 2
+    assert "other settings (seed)" in capsys.readouterr().err

@@ -41,6 +41,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "(default: ../shared/datasets/fer2013/val if present)")
     p.add_argument("--seed", type=int, default=0)
     add_truncation(p)
+    p.add_argument("--log", type=Path, metavar="FILE.jsonl",
+                   help="stylegan: JSONL of finished portraits; a rerun with the same options "
+                        "resumes from it")
     p.add_argument("--plot", type=Path, help="write the figures as a PNG here")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
 
@@ -50,9 +53,9 @@ def run(args: argparse.Namespace) -> int:
 
     if chosen_generator(args) == "stylegan":
         return run_stylegan(args)
-    if args.directions is not None or candidate_fields(args) or args.styled:
-        raise UserError("--directions, --candidates, --more-candidates and --styled are for "
-                        "--generator stylegan")
+    if args.directions is not None or candidate_fields(args) or args.styled or args.log:
+        raise UserError("--directions, --candidates, --more-candidates, --styled and --log are "
+                        "for --generator stylegan")
     args.judge = args.judge or "moodshift"
     gen, result = run_gan_eval(GanEvalRequest(
         n=args.n, model=args.model, judge=args.judge, real=args.real, seed=args.seed,
@@ -83,7 +86,7 @@ def run_stylegan(args: argparse.Namespace) -> int:
     result = run_style_eval(StyleEvalRequest(
         n=args.n, judge=args.judge or "fer", seed=args.seed, psi=args.truncation,
         identities=args.identities, directions=args.directions,
-        expression_edit=args.expression_edit, styled=args.styled,
+        expression_edit=args.expression_edit, styled=args.styled, log=args.log,
         **candidate_fields(args)))
     if args.json:
         print_json(result.to_json())

@@ -326,43 +326,22 @@ def _judge_rows(judges: dict[str, object], image: np.ndarray,
 
 def append_log(path: Path, pair: PairResult) -> None:
     """One finished pair as a JSON line (appended and flushed: an interrupted run resumes)."""
-    import json
-    cut = False  # a line an interrupted run left half-written gets its own line
-    if path.exists() and path.stat().st_size:
-        with path.open("rb") as fh:
-            fh.seek(-1, 2)
-            cut = fh.read(1) != b"\n"
-    with path.open("a", encoding="utf-8") as fh:
-        # the judges' rows unrounded: ESR compares distances that can differ by less than the
-        # report's 4 decimals, and a resumed run must count them as an uninterrupted one does
-        rows = {k: {j: None if v is None else [float(x) for x in v] for j, v in getattr(
-            pair, k).items()} for k in ("before", "after", "after_found")}
-        fh.write(("\n" if cut else "") + json.dumps(pair.to_json() | rows
-                                                     | {"extra": pair.extra}) + "\n")
+    from moodshift.resume_log import append_record
+
+    # the judges' rows unrounded: ESR compares distances that can differ by less than the
+    # report's 4 decimals, and a resumed run must count them as an uninterrupted one does
+    rows = {k: {j: None if v is None else [float(x) for x in v] for j, v in getattr(
+        pair, k).items()} for k in ("before", "after", "after_found")}
+    append_record(path, pair.to_json() | rows | {"extra": pair.extra})
 
 
 def read_log(path: Path) -> dict[tuple[str, str], PairResult]:
-    """The pairs a previous run finished (a last, half-written line is ignored)."""
-    import json
+    """The pairs a previous run finished (a record an interruption cut short is ignored)."""
+    from moodshift.resume_log import read_records
+
     out: dict[tuple[str, str], PairResult] = {}
-    if not path.exists():
-        return out
     fields = [f.name for f in dataclass_fields(PairResult) if f.name != "extra"]
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserError(f"{path}: cannot read the log ({exc})") from None
-    for number, line in enumerate(lines, 1):
-        try:
-            d = json.loads(line)
-        except ValueError:
-            if line.startswith("{"):
-                continue    # a record an interrupted run left half-written (a resumed run
-                #             goes on on the next line, so it need not be the last)
-            d = None
-        if not isinstance(d, dict) or any(k not in d for k in fields):
-            raise UserError(f"{path}: line {number}: not a pair this command logged "
-                            "(use another --log file)")
+    for _, d in read_records(path, "a pair", tuple(fields)):
         out[(d["photo"], d["target"])] = PairResult(*(d[k] for k in fields),
                                                     d.get("extra", {}))
     return out

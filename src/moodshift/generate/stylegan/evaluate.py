@@ -31,6 +31,7 @@ import resource
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -144,6 +145,7 @@ class StyleEvalRequest:
     # judge the portraits as generate writes them, styled for their emotion (face-aware);
     # the identity figure and the seconds per portrait stay those of the drawn faces
     styled: bool = False
+    log: object = None               # Path | None: JSONL of finished portraits; resumes from it
 
     def check(self) -> None:
         from moodshift.generate.gan.evaluate import MAX_EVAL_N, MIN_EVAL_N
@@ -171,7 +173,39 @@ def run_style_eval(request: StyleEvalRequest, show_progress: bool = True) -> Sty
                              directions=request.directions, expression_edit=request.expression_edit,
                              candidates=request.candidates,
                              more_candidates=request.more_candidates,
-                             styled=request.styled, show_progress=show_progress)
+                             styled=request.styled, show_progress=show_progress,
+                             log=request.log)
+
+
+# A portrait's readings in the --log file: what the summary needs, so a resumed run's figures
+# equal an uninterrupted run's (JSON keeps every float exactly).
+LOGGED = ("i", "read", "age", "gender", "dep_age", "dep_gender", "faces", "feat", "drawn",
+          "seconds")
+
+
+def read_eval_log(path: Path, settings: dict[str, object]) -> dict[int, dict[str, object]]:
+    """The portraits a previous run with the same settings finished, by index; a new log gets
+    the settings as its first line."""
+    from moodshift.resume_log import append_record, read_records
+
+    records = read_records(path, "a portrait")
+    if not records:
+        append_record(path, {"eval_gan_settings": settings})
+        return {}
+    number, first = records[0]
+    if first.get("eval_gan_settings") != settings:
+        logged = first.get("eval_gan_settings")
+        differ = sorted(k for k in settings if not isinstance(logged, dict)
+                        or logged.get(k) != settings[k])
+        raise UserError(f"{path}: logged by a run with other settings ({', '.join(differ)}); "
+                        "give the same options or another --log file")
+    done = {}
+    for number, record in records[1:]:
+        if any(k not in record for k in LOGGED):
+            raise UserError(f"{path}: line {number}: not a portrait this command logged "
+                            "(use another --log file)")
+        done[int(record["i"])] = record  # type: ignore[arg-type]
+    return done
 
 
 class FaceApiDescriptor:
@@ -227,7 +261,8 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
                       identities: int = 4, directions=None, expression_edit: bool = True,
                       candidates: int = DEFAULT_CANDIDATES,
                       more_candidates: int = DEFAULT_MORE_CANDIDATES,
-                      styled: bool = False, show_progress: bool = True) -> StyleEval:
+                      styled: bool = False, show_progress: bool = True,
+                      log: Path | None = None) -> StyleEval:
     from tqdm import tqdm
 
     from moodshift.expression.load import load_expression_model
@@ -250,6 +285,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
         face_drawer,
         style_portrait,
     )
+    from moodshift.resume_log import append_record
 
     d = load_directions(directions)
     gen = load_style_generator()
@@ -264,6 +300,11 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     _ = gen.mean_style
 
     asked = eval_asks(n)
+    done = read_eval_log(Path(log), {
+        "n": n, "judge": judge, "seed": seed, "psi": psi, "expression_edit": expression_edit,
+        "directions": None if directions is None else str(directions),
+        "candidates": candidates, "more_candidates": more_candidates, "styled": styled,
+    }) if log is not None else {}
 
     def read(face: np.ndarray):
         small = resize(face, LABEL_SIZE)
@@ -280,24 +321,34 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     drawn = []
     dep_ages, dep_genders = [], []
     for i, (e, a, g) in enumerate(tqdm(asked, desc="eval stylegan", unit="face",
-                                       disable=not show_progress)):
-        t = time.perf_counter()
-        chosen = choose(pool[candidate_rows(n, most[e], i)], [Ask(e, a, g)], draw, reader,
-                        first=candidates)
-        seconds += time.perf_counter() - t
-        face = style_portrait(chosen.faces[0], e)[0] if styled else chosen.faces[0]
-        drawn.append(chosen.drawn)
-        small, box, count = read(face)
-        reads.append(int(np.argmax(judge_model.predict(small, [box])[0])))
-        ag = agegender.predict(small, [box])[0]
-        ages.append(ag.age)
-        genders.append(ag.gender)
-        dep = ag if agegender is labelling_agegender else \
-            labelling_agegender.predict(small, [box])[0]
-        dep_ages.append(dep.age)
-        dep_genders.append(dep.gender)
-        faces_found.append(count)
-        feats.append(describe(small, box))
+                                       initial=len(done), disable=not show_progress)):
+        r = done.get(i)
+        if r is None:
+            t = time.perf_counter()
+            chosen = choose(pool[candidate_rows(n, most[e], i)], [Ask(e, a, g)], draw, reader,
+                            first=candidates)
+            took = time.perf_counter() - t
+            face = style_portrait(chosen.faces[0], e)[0] if styled else chosen.faces[0]
+            small, box, count = read(face)
+            ag = agegender.predict(small, [box])[0]
+            dep = ag if agegender is labelling_agegender else \
+                labelling_agegender.predict(small, [box])[0]
+            r = {"i": i, "read": int(np.argmax(judge_model.predict(small, [box])[0])),
+                 "age": float(ag.age), "gender": ag.gender, "dep_age": float(dep.age),
+                 "dep_gender": dep.gender, "faces": count,
+                 "feat": [float(x) for x in describe(small, box)], "drawn": chosen.drawn,
+                 "seconds": took}
+            if log is not None:
+                append_record(Path(log), r)
+        seconds += float(r["seconds"])
+        drawn.append(r["drawn"])
+        reads.append(int(r["read"]))
+        ages.append(float(r["age"]))
+        genders.append(r["gender"])
+        dep_ages.append(float(r["dep_age"]))
+        dep_genders.append(r["dep_gender"])
+        faces_found.append(int(r["faces"]))
+        feats.append(np.asarray(r["feat"], dtype=np.float64))
     wanted = np.array([EMOTIONS.index(e) for e, _, _ in asked])
     reads_arr = np.array(reads)
     feats_arr = np.stack(feats)

@@ -328,11 +328,13 @@ def append_log(path: Path, pair: PairResult) -> None:
     """One finished pair as a JSON line (appended and flushed: an interrupted run resumes)."""
     from moodshift.resume_log import append_record
 
-    # the judges' rows unrounded: ESR compares distances that can differ by less than the
-    # report's 4 decimals, and a resumed run must count them as an uninterrupted one does
+    # every figure unrounded: ESR compares distances that can differ by less than the report's
+    # 4 decimals, means of rounded values drift in the last one, and a resumed run must report
+    # what an uninterrupted one does
     rows = {k: {j: None if v is None else [float(x) for x in v] for j, v in getattr(
         pair, k).items()} for k in ("before", "after", "after_found")}
-    append_record(path, pair.to_json() | rows | {"extra": pair.extra})
+    scalars = {k: float(getattr(pair, k)) for k in ("valence", "arousal", "ssim", "edge_l1")}
+    append_record(path, pair.to_json() | rows | scalars | {"extra": pair.extra})
 
 
 def read_log(path: Path) -> dict[tuple[str, str], PairResult]:

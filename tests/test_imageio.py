@@ -85,6 +85,30 @@ def test_alpha_is_returned_only_when_something_is_transparent(tmp_path: Path) ->
     assert load_image_with_alpha(tmp_path / "opaque.png")[1] is None
 
 
+def test_a_transparent_colour_key_is_transparency_too(tmp_path: Path) -> None:
+    rgb = np.full((6, 8, 3), 40, np.uint8)
+    rgb[:, :2] = (0, 255, 0)
+    Image.fromarray(rgb).save(tmp_path / "keyed.png", transparency=(0, 255, 0))
+    img, alpha = load_image_with_alpha(tmp_path / "keyed.png")
+    assert tuple(img[0, 0]) == (255, 255, 255) and tuple(img[0, 5]) == (40, 40, 40)
+    assert alpha is not None and alpha[:, :2].max() == 0 and alpha[:, 2:].min() == 255
+
+
+def test_soft_edges_come_back_without_a_white_fringe(tmp_path: Path) -> None:
+    """An untouched picture saved with its own alpha gives back its colours where it was
+    partly transparent (the white it was composited onto is taken out again)."""
+    rgba = np.zeros((4, 64, 4), np.uint8)
+    rgba[..., :3] = (200, 30, 60)
+    rgba[..., 3] = np.linspace(0, 255, 64).astype(np.uint8)   # a feathered edge
+    Image.fromarray(rgba).save(tmp_path / "soft.png")
+    img, alpha = load_image_with_alpha(tmp_path / "soft.png")
+    save_image(img, tmp_path / "back.png", alpha=alpha)
+    back = np.asarray(Image.open(tmp_path / "back.png")).astype(int)
+    visible = rgba[..., 3] >= 64
+    assert np.abs(back[..., :3][visible] - rgba[..., :3][visible]).max() <= 2
+    assert (back[..., 3] == rgba[..., 3]).all()
+
+
 @pytest.mark.parametrize("suffix, mode", [(".png", "RGBA"), (".webp", "RGBA"), (".jpg", "RGB")])
 def test_saved_alpha_makes_the_output_transparent_where_it_can(tmp_path: Path, suffix: str,
                                                                mode: str) -> None:
@@ -149,9 +173,15 @@ def test_an_output_name_that_is_no_image_file_is_refused_not_made_a_folder(tmp_p
         with pytest.raises(UserError, match=problem):
             plan_outputs([str(src)], str(tmp_path / name), "sad")
         assert not (tmp_path / name).exists()
-    (tmp_path / "run.v2").mkdir()  # an existing folder keeps whatever name it has
-    assert plan_outputs([str(src)], str(tmp_path / "run.v2"), "sad") == [
-        str(tmp_path / "run.v2" / "a.sad.png")]
+    (tmp_path / "out.txt").mkdir()  # an existing folder keeps whatever name it has
+    assert plan_outputs([str(src)], str(tmp_path / "out.txt"), "sad") == [
+        str(tmp_path / "out.txt" / "a.sad.png")]
+    # a new folder may have a dot in its name, and a trailing separator always means a folder
+    for name in ("2024.06.01", "res_v0.3", "out.d/", "x.png/"):
+        planned = plan_outputs([str(src)], str(tmp_path / "runs") + "/" + name, "sad")
+        assert planned == [str(tmp_path / "runs" / name.rstrip("/") / "a.sad.png")]
+    with pytest.raises(UserError, match="--annotate takes"):
+        plan_outputs([str(src)], str(tmp_path / "boxes.json"), "annotated", option="--annotate")
 
 
 def test_png_metadata_round_trips_and_other_files_have_none(tmp_path):

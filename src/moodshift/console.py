@@ -42,16 +42,20 @@ def _terminate_like_ctrl_c() -> None:
             return
         raise KeyboardInterrupt
 
+    # marks it for loops that defer an interrupt to a safe point (evolve's), which may replace
+    # this handler but not an embedding program's
+    handler.raises_keyboard_interrupt = True  # type: ignore[attr-defined]
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, handler)
 
 
-# Threads the library starts for work in the background (the transformer's compile while faces
-# are read) are named with this prefix. They may be inside native code (OpenVINO) when the
-# command ends, and an interpreter shutting down around such a thread aborts ("terminate called
-# without an active exception", or a segfault): a normal exit waits for them, an interrupted
-# one ends the process at once.
-BACKGROUND_THREADS = "moodshift-"
+# The transformer's compile runs in a background thread with this name while faces are read.
+# It may be inside native code (OpenVINO) when the command ends, and an interpreter shutting
+# down around it aborts ("terminate called without an active exception", or a segfault): a
+# normal exit waits for it (a compile takes under a second; the wait is bounded all the same),
+# an interrupted one ends the process at once.
+COMPILE_THREAD = "moodshift-compile"
+COMPILE_WAIT_SECONDS = 60.0
 
 
 def run() -> None:
@@ -59,20 +63,24 @@ def run() -> None:
     try:
         code = main()
         if code != INTERRUPTED:
-            _wait_for_background_threads()
-    except KeyboardInterrupt:
+            _wait_for_the_compile()
+    except KeyboardInterrupt:  # while waiting, or a second Ctrl-C that escaped main
+        try:
+            print("moodshift: interrupted", file=sys.stderr, flush=True)
+        except (KeyboardInterrupt, OSError, ValueError):
+            pass
         code = INTERRUPTED
     if code == INTERRUPTED:
         _exit_at_once(code)
     sys.exit(code)
 
 
-def _wait_for_background_threads() -> None:
+def _wait_for_the_compile() -> None:
     import threading
 
     for thread in threading.enumerate():
-        if thread.name.startswith(BACKGROUND_THREADS) and thread is not threading.current_thread():
-            thread.join()
+        if thread.name == COMPILE_THREAD:
+            thread.join(COMPILE_WAIT_SECONDS)
 
 
 def _exit_at_once(code: int) -> None:

@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+# The exit code of an interrupted command (128 + SIGINT), as shells report one; moodshift.console
+# keeps its own copy, since it imports nothing before the command line loads.
+INTERRUPTED = 130
+
 
 class UserError(Exception):
     """A mistake in the user's input (file, option, data): reported without a traceback."""

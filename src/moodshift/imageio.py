@@ -60,27 +60,32 @@ def _read_source(path: str | Path) -> tuple[bytes | Path, str]:
     return p, str(p)
 
 
-def _to_rgb(img: Image.Image) -> Image.Image:
-    """Convert any Pillow mode to 8-bit RGB, compositing transparency onto white."""
+def _transparent(img: Image.Image) -> bool:
+    """Whether the image has an alpha channel or a transparent colour (a PNG's tRNS key)."""
+    return img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        "transparency" in img.info and img.mode in ("P", "RGB", "L"))
+
+
+def _to_rgb(img: Image.Image) -> tuple[Image.Image, Image.Image | None]:
+    """Convert any Pillow mode to 8-bit RGB, compositing transparency onto white; also the
+    RGBA image that was composited (None when the image has no transparency)."""
     if img.mode in ("I;16", "I;16B", "I;16L", "I"):
         arr = np.asarray(img, dtype=np.float64)
         peak = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
         grey = np.clip(arr / peak * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        return Image.fromarray(grey, "L").convert("RGB")
+        return Image.fromarray(grey, "L").convert("RGB"), None
     if img.mode == "F":
         arr = np.asarray(img, dtype=np.float64)
         lo, hi = float(arr.min()), float(arr.max())
         grey = np.zeros_like(arr) if hi <= lo else (arr - lo) / (hi - lo) * 255.0
-        return Image.fromarray(grey.astype(np.uint8), "L").convert("RGB")
-    if img.mode == "P" and "transparency" in img.info:
-        img = img.convert("RGBA")
-    if img.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        return Image.fromarray(grey.astype(np.uint8), "L").convert("RGB"), None
+    if _transparent(img):
         rgba = img.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        return Image.alpha_composite(background, rgba).convert("RGB")
+        return Image.alpha_composite(background, rgba).convert("RGB"), rgba
     if img.mode != "RGB":
-        return img.convert("RGB")
-    return img
+        return img.convert("RGB"), None
+    return img, None
 
 
 # Huffman-coded JPEG frames (baseline, extended, progressive): every 8x8 block of the first
@@ -137,38 +142,32 @@ def _check_jpeg_size(source: bytes | Path, name: str, fmt: str | None) -> None:
 
 def load_image(path: str | Path) -> np.ndarray:
     """Load an image as RGB uint8 (H, W, 3): EXIF rotation applied, first frame of animations."""
-    return load_image_with_alpha(path)[0]
+    source, name = _read_source(path)
+    return _decode(source, name, with_alpha=False)[0]
 
 
 def load_image_with_alpha(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     """load_image's RGB and the image's alpha channel (uint8 (H, W); None when fully opaque)."""
     source, name = _read_source(path)
-    return _decode(source, name)
+    return _decode(source, name, with_alpha=True)
 
 
 def load_image_bytes(data: bytes, name: str) -> np.ndarray:
     """Decode an image file's bytes exactly as load_image decodes the file; name is for messages."""
-    return load_image_bytes_with_alpha(data, name)[0]
+    if not data:
+        raise InputFileError(name, "empty file (0 bytes)")
+    return _decode(data, name, with_alpha=False)[0]
 
 
 def load_image_bytes_with_alpha(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray | None]:
     """load_image_with_alpha for a file's bytes."""
     if not data:
         raise InputFileError(name, "empty file (0 bytes)")
-    return _decode(data, name)
+    return _decode(data, name, with_alpha=True)
 
 
-def _alpha_of(img: Image.Image) -> np.ndarray | None:
-    """The alpha channel as uint8 (H, W), or None when the image is fully opaque."""
-    if img.mode == "P" and "transparency" in img.info:
-        img = img.convert("RGBA")
-    if img.mode not in ("RGBA", "LA", "PA", "RGBa", "La"):
-        return None
-    alpha = np.asarray(img.convert("RGBA"), dtype=np.uint8)[:, :, 3]
-    return np.ascontiguousarray(alpha) if int(alpha.min()) < 255 else None
-
-
-def _decode(source: bytes | Path, name: str) -> tuple[np.ndarray, np.ndarray | None]:
+def _decode(source: bytes | Path, name: str,
+            with_alpha: bool) -> tuple[np.ndarray, np.ndarray | None]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -183,8 +182,12 @@ def _decode(source: bytes | Path, name: str) -> tuple[np.ndarray, np.ndarray | N
                 img.seek(0)
             img.load()
             img = ImageOps.exif_transpose(img) or img
-            rgb = _to_rgb(img)
-            return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8)), _alpha_of(img)
+            rgb, rgba = _to_rgb(img)
+            alpha = None
+            if with_alpha and rgba is not None:
+                alpha = np.asarray(rgba.getchannel("A"), dtype=np.uint8)
+                alpha = alpha if int(alpha.min()) < 255 else None   # opaque after all
+            return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8)), alpha
     except InputFileError:
         raise
     except UnidentifiedImageError:
@@ -254,11 +257,22 @@ ALPHA_FORMATS = {"PNG", "WEBP", "TIFF"}
 
 
 def _with_alpha(img: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """RGBA from an RGB array and an alpha channel, the alpha resized if the image was."""
+    """RGBA from an RGB array and an alpha channel, the alpha resized if the image was.
+
+    The RGB was worked on over white (the loaders composite transparency onto it): where the
+    alpha is partial (soft edges, hair) the white is taken back out, so the edge does not
+    carry a light fringe onto whatever the image is later laid over."""
     h, w = img.shape[:2]
     if alpha.shape != (h, w):
         alpha = np.asarray(Image.fromarray(alpha).resize((w, h), Image.Resampling.BILINEAR))
-    return np.dstack([img[:, :, :3], alpha])
+    rgb = img[:, :, :3]
+    partial = (alpha > 0) & (alpha < 255)
+    if partial.any():
+        a = alpha[partial].astype(np.float32)[:, None] / 255.0
+        rgb = rgb.copy()
+        rgb[partial] = np.clip((rgb[partial] - 255.0 * (1.0 - a)) / a + 0.5, 0, 255
+                               ).astype(np.uint8)
+    return np.dstack([rgb, alpha])
 
 
 def encode_image(img: np.ndarray, fmt: str = "PNG",

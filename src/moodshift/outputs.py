@@ -26,14 +26,24 @@ def refuse_overwriting(outputs: Sequence[str], inputs: Sequence[str]) -> None:
             raise UserError(f"{path}: refusing to overwrite an input image")
 
 
+# Suffixes of files that are not images moodshift writes: `-o result.txt` is a mistake to
+# refuse, not a folder to make (a folder named with another suffix, `runs/2024.06`, is fine).
+NOT_AN_OUTPUT = {".txt", ".json", ".jsonl", ".csv", ".tsv", ".md", ".html", ".htm", ".xml",
+                 ".yaml", ".yml", ".toml", ".log", ".pdf", ".svg", ".zip", ".gz", ".tar",
+                 ".mp4", ".mov", ".avi", ".mkv", ".heic", ".heif", ".avif", ".jxl", ".ico",
+                 ".psd", ".npy", ".npz", ".py"}
+
+
 def plan_outputs(inputs: list[str], out: str | None, tag: str,
-                 default_dir: str = "out", other_inputs: Sequence[str] = ()) -> list[str]:
+                 default_dir: str = "out", other_inputs: Sequence[str] = (),
+                 option: str = "-o") -> list[str]:
     """One output path per input.
 
     ``out`` may be '-' (stdout, one input only), a file path with an image suffix (one input
     only), or a folder (created if needed) that receives ``<stem>.<tag>.png`` for each input.
-    A new folder's name has no suffix: ``-o result.txt`` or ``-o result.gif`` is refused rather
-    than made a folder (an existing folder may have any name).
+    A name ending in a separator is a folder; ``-o result.txt`` or ``-o result.gif`` (a type
+    moodshift does not write, NOT_AN_OUTPUT or a read-only image type) is refused rather than
+    made a folder, unless that folder exists. ``option`` names the option in messages.
     No output may be an input, nor one of ``other_inputs`` (a style image, say).
     """
     if out == STDIO:
@@ -41,13 +51,14 @@ def plan_outputs(inputs: list[str], out: str | None, tag: str,
             raise UserError("-o -: standard output takes exactly one input image")
         return [STDIO]
     target = Path(out or default_dir)
-    suffix = target.suffix.lower()
-    if suffix and suffix not in OUTPUT_FORMATS and not target.is_dir():
+    folder = str(out or default_dir).endswith(("/", os.sep)) or target.is_dir()
+    suffix = "" if folder else target.suffix.lower()
+    if suffix in NOT_AN_OUTPUT or (suffix in IMAGE_SUFFIXES and suffix not in OUTPUT_FORMATS):
         kind = ("an image type moodshift reads but does not write" if suffix in IMAGE_SUFFIXES
                 else "not an image file name")
-        raise UserError(f"{target}: {kind}; -o takes an image file ({OUTPUT_TYPES}), a folder "
-                        "(a new one named without a suffix) or - for standard output")
-    if suffix in OUTPUT_FORMATS and not target.is_dir():
+        raise UserError(f"{target}: {kind}; {option} takes an image file ({OUTPUT_TYPES}), a "
+                        "folder or - for standard output")
+    if suffix in OUTPUT_FORMATS:
         if len(inputs) != 1:
             raise UserError(f"{target}: several inputs need an output folder, not a file name")
         check_writable_dir(target.parent if str(target.parent) else Path("."))

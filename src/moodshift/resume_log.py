@@ -16,14 +16,18 @@ from moodshift.errors import UserError
 
 def append_record(path: Path, record: dict[str, object]) -> None:
     """Append one record as a JSON line (after a newline if the last line was cut short)."""
-    cut = False
-    if path.exists() and path.stat().st_size:
-        with path.open("rb") as fh:
-            fh.seek(-1, 2)
-            cut = fh.read(1) != b"\n"
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(("\n" if cut else "") + json.dumps(record) + "\n")
-        fh.flush()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        cut = False
+        if path.exists() and path.stat().st_size:
+            with path.open("rb") as fh:
+                fh.seek(-1, 2)
+                cut = fh.read(1) != b"\n"
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(("\n" if cut else "") + json.dumps(record) + "\n")
+            fh.flush()
+    except OSError as exc:
+        raise UserError(f"{path}: cannot write the log ({exc.strerror or exc})") from None
 
 
 def read_records(path: Path, what: str,

@@ -49,7 +49,8 @@ def test_usage_errors_are_one_line_naming_the_problem_exit_2(capsys) -> None:
         assert err.count("\n") == 1 and problem in err and "--help)" in err, err
     # an option the command does not have points to that command's help, not the top level's
     for argv, command in ((("analyze", "x.png", "--bogus"), "analyze"),
-                          (("models", "list", "--bogus"), "models list")):
+                          (("models", "list", "--bogus"), "models list"),
+                          (("batch", "stylize", "src", "out", "--emotion", "sad", "--bogus"), "batch stylize")):
         with pytest.raises(SystemExit) as stop:
             main(list(argv))
         assert stop.value.code == 2

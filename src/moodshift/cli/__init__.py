@@ -13,7 +13,7 @@ import importlib
 import sys
 
 from moodshift import __version__
-from moodshift.errors import UserError, count_interrupts, interrupted
+from moodshift.errors import INTERRUPTED, UserError, count_interrupts, interrupted
 
 # (parent, name, module in moodshift.cli or "" for a group of subcommands, one-line summary);
 # parent "" is the top level. Order is the order of `moodshift --help`.
@@ -89,6 +89,18 @@ def build_parser(words: list[str] | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+def parser_of(parser: argparse.ArgumentParser,
+              args: argparse.Namespace) -> argparse.ArgumentParser:
+    """The (sub)parser of the command the parsed words chose, e.g. `batch stylize`'s."""
+    while True:
+        subs = [a for a in parser._actions  # noqa: SLF001 - argparse keeps them only here
+                if isinstance(a, argparse._SubParsersAction)]  # noqa: SLF001
+        chosen = getattr(args, subs[0].dest, None) if subs else None
+        if chosen not in (subs[0].choices if subs else {}):
+            return parser
+        parser = subs[0].choices[chosen]
+
+
 def main(argv: list[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
     restore = count_interrupts()
@@ -96,17 +108,14 @@ def main(argv: list[str] | None = None) -> int:
         parser = build_parser(words)
         args, unknown = parser.parse_known_args(words)
         if unknown:  # named by the command they were given to, with that command's help
-            command = " ".join(w for w in (args.command, getattr(args, f"{args.command}_command",
-                                                                 None)) if w)
-            parser.exit(2, f"moodshift {command}: error: unrecognized arguments: "
-                           f"{' '.join(unknown)} (see moodshift {command} --help)\n")
+            parser_of(parser, args).error(f"unrecognized arguments: {' '.join(unknown)}")
         return int(args.func(args) or 0)
     except UserError as exc:
         print(f"moodshift: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("moodshift: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     except BrokenPipeError:
         from moodshift.cli.common import silence_stdout
 
@@ -115,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if interrupted(exc):  # a Ctrl-C inside an extension module's import
             print("moodshift: interrupted", file=sys.stderr)
-            return 130
+            return INTERRUPTED
         raise
     finally:
         restore()

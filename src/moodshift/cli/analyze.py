@@ -23,8 +23,8 @@ def run(args: argparse.Namespace) -> int:
     models = Models(detector_name=args.detector, expression_name=args.expression_model,
                     mood_name=args.mood_model)
     inputs = expand_inputs(args.images)
-    annotated = dict(zip(inputs, plan_outputs(inputs, args.annotate, "annotated"))) \
-        if args.annotate else {}
+    annotated = dict(zip(inputs, plan_outputs(
+        inputs, args.annotate, "annotated", option="--annotate"))) if args.annotate else {}
 
     def work(path: str) -> None:
         image = load_image(path)

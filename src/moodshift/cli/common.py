@@ -8,7 +8,7 @@ import shlex
 import sys
 from typing import Callable
 
-from moodshift.errors import UserError, interrupted
+from moodshift.errors import INTERRUPTED, UserError, interrupted
 from moodshift.faces.detect import DETECTORS
 
 
@@ -86,9 +86,6 @@ def add_model_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mood-model", default="auto",
                    help="image mood: auto (human-rated if pulled), default, oasis-only, "
                         "emotion6-only, colour (colour affect) or a trained heads file")
-
-
-INTERRUPTED = 130
 
 
 def say_interrupted(how_to_resume: str) -> int:

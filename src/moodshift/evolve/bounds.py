@@ -55,6 +55,10 @@ def _gib(n: float) -> str:
 
 def _duration(seconds: float) -> str:
     days = seconds / 86400
+    if seconds < 90:
+        return f"{seconds:,.0f} seconds"
+    if seconds < 5400:
+        return f"{seconds / 60:,.0f} minutes"
     if days < 1.5:
         return f"{seconds / 3600:,.0f} hours"
     return f"{days:,.0f} days" if days < 3650 else f"{days / 365:,.3g} years"

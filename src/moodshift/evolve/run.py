@@ -123,10 +123,8 @@ def open_run(out: Path, fingerprint: dict[str, object], resume: bool) -> RunStat
 
 
 class _StopFlag:
-    """First Ctrl-C (or SIGTERM, which the command treats alike) asks the loop to stop after
-    the current iteration (state stays whole); a second one interrupts at once."""
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+    """First Ctrl-C (or SIGTERM where the command line turned it into one) asks the loop to
+    stop after the current iteration (state stays whole); a second one interrupts at once."""
 
     def __init__(self) -> None:
         self.requested = False
@@ -134,7 +132,13 @@ class _StopFlag:
 
     def __enter__(self) -> "_StopFlag":
         if threading.current_thread() is threading.main_thread():
-            self.previous = {s: signal.signal(s, self._handle) for s in self.SIGNALS}
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                current = signal.getsignal(signum)
+                # SIGTERM only where it already means Ctrl-C (moodshift.console's handler): an
+                # embedding program's own handler, or none from Python, is left alone
+                if signum == signal.SIGINT or getattr(current, "raises_keyboard_interrupt",
+                                                      False):
+                    self.previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def _handle(self, signum: int, frame: Any) -> None:
@@ -144,7 +148,8 @@ class _StopFlag:
 
     def __exit__(self, *exc: object) -> None:
         for signum, handler in self.previous.items():
-            signal.signal(signum, handler)
+            if handler is not None:  # None: a handler installed outside Python, not ours to set
+                signal.signal(signum, handler)
 
 
 def evolve(state: RunState, total_iterations: int, genome: Any, fitness: Any, layout: Any,

@@ -150,6 +150,13 @@ class StyleEvalRequest:
     def check(self) -> None:
         from moodshift.generate.gan.evaluate import MAX_EVAL_N, MIN_EVAL_N
 
+        if self.log is not None:  # before any model loads: a log that cannot be written
+            from moodshift.imageio import check_writable_dir
+            log = Path(self.log)  # type: ignore[arg-type]
+            if log.is_dir():
+                raise UserError(f"--log {log}: is a folder; give a file name (e.g. eval.jsonl)")
+            check_writable_dir(log.parent if str(log.parent) else Path("."))
+
         if not MIN_EVAL_N <= self.n <= MAX_EVAL_N:
             raise UserError(f"--n {self.n}: must be between {MIN_EVAL_N} and {MAX_EVAL_N}")
         if not 0.0 <= self.psi <= 1.0:
@@ -193,10 +200,12 @@ def read_eval_log(path: Path, settings: dict[str, object]) -> dict[int, dict[str
         append_record(path, {"eval_gan_settings": settings})
         return {}
     number, first = records[0]
-    if first.get("eval_gan_settings") != settings:
-        logged = first.get("eval_gan_settings")
-        differ = sorted(k for k in settings if not isinstance(logged, dict)
-                        or logged.get(k) != settings[k])
+    logged = first.get("eval_gan_settings")
+    if not isinstance(logged, dict):
+        raise UserError(f"{path}: line {number}: not an eval gan log (use another --log file)")
+    if logged != settings:
+        differ = sorted(k for k in settings.keys() | logged.keys()
+                        if logged.get(k) != settings.get(k))
         raise UserError(f"{path}: logged by a run with other settings ({', '.join(differ)}); "
                         "give the same options or another --log file")
     done = {}
@@ -302,8 +311,9 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     asked = eval_asks(n)
     done = read_eval_log(Path(log), {
         "n": n, "judge": judge, "seed": seed, "psi": psi, "expression_edit": expression_edit,
-        "directions": None if directions is None else str(directions),
+        "directions": None if directions is None else str(Path(directions).resolve()),
         "candidates": candidates, "more_candidates": more_candidates, "styled": styled,
+        "age_gender_judge": agegender.name, "feature_space": describe.space,
     }) if log is not None else {}
 
     def read(face: np.ndarray):
@@ -320,8 +330,9 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
     reads, ages, genders, faces_found, feats, seconds = [], [], [], [], [], 0.0
     drawn = []
     dep_ages, dep_genders = [], []
-    for i, (e, a, g) in enumerate(tqdm(asked, desc="eval stylegan", unit="face",
-                                       initial=len(done), disable=not show_progress)):
+    bar = tqdm(total=len(asked), initial=len(done), desc="eval stylegan", unit="face",
+               disable=not show_progress)
+    for i, (e, a, g) in enumerate(asked):
         r = done.get(i)
         if r is None:
             t = time.perf_counter()
@@ -340,6 +351,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
                  "seconds": took}
             if log is not None:
                 append_record(Path(log), r)
+            bar.update()
         seconds += float(r["seconds"])
         drawn.append(r["drawn"])
         reads.append(int(r["read"]))
@@ -349,6 +361,7 @@ def evaluate_stylegan(n: int = 700, judge: str = "fer", seed: int = 0, psi: floa
         dep_genders.append(r["dep_gender"])
         faces_found.append(int(r["faces"]))
         feats.append(np.asarray(r["feat"], dtype=np.float64))
+    bar.close()
     wanted = np.array([EMOTIONS.index(e) for e, _, _ in asked])
     reads_arr = np.array(reads)
     feats_arr = np.stack(feats)

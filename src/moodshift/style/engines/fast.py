@@ -348,6 +348,7 @@ def prepare_arbitrary(shape: tuple[int, int], work_side: int | None = None) -> N
         except Exception:  # noqa: BLE001 - the engine compiles again in the foreground, and
             pass           # reports there
 
+    # the name is how the command line finds it to wait for it at exit (moodshift.console)
     threading.Thread(target=compile_all, name="moodshift-compile", daemon=True).start()
 
 

@@ -114,3 +114,13 @@ def test_an_earlier_run_needs_resume(photos, tmp_path, capsys) -> None:
     code = main(["batch", "analyze", str(photos), str(out)])
     err = capsys.readouterr().err
     assert code == 2 and "add --resume" in err and len(err.splitlines()) == 1
+
+
+def test_progress_goes_to_a_log_only_when_asked(photos, tmp_path, capsys) -> None:
+    """stderr here is not a terminal (a log file, a pipe): no bar by default, one with
+    --progress."""
+    assert main(["batch", "analyze", str(photos), str(tmp_path / "quiet"), "--workers", "1"]) == 0
+    assert "batch analyze" not in capsys.readouterr().err
+    assert main(["batch", "analyze", str(photos), str(tmp_path / "shown"), "--workers", "1",
+                 "--progress"]) == 0
+    assert "batch analyze: 100%" in capsys.readouterr().err

@@ -37,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                        help="continue an interrupted run: skip items done with the same content "
                             "and settings")
         g.add_argument("--json", action="store_true", help="print the summary as JSON")
+        g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="a progress bar on stderr (default: only when stderr is a "
+                            "terminal; --progress also into a log file)")
         if task != "generate":
             add_model_options(t)
         if task == "analyze":
@@ -93,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     config = BatchConfig(task, args.src, args.out, ray=args.ray, workers=args.workers,
                          batch_size=args.batch_size, threads=args.threads, resume=args.resume,
                          **extra)
-    summary = run_batch(config)
+    summary = run_batch(config, progress=args.progress)
     if args.json:
         print(json.dumps(summary.to_json()), flush=True)
     print(f"{summary.done} done, {summary.failed} failed, {summary.skipped} skipped of "

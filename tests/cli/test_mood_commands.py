@@ -32,7 +32,9 @@ def test_eval_colour_model_json(tmp_path: Path, capsys) -> None:
 
     folder = make_rated_folder(tmp_path, "emotion6", 8, 4)
     assert main(["eval", "mood", "--data", str(folder), "--model", "colour", "--json"]) == 0
-    out = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    out = json.loads(captured.out)
+    assert captured.err.splitlines()[-1] == "8/8"   # progress stays on stderr with --json
     rated = read_rated_folder(folder)
     moods = [measure_mood(load_image(p)) for p in rated.paths]
     v = np.array([m.valence for m in moods])

@@ -23,6 +23,7 @@ def run(args: argparse.Namespace) -> int:
         if i % 100 == 0 or i == n:
             print(f"{i}/{n}", file=sys.stderr, flush=True)
 
-    result = evaluate_mood(args.data, args.model, progress=None if args.json else progress)
+    # progress on stderr with --json too: the JSON goes to stdout, and 630 images take a while
+    result = evaluate_mood(args.data, args.model, progress=progress)
     print(json.dumps(result.to_json()) if args.json else result.format_text())
     return 0

@@ -154,16 +154,18 @@ def load_image_with_alpha(path: str | Path) -> tuple[np.ndarray, np.ndarray | No
 
 def load_image_bytes(data: bytes, name: str) -> np.ndarray:
     """Decode an image file's bytes exactly as load_image decodes the file; name is for messages."""
-    if not data:
-        raise InputFileError(name, "empty file (0 bytes)")
-    return _decode(data, name, with_alpha=False)[0]
+    return _decode(_some_bytes(data, name), name, with_alpha=False)[0]
 
 
 def load_image_bytes_with_alpha(data: bytes, name: str) -> tuple[np.ndarray, np.ndarray | None]:
     """load_image_with_alpha for a file's bytes."""
+    return _decode(_some_bytes(data, name), name, with_alpha=True)
+
+
+def _some_bytes(data: bytes, name: str) -> bytes:
     if not data:
         raise InputFileError(name, "empty file (0 bytes)")
-    return _decode(data, name, with_alpha=True)
+    return data
 
 
 def _decode(source: bytes | Path, name: str,

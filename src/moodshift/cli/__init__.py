@@ -93,12 +93,12 @@ def parser_of(parser: argparse.ArgumentParser,
               args: argparse.Namespace) -> argparse.ArgumentParser:
     """The (sub)parser of the command the parsed words chose, e.g. `batch stylize`'s."""
     while True:
-        subs = [a for a in parser._actions  # noqa: SLF001 - argparse keeps them only here
-                if isinstance(a, argparse._SubParsersAction)]  # noqa: SLF001
-        chosen = getattr(args, subs[0].dest, None) if subs else None
-        if chosen not in (subs[0].choices if subs else {}):
+        subs = next((a for a in parser._actions  # noqa: SLF001 - argparse keeps them only here
+                     if isinstance(a, argparse._SubParsersAction)), None)  # noqa: SLF001
+        chosen = getattr(args, subs.dest, None) if subs else None
+        if chosen is None or chosen not in subs.choices:
             return parser
-        parser = subs[0].choices[chosen]
+        parser = subs.choices[chosen]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     pp.add_argument("--force", action="store_true", help="fetch again even if cached")
     for name in ("list", "verify"):
         lp = msub.add_parser(name, help=f"{name} cached models")
-        lp.add_argument("--json", action="store_true", help="one JSON line per model instead of a table")
+        lp.add_argument("--json", action="store_true",
+                        help="one JSON line per model instead of a table")
     qp = msub.add_parser("quantize", help="int8 version of the shipped expression model")
     qp.add_argument("--data", required=True, help="training data to calibrate on (FER2013 tree)")
     qp.add_argument("--n", type=int, default=512, help="calibration faces (default 512)")

@@ -1,15 +1,13 @@
 """Turning an upload (or a bundled example) into an RGB array, judged by decoding, not by name.
 
-The bytes go through moodshift's own loader (EXIF rotation, every colour mode, the first frame)
-via a private temporary file that is removed at once: nothing a user sends is kept.
+The bytes go through moodshift's own loader (EXIF rotation, every colour mode, the first frame),
+in memory: nothing a user sends is kept.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 import warnings
 from importlib import resources
 from pathlib import Path
@@ -41,12 +39,17 @@ def display_name(filename: str | None, fallback: str = "upload") -> str:
 def decode_image(data: bytes, name: str, max_pixels: int) -> np.ndarray:
     """RGB uint8 (H, W, 3); 415 when the bytes are not an image, 413 when it has too many
     pixels (read from the header, before any pixel is decoded)."""
-    return decode_image_with_alpha(data, name, max_pixels)[0]
+    return _decode(data, name, max_pixels, with_alpha=False)[0]
 
 
 def decode_image_with_alpha(data: bytes, name: str,
                             max_pixels: int) -> tuple[np.ndarray, np.ndarray | None]:
     """decode_image's RGB and the upload's alpha channel (None when it is fully opaque)."""
+    return _decode(data, name, max_pixels, with_alpha=True)
+
+
+def _decode(data: bytes, name: str, max_pixels: int,
+            with_alpha: bool) -> tuple[np.ndarray, np.ndarray | None]:
     if not data:
         raise ApiError(400, "image: the upload is empty")
     try:
@@ -60,15 +63,12 @@ def decode_image_with_alpha(data: bytes, name: str,
     if width * height > max_pixels:
         raise ApiError(413, f"{name}: image is {width}x{height} = {width * height / 1e6:.1f} "
                             f"megapixels, over this server's {max_pixels / 1e6:g} MP limit")
-    fd, tmp = tempfile.mkstemp(prefix="moodshift-upload-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        from moodshift.imageio import load_image_with_alpha
+    from moodshift.imageio import load_image_bytes, load_image_bytes_with_alpha
 
-        return load_image_with_alpha(tmp)
+    try:
+        if with_alpha:
+            return load_image_bytes_with_alpha(data, "upload")
+        return load_image_bytes(data, "upload"), None
     except UserError as exc:
-        reason = str(exc).split(": ", 1)[-1]
+        reason = str(exc).split(": ", 1)[-1]   # said of the upload's own name below
         raise ApiError(415, f"{name}: {reason}") from None
-    finally:
-        os.unlink(tmp)
